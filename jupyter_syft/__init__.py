@@ -1,0 +1,56 @@
+"""jupyter_syft: data science on data you are not allowed to see, native to Jupyter.
+
+``import jupyter_syft as sy`` gives PySyft's names. Everything heavy (pandas, pyarrow, the
+server) is imported on first use, so importing the package stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+try:
+    from ._version import __version__
+except ImportError:  # running from a source tree that was never built
+    __version__ = "0.0.0.dev0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "ServiceRole": "roles",
+    "SyftException": "errors",
+    "SyftError": "errors",
+    "SyftSuccess": "errors",
+    "SyftWarning": "errors",
+    "SyftInfo": "errors",
+    "raises": "errors",
+    "Ok": "serde",
+    "Err": "serde",
+    "login": "client.login",
+    "login_as_guest": "client.login",
+    "DatasiteClient": "client.client",
+    "UserCreate": "client.users",
+    "Dataset": "client.datasets",
+    "Asset": "client.datasets",
+    "Contributor": "client.datasets",
+    "orchestra": "orchestra",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'jupyter_syft' has no attribute {name!r}")
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if name == module_name else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-syft"}]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything jupyter_syft needs on a fresh Debian machine: system packages, a
+# virtualenv in .venv with the package (editable, labextension built) and its dev/test tools.
+# Safe to run again: it only does what is missing. Sourced by start.sh and test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APT_PACKAGES=(nodejs npm)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+# node may come from elsewhere than Debian (the image ships one): only install what is absent
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if ((${#missing[@]})); then
+  echo "==> installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv"
+  python3 -m venv .venv
+fi
+# shellcheck disable=SC1091
+source .venv/bin/activate
+python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+
+stamp=.venv/.installed-$(cat pyproject.toml package.json yarn.lock 2>/dev/null | sha256sum | cut -c1-16)
+if [[ ! -f $stamp || ! -f jupyter_syft/labextension/package.json ]]; then
+  echo "==> installing jupyter_syft (editable) with its dev and test dependencies"
+  python -m pip install -q -e ".[dev,test]" 2>&1 | grep -v '^WARNING: Location' || true
+  python -c "import jupyter_syft" # fails loudly if the install did not work
+  rm -f .venv/.installed-* && touch "$stamp"
+fi

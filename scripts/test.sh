@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything, then runs every quality gate and test suite. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+
+export JUPYTER_CONFIG_DIR=$(mktemp -d) JUPYTER_DATA_DIR=$(mktemp -d) JUPYTER_RUNTIME_DIR=$(mktemp -d)
+export IPYTHONDIR=$(mktemp -d) JUPYTER_SYFT_HOME=$(mktemp -d) TQDM_DISABLE=1
+
+echo "==> ruff (lint and format)"
+ruff check jupyter_syft tests benchmarks
+ruff format --check jupyter_syft tests benchmarks
+echo "==> mypy"
+mypy
+echo "==> eslint and prettier"
+jlpm lint:check
+echo "==> jest"
+jlpm test --silent
+echo "==> pytest"
+python -m pytest -q -p no:cacheprovider "$@"
