@@ -1,0 +1,145 @@
+"""``DatasiteClient``: one logged-in (or guest) session with a Datasite."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import display
+from ..errors import SyftException, SyftSuccess
+from ..roles import ServiceRole
+from .connection import Connection
+
+if TYPE_CHECKING:
+    from .datasets import Dataset, DatasetCollection
+    from .settings import SettingsAPI
+    from .users import UserCollection, UserView
+
+
+class DatasiteClient:
+    def __init__(
+        self, connection: Connection, metadata: dict[str, Any], user: dict[str, Any] | None
+    ):
+        self.connection = connection
+        self.metadata = metadata
+        self.user = user
+
+    @classmethod
+    def connect(cls, connection: Connection, user: dict[str, Any] | None) -> DatasiteClient:
+        metadata = connection.get("metadata")
+        if not isinstance(metadata, dict) or metadata.get("server_type") != "datasite":
+            raise SyftException(f"{connection.base_url} is not a Datasite.")
+        return cls(connection, metadata, user)
+
+    # --- who and where -----------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", "datasite"))
+
+    @property
+    def url(self) -> str:
+        return self.connection.base_url
+
+    @property
+    def role(self) -> ServiceRole:
+        return ServiceRole.GUEST if self.user is None else ServiceRole.parse(self.user["role"])
+
+    @property
+    def email(self) -> str | None:
+        return None if self.user is None else self.user["email"]
+
+    # --- services ----------------------------------------------------------------------------
+    @property
+    def datasets(self) -> DatasetCollection:
+        from .datasets import DatasetCollection
+
+        return DatasetCollection(self)
+
+    @property
+    def users(self) -> UserCollection:
+        from .users import UserCollection
+
+        return UserCollection(self)
+
+    @property
+    def settings(self) -> SettingsAPI:
+        from .settings import SettingsAPI
+
+        return SettingsAPI(self)
+
+    @property
+    def account(self) -> UserView:
+        from .users import UserView
+
+        if self.user is None:
+            raise SyftException(
+                "Guests have no account: log in with client.login(email=, password=)."
+            )
+        return UserView(self, self.connection.get("users/me"))
+
+    def upload_dataset(self, dataset: Dataset, progress: bool = True) -> SyftSuccess:
+        from .datasets import upload_dataset
+
+        return upload_dataset(self, dataset, progress=progress)
+
+    # --- accounts ----------------------------------------------------------------------------
+    def register(
+        self,
+        name: str,
+        email: str,
+        password: str,
+        password_verify: str | None = None,
+        institution: str | None = None,
+        website: str | None = None,
+    ) -> SyftSuccess:
+        """Sign up (guests, when the Datasite allows it) or register someone (owners, always)."""
+        user = self.connection.post(
+            "auth/register",
+            {
+                "name": name,
+                "email": email,
+                "password": password,
+                "password_verify": password_verify,
+                "institution": institution,
+                "website": website,
+            },
+        )
+        return SyftSuccess(f"User '{user['name']}' successfully registered!", value=user)
+
+    def login(self, email: str, password: str, verbose: bool = True) -> DatasiteClient:
+        from .login import login
+
+        return login(url=self.url, email=email, password=password, verbose=verbose)
+
+    def login_as_guest(self) -> DatasiteClient:
+        return DatasiteClient(Connection(self.url), self.metadata, None)
+
+    def logout(self) -> None:
+        if self.user is not None:
+            self.connection.post("auth/logout")
+            self.user = None
+            self.connection = Connection(self.url)
+
+    # --- display -----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        who = "GUEST" if self.user is None else f"{self.user['email']} ({self.role.name})"
+        return f"<DatasiteClient {self.name!r} at {self.url} as {who}>"
+
+    def _repr_html_(self) -> str:
+        meta = self.metadata
+        who = "guest" if self.user is None else f"{self.user['name']} <{self.user['email']}>"
+        return display.card(
+            self.name,
+            [
+                ("URL", self.url),
+                ("Organization", meta.get("organization")),
+                ("Description", meta.get("description")),
+                ("Logged in as", who),
+                ("Role", self.role.name),
+                ("Sign-up", "open" if meta.get("signup_enabled") else "closed"),
+            ],
+            extra_html=(
+                '<p class="muted">Browse <code>client.datasets</code>; owners review '
+                "<code>client.requests</code>.</p>"
+            ),
+            kind="Datasite",
+        )

@@ -1,0 +1,56 @@
+"""Connecting to a Datasite: ``sy.login`` and ``sy.login_as_guest``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SyftException
+from .client import DatasiteClient
+from .connection import Connection, resolve_url
+
+
+def login(
+    url: str | None = "localhost",
+    port: int | str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    verbose: bool = True,
+    **_ignored: Any,
+) -> DatasiteClient:
+    """Log in with an account. Missing email or password are asked for (password hidden)."""
+    base = resolve_url(url, port)
+    if email is None:
+        email = _ask("Email: ", secret=False)
+    if password is None:
+        password = _ask(f"Password for {email}: ", secret=True)
+    connection = Connection(base)
+    answer = connection.post("auth/login", {"email": email, "password": password})
+    client = DatasiteClient.connect(connection.with_token(answer["token"]), answer["user"])
+    if verbose:
+        print(f"Logged into <{client.name}: High side Datasite> as <{answer['user']['email']}>")
+        for warning in answer.get("warnings", []):
+            print(warning)
+    return client
+
+
+def login_as_guest(
+    url: str | None = "localhost", port: int | str | None = None, verbose: bool = True, **_: Any
+) -> DatasiteClient:
+    client = DatasiteClient.connect(Connection(resolve_url(url, port)), None)
+    if verbose:
+        print(f"Logged into <{client.name}: High-side Datasite> as GUEST")
+    return client
+
+
+def _ask(prompt: str, secret: bool) -> str:
+    try:
+        if secret:
+            import getpass
+
+            return getpass.getpass(prompt)
+        return input(prompt)
+    except (EOFError, OSError):
+        field = "password" if secret else "email"
+        raise SyftException(
+            f"No {field} given and none can be asked for here: pass {field}=..."
+        ) from None

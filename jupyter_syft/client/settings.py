@@ -1,0 +1,62 @@
+"""``client.settings``: read and change a Datasite's settings (owners)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import display
+from ..errors import SyftSuccess
+
+if TYPE_CHECKING:
+    from .client import DatasiteClient
+
+
+class DatasiteSettings:
+    def __init__(self, values: dict[str, Any]):
+        self._values = dict(values)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(f"No setting {key!r}; settings: {', '.join(sorted(self._values))}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return "DatasiteSettings(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+    def _repr_html_(self) -> str:
+        return display.listing(
+            "Datasite settings", ["Setting", "Value"], list(self._values.items())
+        )
+
+
+class SettingsAPI:
+    def __init__(self, client: DatasiteClient):
+        self._client = client
+
+    def get(self) -> DatasiteSettings:
+        return DatasiteSettings(self._client.connection.get("settings"))
+
+    def update(self, **changes: Any) -> SyftSuccess:
+        values = self._client.connection.patch("settings", changes)
+        self._client.metadata.update(
+            {k: v for k, v in values.items() if k in self._client.metadata}
+        )
+        return SyftSuccess(
+            "Settings updated: " + ", ".join(sorted(changes)), value=DatasiteSettings(values)
+        )
+
+    def allow_guest_signup(self, enable: bool = True) -> SyftSuccess:
+        self.update(signup_enabled=bool(enable))
+        return SyftSuccess(
+            f"Registration feature successfully {'enabled' if enable else 'disabled'}"
+        )
+
+    def __repr__(self) -> str:
+        return repr(self.get())
+
+    def _repr_html_(self) -> str:
+        return self.get()._repr_html_()

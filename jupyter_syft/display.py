@@ -1,0 +1,57 @@
+"""Small HTML and text building blocks for reprs. Every value passes through ``esc``."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+STYLE = (
+    "<style>.jsyft{font-family:var(--jp-ui-font-family,sans-serif);font-size:13px}"
+    ".jsyft table{border-collapse:collapse;margin:4px 0}"
+    ".jsyft th,.jsyft td{border:1px solid var(--jp-border-color2,#ddd);padding:2px 8px;"
+    "text-align:left;vertical-align:top}"
+    ".jsyft .muted{color:var(--jp-ui-font-color2,#777)}</style>"
+)
+
+
+def esc(value: Any) -> str:
+    """Escape anything for HTML text or attribute context."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def card(
+    title: str, fields: Sequence[tuple[str, Any]], extra_html: str = "", kind: str = ""
+) -> str:
+    """A titled block: ``fields`` are (label, plain value) pairs, ``extra_html`` is trusted HTML."""
+    rows = "".join(
+        f"<div><strong>{esc(label)}:</strong> {esc(value)}</div>"
+        for label, value in fields
+        if value not in (None, "")
+    )
+    subtitle = f'<span class="muted">{esc(kind)}</span> ' if kind else ""
+    return f'{STYLE}<div class="jsyft"><h3>{subtitle}{esc(title)}</h3>{rows}{extra_html}</div>'
+
+
+def listing(kind: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    total = f'<span class="muted">Total: {len(rows)}</span>'
+    title = f"<strong>{esc(kind)}</strong>"
+    return f'{STYLE}<div class="jsyft">{title} {total}{table(headers, rows)}</div>'
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [min(40, max(len(r[i]) for r in cells)) for i in range(len(headers))]
+    lines = ["  ".join(c[:40].ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def paragraphs(text: str) -> str:
+    return "".join(f"<p>{esc(p)}</p>" for p in text.split("\n\n") if p.strip())

@@ -1,0 +1,1 @@
+"""The Datasite backend: store, services, HTTP layer. Nothing here imports Jupyter."""

@@ -1,0 +1,136 @@
+"""On-disk, content-addressed value files, written atomically and streamed in chunks.
+
+A value arrives in pieces; ``BlobWriter`` checks the wire format as it goes, hashes it, and
+writes a temporary file. ``commit`` fsyncs and renames it into place, so a reader never sees
+half a value. The SQL row that points at a blob is written by the caller after ``commit``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import serde
+
+CHUNK_SIZE = 4 << 20
+
+
+@dataclass
+class BlobInfo:
+    id: str
+    size: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class BlobStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.tmp_dir = self.root / "tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        # Leftovers of uploads cut off by a crash are never visible; clear them on start.
+        for stale in self.tmp_dir.iterdir():
+            stale.unlink(missing_ok=True)
+
+    def path(self, blob_id: str) -> Path:
+        if len(blob_id) != 64 or any(c not in "0123456789abcdef" for c in blob_id):
+            raise ValueError("not a blob id")
+        return self.root / blob_id[:2] / blob_id
+
+    def exists(self, blob_id: str) -> bool:
+        return self.path(blob_id).exists()
+
+    def open_writer(self, max_size: int | None = None) -> BlobWriter:
+        return BlobWriter(self, max_size=max_size)
+
+    def write_value(self, value: Any) -> BlobInfo:
+        """Encode and store a value the server itself produced (e.g. a result)."""
+        writer = self.open_writer()
+        try:
+            for chunk in serde.encode(value).iter_chunks(CHUNK_SIZE):
+                writer.write(chunk)
+            return writer.commit()
+        finally:
+            writer.abort()
+
+    def iter_chunks(self, blob_id: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        with open(self.path(blob_id), "rb") as f:
+            while chunk := f.read(chunk_size):
+                yield chunk
+
+    def delete(self, blob_id: str) -> None:
+        self.path(blob_id).unlink(missing_ok=True)
+
+
+class BlobTooLarge(ValueError):
+    pass
+
+
+class BlobWriter:
+    def __init__(self, store: BlobStore, max_size: int | None = None):
+        self.store = store
+        self.max_size = max_size
+        self.size = 0
+        self.error: Exception | None = None
+        self._hash = hashlib.sha256()
+        self._checker = serde.StreamChecker()
+        fd, name = tempfile.mkstemp(dir=store.tmp_dir, suffix=".part")
+        self._tmp = Path(name)
+        self._file: Any = os.fdopen(fd, "wb")
+        self._done = False
+
+    def write(self, chunk: bytes | memoryview) -> None:
+        """Take the next piece; after the first error the rest is drained and ignored."""
+        if self.error is not None:
+            return
+        try:
+            self.size += len(chunk)
+            if self.max_size is not None and self.size > self.max_size:
+                raise BlobTooLarge(
+                    f"The value is larger than this Datasite accepts ({self.max_size} bytes)."
+                )
+            self._checker.feed(chunk)
+            self._hash.update(chunk)
+            self._file.write(chunk)
+        except (serde.SerdeError, BlobTooLarge) as exc:
+            self.error = exc
+            self.abort()
+
+    def commit(self) -> BlobInfo:
+        if self.error is not None:
+            raise self.error
+        summary = self._checker.finish()
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        blob_id = self._hash.hexdigest()
+        final = self.store.path(blob_id)
+        final.parent.mkdir(exist_ok=True)
+        if final.exists():  # same content already stored: keep the existing file
+            self._tmp.unlink(missing_ok=True)
+        else:
+            os.replace(self._tmp, final)
+            _fsync_dir(final.parent)
+        self._done = True
+        return BlobInfo(id=blob_id, size=self.size, summary=summary)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._file.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

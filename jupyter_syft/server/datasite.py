@@ -1,0 +1,76 @@
+"""A Datasite: its data folder, store, blob store and services, whichever server hosts it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import serde
+from .blobs import BlobStore
+from .security import random_password
+from .services import Services
+from .store import Store, sqlite_url
+
+log = logging.getLogger("jupyter_syft.server")
+DEFAULT_ROOT_EMAIL = "info@openmined.org"
+API_VERSION = 1
+
+
+@dataclass
+class DatasiteConfig:
+    name: str
+    data_dir: Path
+    db_url: str | None = None
+    root_email: str = DEFAULT_ROOT_EMAIL
+    # None: generate a random one (printed once by the host); "changethis" for orchestra.launch.
+    root_password: str | None = None
+    threads: int = 8
+
+    @classmethod
+    def from_env(cls, name: str, data_dir: Path, db_url: str | None = None) -> DatasiteConfig:
+        return cls(
+            name=name,
+            data_dir=data_dir,
+            db_url=db_url or os.environ.get("JUPYTER_SYFT_DB_URL") or None,
+            root_email=os.environ.get("JUPYTER_SYFT_ROOT_EMAIL") or DEFAULT_ROOT_EMAIL,
+            root_password=os.environ.get("JUPYTER_SYFT_ROOT_PASSWORD") or None,
+        )
+
+
+class Datasite:
+    def __init__(self, config: DatasiteConfig):
+        self.config = config
+        self.data_dir = Path(config.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)  # private data lives here: no other local user may read it
+        self.store = Store(config.db_url or sqlite_url(self.data_dir / "datasite.db"))
+        self.blobs = BlobStore(self.data_dir / "blobs")
+        self.services = Services.build(self.store, self.blobs)
+        self.services.settings.initialize(name=config.name)
+        password = config.root_password or random_password()
+        self.root_created = self.services.users.ensure_root(config.root_email, password)
+        # Only worth showing when it was generated here and is new: the host prints it once.
+        self.generated_root_password = (
+            password if self.root_created and config.root_password is None else None
+        )
+        self.executor = ThreadPoolExecutor(config.threads, thread_name_prefix="datasite")
+
+    def metadata(self) -> dict[str, Any]:
+        from .. import __version__
+
+        public = self.services.settings.public()
+        return {
+            **public,
+            "server_type": "datasite",
+            "version": __version__,
+            "api_version": API_VERSION,
+            "format_version": serde.FORMAT_VERSION,
+        }
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.store.close()

@@ -1,0 +1,1 @@
+"""Tornado handlers: parse, authorize through the services, encode. No rules live here."""

@@ -1,0 +1,205 @@
+"""One small class per endpoint; each one authorizes through a service and encodes the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tornado.web
+
+from ..services.errors import BadRequest, PayloadTooLarge
+from .base import VALUE_MEDIA_TYPE, DatasiteHandler
+
+STREAM_CHUNK = 4 << 20
+ID = r"([0-9a-f]{32})"
+
+
+class MetadataHandler(DatasiteHandler):
+    async def prepare(self) -> None:
+        pass  # public: lets a client check what it is talking to before logging in
+
+    async def get(self) -> None:
+        self.send_json(await self.run(self.datasite.metadata))
+
+
+class LoginHandler(DatasiteHandler):
+    async def post(self) -> None:
+        body = self.json_body()
+        result = await self.run(
+            self.services.auth.login,
+            str(body.get("email") or ""),
+            str(body.get("password") or ""),
+            self.request.remote_ip or "",
+        )
+        self.send_json(result)
+
+
+class LogoutHandler(DatasiteHandler):
+    async def post(self) -> None:
+        header = self.request.headers.get("Authorization", "")
+        if header:
+            await self.run(self.services.auth.logout, header.partition(" ")[2].strip())
+        self.send_json({"ok": True})
+
+
+class RegisterHandler(DatasiteHandler):
+    async def post(self) -> None:
+        user = await self.run(self.services.users.register, self.actor, self.json_body())
+        self.send_json(user, status=201)
+
+
+class UsersHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.users.list, self.actor))
+
+    async def post(self) -> None:
+        user = await self.run(self.services.users.create, self.actor, self.json_body())
+        self.send_json(user, status=201)
+
+
+class MeHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.users.me, self.actor))
+
+
+class UserHandler(DatasiteHandler):
+    async def get(self, user_id: str) -> None:
+        self.send_json(await self.run(self.services.users.get, self.actor, user_id))
+
+    async def patch(self, user_id: str) -> None:
+        self.send_json(
+            await self.run(self.services.users.update, self.actor, user_id, self.json_body())
+        )
+
+    async def delete(self, user_id: str) -> None:
+        await self.run(self.services.users.delete, self.actor, user_id)
+        self.send_json({"ok": True})
+
+
+class UserPasswordHandler(DatasiteHandler):
+    async def post(self, user_id: str) -> None:
+        body = self.json_body()
+        await self.run(
+            self.services.users.set_password,
+            self.actor,
+            user_id,
+            body.get("new_password"),
+            body.get("current_password"),
+        )
+        self.send_json({"ok": True})
+
+
+class SettingsHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.settings.get, self.actor))
+
+    async def patch(self) -> None:
+        self.send_json(await self.run(self.services.settings.update, self.actor, self.json_body()))
+
+
+class DatasetsHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.datasets.list, self.actor))
+
+    async def post(self) -> None:
+        self.send_json(
+            await self.run(self.services.datasets.create, self.actor, self.json_body()), 201
+        )
+
+
+class DatasetPreflightHandler(DatasiteHandler):
+    async def post(self) -> None:
+        name = self.json_body().get("name")
+        if not isinstance(name, str):
+            raise BadRequest("Give the dataset's name.")
+        await self.run(self.services.datasets.preflight, self.actor, name)
+        self.send_json({"ok": True})
+
+
+class DatasetHandler(DatasiteHandler):
+    async def get(self, key: str) -> None:
+        self.send_json(await self.run(self.services.datasets.get, self.actor, key))
+
+    async def delete(self, key: str) -> None:
+        await self.run(self.services.datasets.delete, self.actor, key)
+        self.send_json({"ok": True})
+
+
+@tornado.web.stream_request_body
+class BlobUploadHandler(DatasiteHandler):
+    """Receives a value in chunks straight into the blob store; never holds it whole."""
+
+    writer: Any = None
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        limit = await self.run(self.services.datasets.check_can_upload, self.actor)
+        declared = int(self.request.headers.get("Content-Length") or 0)
+        if declared > limit:
+            raise PayloadTooLarge(
+                f"This value is {declared} bytes; the Datasite accepts {limit} at most."
+            )
+        self.request.connection.set_max_body_size(limit)
+        self.writer = self.datasite.blobs.open_writer(max_size=limit)
+
+    def data_received(self, chunk: bytes) -> None:
+        self.writer.write(chunk)
+
+    async def post(self) -> None:
+        try:
+            info = await self.run(self.writer.commit)
+        except ValueError as exc:  # SerdeError, BlobTooLarge: the body is not an acceptable value
+            raise BadRequest(f"The uploaded value was rejected: {exc}")
+        self.send_json(await self.run(self.services.datasets.register_blob, self.actor, info), 201)
+
+    def on_finish(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+
+    def on_connection_close(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+
+
+class AssetValueHandler(DatasiteHandler):
+    """Streams an asset's mock or private value (if the caller may read it), or its first rows."""
+
+    async def get(self, asset_id: str, which: str) -> None:
+        rows = self.get_query_argument("rows", None)
+        self.set_header("Content-Type", VALUE_MEDIA_TYPE)
+        if rows is not None:
+            if not rows.isdigit():
+                raise BadRequest("rows must be a whole number.")
+            self.finish(
+                await self.run(
+                    self.services.datasets.preview, self.actor, asset_id, which, int(rows)
+                )
+            )
+            return
+        path, size = await self.run(self.services.datasets.open_value, self.actor, asset_id, which)
+        self.set_header("Content-Length", str(size))
+        with open(path, "rb") as f:
+            while chunk := f.read(STREAM_CHUNK):
+                self.write(chunk)
+                await self.flush()
+        self.finish()
+
+
+def route_table(prefix: str) -> list[tuple[str, type]]:
+    """Routes relative to ``prefix`` (e.g. "/syft/api/v1/"); every one authorizes in a service."""
+    routes: list[tuple[str, type]] = [
+        ("metadata", MetadataHandler),
+        ("auth/login", LoginHandler),
+        ("auth/logout", LogoutHandler),
+        ("auth/register", RegisterHandler),
+        ("users", UsersHandler),
+        ("users/me", MeHandler),
+        (f"users/{ID}", UserHandler),
+        (f"users/{ID}/password", UserPasswordHandler),
+        ("settings", SettingsHandler),
+        ("datasets", DatasetsHandler),
+        ("datasets/preflight", DatasetPreflightHandler),
+        (r"datasets/([^/]+)", DatasetHandler),
+        ("blobs", BlobUploadHandler),
+        (f"assets/{ID}/(mock|data)", AssetValueHandler),
+    ]
+    return [(prefix + path + "$", handler) for path, handler in routes]

@@ -1,0 +1,111 @@
+"""SQL tables of a Datasite (sqlmodel). Values themselves live in the blob store, never here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(index=True, unique=True)
+    name: str = ""
+    role: int
+    password_hash: str
+    institution: str = ""
+    website: str = ""
+    mock_execution_permission: bool = False
+    password_is_default: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    token_hash: str = Field(
+        primary_key=True
+    )  # sha256 of the token; the token itself is never stored
+    user_id: str = Field(index=True, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "settings"
+
+    key: str = Field(primary_key=True)
+    value: Any = Field(sa_column=Column(JSON, nullable=True))
+
+
+class Blob(SQLModel, table=True):
+    """A complete, fsync'd value file; the row is written only after the file is in place."""
+
+    __tablename__ = "blobs"
+
+    id: str = Field(primary_key=True)  # sha256 of the content
+    size: int
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "datasets"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    summary: str = ""
+    description: str = ""
+    citation: str = ""
+    url: str = ""
+    contributors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    uploader_id: str = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Asset(SQLModel, table=True):
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("dataset_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    dataset_id: str = Field(index=True, foreign_key="datasets.id")
+    position: int = 0
+    name: str
+    description: str = ""
+    contributors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    data_blob_id: str = Field(foreign_key="blobs.id")
+    mock_blob_id: str | None = Field(default=None, foreign_key="blobs.id")
+    mock_is_real: bool = False
+    shape: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained record of who did what to which object."""
+
+    __tablename__ = "audit_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: str | None = None
+    actor_email: str = ""
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = ""
+    hash: str = ""

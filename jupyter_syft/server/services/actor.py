@@ -1,0 +1,40 @@
+"""Who is calling: every service method takes an Actor and decides what it may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...roles import ServiceRole
+from .errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str | None
+    email: str
+    name: str
+    role: ServiceRole
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role.is_owner
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+    def require_owner(self, doing: str) -> None:
+        if not self.is_owner:
+            raise Forbidden(
+                f"Only data owners and admins can {doing}; you are "
+                f"{'a guest' if self.is_guest else f'logged in as {self.role.name}'}."
+            )
+
+    def require_user(self, doing: str) -> None:
+        if self.is_guest:
+            raise Forbidden(f"Log in to {doing}: guests cannot.")
+
+
+GUEST = Actor(user_id=None, email="", name="Guest", role=ServiceRole.GUEST)
+# The Datasite acting on its own behalf (start-up, bootstrap); never reachable over HTTP.
+SYSTEM = Actor(user_id=None, email="system", name="Datasite", role=ServiceRole.ADMIN)

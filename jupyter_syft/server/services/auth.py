@@ -1,0 +1,100 @@
+"""Logging in and out, and turning a request's token into an Actor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from ...roles import ServiceRole
+from .. import models
+from ..security import LoginRateLimiter, new_token, token_hash, verify_password
+from ..store import Store
+from .actor import GUEST, Actor
+from .audit import AuditLog
+from .errors import TooManyRequests, Unauthorized
+from .settings import SettingsService
+from .views import iso, user_view
+
+CHANGE_DEFAULT_CREDENTIALS_NOTICE = (
+    "You are using a default password. Please change the password using "
+    "`[your_client].account.set_password([new_password])`."
+)
+
+
+class AuthService:
+    def __init__(self, store: Store, audit: AuditLog, settings: SettingsService):
+        self.store = store
+        self.audit = audit
+        self.settings = settings
+        self.limiter = LoginRateLimiter()
+
+    def login(self, email: str, password: str, address: str = "") -> dict[str, Any]:
+        email = (email or "").strip().lower()
+        wait = self.limiter.retry_after(email, address)
+        if wait > 0:
+            raise TooManyRequests(
+                f"Too many failed logins; wait {int(wait) + 1} seconds and try again.", wait
+            )
+        with self.store.session() as session:
+            user = session.exec(select(models.User).where(models.User.email == email)).first()
+        if not verify_password(user.password_hash if user else None, password or ""):
+            self.limiter.record_failure(email, address)
+            raise Unauthorized("Wrong email or password.")
+        assert user is not None
+        self.limiter.record_success(email, address)
+        token = new_token()
+        ttl = timedelta(hours=int(self.settings.value("token_ttl_hours")))
+        with self.store.session() as session:
+            row = models.ApiToken(
+                token_hash=token_hash(token),
+                user_id=user.id,
+                expires_at=models.utcnow() + ttl,
+            )
+            session.add(row)
+            session.commit()
+        self.audit.record(_actor(user), "auth.login", "user", user.id)
+        warnings = [CHANGE_DEFAULT_CREDENTIALS_NOTICE] if user.password_is_default else []
+        return {
+            "token": token,
+            "expires_at": iso(row.expires_at),
+            "user": user_view(user),
+            "warnings": warnings,
+        }
+
+    def logout(self, token: str) -> None:
+        with self.store.session() as session:
+            row = session.get(models.ApiToken, token_hash(token))
+            if row is not None:
+                session.delete(row)
+                session.commit()
+
+    def actor_for(self, authorization: str | None) -> Actor:
+        """The caller behind an ``Authorization: Bearer <token>`` header; a guest without one."""
+        token = _bearer(authorization)
+        if token is None:
+            return GUEST
+        with self.store.session() as session:
+            row = session.get(models.ApiToken, token_hash(token))
+            user = session.get(models.User, row.user_id) if row is not None else None
+            if row is None or user is None:
+                raise Unauthorized("Your login is not valid on this Datasite; log in again.")
+            if row.expires_at <= models.utcnow():
+                session.delete(row)
+                session.commit()
+                raise Unauthorized("Your login has expired; log in again.")
+        return _actor(user)
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() not in ("bearer", "token") or not value.strip():
+        raise Unauthorized("Send your token as 'Authorization: Bearer <token>'.")
+    return value.strip()
+
+
+def _actor(user: models.User) -> Actor:
+    return Actor(user_id=user.id, email=user.email, name=user.name, role=ServiceRole(user.role))

@@ -1,0 +1,314 @@
+"""Datasets and their assets: who may upload them, list them, and read mock or private values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from ... import serde
+from .. import models
+from ..blobs import BlobInfo, BlobStore
+from ..store import Store
+from .actor import Actor
+from .audit import AuditLog
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .settings import SettingsService
+from .views import iso
+
+NO_ACCESS = (
+    "You do not have permission to access private data. Prototype on asset.mock, then submit "
+    "your code with @sy.syft_function and ask the data owner to approve it."
+)
+TEXT_FIELDS = ("summary", "description", "citation", "url")
+CONTRIBUTOR_FIELDS = ("name", "email", "role", "phone", "note")
+MAX_TEXT = 1 << 20
+
+
+class DatasetService:
+    def __init__(self, store: Store, blobs: BlobStore, audit: AuditLog, settings: SettingsService):
+        self.store = store
+        self.blobs = blobs
+        self.audit = audit
+        self.settings = settings
+
+    # --- uploading ---------------------------------------------------------------------------
+    def check_can_upload(self, actor: Actor) -> int:
+        """Called before an upload's body is read; returns the largest value allowed."""
+        actor.require_owner("upload data")
+        return int(self.settings.value("max_upload_bytes"))
+
+    def register_blob(self, actor: Actor, info: BlobInfo) -> dict[str, Any]:
+        actor.require_owner("upload data")
+        with self.store.session() as session:
+            if session.get(models.Blob, info.id) is None:
+                session.add(
+                    models.Blob(
+                        id=info.id, size=info.size, summary=info.summary, created_by=actor.user_id
+                    )
+                )
+                session.commit()
+        return {"blob_id": info.id, "size": info.size, "summary": info.summary}
+
+    def preflight(self, actor: Actor, name: str) -> None:
+        """Fail fast, before any value is sent, if the dataset could not be created."""
+        actor.require_owner("upload datasets")
+        with self.store.session() as session:
+            if session.exec(select(models.Dataset).where(models.Dataset.name == name)).first():
+                raise Conflict(_name_taken(name))
+
+    def create(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+        actor.require_owner("upload datasets")
+        name = _required_text(payload, "name", "A dataset needs a name.")
+        assets = payload.get("assets")
+        if not isinstance(assets, list) or not assets:
+            raise BadRequest(
+                "A dataset needs at least one asset: use dataset.add_asset(sy.Asset(...))."
+            )
+        dataset = models.Dataset(
+            name=name,
+            contributors=_contributors(payload.get("contributors")),
+            uploader_id=actor.user_id or "",
+            summary=_optional_text(payload, "summary"),
+            description=_optional_text(payload, "description"),
+            citation=_optional_text(payload, "citation"),
+            url=_optional_text(payload, "url"),
+        )
+        rows: list[models.Asset] = []
+        seen: set[str] = set()
+        with self.store.session() as session:
+            for position, spec in enumerate(assets):
+                if not isinstance(spec, dict):
+                    raise BadRequest("Each asset must be an object.")
+                asset_name = _required_text(spec, "name", "Every asset needs a name.")
+                if asset_name in seen:
+                    raise BadRequest(
+                        f"Two assets are named {asset_name!r}; asset names must differ."
+                    )
+                seen.add(asset_name)
+                data_blob = self._blob(session, spec.get("data"), f"asset {asset_name!r} data")
+                mock_id = spec.get("mock")
+                mock_blob = (
+                    None
+                    if mock_id is None
+                    else self._blob(session, mock_id, f"asset {asset_name!r} mock")
+                )
+                mock_is_real = bool(spec.get("mock_is_real", False))
+                if mock_is_real and mock_blob is None:
+                    raise BadRequest(f"Asset {asset_name!r} says mock_is_real but has no mock.")
+                shape = spec.get("shape") or data_blob.summary.get("shape")
+                rows.append(
+                    models.Asset(
+                        dataset_id=dataset.id,
+                        position=position,
+                        name=asset_name,
+                        description=_optional_text(spec, "description"),
+                        contributors=_contributors(spec.get("contributors")),
+                        data_blob_id=data_blob.id,
+                        mock_blob_id=mock_blob.id if mock_blob else None,
+                        mock_is_real=mock_is_real,
+                        shape=list(shape) if isinstance(shape, (list, tuple)) else None,
+                    )
+                )
+            session.add(dataset)
+            session.flush()
+            for row in rows:
+                session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise Conflict(_name_taken(name))
+        self.audit.record(
+            actor, "dataset.create", "dataset", dataset.id, name=name, assets=sorted(seen)
+        )
+        return self.get(actor, dataset.id)
+
+    @staticmethod
+    def _blob(session: Any, blob_id: Any, what: str) -> models.Blob:
+        blob = session.get(models.Blob, blob_id) if isinstance(blob_id, str) else None
+        if blob is None:
+            raise BadRequest(
+                f"The value for {what} was not uploaded (or not completely); upload it again."
+            )
+        return blob
+
+    # --- reading -----------------------------------------------------------------------------
+    def _require_browsing(self, actor: Actor) -> None:
+        if actor.is_guest and not self.settings.value("allow_guest_sessions"):
+            raise Forbidden("This Datasite does not allow guests; log in with an account.")
+
+    def list(self, actor: Actor) -> list[dict[str, Any]]:
+        self._require_browsing(actor)
+        with self.store.session() as session:
+            datasets = session.exec(
+                select(models.Dataset).order_by(col(models.Dataset.created_at))
+            ).all()
+            return [self._view(session, actor, d) for d in datasets]
+
+    def get(self, actor: Actor, key: str) -> dict[str, Any]:
+        self._require_browsing(actor)
+        with self.store.session() as session:
+            dataset = (
+                session.get(models.Dataset, key)
+                or session.exec(select(models.Dataset).where(models.Dataset.name == key)).first()
+            )
+            if dataset is None:
+                raise NotFound(f"No dataset {key!r} on this Datasite.")
+            return self._view(session, actor, dataset)
+
+    def _view(self, session: Any, actor: Actor, dataset: models.Dataset) -> dict[str, Any]:
+        assets = session.exec(
+            select(models.Asset)
+            .where(models.Asset.dataset_id == dataset.id)
+            .order_by(col(models.Asset.position))
+        ).all()
+        uploader = session.get(models.User, dataset.uploader_id)
+        blob_ids = {a.data_blob_id for a in assets} | {
+            a.mock_blob_id for a in assets if a.mock_blob_id
+        }
+        blobs = {
+            b.id: b
+            for b in session.exec(select(models.Blob).where(col(models.Blob.id).in_(blob_ids)))
+        }
+        views = [self._asset_view(actor, a, blobs) for a in assets]
+        return {
+            "id": dataset.id,
+            "name": dataset.name,
+            **{key: getattr(dataset, key) for key in TEXT_FIELDS},
+            "contributors": dataset.contributors,
+            "uploader": {"name": uploader.name, "email": uploader.email} if uploader else None,
+            "created_at": iso(dataset.created_at),
+            "mb_size": round(sum(blobs[a.data_blob_id].size for a in assets) / 1e6, 3),
+            "assets": views,
+        }
+
+    @staticmethod
+    def _asset_view(
+        actor: Actor, asset: models.Asset, blobs: dict[str, models.Blob]
+    ) -> dict[str, Any]:
+        data = blobs[asset.data_blob_id]
+        mock = blobs.get(asset.mock_blob_id or "")
+        view = {
+            "id": asset.id,
+            "dataset_id": asset.dataset_id,
+            "name": asset.name,
+            "description": asset.description,
+            "contributors": asset.contributors,
+            "shape": asset.shape,
+            "mock_is_real": asset.mock_is_real,
+            "has_mock": mock is not None,
+            "mock_summary": mock.summary if mock else None,
+            "mock_size": mock.size if mock else 0,
+            "data_type": data.summary.get("type"),
+            "can_read_data": actor.is_owner,
+            "created_at": iso(asset.created_at),
+        }
+        if actor.is_owner:  # the private value's column names etc. are private too
+            view["data_summary"] = data.summary
+            view["data_size"] = data.size
+        return view
+
+    def open_value(self, actor: Actor, asset_id: str, which: str) -> tuple[Path, int]:
+        """Where an asset's mock or private value is on disk, if ``actor`` may read it."""
+        self._require_browsing(actor)
+        with self.store.session() as session:
+            asset = session.get(models.Asset, asset_id)
+            if asset is None:
+                raise NotFound(f"No asset with id {asset_id}.")
+            if which == "data":
+                if not actor.is_owner:
+                    raise Forbidden(NO_ACCESS)
+                blob_id = asset.data_blob_id
+            elif which == "mock":
+                if asset.mock_blob_id is None:
+                    raise NotFound(
+                        f"Asset {asset.name!r} has no mock: its owner uploaded it with no_mock()."
+                    )
+                blob_id = asset.mock_blob_id
+            else:
+                raise BadRequest("Ask for 'mock' or 'data'.")
+            blob = session.get(models.Blob, blob_id)
+            assert blob is not None
+        if actor.is_owner and which == "data":
+            self.audit.record(actor, "asset.read_private", "asset", asset_id)
+        return self.blobs.path(blob.id), blob.size
+
+    def preview(self, actor: Actor, asset_id: str, which: str, rows: int = 5) -> bytes:
+        """The first rows of a value, encoded: cheap to send for a table preview."""
+        path, _size = self.open_value(actor, asset_id, which)
+        rows = max(1, min(int(rows), 100))
+        value = serde.decode_file(path)
+        head = getattr(value, "head", None)
+        if callable(head):
+            value = head(rows)
+        elif type(value).__name__ == "ndarray" or isinstance(value, (list, tuple)):
+            value = value[:rows]
+        return serde.dumps(value)
+
+    # --- deleting ----------------------------------------------------------------------------
+    def delete(self, actor: Actor, key: str) -> None:
+        actor.require_owner("delete datasets")
+        dataset_id = self.get(actor, key)["id"]
+        with self.store.session() as session:
+            assets = session.exec(
+                select(models.Asset).where(models.Asset.dataset_id == dataset_id)
+            ).all()
+            blob_ids = {a.data_blob_id for a in assets} | {
+                a.mock_blob_id for a in assets if a.mock_blob_id
+            }
+            for asset in assets:
+                session.delete(asset)
+            session.delete(session.get(models.Dataset, dataset_id))
+            session.flush()
+            orphans = [
+                b
+                for b in blob_ids
+                if not session.exec(
+                    select(models.Asset.id).where(
+                        (models.Asset.data_blob_id == b) | (models.Asset.mock_blob_id == b)
+                    )
+                ).first()
+            ]
+            for blob_id in orphans:
+                session.delete(session.get(models.Blob, blob_id))
+            session.commit()
+        for blob_id in orphans:
+            self.blobs.delete(blob_id)
+        self.audit.record(actor, "dataset.delete", "dataset", dataset_id)
+
+
+def _name_taken(name: str) -> str:
+    return f"A dataset named {name!r} already exists. Choose another name, or delete it first."
+
+
+def _required_text(payload: dict[str, Any], key: str, message: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(message)
+    if len(value) > 1000:
+        raise BadRequest(f"{key} is too long (1000 characters at most).")
+    return value.strip()
+
+
+def _optional_text(payload: dict[str, Any], key: str) -> str:
+    value = payload.get(key) or ""
+    if not isinstance(value, str):
+        raise BadRequest(f"{key} must be text.")
+    if len(value) > MAX_TEXT:
+        raise BadRequest(f"{key} is too long.")
+    return value
+
+
+def _contributors(value: Any) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRequest("contributors must be a list.")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise BadRequest("Each contributor needs at least a name.")
+        out.append({k: str(item[k]) for k in CONTRIBUTOR_FIELDS if item.get(k) is not None})
+    return out

@@ -1,0 +1,95 @@
+"""Datasite settings: what each one is, its default, and who may read or change it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+
+from .. import models
+from ..store import Store
+from .actor import Actor
+from .audit import AuditLog
+from .errors import BadRequest
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    default: Any
+    type: type
+    public: bool  # shown to guests and scientists in the Datasite's metadata
+    doc: str
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    "name": SettingSpec("datasite", str, True, "The Datasite's name."),
+    "organization": SettingSpec("", str, True, "Who runs this Datasite."),
+    "description": SettingSpec("", str, True, "What this Datasite is for."),
+    "admin_email": SettingSpec("", str, True, "Whom scientists contact."),
+    "signup_enabled": SettingSpec(False, bool, True, "Guests may register an account."),
+    "allow_guest_sessions": SettingSpec(True, bool, True, "Guests may browse datasets and mocks."),
+    "token_ttl_hours": SettingSpec(168, int, False, "How long a login stays valid."),
+    "max_upload_bytes": SettingSpec(64 << 30, int, False, "Largest value one upload may be."),
+}
+
+
+class SettingsService:
+    def __init__(self, store: Store, audit: AuditLog):
+        self.store = store
+        self.audit = audit
+
+    def values(self) -> dict[str, Any]:
+        """All settings, for the services' own use."""
+        with self.store.session() as session:
+            stored = {row.key: row.value for row in session.exec(select(models.Setting))}
+        return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
+
+    def value(self, key: str) -> Any:
+        with self.store.session() as session:
+            row = session.get(models.Setting, key)
+        return SETTINGS[key].default if row is None else row.value
+
+    def public(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values().items() if SETTINGS[k].public}
+
+    def get(self, actor: Actor) -> dict[str, Any]:
+        return self.values() if actor.is_owner else self.public()
+
+    def update(self, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
+        actor.require_owner("change the Datasite's settings")
+        clean = self._validate(changes)
+        with self.store.session() as session:
+            for key, value in clean.items():
+                session.merge(models.Setting(key=key, value=value))
+            session.commit()
+        self.audit.record(actor, "settings.update", "settings", "", changes=clean)
+        return self.values()
+
+    def initialize(self, **values: Any) -> None:
+        """Set values at start-up only where none is stored yet."""
+        clean = self._validate(values)
+        with self.store.session() as session:
+            for key, value in clean.items():
+                if session.get(models.Setting, key) is None:
+                    session.add(models.Setting(key=key, value=value))
+            session.commit()
+
+    @staticmethod
+    def _validate(changes: dict[str, Any]) -> dict[str, Any]:
+        clean: dict[str, Any] = {}
+        for key, value in changes.items():
+            spec = SETTINGS.get(key)
+            if spec is None:
+                known = ", ".join(sorted(SETTINGS))
+                raise BadRequest(f"Unknown setting {key!r}. Settings you can change: {known}.")
+            if spec.type is bool and not isinstance(value, bool):
+                raise BadRequest(f"Setting {key!r} takes True or False, not {value!r}.")
+            if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+                raise BadRequest(f"Setting {key!r} takes a whole number, not {value!r}.")
+            if spec.type is str and not isinstance(value, str):
+                raise BadRequest(f"Setting {key!r} takes text, not {value!r}.")
+            if spec.type is int and value <= 0:
+                raise BadRequest(f"Setting {key!r} must be positive.")
+            clean[key] = value
+        return clean

@@ -1,0 +1,97 @@
+"""sy.orchestra.launch: ports, persistence by name, reset, land."""
+
+import socket
+
+import pytest
+
+import jupyter_syft as sy
+from tests.conftest import ROOT_EMAIL, ROOT_PASSWORD
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_launch_on_a_given_port(as_text):
+    port = _free_port()
+    node = sy.orchestra.launch(
+        name="fixed-port", port=str(port) if as_text else port, reset=True, verbose=False
+    )
+    try:
+        assert node.port == port
+        assert node.url == f"http://127.0.0.1:{port}"
+        client = sy.login(port=str(port), email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+        assert client.name == "fixed-port"
+    finally:
+        node.land()
+
+
+def test_same_name_reopens_data_and_reset_wipes_it(frames):
+    node = sy.orchestra.launch(name="persist", port="auto", reset=True, verbose=False)
+    client = node.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+    ds = sy.Dataset(name="Kept")
+    ds.add_asset(sy.Asset(name="a", data=[1, 2, 3], mock=[0, 0, 0]))
+    client.upload_dataset(ds, progress=False)
+    node.land()
+
+    node = sy.orchestra.launch(name="persist", port="auto", verbose=False)
+    try:
+        again = node.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+        assert [d.name for d in again.datasets] == ["Kept"]
+        assert again.datasets["Kept"].assets["a"].data == [1, 2, 3]
+    finally:
+        node.land()
+
+    node = sy.orchestra.launch(name="persist", port="auto", reset=True, verbose=False)
+    try:
+        fresh = node.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+        assert len(fresh.datasets) == 0
+    finally:
+        node.land()
+
+
+def test_land_frees_the_port():
+    node = sy.orchestra.launch(name="lander", port="auto", reset=True, verbose=False)
+    port = node.port
+    node.land()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # would raise if the Datasite still held it
+    with pytest.raises(sy.SyftException, match="Cannot reach"):
+        sy.login(port=port, email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+
+
+def test_taken_port_is_a_clear_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(sy.SyftException, match="Use another port"):
+            sy.orchestra.launch(name="clash", port=port, reset=True, verbose=False)
+
+
+def test_bad_port_and_name_are_clear_errors():
+    with pytest.raises(sy.SyftException, match="port must be"):
+        sy.orchestra.launch(name="x", port="eighty", verbose=False)
+    with pytest.raises(sy.SyftException, match="cannot name a Datasite"):
+        sy.orchestra.launch(name="../..", port="auto", verbose=False)
+
+
+def test_node_client_is_a_guest_and_pysyft_options_are_accepted():
+    node = sy.orchestra.launch(
+        name="opts",
+        port="auto",
+        reset=True,
+        dev_mode=True,
+        n_consumers=2,
+        create_producer=True,
+        verbose=False,
+    )
+    try:
+        guest = node.client
+        assert guest.role == sy.ServiceRole.GUEST
+        assert "GUEST" in repr(guest)
+    finally:
+        node.land()

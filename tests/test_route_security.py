@@ -1,0 +1,167 @@
+"""Every route, called by a scientist, a guest, a forged token and no token: no private data.
+
+The private frame carries a marker that the mock does not; no response may contain it.
+"""
+
+import re
+
+import pandas as pd
+import pytest
+import requests
+
+import jupyter_syft as sy
+from jupyter_syft.server.http.handlers import route_table
+
+MARKER = "PRIVATE-MARKER-7f3a"
+METHODS = ["GET", "POST", "PATCH", "DELETE"]
+
+
+@pytest.fixture
+def site(node, root, scientist):
+    private = pd.DataFrame({"name": [MARKER, "x"], "v": [1, 2]})
+    mock = pd.DataFrame({"name": ["m1", "m2"], "v": [0, 0]})
+    root.upload_dataset(
+        sy.Dataset(name="Secret", asset_list=[sy.Asset(name="t", data=private, mock=mock)]),
+        progress=False,
+    )
+    dataset = root.datasets[0]
+    ids = {
+        "asset": dataset.assets[0].id,
+        "dataset": dataset.id,
+        "root": root.account.id,
+        "ds": scientist.account.id,
+    }
+    return node, root, scientist, ids
+
+
+def _paths(ids):
+    """Concrete paths for every route pattern, with real ids filled in."""
+    out = []
+    for pattern, _handler in route_table("/syft/api/v1/"):
+        path = pattern.rstrip("$")
+        if "(mock|data)" in path:
+            for which in ("mock", "data"):
+                out.append(
+                    path.replace("([0-9a-f]{32})", ids["asset"]).replace("(mock|data)", which)
+                )
+            continue
+        if path.startswith("/syft/api/v1/users/([0-9a-f]{32})"):
+            for who in ("root", "ds"):
+                out.append(path.replace("([0-9a-f]{32})", ids[who]))
+            continue
+        out.append(path.replace("([^/]+)", ids["dataset"]))
+    return out
+
+
+def _callers(scientist):
+    return {
+        "scientist": {"Authorization": f"Bearer {scientist.connection.token}"},
+        "guest": {},
+        "forged": {"Authorization": "Bearer not-a-real-token"},
+    }
+
+
+def test_every_route_is_covered(site):
+    *_, ids = site
+    paths = _paths(ids)
+    assert len(paths) >= len(route_table("/x/")), paths
+
+
+@pytest.mark.parametrize("caller", ["scientist", "guest", "forged"])
+def test_no_route_gives_private_data_to_non_owners(site, caller):
+    node, root, scientist, ids = site
+    headers = _callers(scientist)[caller]
+    for path in _paths(ids):
+        for method in METHODS:
+            for params in ({}, {"rows": "5"}):
+                r = requests.request(
+                    method, node.url + path, headers=headers, params=params, json={}, timeout=10
+                )
+                body = r.content
+                assert MARKER.encode() not in body, (caller, method, path, r.status_code)
+                if path.endswith("/data"):
+                    assert r.status_code in (401, 403, 405), (caller, method, path, r.status_code)
+                if caller == "forged":
+                    assert r.status_code in (200, 401, 405), (
+                        method,
+                        path,
+                        r.status_code,
+                    )  # 200 only for public metadata
+    # the data and its column names stayed private, and the owner still reads them
+    assert root.datasets[0].assets[0].data["name"][0] == MARKER
+
+
+def test_private_route_refusal_says_why(site):
+    node, _, scientist, ids = site
+    r = requests.get(
+        f"{node.url}/syft/api/v1/assets/{ids['asset']}/data",
+        headers=_callers(scientist)["scientist"],
+    )
+    assert r.status_code == 403
+    assert r.json() == {"error": "forbidden", "detail": r.json()["detail"]}
+    assert "permission to access private data" in r.json()["detail"]
+
+
+def test_owner_views_carry_private_summary_but_scientist_views_do_not(site):
+    _node, root, scientist, _ = site
+    owner = root.connection.get("datasets")[0]["assets"][0]
+    theirs = scientist.connection.get("datasets")[0]["assets"][0]
+    assert "data_summary" in owner and "data_summary" not in theirs
+    assert theirs["can_read_data"] is False
+
+
+def test_malformed_values_get_a_clear_400(site):
+    node, root, *_ = site
+    headers = {"Authorization": f"Bearer {root.connection.token}"}
+    url = f"{node.url}/syft/api/v1/blobs"
+    r = requests.post(url, data=b"\x80\x04\x95 not our format", headers=headers)
+    assert r.status_code == 400 and "rejected" in r.json()["detail"]
+    import json
+    import struct
+
+    header = json.dumps(
+        {"v": 1, "root": ["pickle", 0], "segments": [], "summary": {"type": "x"}}
+    ).encode()
+    body = b"JSYF" + bytes([1, 0]) + struct.pack("<I", len(header)) + header
+    r = requests.post(url, data=body, headers=headers)
+    assert r.status_code == 400 and "pickle" in r.json()["detail"]
+    assert not list((node.data_dir / "blobs" / "tmp").iterdir())
+
+
+def test_malformed_json_gets_a_clear_400(site):
+    node, root, *_ = site
+    headers = {"Authorization": f"Bearer {root.connection.token}"}
+    r = requests.post(f"{node.url}/syft/api/v1/datasets", data=b"{not json", headers=headers)
+    assert r.status_code == 400 and r.json()["detail"] == "The request body is not valid JSON."
+    r = requests.post(f"{node.url}/syft/api/v1/datasets", json=[1, 2], headers=headers)
+    assert r.status_code == 400
+
+
+def test_dataset_cannot_point_at_values_never_uploaded(site):
+    _node, root, *_ = site
+    with pytest.raises(sy.SyftException, match="was not uploaded"):
+        root.connection.post(
+            "datasets", {"name": "Fake", "assets": [{"name": "a", "data": "0" * 64}]}
+        )
+
+
+def test_internal_errors_do_not_leak_paths(site, monkeypatch):
+    node, root, *_ = site
+
+    def boom(actor):
+        raise RuntimeError(f"cannot open {node.data_dir}/datasite.db")
+
+    monkeypatch.setattr(node.datasite.services.datasets, "list", boom)
+    r = requests.get(
+        f"{node.url}/syft/api/v1/datasets",
+        headers={"Authorization": f"Bearer {root.connection.token}"},
+    )
+    assert r.status_code == 500
+    assert str(node.data_dir) not in r.text and "datasite.db" not in r.text
+    assert re.search(r"reference [0-9a-f]{8}", r.json()["detail"])
+
+
+def test_unknown_routes_are_json_404(site):
+    node, *_ = site
+    r = requests.get(f"{node.url}/syft/api/v1/nothing-here")
+    assert r.status_code == 404 and r.json()["error"] == "http_error"
