@@ -199,3 +199,23 @@ def test_logout_invalidates_the_token(node, root):
 
 def _auth(client):
     return {"Authorization": f"Bearer {client.connection.token}"}
+
+
+def test_hashes_with_old_parameters_are_upgraded_on_login(node, root):
+    from argon2 import PasswordHasher
+    from sqlmodel import select
+
+    from jupyter_syft.server import models
+
+    store = node.datasite.store
+    with store.session() as session:
+        user = session.exec(select(models.User)).first()
+        user.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(
+            ROOT_PASSWORD
+        )
+        session.add(user)
+        session.commit()
+    sy.login(url=node.url, email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+    with store.session() as session:
+        user = session.exec(select(models.User)).first()
+    assert "m=19456,t=2,p=1" in user.password_hash

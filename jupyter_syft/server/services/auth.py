@@ -9,7 +9,14 @@ from sqlmodel import select
 
 from ...roles import ServiceRole
 from .. import models
-from ..security import LoginRateLimiter, new_token, token_hash, verify_password
+from ..security import (
+    LoginRateLimiter,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_hash,
+    verify_password,
+)
 from ..store import Store
 from .actor import GUEST, Actor
 from .audit import AuditLog
@@ -47,6 +54,9 @@ class AuthService:
         token = new_token()
         ttl = timedelta(hours=int(self.settings.value("token_ttl_hours")))
         with self.store.session() as session:
+            if needs_rehash(user.password_hash):  # hashed with older parameters: upgrade it
+                user.password_hash = hash_password(password)
+                session.add(user)
             row = models.ApiToken(
                 token_hash=token_hash(token),
                 user_id=user.id,
