@@ -5,17 +5,18 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(nodejs npm)
+# bubblewrap: the sandbox for submitted code. nodejs/npm: the labextension build.
+APT_PACKAGES=(bubblewrap nodejs npm)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
+  case $pkg in
+    # node may come from elsewhere than Debian (the image ships one): only install it if absent
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
-# node may come from elsewhere than Debian (the image ships one): only install what is absent
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
-fi
-missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if ((${#missing[@]})); then
   echo "==> installing Debian packages: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"

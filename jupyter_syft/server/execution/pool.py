@@ -1,0 +1,280 @@
+"""Worker processes: starting one, and keeping a few started ones ready.
+
+A worker serves exactly one job and then dies, so nothing a job leaves behind (threads,
+monkeypatches, files in its /tmp) can meet the next job's data. Starting one costs about a
+second (importing numpy, pandas and pyarrow), so the pool keeps ``size`` workers that have
+done that and now wait for their job; each one taken is replaced in the background.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import IO
+
+from . import protocol
+from .sandbox import Launcher, sandbox_pidfd
+
+log = logging.getLogger("jupyter_syft.server")
+
+START_TIMEOUT = 120.0  # importing pandas on a busy 2-core machine can take a while
+RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0)  # after failed starts, before the pool tries again
+
+
+class WorkerStartError(RuntimeError):
+    pass
+
+
+class Worker:
+    """One started worker process, its end of the control socket and its private tmp."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        sock: socket.socket,
+        log_file: IO[bytes],
+        tmp: Path | None,
+    ):
+        self.proc = proc
+        self.sandbox_pidfd: int | None = None  # under bwrap, set once the worker is ready
+        self.sock = sock
+        self._log = log_file
+        self._tmp = tmp
+        self._lock = threading.Lock()
+        self.output = ""  # what it printed outside a job (bwrap errors, ...), read when killed
+        self._discarded = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return not self.exited()
+
+    def exited(self) -> bool:
+        """Whether the process has ended, without reaping it: until it is reaped, its pid
+        and process group id cannot be reused, so signalling them stays safe."""
+        if self.proc.returncode is not None:
+            return True
+        if not hasattr(os, "waitid"):  # macOS: reaping is the only way to ask
+            return self.proc.poll() is not None
+        try:
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, self.proc.pid, flags) is not None
+        except ChildProcessError:
+            return True
+
+    def _killpg(self) -> None:
+        if self.proc.returncode is None:
+            # Not reaped yet, so the pid (and process group id) is still ours to signal.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def _kill_sandbox(self) -> bool:
+        if self.sandbox_pidfd is None or self.proc.returncode is not None:
+            return False
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self.sandbox_pidfd, signal.SIGKILL)
+        return True
+
+    def _wait_exit(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.exited() and time.monotonic() < end:
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Stop the job's code at once: the whole sandbox, or (without bwrap) the process
+        group. Reaping is ``kill``'s business."""
+        with self._lock:
+            if not self._kill_sandbox():
+                self._killpg()
+
+    def kill(self, grace: float = 0.0, wait: float = 5.0) -> int | None:
+        """Let the worker end by itself for up to ``grace`` seconds, then kill it and its
+        process group, reap it and clean up; its return code."""
+        with self._lock:
+            self._wait_exit(grace)
+            if not self.exited() and self._kill_sandbox():
+                self._wait_exit(1.0)  # bwrap exits by itself once its sandbox is gone
+            # Also catches what the job forked into the group, even after the worker exited.
+            self._killpg()
+            try:
+                code: int | None = self.proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                code = None
+            self._cleanup()
+            return code
+
+    def discard(self, stop: bool = True) -> None:
+        """Done with this worker: stop it now (or let it exit: it does right after its
+        result), then reap and clean up in the background."""
+        with self._lock:
+            if self._discarded:
+                return
+            self._discarded = True
+        if stop:
+            self.stop()
+        _reaper.put(self)
+
+    def _cleanup(self) -> None:
+        self.sock.close()
+        if self.sandbox_pidfd is not None:
+            os.close(self.sandbox_pidfd)
+            self.sandbox_pidfd = None
+        with contextlib.suppress(OSError, ValueError):
+            self._log.seek(0)
+            self.output = self._log.read(65536).decode("utf-8", "replace").strip()
+            self._log.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+class _Reaper:
+    """Waits for killed workers in one background thread, so jobs return without waiting."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, worker: Worker) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="syft-reaper", daemon=True)
+                self._thread.start()
+        self._queue.put(worker)
+
+    def _run(self) -> None:
+        while True:
+            worker = self._queue.get()
+            try:
+                worker.kill(grace=2.0, wait=60.0)
+            except Exception:
+                log.exception("Could not reap worker %d", worker.pid)
+            finally:
+                self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every worker handed over so far is reaped and cleaned up."""
+        self._queue.join()
+
+
+_reaper = _Reaper()
+
+
+def start_worker(launcher: Launcher, work_dir: Path, timeout: float = START_TIMEOUT) -> Worker:
+    """Start a worker and wait until it has imported its libraries and is ready for a job."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Startup messages (and bwrap's own errors) land in an anonymous file, read on failure.
+    log_file = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 -- the Worker closes it
+    tmp = launcher.private_tmp()
+    argv = [launcher.python, "-I", "-B", "-m", "jupyter_syft.worker", str(theirs.fileno())]
+    try:
+        proc, info_r = launcher.spawn(argv, [theirs.fileno()], log_file, tmp)
+    except BaseException:
+        ours.close()
+        log_file.close()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        theirs.close()
+    worker = Worker(proc, ours, log_file, tmp)
+    try:
+        ours.settimeout(timeout)
+        kind, payload, _ = protocol.recv_frame(ours)
+        if kind != protocol.READY:
+            raise protocol.ProtocolError(f"expected READY, got {kind!r}")
+        protocol.parse_json(payload)
+        ours.settimeout(None)
+        if info_r is not None:
+            worker.sandbox_pidfd = sandbox_pidfd(info_r)
+            info_r = None
+    except (OSError, protocol.ProtocolError) as exc:
+        if info_r is not None:
+            os.close(info_r)
+        code = worker.kill()
+        raise WorkerStartError(
+            f"the worker process did not start ({exc}; exit status {code}): "
+            f"{worker.output[-4000:] or 'no output'}"
+        ) from None
+    return worker
+
+
+class WorkerPool:
+    """Keeps ``size`` ready workers. Thread-safe."""
+
+    def __init__(self, launcher: Launcher, work_dir: Path, size: int):
+        self._launcher = launcher
+        self._work_dir = work_dir
+        self._size = max(0, size)
+        self._ready: deque[Worker] = deque()
+        self._closed = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        if self._size:
+            # Warm workers are started from this one long-lived thread: bwrap ties a sandbox's
+            # life to the thread that started it (PR_SET_PDEATHSIG).
+            self._thread = threading.Thread(target=self._refill, name="syft-workers", daemon=True)
+            self._thread.start()
+
+    def acquire(self) -> Worker:
+        """A ready worker, or a freshly started one when none is ready (blocks ~1 s)."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the code runner is closed")
+            while self._ready:
+                worker = self._ready.popleft()
+                self._cond.notify_all()  # the refill thread starts a replacement
+                if worker.alive():
+                    return worker
+                worker.discard()
+        return start_worker(self._launcher, self._work_dir)
+
+    def _refill(self) -> None:
+        failures = 0
+        while True:
+            with self._cond:
+                while not self._closed and len(self._ready) >= self._size:
+                    self._cond.wait()
+                if self._closed:
+                    return
+            try:
+                worker = start_worker(self._launcher, self._work_dir)
+            except Exception as exc:
+                delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
+                failures += 1
+                log.error("Could not start a warm worker process (retry in %gs): %s", delay, exc)
+                with self._cond:
+                    self._cond.wait(delay)
+                continue
+            failures = 0
+            with self._cond:
+                if self._closed:
+                    worker.discard()
+                    return
+                self._ready.append(worker)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle = list(self._ready)
+            self._ready.clear()
+            self._cond.notify_all()
+        for worker in idle:
+            worker.discard()
+        if self._thread is not None:
+            self._thread.join(START_TIMEOUT)
+        _reaper.join()

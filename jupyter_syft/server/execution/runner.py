@@ -1,0 +1,147 @@
+"""CodeRunner: the services layer's one entry point for running approved code."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import keyword
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from . import protocol
+from .job import Job, WorkerGone
+from .pool import Worker, WorkerPool, WorkerStartError
+from .sandbox import Launcher
+from .spec import INTERNAL, USER_ERROR, RunResult, RunSpec
+
+log = logging.getLogger("jupyter_syft.server")
+
+STALE_PARTIAL_SECONDS = 24 * 3600  # partial results older than this are a crash's leftovers
+MAX_SOURCE_BYTES = 4 << 20  # the job frame must stay below protocol.MAX_FRAME
+
+
+class CodeRunner:
+    """Runs approved Syft functions in worker processes, one job per process.
+
+    ``run`` blocks and is thread-safe; concurrent calls run in parallel, each in its own
+    worker. User code never runs in this process.
+    """
+
+    def __init__(
+        self,
+        work_dir: Path,
+        hidden_paths: Sequence[Path] = (),
+        warm_workers: int = 2,
+        sandbox: str = "auto",
+    ):
+        self.work_dir = Path(work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._results = self.work_dir / "results"
+        self._results.mkdir(mode=0o700, exist_ok=True)
+        self._remove_stale_partials()
+        # work_dir is hidden too: it holds other jobs' results.
+        self._launcher = Launcher(sandbox, [*map(Path, hidden_paths), self.work_dir])
+        self._lock = threading.Lock()
+        self._active: set[Worker] = set()
+        self._closed = False
+        self._pool = WorkerPool(self._launcher, self.work_dir, warm_workers)
+        log.info(
+            "Code runner ready: sandbox %s, workers run as uid %s, %d warm worker(s)",
+            self.sandbox,
+            self._launcher.uid if self._launcher.uid is not None else os.getuid(),
+            warm_workers,
+        )
+
+    @property
+    def sandbox(self) -> str:
+        """What is actually used: "bwrap" or "none"."""
+        return self._launcher.mode
+
+    def run(self, spec: RunSpec) -> RunResult:
+        _check(spec)
+        if len(json.dumps(spec.source)) > MAX_SOURCE_BYTES:  # as it travels to the worker
+            return self._failed(USER_ERROR, "The function's source is too large to run.")
+        for attempt in range(2):
+            try:
+                worker = self._pool.acquire()
+            except WorkerStartError as exc:
+                log.error("Job %s: %s", spec.label, exc)
+                return self._failed(INTERNAL, "The server could not start a worker process.")
+            with self._lock:
+                if self._closed:
+                    worker.discard()
+                    raise RuntimeError("the code runner is closed")
+                self._active.add(worker)
+            try:
+                result = Job(worker, spec, self._launcher, self._results / uuid.uuid4().hex).run()
+            except WorkerGone as exc:
+                # A warm worker died while waiting (killed from outside?): take another one.
+                log.warning("Job %s: worker %d was gone (%s)", spec.label, worker.pid, exc)
+                if attempt == 0:
+                    continue
+                return self._failed(INTERNAL, "The worker process died before the job started.")
+            finally:
+                with self._lock:
+                    self._active.discard(worker)
+            log.info(
+                "Job %s %s: %s in %.3f s (sandbox %s)",
+                spec.label,
+                spec.func_name,
+                "ok" if result.ok else result.error_kind,
+                result.duration_s,
+                result.sandbox,
+            )
+            return result
+        raise AssertionError("unreachable")
+
+    def _failed(self, kind: str, error: str) -> RunResult:
+        return RunResult(False, None, error, kind, "", "", 0.0, self.sandbox)
+
+    def close(self) -> None:
+        """Kill all workers (a job still running ends with an error) and remove temp files."""
+        with self._lock:
+            self._closed = True
+            active = list(self._active)
+        for worker in active:
+            worker.discard()
+        self._pool.close()  # also waits until every worker is reaped
+
+    def __enter__(self) -> CodeRunner:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _remove_stale_partials(self) -> None:
+        cutoff = time.time() - STALE_PARTIAL_SECONDS
+        for path in self._results.glob("*.partial"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
+
+def _check(spec: RunSpec) -> None:
+    """Reject malformed specs: these are bugs of the caller, not of the user code."""
+    if not spec.func_name.isidentifier() or keyword.iskeyword(spec.func_name):
+        raise ValueError(f"not a function name: {spec.func_name!r}")
+    for name in spec.inputs:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"not a parameter name: {name!r}")
+    if len(spec.inputs) > protocol.MAX_FDS:
+        raise ValueError(f"at most {protocol.MAX_FDS} inputs")
+    limits = spec.limits
+    if min(limits.wall_seconds, limits.cpu_seconds) <= 0:
+        raise ValueError("time limits must be positive")
+    if min(limits.memory_mb, limits.max_processes, limits.max_result_bytes) <= 0:
+        raise ValueError("memory, process and result limits must be positive")

@@ -1,0 +1,75 @@
+"""Root-only first step of starting a worker: ``python -I -S stage.py CONFIG CMD...``.
+
+When the server runs as root but its Python lives in a folder the worker's uid cannot enter
+(pyenv under /root, mode 0700, is the usual case), neither the worker's interpreter nor
+bubblewrap, which runs as that uid, could start. Still root, this step enters a private
+mount namespace, covers each such folder with an empty read-only tmpfs, binds back only the
+Python folders listed in CONFIG, then drops to the worker's uid and gid for good and executes
+CMD. The host's mounts are untouched, and everything else in those folders stays invisible.
+
+CONFIG is JSON: ``{"uid": int, "gid": int, "cover": [folder, ...], "binds": [folder, ...]}``.
+Run as a script (standard library only, no site-packages) so it starts in a few ms.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+
+CLONE_NEWNS = 0x00020000
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+
+
+def _fail(what: str) -> None:
+    err = ctypes.get_errno()
+    sys.stderr.write(f"jupyter_syft worker stage: {what}: {os.strerror(err)}\n")
+    sys.exit(126)
+
+
+def main(argv: list[str]) -> None:
+    config = json.loads(argv[0])
+    command = argv[1:]
+    cover: list[str] = config["cover"]
+    if cover:
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def mount(
+            source: str | None, target: str, fstype: str | None, flags: int, data: str | None
+        ) -> None:
+            args = [None if s is None else s.encode() for s in (source, target, fstype, data)]
+            if libc.mount(args[0], args[1], args[2], ctypes.c_ulong(flags), args[3]) != 0:
+                _fail(f"mount {target}")
+
+        os.umask(0o022)  # the folders made below must be enterable by the worker's uid
+        if libc.unshare(CLONE_NEWNS) != 0:
+            _fail("unshare(CLONE_NEWNS)")
+        mount(None, "/", None, MS_REC | MS_PRIVATE, None)  # nothing below leaks to the host
+        # Open the folders first: once covered, their paths lead into the empty tmpfs.
+        binds = [
+            (path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            for path in config["binds"]
+        ]
+        for folder in cover:
+            mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+        for path, fd in binds:
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+            os.close(fd)
+        for folder in cover:
+            mount(None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    os.setgroups([])
+    os.setresgid(config["gid"], config["gid"], config["gid"])
+    os.setresuid(config["uid"], config["uid"], config["uid"])
+    os.execv(command[0], command)  # noqa: S606 -- an absolute path built by sandbox.py
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,304 @@
+"""The worker process: runs ONE approved Syft function, sends back its result, and exits.
+
+The code runner (``jupyter_syft.server.execution``) starts it as
+``python -I -B -m jupyter_syft.worker FD``, already as an unprivileged uid and, where
+bubblewrap works, inside a sandbox; FD is its end of the control socket. The worker imports
+numpy, pandas and pyarrow, reports READY and waits. Its job arrives as one frame carrying the
+source, the limits and file descriptors for stdout, stderr and each input (see
+``jupyter_syft.server.execution.protocol``). It then limits itself (CPU, memory, processes,
+file size), maps its inputs, defines the function, calls it, streams the encoded result back
+and exits at once: no exit handlers, no waiting for threads the user code left behind.
+
+This is the only module of jupyter_syft that executes user code.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import json
+import linecache
+import math
+import mmap
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from jupyter_syft import serde
+from jupyter_syft.server.execution import protocol
+
+ERROR_LIMIT = 64 << 10  # characters of error text sent back
+
+_LINUX = sys.platform.startswith("linux")
+_PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
+
+
+class _BadSource(Exception):
+    """The source is not exactly one plain ``def`` of the expected name."""
+
+
+def _harden() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if not _LINUX:
+        return
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # setuid programs cannot give the job privileges
+    # Other processes of the same uid (e.g. another job's leftovers when there is no sandbox)
+    # may not ptrace this one or read its memory and descriptors through /proc.
+    prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # die with the server
+
+
+def _preload() -> None:
+    """Import the heavy libraries and take the decoding paths once, before any job arrives."""
+    import numpy  # noqa: F401
+    import pandas
+    import pyarrow  # noqa: F401
+
+    serde.decode(serde.dumps(pandas.DataFrame({"a": [1, 2]})))
+
+
+def _cap(res: int, value: int, hard_extra: int = 0) -> None:
+    """Lower a limit for good (soft and hard; never above the inherited hard limit)."""
+    _, hard = resource.getrlimit(res)
+    soft, new_hard = value, value + hard_extra
+    if hard != resource.RLIM_INFINITY:
+        soft, new_hard = min(soft, hard), min(new_hard, hard)
+    try:
+        resource.setrlimit(res, (soft, new_hard))
+    except (OSError, ValueError):
+        if _LINUX:  # a job must not run without its limits; elsewhere they are best effort
+            raise
+
+
+def _tasks_of_my_uid() -> int:
+    """Processes and threads of this uid: RLIMIT_NPROC counts them all, so the job's
+    allowance is added on top. Inside bwrap only the sandbox's own are visible (and counted:
+    the kernel counts per user namespace); without it every job of the uid shares the count."""
+    uid = os.getuid()
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                text = f.read()
+            real_uid = int(text.split(b"\nUid:", 1)[1].split(None, 1)[0])
+            if real_uid == uid:
+                total += int(text.split(b"\nThreads:", 1)[1].split(None, 1)[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _apply_limits(limits: dict[str, Any]) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # RLIMIT_CPU counts from process start, so the import time is added. SIGXCPU at the soft
+    # limit, SIGKILL one second later if the job ignores it.
+    cpu = math.ceil(usage.ru_utime + usage.ru_stime + float(limits["cpu_seconds"]))
+    _cap(resource.RLIMIT_CPU, cpu, hard_extra=1)
+    _cap(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
+    _cap(resource.RLIMIT_FSIZE, int(limits["max_result_bytes"]))
+    if _LINUX:  # elsewhere there is no /proc to count from
+        _cap(resource.RLIMIT_NPROC, _tasks_of_my_uid() + int(limits["max_processes"]))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too-long writes fail with EFBIG instead
+
+
+class _InputError(Exception):
+    def __init__(self, name: str, cause: BaseException):
+        super().__init__(name, cause)
+        self.name = name
+        self.cause = cause
+
+
+def _load_inputs(names: list[str], fds: list[int]) -> dict[str, Any]:
+    """Decode each input from its descriptor, then close them all: from here on the job holds
+    no handle to the stored files, only private copy-on-write mappings of them."""
+    values: dict[str, Any] = {}
+    try:
+        if len(names) != len(fds):
+            raise ValueError(f"{len(names)} inputs but {len(fds)} descriptors")
+        for name, fd in zip(names, fds, strict=True):
+            try:
+                size = os.fstat(fd).st_size
+                if size == 0:
+                    raise serde.SerdeError("the file is empty")
+                data = mmap.mmap(fd, size, access=mmap.ACCESS_COPY)  # zero copy, never written back
+                values[name] = serde.decode(memoryview(data))
+            except (OSError, ValueError, MemoryError) as exc:
+                raise _InputError(name, exc) from exc
+    finally:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    return values
+
+
+def _define(source: str, name: str, filename: str) -> Callable[..., Any]:
+    tree = ast.parse(source, filename)
+    body = tree.body
+    if len(body) != 1 or not isinstance(body[0], ast.FunctionDef) or body[0].name != name:
+        raise _BadSource(
+            f"The code must be exactly one function definition, `def {name}(...):`, with "
+            "nothing else at the top level."
+        )
+    if body[0].decorator_list:
+        raise _BadSource(f"The function {name} must be sent without decorators.")
+    # Tracebacks show the user's lines from here (a "<...>" file is never read from disk).
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    # dont_inherit: this module's `from __future__ import annotations` must not change theirs.
+    code = compile(source, filename, "exec", dont_inherit=True)
+    namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "__syft_function__"}
+    # The one place jupyter_syft executes user code. It is safe here: this process is a
+    # throwaway worker running as an unprivileged uid (sandboxed by bubblewrap where
+    # available) under CPU, memory and process limits, holding only this job's inputs.
+    exec(code, namespace)  # noqa: S102
+    func = namespace.get(name)
+    if not callable(func):
+        raise _BadSource(f"The code does not define a function {name}.")
+    return func
+
+
+def _keep_user_frames(te: traceback.TracebackException, filename: str, seen: set[int]) -> None:
+    if id(te) in seen:
+        return
+    seen.add(id(te))
+    te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename == filename])
+    for linked in (te.__cause__, te.__context__, *(getattr(te, "exceptions", None) or ())):
+        if linked is not None:
+            _keep_user_frames(linked, filename, seen)
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= ERROR_LIMIT:
+        return text
+    half = ERROR_LIMIT // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters left out ...]\n{text[-half:]}"
+
+
+def _user_error(exc: BaseException, filename: str, limits: dict[str, Any]) -> dict[str, Any]:
+    """``Type: message``, then the traceback with the user's frames only: no worker or
+    library frames, so no paths of this machine."""
+    if isinstance(exc, _BadSource):
+        return {"ok": False, "error_kind": "user_error", "error": str(exc)}
+    te = traceback.TracebackException.from_exception(exc)
+    _keep_user_frames(te, filename, set())
+    summary = next(
+        (line for line in te.format_exception_only() if not line.startswith(" ")), ""
+    ).strip()
+    summary = summary.splitlines()[0] if summary else type(exc).__name__
+    text = f"{summary}\n\n{''.join(te.format()).rstrip()}"
+    kind = "user_error"
+    if isinstance(exc, MemoryError):
+        kind = "memory"
+        text += f"\n\nThe function ran out of memory (its limit is {limits['memory_mb']} MB)."
+    return {"ok": False, "error_kind": kind, "error": _bounded(text)}
+
+
+def _failure(kind: str, error: str, detail: str = "") -> dict[str, Any]:
+    return {"ok": False, "error_kind": kind, "error": _bounded(error), "detail": _bounded(detail)}
+
+
+def _send_result(sock: socket.socket, value: Any, max_bytes: int) -> dict[str, Any]:
+    try:
+        encoded = serde.encode(value)
+    except serde.SerdeError as exc:
+        return _failure("bad_result", f"The function's return value cannot be sent back: {exc}")
+    except MemoryError:
+        return _failure("memory", "The function's return value is too large to encode.")
+    except Exception as exc:
+        return _failure(
+            "bad_result",
+            f"The function's return value cannot be encoded: {type(exc).__name__}: {exc}",
+        )
+    if encoded.nbytes > max_bytes:
+        return _failure(
+            "bad_result",
+            f"The function's result is {encoded.nbytes:,} bytes once encoded, more than the "
+            f"limit of {max_bytes:,} bytes. Return a smaller value (e.g. an aggregate).",
+        )
+    for chunk in encoded.iter_chunks(protocol.CHUNK):
+        protocol.send_frame(sock, protocol.DATA, chunk)
+    return {"ok": True, "result_bytes": encoded.nbytes}
+
+
+def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+    if len(fds) < 2:
+        return _failure("internal", "The worker received no output pipes.")
+    out_fd, err_fd, *input_fds = fds
+    os.dup2(out_fd, 1)
+    os.dup2(err_fd, 2)
+    os.close(out_fd)
+    os.close(err_fd)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    limits = job["limits"]
+    _apply_limits(limits)
+    name = job["func_name"]
+    filename = f"<syft function {name}>"
+    try:
+        kwargs = _load_inputs(job["inputs"], input_fds)
+    except _InputError as exc:
+        if isinstance(exc.cause, MemoryError):
+            return _failure(
+                "memory",
+                f"The input {exc.name!r} does not fit in the memory limit of "
+                f"{limits['memory_mb']} MB.",
+            )
+        return _failure(
+            "internal",
+            f"The worker could not read the input {exc.name!r}.",
+            f"{type(exc.cause).__name__}: {exc.cause}",
+        )
+    try:
+        func = _define(job["source"], name, filename)
+        value = func(**kwargs)
+    except BaseException as exc:  # everything the user code raises is the user's error
+        return _user_error(exc, filename, limits)
+    return _send_result(sock, value, int(limits["max_result_bytes"]))
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            stream.flush()  # type: ignore[union-attr]
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = sys.argv[1:] if argv is None else argv
+    sock = socket.socket(fileno=int(args[0]))
+    _harden()
+    _preload()
+    protocol.send_json(sock, protocol.READY, {"pid": os.getpid()})
+    try:
+        kind, payload, fds = protocol.recv_frame(sock, max_fds=protocol.MAX_FDS + 2)
+    except (OSError, protocol.ProtocolError):
+        os._exit(0)  # the runner went away before giving us a job
+    if kind != protocol.JOB:
+        os._exit(2)
+    try:
+        status = _serve(sock, json.loads(payload), fds)
+    except BaseException as exc:  # e.g. SystemExit from user code run while encoding
+        status = _failure(
+            "internal", "The worker failed.", "".join(traceback.format_exception(exc))
+        )
+    _flush()
+    with contextlib.suppress(OSError):
+        protocol.send_json(sock, protocol.DONE, status)
+    # Skip atexit handlers and the wait for non-daemon threads: both could be user code.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
