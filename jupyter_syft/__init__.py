@@ -33,6 +33,21 @@ _EXPORTS = {
     "Asset": "client.datasets",
     "Contributor": "client.datasets",
     "orchestra": "orchestra",
+    "syft_function": "client.code",
+    "syft_function_single_use": "client.code",
+    "SyftFunction": "client.code",
+    "Project": "client.projects",
+    "RequestStatus": "client.requests",
+    "UserCodeStatus": "client.requests",
+    "Constant": "policies",
+    "EmptyInputPolicy": "policies",
+    "ExactMatch": "policies",
+    "MixedInputPolicy": "policies",
+    "InputPolicy": "policies",
+    "OutputPolicy": "policies",
+    "OutputPolicyExecuteCount": "policies",
+    "OutputPolicyExecuteOnce": "policies",
+    "SingleExecutionExactOutput": "policies",
 }
 
 __all__ = ["__version__", *_EXPORTS]

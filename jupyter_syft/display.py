@@ -55,3 +55,22 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def paragraphs(text: str) -> str:
     return "".join(f"<p>{esc(p)}</p>" for p in text.split("\n\n") if p.strip())
+
+
+def code_html(source: str) -> str:
+    """Syntax-highlighted Python (pygments escapes the text); plain escaped text without it."""
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:  # pragma: no cover - pygments comes with IPython
+        return f"<pre>{esc(source)}</pre>"
+    formatter = HtmlFormatter(noclasses=True, style="default", nowrap=False)
+    return str(highlight(source, PythonLexer(), formatter))
+
+
+def findings_html(findings: Sequence[Any]) -> str:
+    if not findings:
+        return '<p class="muted">Static analysis found nothing to flag.</p>'
+    rows = [(f.severity, f.line or "", f.message) for f in findings]
+    return "<h4>Static analysis</h4>" + table(["Severity", "Line", "Finding"], rows)

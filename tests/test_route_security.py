@@ -18,38 +18,77 @@ METHODS = ["GET", "POST", "PATCH", "DELETE"]
 
 @pytest.fixture
 def site(node, root, scientist):
+    """A Datasite where another scientist (Bob) already ran approved code whose result is the
+    private marker. ``scientist`` (Dana) then probes every route with every real id."""
     private = pd.DataFrame({"name": [MARKER, "x"], "v": [1, 2]})
     mock = pd.DataFrame({"name": ["m1", "m2"], "v": [0, 0]})
     root.upload_dataset(
         sy.Dataset(name="Secret", asset_list=[sy.Asset(name="t", data=private, mock=mock)]),
         progress=False,
     )
+    root.users.create(sy.UserCreate(email="bob@example.org", name="Bob", password="pw-bob"))
+    bob = sy.login(url=node.url, email="bob@example.org", password="pw-bob", verbose=False)
+    bob_asset = bob.datasets[0].assets[0]
+    project = bob.create_project(name="Bob's study", description="first names")
+
+    @sy.syft_function(
+        input_policy=sy.ExactMatch(data=bob_asset),
+        output_policy=sy.OutputPolicyExecuteCount(limit=5),
+    )
+    def first_name(data):
+        print(data["name"][0])
+        return data["name"][0]
+
+    request = project.create_code_request(first_name)
+    root.requests[0].approve()
+    result = bob.code.first_name(data=bob_asset)
+    assert result.get() == MARKER
     dataset = root.datasets[0]
     ids = {
         "asset": dataset.assets[0].id,
         "dataset": dataset.id,
         "root": root.account.id,
         "ds": scientist.account.id,
+        "bob": bob.account.id,
+        "code": request.code.id,
+        "request": request.id,
+        "execution": result.id,
+        "project": project.id,
     }
     return node, root, scientist, ids
+
+
+ID_PATTERN = "([0-9a-f]{32})"
+IDS_FOR_PREFIX = {
+    "users/": ("root", "ds", "bob"),
+    "assets/": ("asset",),
+    "code/": ("code",),
+    "executions/": ("execution",),
+    "requests/": ("request",),
+}
 
 
 def _paths(ids):
     """Concrete paths for every route pattern, with real ids filled in."""
     out = []
-    for pattern, _handler in route_table("/syft/api/v1/"):
+    prefix = "/syft/api/v1/"
+    for pattern, _handler in route_table(prefix):
         path = pattern.rstrip("$")
-        if "(mock|data)" in path:
-            for which in ("mock", "data"):
-                out.append(
-                    path.replace("([0-9a-f]{32})", ids["asset"]).replace("(mock|data)", which)
-                )
+        rel = path[len(prefix) :]
+        if "([^/]+)" in rel:
+            key = "project" if rel.startswith("projects/") else "dataset"
+            out.append(path.replace("([^/]+)", ids[key]))
             continue
-        if path.startswith("/syft/api/v1/users/([0-9a-f]{32})"):
-            for who in ("root", "ds"):
-                out.append(path.replace("([0-9a-f]{32})", ids[who]))
+        if ID_PATTERN not in rel:
+            out.append(path)
             continue
-        out.append(path.replace("([^/]+)", ids["dataset"]))
+        kinds = next(v for k, v in IDS_FOR_PREFIX.items() if rel.startswith(k))
+        for kind in kinds:
+            concrete = path.replace(ID_PATTERN, ids[kind])
+            if "(mock|data)" in concrete:
+                out += [concrete.replace("(mock|data)", w) for w in ("mock", "data")]
+            else:
+                out.append(concrete)
     return out
 
 
@@ -65,6 +104,7 @@ def test_every_route_is_covered(site):
     *_, ids = site
     paths = _paths(ids)
     assert len(paths) >= len(route_table("/x/")), paths
+    assert not [p for p in paths if "(" in p], paths
 
 
 @pytest.mark.parametrize("caller", ["scientist", "guest", "forged"])
@@ -79,8 +119,13 @@ def test_no_route_gives_private_data_to_non_owners(site, caller):
                 )
                 body = r.content
                 assert MARKER.encode() not in body, (caller, method, path, r.status_code)
-                if path.endswith("/data"):
-                    assert r.status_code in (401, 403, 405), (caller, method, path, r.status_code)
+                if path.endswith("/data") or "/executions/" in path:
+                    assert r.status_code in (401, 403, 404, 405), (
+                        caller,
+                        method,
+                        path,
+                        r.status_code,
+                    )
                 if caller == "forged":
                     assert r.status_code in (200, 401, 405), (
                         method,
@@ -89,6 +134,8 @@ def test_no_route_gives_private_data_to_non_owners(site, caller):
                     )  # 200 only for public metadata
     # the data and its column names stayed private, and the owner still reads them
     assert root.datasets[0].assets[0].data["name"][0] == MARKER
+    # nothing a non-owner did changed the request's decision
+    assert root.requests[0].status == sy.RequestStatus.APPROVED
 
 
 def test_private_route_refusal_says_why(site):

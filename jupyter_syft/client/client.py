@@ -10,7 +10,10 @@ from ..roles import ServiceRole
 from .connection import Connection
 
 if TYPE_CHECKING:
+    from .code import CodeAPI
     from .datasets import Dataset, DatasetCollection
+    from .projects import ProjectCollection, RemoteProject
+    from .requests import RequestCollection
     from .settings import SettingsAPI
     from .users import UserCollection, UserView
 
@@ -75,6 +78,49 @@ class DatasiteClient:
                 "Guests have no account: log in with client.login(email=, password=)."
             )
         return UserView(self, self.connection.get("users/me"))
+
+    @property
+    def code(self) -> CodeAPI:
+        from .code import CodeAPI
+
+        return CodeAPI(self)
+
+    @property
+    def requests(self) -> RequestCollection:
+        from .requests import RequestCollection
+
+        return RequestCollection(self)
+
+    @property
+    def projects(self) -> ProjectCollection:
+        from .projects import ProjectCollection
+
+        self._ensure_session()
+        return ProjectCollection(self)
+
+    def create_project(
+        self, name: str, description: str = "", user_email_address: str | None = None
+    ) -> RemoteProject:
+        from .projects import RemoteProject
+
+        self._ensure_session()
+        body = {"name": name, "description": description, "user_email_address": user_email_address}
+        return RemoteProject(self, self.connection.post("projects", body))
+
+    def get_project(self, name: str | None = None, uid: str | None = None) -> RemoteProject:
+        from .projects import RemoteProject
+
+        key = uid or name
+        if not key:
+            raise SyftException("Give the project's name= or uid=.")
+        return RemoteProject(self, self.connection.get(f"projects/{key}"))
+
+    def _ensure_session(self) -> None:
+        """Guests get a session on first need, so the Datasite can tell their code apart."""
+        if self.user is None:
+            answer = Connection(self.url).post("auth/guest")
+            self.connection = self.connection.with_token(answer["token"])
+            self.user = answer["user"]
 
     def upload_dataset(self, dataset: Dataset, progress: bool = True) -> SyftSuccess:
         from .datasets import upload_dataset

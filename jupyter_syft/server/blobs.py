@@ -57,6 +57,18 @@ class BlobStore:
         finally:
             writer.abort()
 
+    def ingest(self, path: Path) -> BlobInfo:
+        """Take over a value file written elsewhere on this filesystem (e.g. a worker's result)."""
+        writer = self.open_writer()
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(CHUNK_SIZE):
+                    writer.write(chunk)
+            return writer.commit()
+        finally:
+            writer.abort()
+            Path(path).unlink(missing_ok=True)
+
     def iter_chunks(self, blob_id: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         with open(self.path(blob_id), "rb") as f:
             while chunk := f.read(chunk_size):

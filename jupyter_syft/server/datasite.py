@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,11 @@ class Datasite:
         os.chmod(self.data_dir, 0o700)  # private data lives here: no other local user may read it
         self.store = Store(config.db_url or sqlite_url(self.data_dir / "datasite.db"))
         self.blobs = BlobStore(self.data_dir / "blobs")
-        self.services = Services.build(self.store, self.blobs)
+        self.work_dir = self.data_dir / "work"
+        self.work_dir.mkdir(exist_ok=True)
+        self._runner: Any = None
+        self._runner_lock = threading.Lock()
+        self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
         self.services.settings.initialize(name=config.name)
         password = config.root_password or random_password()
         self.root_created = self.services.users.ensure_root(config.root_email, password)
@@ -58,6 +63,15 @@ class Datasite:
             password if self.root_created and config.root_password is None else None
         )
         self.executor = ThreadPoolExecutor(config.threads, thread_name_prefix="datasite")
+
+    def runner(self) -> Any:
+        """The CodeRunner, started on first use so that launching a Datasite stays fast."""
+        with self._runner_lock:
+            if self._runner is None:
+                from .execution import CodeRunner
+
+                self._runner = CodeRunner(work_dir=self.work_dir, hidden_paths=[self.data_dir])
+            return self._runner
 
     def metadata(self) -> dict[str, Any]:
         from .. import __version__
@@ -73,4 +87,6 @@ class Datasite:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self._runner is not None:
+            self._runner.close()
         self.store.close()

@@ -109,3 +109,84 @@ class AuditEvent(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = ""
     hash: str = ""
+
+
+class UserCode(SQLModel, table=True):
+    """A submitted Syft function. Its policies are fixed at submission; only status changes."""
+
+    __tablename__ = "user_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(index=True, foreign_key="users.id")
+    service_func_name: str = Field(index=True)
+    raw_code: str  # as written, decorators included: what the reviewer reads
+    code: str  # the bare function definition that runs
+    code_hash: str
+    parameters: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    input_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    output_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    findings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = "pending"  # pending | approved | denied
+    share_results_with_owners: bool = False
+    worker_pool_name: str = "default-pool"
+    runs_used: int = 0  # private-data runs counted atomically against the output policy
+    submit_time: datetime = Field(default_factory=utcnow)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(index=True, foreign_key="users.id")
+    name: str
+    description: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Request(SQLModel, table=True):
+    __tablename__ = "requests"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    code_id: str = Field(index=True, foreign_key="user_codes.id")
+    user_id: str = Field(index=True, foreign_key="users.id")
+    project_id: str | None = Field(default=None, index=True, foreign_key="projects.id")
+    reason: str = ""
+    status: str = "pending"  # pending | approved | rejected
+    deny_reason: str = ""
+    decided_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Execution(SQLModel, table=True):
+    """One run of a Syft function (or a result the owner deposited), and what came out."""
+
+    __tablename__ = "executions"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    code_id: str = Field(index=True, foreign_key="user_codes.id")
+    user_id: str = Field(foreign_key="users.id")  # who asked for the run
+    on_private_data: bool = False
+    deposited: bool = False
+    ok: bool = False
+    result_blob_id: str | None = Field(default=None, foreign_key="blobs.id")
+    error: str = ""
+    error_kind: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    sandbox: str = ""
+    duration_s: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProjectEvent(SQLModel, table=True):
+    __tablename__ = "project_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(index=True, foreign_key="projects.id")
+    kind: str  # created | code_request | approved | denied | result
+    actor_email: str = ""
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

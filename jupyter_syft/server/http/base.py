@@ -22,6 +22,7 @@ log = logging.getLogger("jupyter_syft.server")
 T = TypeVar("T")
 MAX_JSON_BYTES = 16 << 20
 VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
+STREAM_CHUNK = 4 << 20
 
 
 class DatasiteHandlerMixin:
@@ -69,6 +70,16 @@ class DatasiteHandlerMixin:
         self.set_status(status)  # type: ignore[attr-defined]
         self.set_header("Content-Type", "application/json; charset=utf-8")  # type: ignore[attr-defined]
         self.finish(json.dumps(value))  # type: ignore[attr-defined]
+
+    async def stream_file(self, path: Any, size: int) -> None:
+        """Send a value file in chunks: the whole value is never held in memory."""
+        self.set_header("Content-Type", VALUE_MEDIA_TYPE)  # type: ignore[attr-defined]
+        self.set_header("Content-Length", str(size))  # type: ignore[attr-defined]
+        with open(path, "rb") as f:
+            while chunk := f.read(STREAM_CHUNK):
+                self.write(chunk)  # type: ignore[attr-defined]
+                await self.flush()  # type: ignore[attr-defined]
+        self.finish()  # type: ignore[attr-defined]
 
     def send_error_json(self, status: int, exc: BaseException | None) -> None:
         if isinstance(exc, ServiceError):

@@ -9,7 +9,6 @@ import tornado.web
 from ..services.errors import BadRequest, PayloadTooLarge
 from .base import VALUE_MEDIA_TYPE, DatasiteHandler
 
-STREAM_CHUNK = 4 << 20
 ID = r"([0-9a-f]{32})"
 
 
@@ -176,12 +175,94 @@ class AssetValueHandler(DatasiteHandler):
             )
             return
         path, size = await self.run(self.services.datasets.open_value, self.actor, asset_id, which)
-        self.set_header("Content-Length", str(size))
-        with open(path, "rb") as f:
-            while chunk := f.read(STREAM_CHUNK):
-                self.write(chunk)
-                await self.flush()
-        self.finish()
+        await self.stream_file(path, size)
+
+
+class GuestSessionHandler(DatasiteHandler):
+    async def post(self) -> None:
+        self.send_json(await self.run(self.services.auth.guest_session), 201)
+
+
+class CodeListHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.code.list, self.actor))
+
+    async def post(self) -> None:
+        self.send_json(await self.run(self.services.code.submit, self.actor, self.json_body()), 201)
+
+
+class CodeHandler(DatasiteHandler):
+    async def get(self, code_id: str) -> None:
+        self.send_json(await self.run(self.services.code.get, self.actor, code_id))
+
+
+class CodeRunHandler(DatasiteHandler):
+    async def post(self, code_id: str) -> None:
+        inputs = self.json_body().get("inputs") or {}
+        self.send_json(await self.run(self.services.code.run, self.actor, code_id, inputs))
+
+
+class ExecutionResultHandler(DatasiteHandler):
+    async def get(self, execution_id: str) -> None:
+        path, size = await self.run(self.services.code.open_result, self.actor, execution_id)
+        await self.stream_file(path, size)
+
+
+class RequestsHandler(DatasiteHandler):
+    async def get(self) -> None:
+        status = self.get_query_argument("status", None)
+        project = self.get_query_argument("project_id", None)
+        self.send_json(await self.run(self.services.requests.list, self.actor, status, project))
+
+    async def post(self) -> None:
+        self.send_json(
+            await self.run(self.services.requests.create, self.actor, self.json_body()), 201
+        )
+
+
+class RequestHandler(DatasiteHandler):
+    async def get(self, request_id: str) -> None:
+        self.send_json(await self.run(self.services.requests.get, self.actor, request_id))
+
+
+class RequestApproveHandler(DatasiteHandler):
+    async def post(self, request_id: str) -> None:
+        self.send_json(await self.run(self.services.requests.approve, self.actor, request_id))
+
+
+class RequestDenyHandler(DatasiteHandler):
+    async def post(self, request_id: str) -> None:
+        reason = self.json_body().get("reason")
+        self.send_json(await self.run(self.services.requests.deny, self.actor, request_id, reason))
+
+
+class RequestDepositHandler(DatasiteHandler):
+    async def post(self, request_id: str) -> None:
+        body = self.json_body()
+        result = await self.run(
+            self.services.requests.deposit,
+            self.actor,
+            request_id,
+            str(body.get("blob_id") or ""),
+            body.get("stdout") or "",
+            body.get("stderr") or "",
+        )
+        self.send_json(result)
+
+
+class ProjectsHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.projects.list, self.actor))
+
+    async def post(self) -> None:
+        self.send_json(
+            await self.run(self.services.projects.create, self.actor, self.json_body()), 201
+        )
+
+
+class ProjectHandler(DatasiteHandler):
+    async def get(self, key: str) -> None:
+        self.send_json(await self.run(self.services.projects.get, self.actor, key))
 
 
 def route_table(prefix: str) -> list[tuple[str, type]]:
@@ -201,5 +282,17 @@ def route_table(prefix: str) -> list[tuple[str, type]]:
         (r"datasets/([^/]+)", DatasetHandler),
         ("blobs", BlobUploadHandler),
         (f"assets/{ID}/(mock|data)", AssetValueHandler),
+        ("auth/guest", GuestSessionHandler),
+        ("code", CodeListHandler),
+        (f"code/{ID}", CodeHandler),
+        (f"code/{ID}/run", CodeRunHandler),
+        (f"executions/{ID}/result", ExecutionResultHandler),
+        ("requests", RequestsHandler),
+        (f"requests/{ID}", RequestHandler),
+        (f"requests/{ID}/approve", RequestApproveHandler),
+        (f"requests/{ID}/deny", RequestDenyHandler),
+        (f"requests/{ID}/deposit", RequestDepositHandler),
+        ("projects", ProjectsHandler),
+        (r"projects/([^/]+)", ProjectHandler),
     ]
     return [(prefix + path + "$", handler) for path, handler in routes]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from ..blobs import BlobStore
 from ..store import Store
 from .audit import AuditLog
 from .auth import AuthService
+from .code import CodeService
 from .datasets import DatasetService
+from .projects import ProjectService
+from .requests import RequestService
 from .settings import SettingsService
 from .users import UserService
 
@@ -20,15 +26,25 @@ class Services:
     auth: AuthService
     users: UserService
     datasets: DatasetService
+    code: CodeService
+    projects: ProjectService
+    requests: RequestService
 
     @classmethod
-    def build(cls, store: Store, blobs: BlobStore) -> Services:
+    def build(
+        cls, store: Store, blobs: BlobStore, runner: Callable[[], Any], work_dir: Path
+    ) -> Services:
         audit = AuditLog(store)
         settings = SettingsService(store, audit)
+        code = CodeService(store, blobs, audit, settings, runner, work_dir)
+        projects = ProjectService(store, audit)
         return cls(
             audit=audit,
             settings=settings,
             auth=AuthService(store, audit, settings),
             users=UserService(store, audit, settings),
             datasets=DatasetService(store, blobs, audit, settings),
+            code=code,
+            projects=projects,
+            requests=RequestService(store, audit, settings, code, projects),
         )

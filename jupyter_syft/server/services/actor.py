@@ -21,6 +21,11 @@ class Actor:
 
     @property
     def is_guest(self) -> bool:
+        return self.role <= ServiceRole.GUEST
+
+    @property
+    def is_anonymous(self) -> bool:
+        """No session at all (a guest session has a user row of role GUEST)."""
         return self.user_id is None
 
     def require_owner(self, doing: str) -> None:
@@ -31,8 +36,8 @@ class Actor:
             )
 
     def require_user(self, doing: str) -> None:
-        if self.is_guest:
-            raise Forbidden(f"Log in to {doing}: guests cannot.")
+        if self.is_anonymous:
+            raise Forbidden(f"Log in to {doing}.")
 
 
 GUEST = Actor(user_id=None, email="", name="Guest", role=ServiceRole.GUEST)

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from ...roles import ServiceRole
 from .. import models
+from ..models import new_id
 from ..security import (
     LoginRateLimiter,
     hash_password,
@@ -20,7 +21,7 @@ from ..security import (
 from ..store import Store
 from .actor import GUEST, Actor
 from .audit import AuditLog
-from .errors import TooManyRequests, Unauthorized
+from .errors import Forbidden, TooManyRequests, Unauthorized
 from .settings import SettingsService
 from .views import iso, user_view
 
@@ -28,6 +29,9 @@ CHANGE_DEFAULT_CREDENTIALS_NOTICE = (
     "You are using a default password. Please change the password using "
     "`[your_client].account.set_password([new_password])`."
 )
+
+# Not an argon2 hash, so no password ever matches it: guest rows cannot be logged into.
+UNUSABLE_PASSWORD_HASH = "!"  # noqa: S105
 
 
 class AuthService:
@@ -72,6 +76,32 @@ class AuthService:
             "user": user_view(user),
             "warnings": warnings,
         }
+
+    def guest_session(self) -> dict[str, Any]:
+        """A session for a guest: lets the Datasite tell one guest's code from another's."""
+        if not self.settings.value("allow_guest_sessions"):
+            raise Forbidden("This Datasite does not allow guests; log in with an account.")
+        guest_id = new_id()
+        user = models.User(
+            id=guest_id,
+            email=f"guest-{guest_id[:12]}@guest.invalid",
+            name="Guest",
+            role=int(ServiceRole.GUEST),
+            password_hash=UNUSABLE_PASSWORD_HASH,
+        )
+        token = new_token()
+        with self.store.session() as session:
+            session.add(user)
+            session.flush()  # the token row refers to it
+            session.add(
+                models.ApiToken(
+                    token_hash=token_hash(token),
+                    user_id=user.id,
+                    expires_at=models.utcnow() + timedelta(hours=24),
+                )
+            )
+            session.commit()
+        return {"token": token, "user": user_view(user)}
 
     def logout(self, token: str) -> None:
         with self.store.session() as session:

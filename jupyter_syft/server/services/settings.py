@@ -29,6 +29,11 @@ SETTINGS: dict[str, SettingSpec] = {
     "admin_email": SettingSpec("", str, True, "Whom scientists contact."),
     "signup_enabled": SettingSpec(False, bool, True, "Guests may register an account."),
     "allow_guest_sessions": SettingSpec(True, bool, True, "Guests may browse datasets and mocks."),
+    "allow_guest_code_requests": SettingSpec(False, bool, True, "Guests may submit code."),
+    "auto_approve": SettingSpec(False, bool, True, "Approve every code request at once (demos)."),
+    "exec_wall_seconds": SettingSpec(300, int, False, "Wall-clock limit for one run of code."),
+    "exec_cpu_seconds": SettingSpec(300, int, False, "CPU-time limit for one run of code."),
+    "exec_memory_mb": SettingSpec(4096, int, False, "Memory limit for one run of code."),
     "token_ttl_hours": SettingSpec(168, int, False, "How long a login stays valid."),
     "max_upload_bytes": SettingSpec(64 << 30, int, False, "Largest value one upload may be."),
 }

@@ -131,7 +131,7 @@ class UserService:
         return user_view(self._visible(actor, user_id))
 
     def me(self, actor: Actor) -> dict[str, Any] | None:
-        return None if actor.is_guest else self.get(actor, actor.user_id or "")
+        return None if actor.is_anonymous else self.get(actor, actor.user_id or "")
 
     def _visible(self, actor: Actor, user_id: str) -> models.User:
         actor.require_user("see accounts")

@@ -1,0 +1,516 @@
+"""Syft functions: submission, and running them under their input and output policies.
+
+The rules, in order, for a call: approved code runs on private data only with exactly the
+inputs its policy names, and at most as often as its output policy allows (counted atomically
+in the store); once used up, the last result comes back. Pending code runs only on mocks, and
+only for scientists the owner allowed to. Denied code does not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from ... import analysis, serde
+from ...policies import INPUT_POLICIES, OUTPUT_POLICIES, USER_TYPES
+from .. import models
+from ..blobs import BlobStore
+from ..store import Store
+from .actor import Actor
+from .audit import AuditLog
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .settings import SettingsService
+from .views import iso
+
+log = logging.getLogger("jupyter_syft.server")
+EXHAUSTED_NOTICE = (
+    "Your result has been fetched from output_history, because your OutputPolicy is no longer "
+    "valid."
+)
+DEPOSITED_NOTICE = "This result was deposited by the data owner."
+MOCK_NOTICE = "Ran on mock data: this code is not approved for private data (yet)."
+MAX_INLINE_BYTES = 64 << 20
+
+
+class Runner(Protocol):
+    sandbox: str
+
+    def run(self, spec: Any) -> Any: ...
+
+
+class CodeService:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        audit: AuditLog,
+        settings: SettingsService,
+        runner: Any,
+        work_dir: Path,
+    ):
+        self.store = store
+        self.blobs = blobs
+        self.audit = audit
+        self.settings = settings
+        self._runner = runner  # a callable giving the CodeRunner: started on first use
+        self.work_dir = work_dir
+
+    @property
+    def runner(self) -> Runner:
+        return self._runner()
+
+    def sandbox_kind(self) -> str:
+        """How submitted code is isolated here: "bwrap", or "none" where bubblewrap is missing."""
+        return self.runner.sandbox
+
+    # --- submitting --------------------------------------------------------------------------
+    def require_can_submit(self, actor: Actor) -> None:
+        if actor.user_id is None:
+            raise Forbidden("Log in (or start a guest session) to submit code.")
+        if actor.is_guest and not self.settings.value("allow_guest_code_requests"):
+            raise Forbidden(
+                "Guests cannot submit code on this Datasite; register an account "
+                "(client.register(...)) and log in."
+            )
+
+    def submit(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+        self.require_can_submit(actor)
+        with self.store.session() as session:
+            code = self._new_code(session, actor, payload)
+            session.add(code)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise Conflict(_duplicate(code.service_func_name))
+        self.audit.record(actor, "code.submit", "code", code.id, name=code.service_func_name)
+        return self.view(code)
+
+    def _new_code(self, session: Any, actor: Actor, payload: dict[str, Any]) -> models.UserCode:
+        name = payload.get("name")
+        raw = payload.get("raw_code")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise BadRequest("A Syft function needs a valid Python name.")
+        if not isinstance(raw, str) or not raw.strip():
+            raise BadRequest("The function's source code is missing.")
+        input_policy = self._check_input_policy(session, payload.get("input_policy"))
+        output_policy = _check_output_policy(payload.get("output_policy"))
+        # Other functions this scientist submitted may be launched as nested jobs by name.
+        submitted = session.exec(
+            select(models.UserCode.service_func_name).where(
+                models.UserCode.user_id == actor.user_id
+            )
+        ).all()
+        findings = analysis.analyze(
+            raw, name, policy_keys=input_policy["inputs"], known_functions=submitted
+        )
+        fatal = [f for f in findings if f.kind in ("syntax_error", "not_a_function")]
+        if fatal:
+            raise BadRequest(fatal[0].message)
+        code_hash = hashlib.sha256(f"{name}\0{raw}".encode()).hexdigest()
+        if session.exec(
+            select(models.UserCode).where(
+                models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
+            )
+        ).first():
+            raise Conflict(_duplicate(name))
+        return models.UserCode(
+            user_id=actor.user_id or "",
+            service_func_name=name,
+            raw_code=raw,
+            code=analysis.strip_decorators(raw, name),
+            code_hash=code_hash,
+            parameters=analysis.function_parameters(raw, name),
+            input_policy=input_policy,
+            output_policy=output_policy,
+            findings=[f.to_json() for f in findings],
+            share_results_with_owners=bool(payload.get("share_results_with_owners", False)),
+            worker_pool_name=str(payload.get("worker_pool_name") or "default-pool"),
+        )
+
+    def find_submitted(
+        self, session: Any, actor: Actor, payload: dict[str, Any]
+    ) -> models.UserCode | None:
+        name, raw = payload.get("name"), payload.get("raw_code")
+        code_hash = hashlib.sha256(f"{name}\0{raw}".encode()).hexdigest()
+        return session.exec(
+            select(models.UserCode).where(
+                models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
+            )
+        ).first()
+
+    def _check_input_policy(self, session: Any, policy: Any) -> dict[str, Any]:
+        policy = policy or {"type": "EmptyInputPolicy", "inputs": {}}
+        if not isinstance(policy, dict) or policy.get("type") not in INPUT_POLICIES:
+            raise BadRequest(f"Unknown input policy; use one of {', '.join(INPUT_POLICIES)}.")
+        inputs = policy.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            raise BadRequest("The input policy's inputs must be an object.")
+        clean: dict[str, Any] = {}
+        for param, spec in inputs.items():
+            kind = spec.get("kind") if isinstance(spec, dict) else None
+            if kind == "asset":
+                asset = session.get(models.Asset, spec.get("id"))
+                if asset is None:
+                    raise NotFound(f"Input {param!r} names an asset that is not on this Datasite.")
+                clean[param] = {"kind": "asset", "id": asset.id, "name": asset.name}
+            elif kind == "type" and policy["type"] == "MixedInputPolicy":
+                if spec.get("type") not in USER_TYPES:
+                    raise BadRequest(f"Input {param!r}: types allowed are {', '.join(USER_TYPES)}.")
+                clean[param] = {"kind": "type", "type": spec["type"]}
+            elif kind == "constant" and policy["type"] == "MixedInputPolicy":
+                value = _decode_inline(spec.get("data"), param)
+                clean[param] = {
+                    "kind": "constant",
+                    "data": spec["data"],
+                    "preview": _preview(value),
+                }
+            else:
+                raise BadRequest(f"Input {param!r} of {policy['type']} is not valid.")
+        return {"type": policy["type"], "inputs": clean}
+
+    # --- reading -----------------------------------------------------------------------------
+    def list(self, actor: Actor) -> list[dict[str, Any]]:
+        actor.require_user("list code")
+        with self.store.session() as session:
+            query = select(models.UserCode).order_by(col(models.UserCode.submit_time))
+            if not actor.is_owner:
+                query = query.where(models.UserCode.user_id == actor.user_id)
+            return [self.view(c, session) for c in session.exec(query)]
+
+    def get(self, actor: Actor, code_id: str) -> dict[str, Any]:
+        with self.store.session() as session:
+            return self.view(self._visible(session, actor, code_id), session)
+
+    def _visible(self, session: Any, actor: Actor, code_id: str) -> models.UserCode:
+        code = session.get(models.UserCode, code_id)
+        if code is None or (code.user_id != actor.user_id and not actor.is_owner):
+            raise NotFound(f"No code with id {code_id}.")
+        return code
+
+    def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
+        author = session.get(models.User, code.user_id) if session is not None else None
+        return {
+            "id": code.id,
+            "service_func_name": code.service_func_name,
+            "raw_code": code.raw_code,
+            "code": code.code,
+            "parameters": code.parameters,
+            "input_policy": code.input_policy,
+            "output_policy": code.output_policy,
+            "findings": code.findings,
+            "status": code.status,
+            "runs_used": code.runs_used,
+            "share_results_with_owners": code.share_results_with_owners,
+            "worker_pool_name": code.worker_pool_name,
+            "submit_time": iso(code.submit_time),
+            "user": {"name": author.name, "email": author.email} if author else None,
+        }
+
+    # --- running -----------------------------------------------------------------------------
+    def run(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        actor.require_user("run code")
+        with self.store.session() as session:
+            code = self._visible(session, actor, code_id)
+            if code.user_id != actor.user_id and not actor.is_owner:
+                raise NotFound(f"No code with id {code_id}.")
+            request = session.exec(
+                select(models.Request)
+                .where(models.Request.code_id == code.id)
+                .order_by(col(models.Request.created_at).desc())
+            ).first()
+            user = session.get(models.User, actor.user_id)
+        if code.status == "approved":
+            return self._run_approved(actor, code, inputs)
+        if code.status == "denied":
+            reason = request.deny_reason if request else ""
+            raise Forbidden(
+                f"Your code cannot be run: it was denied. Reason: {reason or 'none given'}"
+            )
+        if actor.is_owner or (user is not None and user.mock_execution_permission):
+            return self._execute(
+                actor, code, self._bind(code, inputs, private=False), False, MOCK_NOTICE
+            )
+        name = self.settings.value("name")
+        raise Forbidden(
+            f"Your code is waiting for approval. Code status on server '{name}' is PENDING. "
+            "Prototype on the mocks meanwhile (call the Syft function itself with the assets)."
+        )
+
+    def _run_approved(
+        self, actor: Actor, code: models.UserCode, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        bound = self._bind(code, inputs, private=True)
+        limit = code.output_policy.get("limit")
+        if self._claim_run(code.id, limit):
+            outcome = self._execute(actor, code, bound, True, "")
+            if outcome["error_kind"] == "internal":
+                self._release_run(code.id)  # our failure, not the scientist's: give the run back
+            return outcome
+        last = self._last_private_execution(code.id)
+        if last is None:
+            raise Conflict(
+                "Your code is running on the private data right now under its output policy; "
+                "call again when it has finished to get the result."
+            )
+        return self.execution_view(
+            last, actor, DEPOSITED_NOTICE if last.deposited else EXHAUSTED_NOTICE
+        )
+
+    def _claim_run(self, code_id: str, limit: int | None) -> bool:
+        """Count one private-data run, atomically: concurrent callers can never exceed ``limit``."""
+        statement = update(models.UserCode).where(col(models.UserCode.id) == code_id)
+        if limit is not None:
+            statement = statement.where(col(models.UserCode.runs_used) < limit)
+        statement = statement.values(runs_used=col(models.UserCode.runs_used) + 1)
+        with self.store.session() as session:
+            result = session.exec(statement)
+            session.commit()
+            return bool(result.rowcount == 1)
+
+    def _release_run(self, code_id: str) -> None:
+        with self.store.session() as session:
+            session.exec(
+                update(models.UserCode)
+                .where(col(models.UserCode.id) == code_id, col(models.UserCode.runs_used) > 0)
+                .values(runs_used=col(models.UserCode.runs_used) - 1)
+            )
+            session.commit()
+
+    def _last_private_execution(self, code_id: str) -> models.Execution | None:
+        with self.store.session() as session:
+            return session.exec(
+                select(models.Execution)
+                .where(models.Execution.code_id == code_id, col(models.Execution.on_private_data))
+                .order_by(col(models.Execution.created_at).desc())
+            ).first()
+
+    def _bind(self, code: models.UserCode, inputs: dict[str, Any], private: bool) -> dict[str, Any]:
+        """Check call arguments against the input policy; map each parameter to a value source.
+
+        Returns parameter -> ("blob", blob_id) | ("inline", bytes).
+        """
+        if not isinstance(inputs, dict):
+            raise BadRequest("inputs must be an object.")
+        policy = code.input_policy["inputs"]
+        params = set(code.parameters) - {"datasite"}
+        unknown = set(inputs) - params
+        if unknown:
+            raise BadRequest(
+                f"{code.service_func_name} has no parameter(s) {', '.join(sorted(unknown))}."
+            )
+        bound: dict[str, Any] = {}
+        with self.store.session() as session:
+            for param in sorted(params):
+                rule = policy.get(param)
+                given = inputs.get(param)
+                if rule is not None and rule["kind"] == "constant":
+                    bound[param] = ("inline", base64.b64decode(rule["data"]))
+                    continue
+                if given is None:
+                    raise BadRequest(f"Missing argument {param!r} for {code.service_func_name}.")
+                if rule is not None and rule["kind"] == "asset":
+                    if given.get("kind") == "asset" and given.get("id") == rule["id"]:
+                        asset = session.get(models.Asset, rule["id"])
+                        if asset is None:
+                            raise NotFound(
+                                f"The asset for {param!r} is no longer on this Datasite."
+                            )
+                        bound[param] = ("blob", _asset_blob(asset, private))
+                        continue
+                    if private or given.get("kind") == "asset":
+                        raise Forbidden(
+                            f"Argument {param!r} must be the asset {rule.get('name')!r} the input "
+                            "policy names; approved code runs only on its approved inputs."
+                        )
+                    # pending code on the scientist's own values (mock execution)
+                    bound[param] = ("inline", _inline_bytes(given, param))
+                    continue
+                if private and rule is None:
+                    raise Forbidden(f"Argument {param!r} is not covered by the input policy.")
+                if given.get("kind") == "asset":
+                    asset = session.get(models.Asset, given.get("id"))
+                    if asset is None:
+                        raise NotFound(f"No asset {given.get('id')} on this Datasite.")
+                    if private:
+                        raise Forbidden(
+                            f"Argument {param!r} may not be an asset under this policy."
+                        )
+                    bound[param] = ("blob", _asset_blob(asset, private=False))
+                    continue
+                data = _inline_bytes(given, param)
+                if rule is not None and rule["kind"] == "type":
+                    value = serde.loads(data)
+                    if type(value).__name__ != rule["type"]:
+                        raise Forbidden(f"Argument {param!r} must be a {rule['type']}.")
+                bound[param] = ("inline", data)
+        return bound
+
+    def _execute(
+        self, actor: Actor, code: models.UserCode, bound: dict[str, Any], private: bool, notice: str
+    ) -> dict[str, Any]:
+        from ..execution import Limits, RunSpec
+
+        values = self.settings.values()
+        limits = Limits(
+            wall_seconds=float(values["exec_wall_seconds"]),
+            cpu_seconds=float(values["exec_cpu_seconds"]),
+            memory_mb=int(values["exec_memory_mb"]),
+        )
+        with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="args-") as tmp:
+            paths: dict[str, Path] = {}
+            for param, (kind, ref) in bound.items():
+                if kind == "blob":
+                    paths[param] = self.blobs.path(ref)
+                else:
+                    paths[param] = Path(tmp) / f"{param}.jsyf"
+                    paths[param].write_bytes(ref)
+                    paths[param].chmod(0o644)
+            spec = RunSpec(
+                source=code.code,
+                func_name=code.service_func_name,
+                inputs=paths,
+                limits=limits,
+                label=code.id,
+            )
+            result = self.runner.run(spec)
+        blob_id = None
+        if result.ok and result.result_file is not None:
+            info = self.blobs.ingest(result.result_file)
+            with self.store.session() as session:
+                if session.get(models.Blob, info.id) is None:
+                    session.add(
+                        models.Blob(
+                            id=info.id, size=info.size, summary=info.summary, created_by=None
+                        )
+                    )
+                    session.commit()
+            blob_id = info.id
+        execution = models.Execution(
+            code_id=code.id,
+            user_id=actor.user_id or "",
+            on_private_data=private,
+            ok=bool(result.ok),
+            result_blob_id=blob_id,
+            error=result.error or "",
+            error_kind=result.error_kind or "",
+            stdout=result.stdout,
+            stderr=result.stderr,
+            sandbox=result.sandbox,
+            duration_s=result.duration_s,
+        )
+        with self.store.session() as session:
+            session.add(execution)
+            session.commit()
+        self.audit.record(
+            actor,
+            "code.run",
+            "code",
+            code.id,
+            execution=execution.id,
+            private=private,
+            ok=execution.ok,
+        )
+        return self.execution_view(execution, actor, notice)
+
+    # --- results -----------------------------------------------------------------------------
+    def execution_view(
+        self, execution: models.Execution, actor: Actor, notice: str = ""
+    ) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "id": execution.id,
+            "code_id": execution.code_id,
+            "ok": execution.ok,
+            "on_private_data": execution.on_private_data,
+            "deposited": execution.deposited,
+            "error": execution.error,
+            "error_kind": execution.error_kind,
+            "sandbox": execution.sandbox,
+            "duration_s": execution.duration_s,
+            "created_at": iso(execution.created_at),
+            "has_result": execution.result_blob_id is not None,
+            "notice": notice,
+        }
+        # Prints from code that saw private data could carry it: only owners read those.
+        if actor.is_owner or not execution.on_private_data:
+            view["stdout"], view["stderr"] = execution.stdout, execution.stderr
+        return view
+
+    def open_result(self, actor: Actor, execution_id: str) -> tuple[Path, int]:
+        with self.store.session() as session:
+            execution = session.get(models.Execution, execution_id)
+            code = session.get(models.UserCode, execution.code_id) if execution else None
+            if execution is None or code is None:
+                raise NotFound(f"No result {execution_id}.")
+            if not (actor.is_owner or actor.user_id in (code.user_id, execution.user_id)):
+                raise NotFound(f"No result {execution_id}.")
+            if execution.result_blob_id is None:
+                raise NotFound("This run produced no result.")
+            blob = session.get(models.Blob, execution.result_blob_id)
+            assert blob is not None
+        return self.blobs.path(blob.id), blob.size
+
+
+def _asset_blob(asset: models.Asset, private: bool) -> str:
+    if private:
+        return asset.data_blob_id
+    if asset.mock_blob_id is None:
+        raise Forbidden(f"Asset {asset.name!r} has no mock to run on.")
+    return asset.mock_blob_id
+
+
+def _inline_bytes(given: Any, param: str) -> bytes:
+    if not isinstance(given, dict) or given.get("kind") != "value":
+        raise BadRequest(f"Argument {param!r} is not valid.")
+    data = given.get("data")
+    if not isinstance(data, str) or len(data) > MAX_INLINE_BYTES:
+        raise BadRequest(f"Argument {param!r} is missing or too large to send inline.")
+    raw = base64.b64decode(data)
+    _check_value(raw, param)
+    return raw
+
+
+def _decode_inline(data: Any, param: str) -> Any:
+    if not isinstance(data, str):
+        raise BadRequest(f"Constant {param!r} has no value.")
+    raw = base64.b64decode(data)
+    _check_value(raw, param)
+    return serde.loads(raw)
+
+
+def _check_value(raw: bytes, param: str) -> None:
+    checker = serde.StreamChecker()
+    try:
+        checker.feed(raw)
+        checker.finish()
+    except serde.SerdeError as exc:
+        raise BadRequest(f"Argument {param!r} is not a valid value: {exc}")
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _check_output_policy(policy: Any) -> dict[str, Any]:
+    policy = policy or {"type": "OutputPolicyExecuteOnce", "limit": 1}
+    if not isinstance(policy, dict) or policy.get("type") not in OUTPUT_POLICIES:
+        raise BadRequest(f"Unknown output policy; use one of {', '.join(OUTPUT_POLICIES)}.")
+    limit = policy.get("limit")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise BadRequest("An output policy's limit must be a whole number of at least 1.")
+    return {"type": policy["type"], "limit": limit}
+
+
+def _duplicate(name: str) -> str:
+    return (
+        f"The code to be submitted (name and content) already exists: {name!r}. "
+        "Change the code or give the function another name."
+    )

@@ -1,0 +1,124 @@
+"""Projects: a scientist's stated purpose, grouping their code requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from .. import models
+from ..store import Store
+from .actor import Actor
+from .audit import AuditLog
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .views import iso
+
+
+class ProjectService:
+    def __init__(self, store: Store, audit: AuditLog):
+        self.store = store
+        self.audit = audit
+
+    def create(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+        actor.require_user("create projects")
+        name = payload.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest("A project needs a name.")
+        description = payload.get("description") or ""
+        if not isinstance(description, str):
+            raise BadRequest("description must be text.")
+        email = payload.get("user_email_address")
+        if email and str(email).strip().lower() != actor.email and not actor.is_owner:
+            raise Forbidden("You can only create projects for yourself.")
+        owner_id = actor.user_id
+        with self.store.session() as session:
+            if email and actor.is_owner and str(email).strip().lower() != actor.email:
+                user = session.exec(
+                    select(models.User).where(models.User.email == str(email).strip().lower())
+                ).first()
+                if user is None:
+                    raise NotFound(f"No user with email {email}.")
+                owner_id = user.id
+            project = models.Project(
+                user_id=owner_id or "", name=name.strip(), description=description
+            )
+            session.add(project)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise Conflict(
+                    f"You already have a project named {name.strip()!r}: project names are unique "
+                    "per scientist. Open it with client.get_project(name=...) "
+                    "or choose another name."
+                )
+        self.audit.record(actor, "project.create", "project", project.id, name=project.name)
+        self.add_event(project.id, "created", actor, name=project.name)
+        return self.get(actor, project.id)
+
+    def list(self, actor: Actor) -> list[dict[str, Any]]:
+        actor.require_user("list projects")
+        with self.store.session() as session:
+            query = select(models.Project).order_by(col(models.Project.created_at))
+            if not actor.is_owner:
+                query = query.where(models.Project.user_id == actor.user_id)
+            return [self._view(session, p) for p in session.exec(query)]
+
+    def get(self, actor: Actor, key: str) -> dict[str, Any]:
+        with self.store.session() as session:
+            return self._view(session, self.visible(session, actor, key), events=True)
+
+    def visible(self, session: Any, actor: Actor, key: str) -> models.Project:
+        """A project by id, or by name (the caller's own first)."""
+        actor.require_user("see projects")
+        project = session.get(models.Project, key)
+        if project is None:
+            candidates = session.exec(
+                select(models.Project).where(models.Project.name == key)
+            ).all()
+            own = [p for p in candidates if p.user_id == actor.user_id]
+            project = (own or (candidates if actor.is_owner else []) or [None])[0]
+        if project is None or (project.user_id != actor.user_id and not actor.is_owner):
+            raise NotFound(f"No project {key!r}.")
+        return project
+
+    def add_event(self, project_id: str, kind: str, actor: Actor, **detail: Any) -> None:
+        with self.store.session() as session:
+            session.add(
+                models.ProjectEvent(
+                    project_id=project_id, kind=kind, actor_email=actor.email, detail=detail
+                )
+            )
+            session.commit()
+
+    def _view(self, session: Any, project: models.Project, events: bool = False) -> dict[str, Any]:
+        user = session.get(models.User, project.user_id)
+        request_ids = session.exec(
+            select(models.Request.id)
+            .where(models.Request.project_id == project.id)
+            .order_by(col(models.Request.created_at))
+        ).all()
+        view: dict[str, Any] = {
+            "id": project.id,
+            "name": project.name,
+            "description": project.description,
+            "created_at": iso(project.created_at),
+            "user": {"name": user.name, "email": user.email} if user else None,
+            "request_ids": list(request_ids),
+        }
+        if events:
+            rows = session.exec(
+                select(models.ProjectEvent)
+                .where(models.ProjectEvent.project_id == project.id)
+                .order_by(col(models.ProjectEvent.seq))
+            ).all()
+            view["events"] = [
+                {
+                    "kind": e.kind,
+                    "actor": e.actor_email,
+                    "detail": e.detail,
+                    "created_at": iso(e.created_at),
+                }
+                for e in rows
+            ]
+        return view
