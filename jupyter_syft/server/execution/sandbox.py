@@ -256,7 +256,13 @@ class Launcher:
         args += ["--remount-ro", "/dev", "--proc", "/proc"]
         args += ["--size", str(TMP_BYTES), "--tmpfs", SANDBOX_TMP]
         if os.path.isdir("/run"):  # sockets of host services live here
-            args += ["--size", "4096", "--tmpfs", "/run", "--remount-ro", "/run"]
+            args += ["--size", "4096", "--tmpfs", "/run"]
+        # A Python installation (or a checkout) under /tmp or /run would vanish under those
+        # fresh tmpfs: bind it back, read-only. Hidden folders inside it are covered below.
+        for root in self._tmpfs_rebinds():
+            args += ["--ro-bind", str(root), str(root)]
+        if os.path.isdir("/run"):
+            args += ["--remount-ro", "/run"]
         if self._stage is None:
             for cover in map(str, self._covers):
                 args += ["--size", str(1 << 20), "--tmpfs", cover]
@@ -268,10 +274,15 @@ class Launcher:
             args += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
         return [*args, "--chdir", SANDBOX_TMP]
 
+    def _tmpfs_rebinds(self) -> list[Path]:
+        return [r for r in self._roots if any(r.is_relative_to(p) for p in (SANDBOX_TMP, "/run"))]
+
     def _hidden_mounts(self) -> list[str]:
         mounts = []
+        rebound = self._tmpfs_rebinds()
         for path in self._hidden:
-            if any(path.is_relative_to(p) for p in (SANDBOX_TMP, "/run", "/dev", "/proc")):
+            replaced = any(path.is_relative_to(p) for p in (SANDBOX_TMP, "/run", "/dev", "/proc"))
+            if replaced and not any(path.is_relative_to(r) for r in rebound):
                 continue  # already replaced by the sandbox's own
             # Unreachable for the worker's uid: hidden by permissions (and no mount point).
             if path.is_dir() and self._visible_to_worker(path):
