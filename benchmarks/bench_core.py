@@ -10,6 +10,7 @@ writing and reading the same frames as Arrow IPC through a local file: no networ
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -24,6 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    # Measure what users get: bytecode cached (an installed package has it). Some shells set
+    # PYTHONDONTWRITEBYTECODE, which would make every run recompile our modules.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.setdefault("JUPYTER_SYFT_HOME", tempfile.mkdtemp(prefix="bench-core-"))
+    return {**env, **(extra or {})}
+
+
 def run_child(code: str, env: dict[str, str] | None = None) -> dict:
     """Run ``code`` in a fresh interpreter; it prints one JSON object on its last line."""
     out = subprocess.run(
@@ -32,7 +41,7 @@ def run_child(code: str, env: dict[str, str] | None = None) -> dict:
         text=True,
         check=True,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env=child_env(env),
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -118,7 +127,7 @@ def server_memory_growth(big_gb: float) -> tuple[float, float]:
     import jupyter_syft as sy
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "JUPYTER_SYFT_ROOT_PASSWORD": "bench-pw"}
+        env = child_env({"JUPYTER_SYFT_ROOT_PASSWORD": "bench-pw"})
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyter_syft.cli", "serve", "--name", "mem", "--port", "0",
              "--data-dir", tmp],
@@ -174,6 +183,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
+    compileall.compile_dir(ROOT / "jupyter_syft", quiet=1)
     imp = cold_import(args.repeat)
     runs = [
         run_child(WORKLOAD, {"BENCH_ROWS": str(args.rows), "TQDM_DISABLE": "1"}) for _ in range(3)

@@ -205,3 +205,54 @@ def test_code_listing_and_reprs(scientist, asset):
     code = scientist.code[0]
     assert code.service_func_name == "mean_age" and code.status == "PENDING"
     assert "mean_age" in repr(scientist.code) and "mean_age" in scientist.code._repr_html_()
+
+
+def test_owner_sees_what_private_runs_printed_and_scientist_does_not(root, scientist, asset):
+    scientist.code.request_code_execution(_single_use(asset))
+    root.requests[0].approve()
+    scientist.code.mean_age(data=asset)
+    owner_view = root.requests[0].code
+    assert owner_view.output_history[-1]["stdout"] == "rows: 50\n"
+    assert owner_view.logs() == "rows: 50"
+    assert "stdout" not in scientist.code[0].output_history[-1]
+    assert "only the data owner" in scientist.code[0].logs()
+
+
+def test_hostile_code_is_contained_and_the_datasite_stays_up(
+    node, root, scientist, asset, uploaded
+):
+    """Through the Datasite: reading its files, the network, a busy loop, a fork bomb, a memory
+    hog. Each fails with a readable error; afterwards a normal request still runs."""
+    root.settings.update(exec_wall_seconds=3, exec_cpu_seconds=3, exec_memory_mb=1500)
+    data_dir = str(node.data_dir)
+    attacks = {
+        "read_files": f"import os\n    return os.listdir({data_dir!r})",
+        "network": (
+            "import socket\n"
+            f"    socket.create_connection(('127.0.0.1', {node.port}), timeout=2)\n"
+            "    return 'connected'"
+        ),
+        "busy_loop": "while True:\n        pass",
+        "fork_bomb": "import os\n    while True:\n        os.fork()",
+        "memory_hog": "blocks = []\n    while True:\n        blocks.append(bytearray(100 << 20))",
+    }
+    import linecache
+    import types
+
+    for name, body in attacks.items():
+        source = f"def {name}(data):\n    {body}\n"
+        filename = f"<attack {name}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = compile(source, filename, "exec")
+        func = types.FunctionType(code.co_consts[0], {}, name)
+        fn = sy.syft_function_single_use(data=asset)(func)
+        scientist.code.request_code_execution(fn)
+        root.requests[-1].approve()
+        with pytest.raises(sy.SyftException) as info:
+            getattr(scientist.code, name)(data=asset)
+        assert "Exception encountered while running" in str(info.value), (name, str(info.value))
+        assert "connected" not in str(info.value)
+    # the Datasite still answers and runs normal code
+    scientist.code.request_code_execution(_single_use(asset))
+    root.requests[-1].approve()
+    assert scientist.code.mean_age(data=asset).get() == pytest.approx(uploaded[0]["age"].mean())

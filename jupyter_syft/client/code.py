@@ -302,6 +302,22 @@ class UserCodeView:
         ids = {s["id"] for s in self.input_policy["inputs"].values() if s["kind"] == "asset"}
         return [a for d in self._client.datasets for a in d.assets if a.id in ids]
 
+    @property
+    def output_history(self) -> list[dict[str, Any]]:
+        """Every run on the Datasite, oldest first: ok/error, on private data or not, and (for
+        owners, or for the scientist's own mock runs) what the code printed."""
+        return list(self._client.connection.get(f"code/{self.id}/executions"))
+
+    def logs(self) -> str:
+        """What the latest run printed (stdout, then stderr), where you may see it."""
+        history = self.output_history
+        if not history:
+            return "This code has not run on the Datasite yet."
+        last = history[-1]
+        if "stdout" not in last:
+            return "The latest run was on private data: only the data owner sees its prints."
+        return (last["stdout"] + last["stderr"]).rstrip()
+
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the code HERE, in this kernel, on what you pass (assets become their data).
 

@@ -202,6 +202,11 @@ class CodeRunHandler(DatasiteHandler):
         self.send_json(await self.run(self.services.code.run, self.actor, code_id, inputs))
 
 
+class CodeExecutionsHandler(DatasiteHandler):
+    async def get(self, code_id: str) -> None:
+        self.send_json(await self.run(self.services.code.executions, self.actor, code_id))
+
+
 class ExecutionResultHandler(DatasiteHandler):
     async def get(self, execution_id: str) -> None:
         path, size = await self.run(self.services.code.open_result, self.actor, execution_id)
@@ -286,6 +291,7 @@ def route_table(prefix: str) -> list[tuple[str, type]]:
         ("code", CodeListHandler),
         (f"code/{ID}", CodeHandler),
         (f"code/{ID}/run", CodeRunHandler),
+        (f"code/{ID}/executions", CodeExecutionsHandler),
         (f"executions/{ID}/result", ExecutionResultHandler),
         ("requests", RequestsHandler),
         (f"requests/{ID}", RequestHandler),

@@ -9,6 +9,7 @@ only for scientists the owner allowed to. Denied code does not run.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import logging
 import tempfile
@@ -442,6 +443,17 @@ class CodeService:
         if actor.is_owner or not execution.on_private_data:
             view["stdout"], view["stderr"] = execution.stdout, execution.stderr
         return view
+
+    def executions(self, actor: Actor, code_id: str) -> builtins.list[dict[str, Any]]:
+        """Every run of the code, oldest first (owners also see what it printed)."""
+        with self.store.session() as session:
+            self._visible(session, actor, code_id)
+            rows = session.exec(
+                select(models.Execution)
+                .where(models.Execution.code_id == code_id)
+                .order_by(col(models.Execution.created_at))
+            ).all()
+        return [self.execution_view(e, actor) for e in rows]
 
     def open_result(self, actor: Actor, execution_id: str) -> tuple[Path, int]:
         with self.store.session() as session:

@@ -75,8 +75,9 @@ class SettingsService:
         """Set values at start-up only where none is stored yet."""
         clean = self._validate(values)
         with self.store.session() as session:
+            stored = set(session.exec(select(models.Setting.key)))
             for key, value in clean.items():
-                if session.get(models.Setting, key) is None:
+                if key not in stored:
                     session.add(models.Setting(key=key, value=value))
             session.commit()
 
