@@ -39,6 +39,8 @@ _EXPORTS = {
     "Project": "client.projects",
     "RequestStatus": "client.requests",
     "UserCodeStatus": "client.requests",
+    "Job": "client.jobs",
+    "JobStatus": "client.jobs",
     "Constant": "policies",
     "EmptyInputPolicy": "policies",
     "ExactMatch": "policies",

@@ -43,6 +43,8 @@ def site(node, root, scientist):
     root.requests[0].approve()
     result = bob.code.first_name(data=bob_asset)
     assert result.get() == MARKER
+    job = bob.code.first_name(data=bob_asset, blocking=False)
+    assert job.wait(timeout=60).get() == MARKER
     dataset = root.datasets[0]
     ids = {
         "asset": dataset.assets[0].id,
@@ -54,6 +56,7 @@ def site(node, root, scientist):
         "request": request.id,
         "execution": result.id,
         "project": project.id,
+        "job": job.id,
     }
     return node, root, scientist, ids
 
@@ -65,6 +68,7 @@ IDS_FOR_PREFIX = {
     "code/": ("code",),
     "executions/": ("execution",),
     "requests/": ("request",),
+    "jobs/": ("job",),
 }
 
 
@@ -119,7 +123,7 @@ def test_no_route_gives_private_data_to_non_owners(site, caller):
                 )
                 body = r.content
                 assert MARKER.encode() not in body, (caller, method, path, r.status_code)
-                if path.endswith("/data") or "/executions/" in path:
+                if path.endswith("/data") or "/executions/" in path or "/jobs/" in path:
                     assert r.status_code in (401, 403, 404, 405), (
                         caller,
                         method,

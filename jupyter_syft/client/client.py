@@ -12,6 +12,7 @@ from .connection import Connection
 if TYPE_CHECKING:
     from .code import CodeAPI
     from .datasets import Dataset, DatasetCollection
+    from .jobs import JobCollection
     from .projects import ProjectCollection, RemoteProject
     from .requests import RequestCollection
     from .settings import SettingsAPI
@@ -84,6 +85,12 @@ class DatasiteClient:
         from .code import CodeAPI
 
         return CodeAPI(self)
+
+    @property
+    def jobs(self) -> JobCollection:
+        from .jobs import JobCollection
+
+        return JobCollection(self)
 
     @property
     def requests(self) -> RequestCollection:

@@ -378,15 +378,19 @@ class RemoteFunction:
         self._client = client
         self.name = name
 
-    def __call__(self, *args: Any, blocking: bool = True, **kwargs: Any) -> ResultPointer:
+    def __call__(self, *args: Any, blocking: bool = True, **kwargs: Any) -> Any:
+        """Run it; with ``blocking=False`` get a Job at once (``job.wait().get()``)."""
         if args:
             raise SyftException(f"Call {self.name} with keyword arguments, e.g. data=asset.")
-        if not blocking:
-            raise SyftException(
-                "blocking=False (jobs) is not available yet; call with blocking=True."
-            )
         code = self._client.code._latest(self.name)
         inputs = {k: value_spec(v) for k, v in kwargs.items()}
+        if not blocking:
+            from .jobs import Job
+
+            return Job(
+                self._client,
+                self._client.connection.post(f"code/{code['id']}/jobs", {"inputs": inputs}),
+            )
         execution = self._client.connection.post(f"code/{code['id']}/run", {"inputs": inputs})
         if execution.get("notice"):
             show(SyftWarning(execution["notice"]))

@@ -56,6 +56,7 @@ class Datasite:
         self._runner_lock = threading.Lock()
         self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
         self.services.settings.initialize(name=config.name)
+        self.services.jobs.recover()
         password = config.root_password or random_password()
         self.root_created = self.services.users.ensure_root(config.root_email, password)
         # Only worth showing when it was generated here and is new: the host prints it once.
@@ -87,6 +88,7 @@ class Datasite:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.services.jobs.close()
         if self._runner is not None:
             self._runner.close()
         self.store.close()

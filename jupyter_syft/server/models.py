@@ -190,3 +190,19 @@ class ProjectEvent(SQLModel, table=True):
     actor_email: str = ""
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    """A run asked for with blocking=False. Kept in the store, so a restart never loses one."""
+
+    __tablename__ = "jobs"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    code_id: str = Field(index=True, foreign_key="user_codes.id")
+    user_id: str = Field(index=True, foreign_key="users.id")
+    status: str = "created"  # created | processing | completed | errored | interrupted
+    inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    execution_id: str | None = Field(default=None, foreign_key="executions.id")
+    error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

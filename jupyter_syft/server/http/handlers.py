@@ -207,6 +207,27 @@ class CodeExecutionsHandler(DatasiteHandler):
         self.send_json(await self.run(self.services.code.executions, self.actor, code_id))
 
 
+class CodeJobsHandler(DatasiteHandler):
+    async def post(self, code_id: str) -> None:
+        inputs = self.json_body().get("inputs") or {}
+        self.send_json(await self.run(self.services.jobs.submit, self.actor, code_id, inputs), 201)
+
+
+class JobsHandler(DatasiteHandler):
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.jobs.list, self.actor))
+
+
+class JobHandler(DatasiteHandler):
+    async def get(self, job_id: str) -> None:
+        self.send_json(await self.run(self.services.jobs.get, self.actor, job_id))
+
+
+class JobKillHandler(DatasiteHandler):
+    async def post(self, job_id: str) -> None:
+        self.send_json(await self.run(self.services.jobs.kill, self.actor, job_id))
+
+
 class ExecutionResultHandler(DatasiteHandler):
     async def get(self, execution_id: str) -> None:
         path, size = await self.run(self.services.code.open_result, self.actor, execution_id)
@@ -292,6 +313,10 @@ def route_table(prefix: str) -> list[tuple[str, type]]:
         (f"code/{ID}", CodeHandler),
         (f"code/{ID}/run", CodeRunHandler),
         (f"code/{ID}/executions", CodeExecutionsHandler),
+        (f"code/{ID}/jobs", CodeJobsHandler),
+        ("jobs", JobsHandler),
+        (f"jobs/{ID}", JobHandler),
+        (f"jobs/{ID}/kill", JobKillHandler),
         (f"executions/{ID}/result", ExecutionResultHandler),
         ("requests", RequestsHandler),
         (f"requests/{ID}", RequestHandler),

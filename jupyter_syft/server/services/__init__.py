@@ -13,6 +13,7 @@ from .audit import AuditLog
 from .auth import AuthService
 from .code import CodeService
 from .datasets import DatasetService
+from .jobs import JobService
 from .projects import ProjectService
 from .requests import RequestService
 from .settings import SettingsService
@@ -29,6 +30,7 @@ class Services:
     code: CodeService
     projects: ProjectService
     requests: RequestService
+    jobs: JobService
 
     @classmethod
     def build(
@@ -47,4 +49,5 @@ class Services:
             code=code,
             projects=projects,
             requests=RequestService(store, audit, settings, code, projects),
+            jobs=JobService(store, audit, code),
         )

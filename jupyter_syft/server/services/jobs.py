@@ -1,0 +1,148 @@
+"""Jobs: code runs asked for with ``blocking=False``, queued and run in the background.
+
+A job goes created -> processing -> completed | errored. Jobs live in the store: on start, a
+Datasite queues again the jobs that never started and marks the ones cut off mid-run as
+interrupted, so none is lost and none runs twice without anyone knowing.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlmodel import col, select
+
+from ...roles import ServiceRole
+from .. import models
+from ..store import Store
+from .actor import Actor
+from .audit import AuditLog
+from .code import CodeService
+from .errors import BadRequest, Conflict, NotFound, ServiceError
+from .views import iso
+
+log = logging.getLogger("jupyter_syft.server")
+INTERRUPTED = "The Datasite stopped while this job was running; run it again."
+
+
+class JobService:
+    def __init__(self, store: Store, audit: AuditLog, code: CodeService, workers: int = 2):
+        self.store = store
+        self.audit = audit
+        self.code = code
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="datasite-job")
+
+    def recover(self) -> None:
+        """After a restart: re-queue jobs that never started, mark cut-off ones interrupted."""
+        with self.store.session() as session:
+            jobs = session.exec(
+                select(models.Job).where(col(models.Job.status).in_(["created", "processing"]))
+            ).all()
+            for job in jobs:
+                if job.status == "processing":
+                    job.status, job.error, job.updated_at = (
+                        "interrupted",
+                        INTERRUPTED,
+                        models.utcnow(),
+                    )
+                    session.add(job)
+            session.commit()
+            pending = [j.id for j in jobs if j.status == "created"]
+        for job_id in pending:
+            self._pool.submit(self._run, job_id)
+
+    def submit(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        actor.require_user("run code")
+        if not isinstance(inputs, dict):
+            raise BadRequest("inputs must be an object.")
+        self.code.get(actor, code_id)  # visible to this caller, or NotFound
+        job = models.Job(code_id=code_id, user_id=actor.user_id or "", inputs=inputs)
+        with self.store.session() as session:
+            session.add(job)
+            session.commit()
+        self.audit.record(actor, "job.create", "job", job.id, code=code_id)
+        self._pool.submit(self._run, job.id)
+        return self.get(actor, job.id)
+
+    def _run(self, job_id: str) -> None:
+        with self.store.session() as session:
+            job = session.get(models.Job, job_id)
+            if job is None or job.status != "created":
+                return  # killed before it started
+            job.status, job.updated_at = "processing", models.utcnow()
+            session.add(job)
+            session.commit()
+            user = session.get(models.User, job.user_id)
+        status, error, execution_id = "errored", "", None
+        try:
+            assert user is not None
+            actor = Actor(user.id, user.email, user.name, ServiceRole(user.role))
+            outcome = self.code.run(actor, job.code_id, job.inputs)
+            execution_id = outcome["id"]
+            status = "completed" if outcome["ok"] else "errored"
+            error = outcome.get("error", "")
+        except ServiceError as exc:
+            error = exc.detail
+        except Exception:  # the job must end in a state the user can see, whatever happened
+            log.exception("job %s failed", job_id)
+            error = "The Datasite hit an internal error running this job; its log has details."
+        with self.store.session() as session:
+            job = session.get(models.Job, job_id)
+            assert job is not None
+            job.status, job.error, job.execution_id = status, error, execution_id
+            job.updated_at = models.utcnow()
+            session.add(job)
+            session.commit()
+
+    def list(self, actor: Actor) -> list[dict[str, Any]]:
+        actor.require_user("list jobs")
+        with self.store.session() as session:
+            query = select(models.Job).order_by(col(models.Job.created_at))
+            if not actor.is_owner:
+                query = query.where(models.Job.user_id == actor.user_id)
+            return [self._view(session, actor, j) for j in session.exec(query)]
+
+    def get(self, actor: Actor, job_id: str) -> dict[str, Any]:
+        with self.store.session() as session:
+            return self._view(session, actor, self._visible(session, actor, job_id))
+
+    def kill(self, actor: Actor, job_id: str) -> dict[str, Any]:
+        with self.store.session() as session:
+            job = self._visible(session, actor, job_id)
+            if job.status == "processing":
+                raise Conflict(
+                    "This job is already running; it stops by itself within the Datasite's "
+                    "time limit. Only queued jobs can be cancelled."
+                )
+            if job.status == "created":
+                job.status, job.error = "interrupted", "Cancelled before it started."
+                job.updated_at = models.utcnow()
+                session.add(job)
+                session.commit()
+        self.audit.record(actor, "job.kill", "job", job_id)
+        return self.get(actor, job_id)
+
+    def _visible(self, session: Any, actor: Actor, job_id: str) -> models.Job:
+        actor.require_user("see jobs")
+        job = session.get(models.Job, job_id)
+        if job is None or (job.user_id != actor.user_id and not actor.is_owner):
+            raise NotFound(f"No job with id {job_id}.")
+        return job
+
+    def _view(self, session: Any, actor: Actor, job: models.Job) -> dict[str, Any]:
+        code = session.get(models.UserCode, job.code_id)
+        execution = session.get(models.Execution, job.execution_id) if job.execution_id else None
+        return {
+            "id": job.id,
+            "code_id": job.code_id,
+            "service_func_name": code.service_func_name if code else "",
+            "status": job.status,
+            "error": job.error,
+            "created_at": iso(job.created_at),
+            "updated_at": iso(job.updated_at),
+            "execution": self.code.execution_view(execution, actor) if execution else None,
+        }
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

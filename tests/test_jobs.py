@@ -1,0 +1,109 @@
+"""Jobs: blocking=False runs, their states, logs, cancellation, and restarts."""
+
+import pytest
+
+import jupyter_syft as sy
+
+
+@pytest.fixture
+def approved(root, scientist, uploaded):
+    asset = scientist.datasets[0].assets[0]
+
+    @sy.syft_function(
+        input_policy=sy.ExactMatch(data=asset), output_policy=sy.OutputPolicyExecuteCount(limit=10)
+    )
+    def total_age(data):
+        print("summing", len(data), "rows")
+        return int(data["age"].sum())
+
+    scientist.code.request_code_execution(total_age)
+    root.requests[0].approve()
+    return asset, int(uploaded[0]["age"].sum())
+
+
+def test_non_blocking_call_returns_a_job_that_completes(scientist, approved):
+    asset, expected = approved
+    job = scientist.code.total_age(data=asset, blocking=False)
+    assert isinstance(job, sy.Job) and job.status in (
+        sy.JobStatus.CREATED,
+        sy.JobStatus.PROCESSING,
+        sy.JobStatus.COMPLETED,
+    )
+    assert job.wait(timeout=60).get() == expected
+    assert job.status == sy.JobStatus.COMPLETED and job.result.get() == expected
+    assert [j.id for j in scientist.jobs] == [job.id]
+    assert "completed" in repr(job) and "total_age" in job._repr_html_()
+    assert "only the data owner" in job.logs(_print=False)
+
+
+def test_owner_sees_all_jobs_and_their_logs(root, scientist, approved):
+    asset, _ = approved
+    job = scientist.code.total_age(data=asset, blocking=False)
+    job.wait(timeout=60)
+    owner_job = root.jobs[0]
+    assert owner_job.id == job.id
+    assert owner_job.logs(_print=False) == "summing 50 rows\n"
+
+
+def test_failed_job_reports_why(root, scientist, approved, node):
+    other = sy.Dataset(name="Other", asset_list=[sy.Asset(name="o", data=[1], mock=[2])])
+    root.upload_dataset(other, progress=False)
+    job = scientist.code.total_age(data=scientist.datasets["Other"].assets[0], blocking=False)
+    with pytest.raises(sy.SyftException, match="must be the asset"):
+        job.wait(timeout=60)
+    assert job.status == sy.JobStatus.ERRORED
+    with pytest.raises(sy.SyftException, match="errored"):
+        job.result
+
+
+def test_pending_code_job_errors_with_the_reason(root, scientist, uploaded):
+    asset = scientist.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def waiting(data):
+        return 1
+
+    scientist.code.request_code_execution(waiting)
+    job = scientist.code.waiting(data=asset, blocking=False)
+    with pytest.raises(sy.SyftException, match="waiting for approval"):
+        job.wait(timeout=60)
+
+
+def test_other_scientists_cannot_see_a_job(node, root, scientist, approved):
+    asset, _ = approved
+    job = scientist.code.total_age(data=asset, blocking=False)
+    root.users.create(sy.UserCreate(email="eve@example.org", name="Eve", password="pw"))
+    eve = sy.login(url=node.url, email="eve@example.org", password="pw", verbose=False)
+    assert len(eve.jobs) == 0
+    with pytest.raises(sy.SyftException, match="No job"):
+        eve.connection.get(f"jobs/{job.id}")
+
+
+def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scientist, approved):
+    """Jobs live in the store: one that never started runs after a restart; one cut off mid-run
+    is shown as interrupted, never silently run twice."""
+    from jupyter_syft.server import models
+
+    asset, expected = approved
+    code_id = scientist.code[0].id
+    user_id = scientist.account.id
+    store = node.datasite.store
+    with store.session() as session:
+        queued = models.Job(
+            code_id=code_id, user_id=user_id, inputs={"data": {"kind": "asset", "id": asset.id}}
+        )
+        running = models.Job(code_id=code_id, user_id=user_id, status="processing", inputs={})
+        session.add(queued)
+        session.add(running)
+        session.commit()
+    name = node.name
+    node.land()
+    again = sy.orchestra.launch(name=name, port="auto", verbose=False)
+    try:
+        ds = sy.login(url=again.url, email="ds@example.org", password="pw-ds-123", verbose=False)
+        jobs = {j.id: j for j in ds.jobs}
+        assert jobs[running.id].status == sy.JobStatus.INTERRUPTED
+        assert jobs[queued.id].wait(timeout=60).get() == expected
+    finally:
+        again.land()
+        node.land = lambda: None  # already landed
