@@ -48,6 +48,7 @@ class ServerHandle:
         self.data_dir = data_dir
         self.port = server.port
         self.url = f"http://{server.host}:{server.port}"
+        self._landed = False
 
     @property
     def datasite(self) -> Any:
@@ -90,6 +91,9 @@ class ServerHandle:
 
     def land(self) -> None:
         """Stop the Datasite and free its port; its data stays for the next launch."""
+        if self._landed:
+            return
+        self._landed = True
         if _running.get(self.name) is self:
             del _running[self.name]
         self.server.stop()

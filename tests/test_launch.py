@@ -95,3 +95,10 @@ def test_node_client_is_a_guest_and_pysyft_options_are_accepted():
         assert "GUEST" in repr(guest)
     finally:
         node.land()
+
+
+def test_land_twice_is_harmless(capsys):
+    node = sy.orchestra.launch(name="twice", port="auto", reset=True, verbose=False)
+    node.land()
+    node.land()
+    assert capsys.readouterr().out.count("Stopped Datasite") == 1
