@@ -71,23 +71,9 @@ class ServerHandle:
         """A guest client, as in PySyft."""
         return self.login_as_guest()
 
-    def register(
-        self,
-        name: str,
-        email: str,
-        password: str,
-        password_verify: str | None = None,
-        institution: str | None = None,
-        website: str | None = None,
-    ) -> Any:
-        return self.login_as_guest(verbose=False).register(
-            name=name,
-            email=email,
-            password=password,
-            password_verify=password_verify,
-            institution=institution,
-            website=website,
-        )
+    def register(self, **fields: Any) -> Any:
+        """Register an account as a guest would: ``register(name=, email=, password=, ...)``."""
+        return self.login_as_guest(verbose=False).register(**fields)
 
     def land(self) -> None:
         """Stop the Datasite and free its port; its data stays for the next launch."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from ...roles import ServiceRole
-from .errors import Forbidden
+from .errors import Forbidden, NotFound
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,19 @@ class Actor:
     def require_user(self, doing: str) -> None:
         if self.is_anonymous:
             raise Forbidden(f"Log in to {doing}.")
+
+
+RowT = TypeVar("RowT")
+
+
+def visible_row(session: Any, actor: Actor, model: type[RowT], row_id: str, what: str) -> RowT:
+    """A row its creator or an owner may see. Anyone else is told it does not exist, so ids
+    reveal nothing about other people's work."""
+    actor.require_user(f"see {what}s")
+    row = session.get(model, row_id)
+    if row is None or (row.user_id != actor.user_id and not actor.is_owner):
+        raise NotFound(f"No {what} with id {row_id}.")
+    return row
 
 
 GUEST = Actor(user_id=None, email="", name="Guest", role=ServiceRole.GUEST)

@@ -25,7 +25,7 @@ from ...policies import INPUT_POLICIES, OUTPUT_POLICIES, USER_TYPES
 from .. import models
 from ..blobs import BlobStore
 from ..store import Store
-from .actor import Actor
+from .actor import Actor, visible_row
 from .audit import AuditLog
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .settings import SettingsService
@@ -191,10 +191,7 @@ class CodeService:
             return self.view(self._visible(session, actor, code_id), session)
 
     def _visible(self, session: Any, actor: Actor, code_id: str) -> models.UserCode:
-        code = session.get(models.UserCode, code_id)
-        if code is None or (code.user_id != actor.user_id and not actor.is_owner):
-            raise NotFound(f"No code with id {code_id}.")
-        return code
+        return visible_row(session, actor, models.UserCode, code_id, "code")
 
     def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
         author = session.get(models.User, code.user_id) if session is not None else None
@@ -220,8 +217,6 @@ class CodeService:
         actor.require_user("run code")
         with self.store.session() as session:
             code = self._visible(session, actor, code_id)
-            if code.user_id != actor.user_id and not actor.is_owner:
-                raise NotFound(f"No code with id {code_id}.")
             request = session.exec(
                 select(models.Request)
                 .where(models.Request.code_id == code.id)

@@ -16,10 +16,10 @@ from sqlmodel import col, select
 from ...roles import ServiceRole
 from .. import models
 from ..store import Store
-from .actor import Actor
+from .actor import Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService
-from .errors import BadRequest, Conflict, NotFound, ServiceError
+from .errors import BadRequest, Conflict, ServiceError
 from .views import iso
 
 log = logging.getLogger("jupyter_syft.server")
@@ -124,11 +124,7 @@ class JobService:
         return self.get(actor, job_id)
 
     def _visible(self, session: Any, actor: Actor, job_id: str) -> models.Job:
-        actor.require_user("see jobs")
-        job = session.get(models.Job, job_id)
-        if job is None or (job.user_id != actor.user_id and not actor.is_owner):
-            raise NotFound(f"No job with id {job_id}.")
-        return job
+        return visible_row(session, actor, models.Job, job_id, "job")
 
     def _view(self, session: Any, actor: Actor, job: models.Job) -> dict[str, Any]:
         code = session.get(models.UserCode, job.code_id)

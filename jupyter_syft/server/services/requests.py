@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from .. import models
 from ..store import Store
-from .actor import SYSTEM, Actor
+from .actor import SYSTEM, Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService, _duplicate
 from .errors import BadRequest, Conflict, NotFound
@@ -101,11 +101,7 @@ class RequestService:
             return self._view(session, self._visible(session, actor, request_id))
 
     def _visible(self, session: Any, actor: Actor, request_id: str) -> models.Request:
-        actor.require_user("see requests")
-        request = session.get(models.Request, request_id)
-        if request is None or (request.user_id != actor.user_id and not actor.is_owner):
-            raise NotFound(f"No request with id {request_id}.")
-        return request
+        return visible_row(session, actor, models.Request, request_id, "request")
 
     def _view(self, session: Any, request: models.Request) -> dict[str, Any]:
         code = session.get(models.UserCode, request.code_id)
