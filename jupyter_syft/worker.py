@@ -45,6 +45,86 @@ class _BadSource(Exception):
     """The source is not exactly one plain ``def`` of the expected name."""
 
 
+class _FunctionRef:
+    """Stands for another submitted Syft function: pass it to ``datasite.launch_job``."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            f"{self.name} runs as a nested job here: datasite.launch_job({self.name}, ...)"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Syft function {self.name}>"
+
+
+class _Result:
+    def __init__(self, value: Any):
+        self._value = value
+
+    def get(self) -> Any:
+        return self._value
+
+
+class _NestedJob:
+    """A finished nested job: ``.result`` is its value (``.wait().get()`` works too)."""
+
+    def __init__(self, name: str, value: Any):
+        self.name = name
+        self.result = value
+
+    def wait(self, *args: Any, **kwargs: Any) -> _Result:
+        return _Result(self.result)
+
+    def get(self) -> Any:
+        return self.result
+
+    def __repr__(self) -> str:
+        return f"<Job {self.name}: completed>"
+
+
+class _Datasite:
+    """The ``datasite`` argument: nested jobs and progress, asked of the server over the
+    control socket (the sandbox has no network)."""
+
+    def __init__(self, sock: socket.socket):
+        import threading
+
+        self._sock = sock
+        self._lock = threading.Lock()  # one call on the socket at a time
+
+    def _call(self, header: dict[str, Any], data: bytes = b"") -> tuple[dict[str, Any], bytes]:
+        with self._lock:
+            protocol.send_frame(self._sock, protocol.CALL, protocol.pack_call(header, data))
+            kind, payload, _ = protocol.recv_frame(self._sock, max_size=protocol.MAX_CALL_FRAME)
+        if kind != protocol.REPLY:
+            raise RuntimeError("The Datasite did not answer the call.")
+        return protocol.unpack_call(payload)
+
+    def launch_job(self, func: Any, **kwargs: Any) -> _NestedJob:
+        name = func.name if isinstance(func, _FunctionRef) else getattr(func, "__name__", func)
+        if not isinstance(name, str):
+            raise TypeError("launch_job takes a submitted Syft function, e.g. launch_job(f, x=1)")
+        reply, data = self._call({"call": "launch_job", "name": name}, serde.dumps(kwargs))
+        if not reply.get("ok"):
+            raise RuntimeError(str(reply.get("error") or f"The nested job {name} failed."))
+        return _NestedJob(name, serde.loads(data))
+
+    def _progress(self, op: str, n: int) -> None:
+        self._call({"call": "progress", "op": op, "n": int(n)})
+
+    def init_progress(self, n_iters: int) -> None:
+        self._progress("init", n_iters)
+
+    def set_progress(self, to: int) -> None:
+        self._progress("set", to)
+
+    def increment_progress(self, n: int = 1) -> None:
+        self._progress("increment", n)
+
+
 def _harden() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not _LINUX:
@@ -144,7 +224,9 @@ def _load_inputs(names: list[str], fds: list[int]) -> dict[str, Any]:
     return values
 
 
-def _define(source: str, name: str, filename: str) -> Callable[..., Any]:
+def _define(
+    source: str, name: str, filename: str, nested: list[str] | None = None
+) -> Callable[..., Any]:
     tree = ast.parse(source, filename)
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], ast.FunctionDef) or body[0].name != name:
@@ -159,6 +241,9 @@ def _define(source: str, name: str, filename: str) -> Callable[..., Any]:
     # dont_inherit: this module's `from __future__ import annotations` must not change theirs.
     code = compile(source, filename, "exec", dont_inherit=True)
     namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "__syft_function__"}
+    for ref in nested or ():
+        if isinstance(ref, str) and ref.isidentifier() and ref != name:
+            namespace[ref] = _FunctionRef(ref)
     # The one place jupyter_syft executes user code. It is safe here: this process is a
     # throwaway worker running as an unprivileged uid (sandboxed by bubblewrap where
     # available) under CPU, memory and process limits, holding only this job's inputs.
@@ -262,7 +347,9 @@ def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str
             f"{type(exc.cause).__name__}: {exc.cause}",
         )
     try:
-        func = _define(job["source"], name, filename)
+        func = _define(job["source"], name, filename, job.get("nested"))
+        if "datasite" in func.__code__.co_varnames[: func.__code__.co_argcount]:
+            kwargs.setdefault("datasite", _Datasite(sock))
         value = func(**kwargs)
     except BaseException as exc:  # everything the user code raises is the user's error
         return _user_error(exc, filename, limits)

@@ -167,15 +167,27 @@ class SyftFunction:
 
 
 def _syft_functions_in_scope() -> list[str]:
-    """Names of Syft functions defined in the notebook: nested jobs may call them."""
+    """Names of Syft functions defined where the decorator runs (the notebook, or the calling
+    script or function): nested jobs may launch them by name."""
+    import sys
+
+    namespaces: list[dict[str, Any]] = []
     try:
         from IPython import get_ipython
 
         shell = get_ipython()
+        if shell is not None:
+            namespaces.append(shell.user_ns)
     except ImportError:  # pragma: no cover
-        shell = None
-    namespace = shell.user_ns if shell is not None else {}
-    return [name for name, value in list(namespace.items()) if isinstance(value, SyftFunction)]
+        pass
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("jupyter_syft"):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is not None:
+        namespaces += [frame.f_locals, frame.f_globals]
+    return sorted(
+        {name for ns in namespaces for name, v in list(ns.items()) if isinstance(v, SyftFunction)}
+    )
 
 
 def syft_function(

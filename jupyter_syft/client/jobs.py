@@ -43,6 +43,12 @@ class Job:
         return JobStatus(self._data["status"])
 
     @property
+    def progress(self) -> str:
+        """What the code reported with datasite.init_progress / increment_progress."""
+        n, current = self._data.get("n_iters", 0), self._data.get("current_iter", 0)
+        return f"{current}/{n}" if n else ""
+
+    @property
     def resolved(self) -> bool:
         return self.status in DONE
 
@@ -93,13 +99,14 @@ class Job:
         return SyftSuccess(f"Job {self.id} cancelled.")
 
     def __repr__(self) -> str:
-        return f"Job({self.service_func_name}, id={self.id}, status={self.status.value})"
+        progress = f", progress={self.progress}" if self.progress else ""
+        return f"Job({self.service_func_name}, id={self.id}, status={self.status.value}{progress})"
 
     def _repr_html_(self) -> str:
         return display.card(
             f"Job: {self.service_func_name}",
-            [("Id", self.id), ("Status", self.status.value), ("Created", self.creation_time),
-             ("Error", self._data.get("error"))],
+            [("Id", self.id), ("Status", self.status.value), ("Progress", self.progress),
+             ("Created", self.creation_time), ("Error", self._data.get("error"))],
             kind="Job",
         )  # fmt: skip
 

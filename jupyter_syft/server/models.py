@@ -204,5 +204,7 @@ class Job(SQLModel, table=True):
     inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     execution_id: str | None = Field(default=None, foreign_key="executions.id")
     error: str = ""
+    n_iters: int = 0  # progress, reported by the code through datasite.init_progress(...)
+    current_iter: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

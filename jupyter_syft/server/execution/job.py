@@ -137,6 +137,7 @@ class Job:
             "source": self.spec.source,
             "func_name": self.spec.func_name,
             "inputs": list(self.spec.inputs),
+            "nested": list(self.spec.nested),
             "limits": {
                 "cpu_seconds": limits.cpu_seconds,
                 "memory_mb": limits.memory_mb,
@@ -242,6 +243,8 @@ class Job:
                 self._failure = (BAD_RESULT, f"The result is not a valid value: {exc}")
                 return
             _write_all(self._result_fd, payload)
+        elif kind == protocol.CALL:
+            self._answer(payload)
         elif kind == protocol.DONE:
             try:
                 self._status = protocol.parse_json(payload)
@@ -249,6 +252,30 @@ class Job:
                 self._failure = (INTERNAL, f"The worker sent a bad status ({exc}).")
         else:
             self._failure = (INTERNAL, f"The worker sent an unexpected {kind!r} frame.")
+
+    def _answer(self, payload: bytes) -> None:
+        """A call from the running job (a nested job, progress): ask the spec's handler."""
+        reply: tuple[dict[str, Any], bytes]
+        try:
+            header, data = protocol.unpack_call(payload)
+        except protocol.ProtocolError as exc:
+            self._failure = (INTERNAL, f"The worker sent a bad call ({exc}).")
+            return
+        if self.spec.on_call is None:
+            reply = ({"ok": False, "error": "Nested jobs are not available here."}, b"")
+        else:
+            try:
+                reply = self.spec.on_call(header, data)
+            except Exception:
+                log.exception("Job %s: a nested call failed", self.spec.label)
+                reply = ({"ok": False, "error": "The Datasite could not answer this call."}, b"")
+        self.worker.sock.setblocking(True)
+        try:
+            protocol.send_frame(self.worker.sock, protocol.REPLY, protocol.pack_call(*reply))
+        except OSError:
+            pass  # the worker is gone; the read loop notices
+        finally:
+            self.worker.sock.setblocking(False)
 
     def _finish(self, status: dict[str, Any]) -> RunResult:
         if status.get("ok") is True:

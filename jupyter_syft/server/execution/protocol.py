@@ -3,7 +3,9 @@
 Frames are ``kind (1 byte) + payload length (u32 LE) + payload``.
 
 worker -> runner: ``READY`` (JSON) once numpy/pandas/pyarrow are imported; after the job,
-``DATA`` frames carrying the encoded result in order, then ``DONE`` (JSON status).
+``DATA`` frames carrying the encoded result in order, then ``DONE`` (JSON status). While the
+job runs it may send ``CALL`` (a nested job or progress, see ``pack_call``) and then waits
+for the runner's ``REPLY``.
 runner -> worker: ``JOB`` (JSON), with file descriptors attached to its header
 (SCM_RIGHTS): the write ends of the job's stdout and stderr pipes, then one read-only
 descriptor per input. Descriptors, not paths, so the worker never needs to see the
@@ -28,9 +30,13 @@ READY = b"R"
 JOB = b"J"
 DATA = b"D"
 DONE = b"S"
+CALL = b"C"
+REPLY = b"Y"
 
 HEADER = struct.Struct("<cI")
 MAX_FRAME = 8 << 20  # DATA chunks are 1 MiB; JSON frames are far smaller
+MAX_CALL_FRAME = 512 << 20  # a nested job's arguments travel in one CALL frame
+_CALL_HEADER = struct.Struct("<I")
 MAX_FDS = 200  # below the kernel's 253 descriptors per message
 CHUNK = 1 << 20
 
@@ -76,7 +82,25 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return bytes(buf)
 
 
-def recv_frame(sock: socket.socket, max_fds: int = 0) -> tuple[bytes, bytes, list[int]]:
+def pack_call(header: dict[str, Any], data: bytes | memoryview = b"") -> bytes:
+    """A CALL or REPLY payload: a JSON header, then an encoded value (maybe empty)."""
+    text = json.dumps(header).encode()
+    return _CALL_HEADER.pack(len(text)) + text + bytes(data)
+
+
+def unpack_call(payload: bytes) -> tuple[dict[str, Any], bytes]:
+    if len(payload) < _CALL_HEADER.size:
+        raise ProtocolError("short call frame")
+    (size,) = _CALL_HEADER.unpack_from(payload)
+    if size > len(payload) - _CALL_HEADER.size or size > MAX_FRAME:
+        raise ProtocolError("bad call header")
+    start = _CALL_HEADER.size
+    return parse_json(payload[start : start + size]), payload[start + size :]
+
+
+def recv_frame(
+    sock: socket.socket, max_fds: int = 0, max_size: int = MAX_FRAME
+) -> tuple[bytes, bytes, list[int]]:
     """Blocking read of one frame and the descriptors sent with it (close-on-exec)."""
     fds: list[int] = []
     space = socket.CMSG_SPACE(max_fds * 4) if max_fds else 0
@@ -93,7 +117,7 @@ def recv_frame(sock: socket.socket, max_fds: int = 0) -> tuple[bytes, bytes, lis
         if len(data) < HEADER.size:
             data += _recv_exact(sock, HEADER.size - len(data))
         kind, size = HEADER.unpack(data)
-        if size > MAX_FRAME:
+        if size > max_size:
             raise ProtocolError(f"frame of {size} bytes")
         return kind, _recv_exact(sock, size), fds
     except BaseException:
@@ -118,7 +142,8 @@ class FrameBuffer:
         frames = []
         while len(self._buf) >= HEADER.size:
             kind, size = HEADER.unpack_from(self._buf)
-            if size > MAX_FRAME or kind not in (READY, DATA, DONE):
+            limit = MAX_CALL_FRAME if kind == CALL else MAX_FRAME
+            if size > limit or kind not in (READY, DATA, DONE, CALL):
                 raise ProtocolError(f"unexpected frame {kind!r} of {size} bytes")
             end = HEADER.size + size
             if len(self._buf) < end:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # RunResult.error_kind values (None when ok)
 USER_ERROR = "user_error"  # the function raised, or its source is not a single plain def
@@ -39,6 +41,10 @@ class RunSpec:
     inputs: dict[str, Path]  # parameter name -> value file (serde format); read-only to the job
     limits: Limits = field(default_factory=Limits)
     label: str = ""  # for logs, e.g. the request id
+    # Names of other Syft functions the code may launch as nested jobs (bound as references),
+    # and who answers the worker's calls (nested jobs, progress): (header, value) -> reply.
+    nested: tuple[str, ...] = ()
+    on_call: Callable[[dict[str, Any], bytes], tuple[dict[str, Any], bytes]] | None = None
 
 
 @dataclass

@@ -253,7 +253,10 @@ class RequestHandler(DatasiteHandler):
 
 class RequestApproveHandler(DatasiteHandler):
     async def post(self, request_id: str) -> None:
-        self.send_json(await self.run(self.services.requests.approve, self.actor, request_id))
+        nested = bool(self.json_body().get("approve_nested", False))
+        self.send_json(
+            await self.run(self.services.requests.approve, self.actor, request_id, nested)
+        )
 
 
 class RequestDenyHandler(DatasiteHandler):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import hashlib
 import logging
 import tempfile
@@ -213,7 +214,9 @@ class CodeService:
         }
 
     # --- running -----------------------------------------------------------------------------
-    def run(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, actor: Actor, code_id: str, inputs: dict[str, Any], job_id: str | None = None
+    ) -> dict[str, Any]:
         actor.require_user("run code")
         with self.store.session() as session:
             code = self._visible(session, actor, code_id)
@@ -224,7 +227,7 @@ class CodeService:
             ).first()
             user = session.get(models.User, actor.user_id)
         if code.status == "approved":
-            return self._run_approved(actor, code, inputs)
+            return self._run_approved(actor, code, inputs, job_id)
         if code.status == "denied":
             reason = request.deny_reason if request else ""
             raise Forbidden(
@@ -232,7 +235,7 @@ class CodeService:
             )
         if actor.is_owner or (user is not None and user.mock_execution_permission):
             return self._execute(
-                actor, code, self._bind(code, inputs, private=False), False, MOCK_NOTICE
+                actor, code, self._bind(code, inputs, private=False), False, MOCK_NOTICE, job_id
             )
         name = self.settings.value("name")
         raise Forbidden(
@@ -241,12 +244,12 @@ class CodeService:
         )
 
     def _run_approved(
-        self, actor: Actor, code: models.UserCode, inputs: dict[str, Any]
+        self, actor: Actor, code: models.UserCode, inputs: dict[str, Any], job_id: str | None
     ) -> dict[str, Any]:
         bound = self._bind(code, inputs, private=True)
         limit = code.output_policy.get("limit")
         if self._claim_run(code.id, limit):
-            outcome = self._execute(actor, code, bound, True, "")
+            outcome = self._execute(actor, code, bound, True, "", job_id)
             if outcome["error_kind"] == "internal":
                 self._release_run(code.id)  # our failure, not the scientist's: give the run back
             return outcome
@@ -349,17 +352,28 @@ class CodeService:
                 bound[param] = ("inline", data)
         return bound
 
-    def _execute(
-        self, actor: Actor, code: models.UserCode, bound: dict[str, Any], private: bool, notice: str
-    ) -> dict[str, Any]:
-        from ..execution import Limits, RunSpec
+    def _limits(self) -> Any:
+        from ..execution import Limits
 
         values = self.settings.values()
-        limits = Limits(
+        return Limits(
             wall_seconds=float(values["exec_wall_seconds"]),
             cpu_seconds=float(values["exec_cpu_seconds"]),
             memory_mb=int(values["exec_memory_mb"]),
         )
+
+    def _execute(
+        self,
+        actor: Actor,
+        code: models.UserCode,
+        bound: dict[str, Any],
+        private: bool,
+        notice: str,
+        job_id: str | None = None,
+    ) -> dict[str, Any]:
+        from ..execution import RunSpec
+
+        limits = self._limits()
         with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="args-") as tmp:
             paths: dict[str, Path] = {}
             for param, (kind, ref) in bound.items():
@@ -375,6 +389,8 @@ class CodeService:
                 inputs=paths,
                 limits=limits,
                 label=code.id,
+                nested=tuple(self._names_of(code.user_id)),
+                on_call=functools.partial(self._answer_call, actor, code, private, job_id),
             )
             result = self.runner.run(spec)
         blob_id = None
@@ -415,6 +431,110 @@ class CodeService:
             ok=execution.ok,
         )
         return self.execution_view(execution, actor, notice)
+
+    # --- nested jobs and progress: calls from a running job -----------------------------------
+    def _names_of(self, user_id: str) -> builtins.list[str]:
+        with self.store.session() as session:
+            names = session.exec(
+                select(models.UserCode.service_func_name).where(models.UserCode.user_id == user_id)
+            ).all()
+        return sorted(set(names))
+
+    def _answer_call(
+        self,
+        actor: Actor,
+        parent: models.UserCode,
+        private: bool,
+        job_id: str | None,
+        header: dict[str, Any],
+        data: bytes,
+    ) -> tuple[dict[str, Any], bytes]:
+        """A running job asks for a nested job, or reports progress."""
+        if header.get("call") == "progress":
+            self._record_progress(job_id, str(header.get("op")), header.get("n"))
+            return {"ok": True}, b""
+        if header.get("call") != "launch_job":
+            return {"ok": False, "error": "Unknown call."}, b""
+        name = header.get("name")
+        with self.store.session() as session:
+            nested = session.exec(
+                select(models.UserCode)
+                .where(
+                    models.UserCode.user_id == parent.user_id,
+                    models.UserCode.service_func_name == name,
+                )
+                .order_by(col(models.UserCode.submit_time).desc())
+            ).first()
+        if nested is None:
+            error = f"No submitted function named {name!r}: submit it first (client.code.submit)."
+            return {"ok": False, "error": error}, b""
+        if private and nested.status != "approved":
+            error = (
+                f"The nested function {name!r} is not approved to run on private data; the "
+                "data owner approves it with request.approve(approve_nested=True)."
+            )
+            return {"ok": False, "error": error}, b""
+        try:
+            kwargs = serde.loads(data)
+        except serde.SerdeError as exc:
+            return {"ok": False, "error": f"The arguments of {name!r} are not valid: {exc}"}, b""
+        if not isinstance(kwargs, dict) or set(kwargs) - set(nested.parameters):
+            return {"ok": False, "error": f"{name!r} takes {', '.join(nested.parameters)}."}, b""
+        return self._run_nested(actor, nested, kwargs, private, job_id)
+
+    def _run_nested(
+        self,
+        actor: Actor,
+        nested: models.UserCode,
+        kwargs: dict[str, Any],
+        private: bool,
+        job_id: str | None,
+    ) -> tuple[dict[str, Any], bytes]:
+        from ..execution import RunSpec
+
+        with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="nested-") as tmp:
+            paths = {}
+            for param, value in kwargs.items():
+                paths[param] = Path(tmp) / f"{param}.jsyf"
+                paths[param].write_bytes(serde.dumps(value))
+            spec = RunSpec(
+                source=nested.code,
+                func_name=nested.service_func_name,
+                inputs=paths,
+                limits=self._limits(),
+                label=f"{nested.id} (nested)",
+                nested=tuple(self._names_of(nested.user_id)),
+                on_call=functools.partial(self._answer_call, actor, nested, private, job_id),
+            )
+            result = self.runner.run(spec)
+        self.audit.record(
+            actor, "code.run_nested", "code", nested.id, private=private, ok=bool(result.ok)
+        )
+        if not result.ok or result.result_file is None:
+            error = f"Nested job {nested.service_func_name} failed: {result.error}"
+            return {"ok": False, "error": error}, b""
+        # The value goes back into the parent job only; nothing is stored for the scientist.
+        path = Path(result.result_file)
+        try:
+            return {"ok": True}, path.read_bytes()
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _record_progress(self, job_id: str | None, op: str, n: Any) -> None:
+        if job_id is None or not isinstance(n, int) or isinstance(n, bool):
+            return
+        with self.store.session() as session:
+            job = session.get(models.Job, job_id)
+            if job is None:
+                return
+            if op == "init":
+                job.n_iters, job.current_iter = max(n, 0), 0
+            elif op == "set":
+                job.current_iter = max(n, 0)
+            elif op == "increment":
+                job.current_iter += max(n, 0)
+            session.add(job)
+            session.commit()
 
     # --- results -----------------------------------------------------------------------------
     def execution_view(

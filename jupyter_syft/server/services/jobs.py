@@ -78,7 +78,7 @@ class JobService:
         try:
             assert user is not None
             actor = Actor(user.id, user.email, user.name, ServiceRole(user.role))
-            outcome = self.code.run(actor, job.code_id, job.inputs)
+            outcome = self.code.run(actor, job.code_id, job.inputs, job_id=job_id)
             execution_id = outcome["id"]
             status = "completed" if outcome["ok"] else "errored"
             error = outcome.get("error", "")
@@ -135,6 +135,8 @@ class JobService:
             "service_func_name": code.service_func_name if code else "",
             "status": job.status,
             "error": job.error,
+            "n_iters": job.n_iters,
+            "current_iter": job.current_iter,
             "created_at": iso(job.created_at),
             "updated_at": iso(job.updated_at),
             "execution": self.code.execution_view(execution, actor) if execution else None,

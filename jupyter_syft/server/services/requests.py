@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,8 @@ from .projects import ProjectService
 from .settings import SettingsService
 from .views import iso
 
+# `datasite.launch_job(name, ...)`: the functions a Syft function runs as nested jobs.
+NESTED_CALL = re.compile(r"\blaunch_job\(\s*([A-Za-z_]\w*)")
 STATUS_NAMES = {"pending": "PENDING", "approved": "APPROVED", "rejected": "REJECTED"}
 
 
@@ -123,9 +126,33 @@ class RequestService:
         }
 
     # --- deciding ----------------------------------------------------------------------------
-    def approve(self, actor: Actor, request_id: str) -> dict[str, Any]:
+    def approve(
+        self, actor: Actor, request_id: str, approve_nested: bool = False
+    ) -> dict[str, Any]:
         actor.require_owner("approve requests")
+        if approve_nested:
+            self._approve_nested(actor, request_id)
         return self._decide(actor, request_id, "approved")
+
+    def _approve_nested(self, actor: Actor, request_id: str) -> None:
+        """Approve the functions the code launches as nested jobs (its own scientist's)."""
+        with self.store.session() as session:
+            request = self._visible(session, actor, request_id)
+            code = session.get(models.UserCode, request.code_id)
+            assert code is not None
+            names = set(NESTED_CALL.findall(code.code))
+            for nested in session.exec(
+                select(models.UserCode).where(
+                    models.UserCode.user_id == code.user_id,
+                    col(models.UserCode.service_func_name).in_(names),
+                )
+            ):
+                nested.status = "approved"
+                session.add(nested)
+            session.commit()
+        self.audit.record(
+            actor, "request.approve_nested", "request", request_id, names=sorted(names)
+        )
 
     def deny(self, actor: Actor, request_id: str, reason: str) -> dict[str, Any]:
         actor.require_owner("deny requests")
