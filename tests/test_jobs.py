@@ -106,3 +106,47 @@ def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scienti
         assert jobs[queued.id].wait(timeout=60).get() == expected
     finally:
         again.land()
+
+
+def test_queue_takes_turns_and_blocking_calls_are_answered_meanwhile(node, root, uploaded):
+    """Alice queues six slow jobs; Bob's single job runs before most of hers, and Bob's
+    blocking call is answered while all job threads are busy."""
+    import time
+
+    clients = {}
+    for name in ("alice", "bob"):
+        root.users.create(sy.UserCreate(email=f"{name}@example.org", name=name, password="pw"))
+        clients[name] = sy.login(
+            url=node.url, email=f"{name}@example.org", password="pw", verbose=False
+        )
+    alice, bob = clients["alice"], clients["bob"]
+
+    def approved(client, name, body):
+        asset = client.datasets[0].assets[0]
+        source = f"def {name}(data):\n    {body}\n"
+        import linecache
+        import types
+
+        filename = f"<test {name}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        func = types.FunctionType(compile(source, filename, "exec").co_consts[0], {}, name)
+        fn = sy.syft_function(
+            input_policy=sy.ExactMatch(data=asset),
+            output_policy=sy.OutputPolicyExecuteCount(limit=20),
+        )(func)
+        client.code.request_code_execution(fn)
+        root.requests[-1].approve()
+        return asset
+
+    asset_a = approved(alice, "slow", "import time\n    time.sleep(1.0)\n    return time.time()")
+    asset_b = approved(bob, "quick", "import time\n    return time.time()")
+    alice_jobs = [alice.code.slow(data=asset_a, blocking=False) for _ in range(6)]
+    time.sleep(0.2)
+    bob_job = bob.code.quick(data=asset_b, blocking=False)
+    started = time.monotonic()
+    blocking = bob.code.quick(data=asset_b).get()
+    assert time.monotonic() - started < 3.0  # not behind Alice's queue
+    bob_done = bob_job.wait(timeout=60).get()
+    alice_done = sorted(job.wait(timeout=60).get() for job in alice_jobs)
+    assert bob_done < alice_done[3], "Bob's job waited for most of Alice's queue"
+    assert blocking < alice_done[-1]

@@ -8,7 +8,8 @@ interrupted, so none is lost and none runs twice without anyone knowing.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import os
+import threading
 from typing import Any
 
 from sqlmodel import col, select
@@ -20,6 +21,7 @@ from .actor import Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService
 from .errors import BadRequest, Conflict, ServiceError
+from .fair_queue import FairQueue
 from .views import iso
 
 log = logging.getLogger("jupyter_syft.server")
@@ -27,11 +29,28 @@ INTERRUPTED = "The Datasite stopped while this job was running; run it again."
 
 
 class JobService:
-    def __init__(self, store: Store, audit: AuditLog, code: CodeService, workers: int = 2):
+    def __init__(
+        self, store: Store, audit: AuditLog, code: CodeService, workers: int | None = None
+    ):
         self.store = store
         self.audit = audit
         self.code = code
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="datasite-job")
+        # Turns are taken per scientist; blocking calls do not wait here (they run on the
+        # HTTP layer's threads), so they are answered while every job thread is busy.
+        self._queue: FairQueue[str] = FairQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"datasite-job-{i}", daemon=True)
+            for i in range(workers or os.cpu_count() or 2)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _serve(self) -> None:
+        while (job_id := self._queue.get()) is not None:
+            try:
+                self._run(job_id)
+            except Exception:  # keep the thread alive for the next job
+                log.exception("job %s could not be run", job_id)
 
     def recover(self) -> None:
         """After a restart: re-queue jobs that never started, mark cut-off ones interrupted."""
@@ -48,9 +67,9 @@ class JobService:
                     )
                     session.add(job)
             session.commit()
-            pending = [j.id for j in jobs if j.status == "created"]
-        for job_id in pending:
-            self._pool.submit(self._run, job_id)
+            pending = [(j.user_id, j.id) for j in jobs if j.status == "created"]
+        for user_id, job_id in pending:
+            self._queue.put(user_id, job_id)
 
     def submit(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
         actor.require_user("run code")
@@ -62,7 +81,7 @@ class JobService:
             session.add(job)
             session.commit()
         self.audit.record(actor, "job.create", "job", job.id, code=code_id)
-        self._pool.submit(self._run, job.id)
+        self._queue.put(job.user_id, job.id)
         return self.get(actor, job.id)
 
     def _run(self, job_id: str) -> None:
@@ -143,4 +162,4 @@ class JobService:
         }
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._queue.close()
