@@ -39,7 +39,13 @@ async def _serve(args: argparse.Namespace) -> int:
     from .server.datasite import Datasite, DatasiteConfig
 
     data_dir = args.data_dir or datasites_root() / _folder_name(args.name)
-    datasite = Datasite(DatasiteConfig.from_env(args.name, data_dir, args.db_url))
+    from .server.store import StoreUnavailable
+
+    try:
+        datasite = Datasite(DatasiteConfig.from_env(args.name, data_dir, args.db_url))
+    except StoreUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if datasite.generated_root_password:
         print(
             f"Created the root account {datasite.config.root_email} with password "

@@ -116,6 +116,14 @@ def launch(
         previous.land()
     if reset and folder.exists():
         shutil.rmtree(folder)
+    if reset and db_url:  # the database outlives the folder: empty it too
+        from .server.store import Store
+
+        store = Store(db_url)
+        try:
+            store.drop_all()
+        finally:
+            store.close()
     port_number = _port(port)
     started = time.perf_counter()
     datasite = Datasite(

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # bubblewrap: the sandbox for submitted code. nodejs/npm: the labextension build.
-APT_PACKAGES=(bubblewrap nodejs npm)
+# postgresql: the tests run the store and end-to-end flows on PostgreSQL as well as SQLite.
+APT_PACKAGES=(bubblewrap nodejs npm postgresql)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -16,5 +16,11 @@ echo "==> eslint and prettier"
 jlpm lint:check
 echo "==> jest"
 jlpm test --silent
-echo "==> pytest"
+echo "==> pytest (SQLite; PostgreSQL in test_store_backends)"
 python -m pytest -q -p no:cacheprovider "$@"
+if (($# == 0)); then
+  echo "==> pytest: end-to-end flows again with every Datasite on PostgreSQL"
+  JUPYTER_SYFT_TEST_DB=postgresql python -m pytest -q -p no:cacheprovider \
+    tests/test_code_requests.py tests/test_seeds_e2e.py tests/test_launch.py tests/test_jobs.py \
+    tests/test_nested_jobs.py tests/test_accounts.py tests/test_datasets.py
+fi

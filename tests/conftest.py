@@ -11,6 +11,17 @@ import jupyter_syft as sy
 
 ROOT_EMAIL = "info@openmined.org"
 ROOT_PASSWORD = "changethis"
+pytest_plugins = ["postgres"]
+
+
+@pytest.fixture(autouse=True)
+def _store_backend(request: pytest.FixtureRequest) -> None:
+    # JUPYTER_SYFT_TEST_DB=postgresql: every launched Datasite uses a fresh PostgreSQL database.
+    if (
+        os.environ.get("JUPYTER_SYFT_TEST_DB") == "postgresql"
+        and "backend" not in request.fixturenames
+    ):
+        request.getfixturevalue("postgres_everywhere")
 
 
 @pytest.fixture(autouse=True)

@@ -3,33 +3,85 @@
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, create_engine
 
+from ..errors import SyftException
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+# Services run on the Datasite's thread pool (8 threads by default) and a request may hold
+# two sessions at once (its own and the audit log's): room for that, and for bursts.
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 20
+PG_POOL_TIMEOUT_S = 30
+PG_POOL_RECYCLE_S = 1800  # before firewalls and server-side idle timeouts cut connections
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class StoreUnavailable(SyftException, ValueError):
+    """The database behind ``db_url`` cannot be opened; the message says what to check."""
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def normalize_url(db_url: str) -> URL:
+    """``db_url`` parsed, with ``postgresql://`` (and ``postgres://``) using psycopg 3."""
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        raise StoreUnavailable(
+            f"{_mask(db_url)!r} is not a database URL: use sqlite:///path/to/file.db or "
+            "postgresql://user:password@host:port/database."
+        ) from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
 def make_engine(db_url: str) -> Engine:
-    if db_url.startswith("sqlite"):
+    url = normalize_url(db_url)
+    if url.get_backend_name() == "sqlite":
         engine = create_engine(
-            db_url,
+            url,
             # Services run on a thread pool; each thread gets its own connection from the pool.
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if db_url.startswith("postgresql://"):
-        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
-    return create_engine(db_url, pool_pre_ping=True)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.get_backend_name() == "postgresql":
+        options.update(
+            pool_size=PG_POOL_SIZE,
+            max_overflow=PG_MAX_OVERFLOW,
+            pool_timeout=PG_POOL_TIMEOUT_S,
+            pool_recycle=PG_POOL_RECYCLE_S,
+        )
+        if "connect_timeout" not in url.query:
+            options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    try:
+        engine = create_engine(url, **options)
+    except (ImportError, NoSuchModuleError) as exc:
+        driver = url.drivername
+        hint = (
+            "Install it with: pip install 'psycopg[binary]>=3.1'"
+            if url.get_backend_name() == "postgresql"
+            else f"Install the Python driver for {driver}"
+        )
+        raise StoreUnavailable(
+            f"Cannot use the database {_mask(url)}: its driver is missing ({exc}). {hint}."
+        ) from None
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,18 +92,118 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL characters (SQLite's can): store U+FFFD instead.
+
+    Text a Datasite stores can come from anywhere (a run's stdout, a description), and a NUL
+    in it must not turn into a failed write. JSON values are unaffected: they escape it.
+    """
+    return statement, _replace_nul(parameters)
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _replace_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_nul(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_replace_nul(v) for v in value)
+    return value
+
+
+def _mask(url: URL | str) -> str:
+    """The URL as it may be shown: without its password."""
+    if isinstance(url, str):
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "<unparsable URL>" if "@" in url else url
+    return url.render_as_string(hide_password=True)
+
+
+def _first_line(exc: DBAPIError) -> str:
+    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    return lines[0].rstrip(".") if lines else type(exc).__name__
+
+
+def _unreachable(url: URL, exc: DBAPIError) -> StoreUnavailable:
+    detail = _first_line(exc)
+    if url.get_backend_name() == "sqlite":
+        checks = (
+            f"Check that the folder of {url.database!r} exists and is writable, "
+            "and that the file is an SQLite database."
+        )
+    else:
+        where = f"{url.host or 'localhost'}:{url.port or 5432}"
+        checks = (
+            f"Check that the database server is running and accepts connections at {where}, "
+            f"that the user {url.username or '(none)'!r} and its password in the URL are right, "
+            f"and that the database {url.database!r} exists "
+            f"(e.g. createdb -h {url.host or 'localhost'} {url.database or '<name>'})."
+        )
+    return StoreUnavailable(f"Cannot open the database {_mask(url)}: {detail}. {checks}")
+
+
+def _advisory_key(name: str) -> int:
+    return zlib.crc32(f"jupyter_syft:{name}".encode()) - (1 << 31)  # a signed 32-bit key
+
+
 class Store:
     """Owns the engine and hands out sessions; knows nothing about HTTP or rules."""
 
     def __init__(self, db_url: str):
         self.db_url = db_url
         self.engine = make_engine(db_url)
-        SQLModel.metadata.create_all(self.engine)
+        self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql" | ...
+        try:
+            connection = self.engine.connect()
+        except DBAPIError as exc:
+            self.engine.dispose()
+            raise _unreachable(self.engine.url, exc) from None
+        try:
+            with connection, connection.begin():
+                # Two Datasites starting at once on one empty PostgreSQL database would both
+                # create the tables; the second would fail on the system catalogs.
+                self._lock(connection, "schema")
+                SQLModel.metadata.create_all(connection)
+        except DBAPIError as exc:
+            self.engine.dispose()
+            raise StoreUnavailable(
+                f"Cannot create the Datasite's tables in {_mask(self.engine.url)}: "
+                f"{_first_line(exc)}. Check that the user may create tables there "
+                "(on PostgreSQL 15 and later: make the user the database's owner, or "
+                "GRANT CREATE ON SCHEMA public TO the user)."
+            ) from None
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    def lock(self, session: Session, name: str) -> None:
+        """Serialize ``name`` across processes until ``session``'s transaction ends.
+
+        On PostgreSQL this is a transaction-level advisory lock, for rules that other
+        processes sharing the database must also respect (an in-process lock does not reach
+        them). On SQLite it does nothing: a Datasite's SQLite file has a single host process.
+        """
+        self._lock(session.connection(), name)
+
+    def _lock(self, connection: Connection, name: str) -> None:
+        if self.dialect == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)}
+            )
+
+    def drop_all(self) -> None:
+        """Remove every table of the Datasite (``reset=True`` on a database that outlives it)."""
+        with self.engine.begin() as connection:
+            self._lock(connection, "schema")
+            SQLModel.metadata.drop_all(connection)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -24,6 +24,7 @@ class AuditLog:
         self, actor: Actor, action: str, object_type: str = "", object_id: str = "", **detail: Any
     ) -> None:
         with self._lock, self.store.session() as session:
+            self.store.lock(session, "audit")  # other processes sharing a PostgreSQL database
             last = session.exec(
                 select(models.AuditEvent).order_by(col(models.AuditEvent.seq).desc()).limit(1)
             ).first()

@@ -249,7 +249,11 @@ class CodeService:
         bound = self._bind(code, inputs, private=True)
         limit = code.output_policy.get("limit")
         if self._claim_run(code.id, limit):
-            outcome = self._execute(actor, code, bound, True, "", job_id)
+            try:
+                outcome = self._execute(actor, code, bound, True, "", job_id)
+            except BaseException:
+                self._release_run(code.id)  # it never ran: do not leave the run claimed
+                raise
             if outcome["error_kind"] == "internal":
                 self._release_run(code.id)  # our failure, not the scientist's: give the run back
             return outcome
@@ -396,14 +400,7 @@ class CodeService:
         blob_id = None
         if result.ok and result.result_file is not None:
             info = self.blobs.ingest(result.result_file)
-            with self.store.session() as session:
-                if session.get(models.Blob, info.id) is None:
-                    session.add(
-                        models.Blob(
-                            id=info.id, size=info.size, summary=info.summary, created_by=None
-                        )
-                    )
-                    session.commit()
+            self._register_blob(info)
             blob_id = info.id
         execution = models.Execution(
             code_id=code.id,
@@ -431,6 +428,16 @@ class CodeService:
             ok=execution.ok,
         )
         return self.execution_view(execution, actor, notice)
+
+    def _register_blob(self, info: Any) -> None:
+        with self.store.session() as session:
+            if session.get(models.Blob, info.id) is not None:
+                return
+            session.add(models.Blob(id=info.id, size=info.size, summary=info.summary))
+            try:
+                session.commit()
+            except IntegrityError:  # the same value, stored by a concurrent run just now
+                session.rollback()
 
     # --- nested jobs and progress: calls from a running job -----------------------------------
     def _names_of(self, user_id: str) -> builtins.list[str]:

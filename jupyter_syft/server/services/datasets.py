@@ -49,7 +49,10 @@ class DatasetService:
                         id=info.id, size=info.size, summary=info.summary, created_by=actor.user_id
                     )
                 )
-                session.commit()
+                try:
+                    session.commit()
+                except IntegrityError:  # the same value, uploaded concurrently
+                    session.rollback()
         return {"blob_id": info.id, "size": info.size, "summary": info.summary}
 
     def preflight(self, actor: Actor, name: str) -> None:

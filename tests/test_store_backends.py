@@ -1,0 +1,334 @@
+"""The SQL store on SQLite and on PostgreSQL: the same Datasite, the same rules, either way.
+
+The PostgreSQL cases run on a throwaway cluster started by the test session (tests/postgres.py);
+without PostgreSQL installed they are skipped, except in CI (CI=true) where they fail.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+from sqlmodel import col, select
+
+import jupyter_syft as sy
+from jupyter_syft.server import models
+from jupyter_syft.server.store import Store, StoreUnavailable, sqlite_url
+
+pytest_plugins = ["postgres"]  # postgres_cluster, postgres_url
+
+ROOT_EMAIL = "info@openmined.org"
+ROOT_PASSWORD = "changethis"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """None (SQLite in the Datasite's folder) or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def site(db_url):
+    handle = sy.orchestra.launch(
+        name=f"store-{uuid.uuid4().hex[:10]}", port="auto", reset=True, db_url=db_url, verbose=False
+    )
+    yield handle
+    handle.land()
+
+
+@pytest.fixture
+def root(site):
+    return site.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+
+
+@pytest.fixture
+def scientist(site, root):
+    root.users.create(
+        sy.UserCreate(
+            email="ds@example.org",
+            name="Dana Scientist",
+            password="pw-ds-123",
+            role=sy.ServiceRole.DATA_SCIENTIST,
+        )
+    )
+    return site.login(email="ds@example.org", password="pw-ds-123", verbose=False)
+
+
+@pytest.fixture
+def frames():
+    private = pd.DataFrame({"age": [23, 45, 67, 34, 56, 78, 29], "score": [0.1, 0.5] * 3 + [0.9]})
+    mock = pd.DataFrame({"age": [30, 30, 30, 30, 30, 30, 30], "score": [0.0] * 7})
+    return private, mock
+
+
+@pytest.fixture
+def asset(root, scientist, frames):
+    private, mock = frames
+    dataset = sy.Dataset(name="Patients", summary="Ages and scores", description="Synthetic.")
+    dataset.add_asset(sy.Asset(name="table", data=private, mock=mock))
+    root.upload_dataset(dataset, progress=False)
+    return scientist.datasets["Patients"].assets["table"]
+
+
+def _single_use(asset):
+    @sy.syft_function_single_use(data=asset)
+    def mean_age(data):
+        return float(data["age"].mean())
+
+    return mean_age
+
+
+def test_runs_on_the_chosen_backend(site, backend):
+    store = site.datasite.store
+    assert store.dialect == backend
+    if backend == "postgresql":
+        assert store.engine.url.drivername == "postgresql+psycopg"
+        assert store.engine.pool.size() >= 8  # one connection per service thread at least
+
+
+def test_store_basics(site, root, backend):
+    contributor = sy.Contributor(name="John Doe", role="Uploader", email="john@example.org")
+    root.users.create(
+        sy.UserCreate(email="bob@example.org", name="Bob", password="pw", institution="Uni")
+    )
+    dataset = sy.Dataset(name="Two", description="Two assets", contributors=[contributor])
+    dataset.add_asset(
+        sy.Asset(name="features", data=[[1, 2], [3, 4]], mock=[[0, 0], [0, 0]], shape=(2, 2))
+    )
+    dataset.add_asset(sy.Asset(name="labels", data=["B", "M"], mock=["M", "M"]))
+    root.upload_dataset(dataset, progress=False)
+    root.settings.update(organization="OpenMined", signup_enabled=True)
+
+    assert [u.email for u in root.users] == [ROOT_EMAIL, "bob@example.org"]
+    assert root.users["bob@example.org"].institution == "Uni"
+    remote = root.datasets["Two"]
+    assert remote.contributors == [contributor]
+    assert list(remote.assets.keys()) == ["features", "labels"]
+    assert remote.assets["features"].data == [[1, 2], [3, 4]]
+    assert remote.assets["labels"].mock == ["M", "M"]
+    settings = root.settings.get()
+    assert settings.organization == "OpenMined" and settings.signup_enabled is True
+    with pytest.raises(sy.SyftException, match="already exists"):
+        root.users.create(sy.UserCreate(email="bob@example.org", name="Bob 2", password="pw"))
+
+    datasite = site.datasite
+    with datasite.store.session() as session:
+        users = session.exec(select(models.User).order_by(col(models.User.created_at))).all()
+        assert [u.email for u in users] == [ROOT_EMAIL, "bob@example.org"]
+        for user in users:  # datetimes come back aware, in UTC
+            assert user.created_at.utcoffset() == timedelta(0)
+            assert datetime.now(timezone.utc) - user.created_at < timedelta(minutes=5)
+        row = session.exec(select(models.Dataset)).one()
+        assert row.contributors[0]["name"] == "John Doe"  # JSON columns
+        assets = session.exec(select(models.Asset).order_by(col(models.Asset.position))).all()
+        assert [a.name for a in assets] == ["features", "labels"] and assets[0].shape == [2, 2]
+        blob = session.get(models.Blob, assets[0].data_blob_id)
+        assert blob is not None and blob.summary["type"] == "list"
+        assert session.get(models.Setting, "organization").value == "OpenMined"
+
+    # Values of every JSON kind, and a datetime in another zone, round-trip unchanged.
+    odd = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    value = {"text": "é ✓", "n": [1, 2.5, None, True], "nested": {"k": {}}, "empty": []}
+    with datasite.store.session() as session:
+        session.add(models.Blob(id="f" * 64, size=1, summary=value, created_at=odd))
+        session.add(models.Setting(key="test.null", value=None))
+        session.commit()
+    with datasite.store.session() as session:
+        blob = session.get(models.Blob, "f" * 64)
+        assert blob is not None and blob.summary == value
+        assert blob.created_at == odd and blob.created_at.utcoffset() == timedelta(0)
+        assert blob.created_at.microsecond == 123456
+        assert session.get(models.Setting, "test.null").value is None
+        session.delete(blob)
+        session.delete(session.get(models.Setting, "test.null"))
+        session.commit()
+
+    # PostgreSQL text cannot hold NUL: it is stored as U+FFFD rather than failing the write.
+    nul = sy.Dataset(name="NUL", description="before\x00after")
+    nul.add_asset(sy.Asset(name="a", data=[1], mock=[0]))
+    root.upload_dataset(nul, progress=False)
+    kept = "before\x00after" if backend == "sqlite" else "before\ufffdafter"
+    assert root.datasets["NUL"].description == kept
+    with datasite.store.session() as session:  # JSON escapes it: unchanged everywhere
+        session.add(models.Setting(key="test.nul", value={"k\x00": "v\x00"}))
+        session.commit()
+    with datasite.store.session() as session:
+        assert session.get(models.Setting, "test.nul").value == {"k\x00": "v\x00"}
+
+    audit = datasite.services.audit
+    actions = [e["action"] for e in audit.events()]
+    assert {"user.create", "dataset.create", "settings.update"} <= set(actions)
+    assert audit.verify()
+    with datasite.store.session() as session:  # tampering is detected
+        event = session.exec(select(models.AuditEvent).where(models.AuditEvent.seq == 1)).one()
+        event.actor_email = "someone@else.org"
+        session.add(event)
+        session.commit()
+    assert not audit.verify()
+
+
+def test_end_to_end_single_use_code(site, root, scientist, asset, frames):
+    private, mock = frames
+    pd.testing.assert_frame_equal(asset.mock, mock)
+    assert asset.data is None  # a scientist never sees the private data
+
+    request = scientist.code.request_code_execution(_single_use(asset), reason="average age")
+    assert request.status == sy.RequestStatus.PENDING
+    with pytest.raises(sy.SyftException, match="waiting for approval"):
+        scientist.code.mean_age(data=asset)
+    root.requests[0].approve()
+    assert scientist.requests[0].status == sy.RequestStatus.APPROVED
+
+    result = scientist.code.mean_age(data=asset)
+    assert result.get() == pytest.approx(private["age"].mean()) and result.on_private_data
+    again = scientist.code.mean_age(data=asset)
+    assert again.get() == result.get() and "no longer valid" in again.execution["notice"]
+
+    with site.datasite.store.session() as session:
+        code = session.exec(select(models.UserCode)).one()
+        assert code.runs_used == 1 and code.status == "approved"
+        assert code.input_policy and code.output_policy  # JSON columns
+    assert site.datasite.services.audit.verify()
+
+
+def test_twenty_concurrent_calls_run_on_private_data_once(site, root, scientist, asset):
+    scientist.code.request_code_execution(_single_use(asset))
+    root.requests[0].approve()
+
+    def call(_):
+        try:
+            return scientist.code.mean_age(data=asset).execution
+        except sy.SyftException as exc:
+            return {"error": str(exc)}
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        outcomes = list(pool.map(call, range(20)))
+
+    with site.datasite.store.session() as session:
+        runs = session.exec(
+            select(models.Execution).where(col(models.Execution.on_private_data).is_(True))
+        ).all()
+        code = session.exec(select(models.UserCode)).one()
+    assert len(runs) == 1 and code.runs_used == 1
+    fresh = [o for o in outcomes if o.get("ok") and not o.get("notice")]
+    assert len(fresh) == 1
+    for outcome in outcomes:
+        assert outcome.get("ok") or "running on the private data right now" in outcome.get(
+            "error", ""
+        )
+    assert site.datasite.services.audit.verify()
+
+
+def test_reopened_datasite_keeps_its_data(db_url):
+    name = f"reopen-{uuid.uuid4().hex[:10]}"
+    node = sy.orchestra.launch(name=name, port="auto", reset=True, db_url=db_url, verbose=False)
+    try:
+        client = node.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+        client.account.set_password("a-new-root-pw", confirm=False)
+        client.users.create(sy.UserCreate(email="kept@example.org", name="Kept", password="pw"))
+        ds = sy.Dataset(name="Kept")
+        ds.add_asset(sy.Asset(name="a", data=[1, 2, 3], mock=[0, 0, 0]))
+        client.upload_dataset(ds, progress=False)
+        client.settings.update(organization="Persistent")
+    finally:
+        node.land()
+
+    node = sy.orchestra.launch(name=name, port="auto", db_url=db_url, verbose=False)
+    try:
+        again = node.login(email=ROOT_EMAIL, password="a-new-root-pw", verbose=False)
+        assert [d.name for d in again.datasets] == ["Kept"]
+        assert again.datasets["Kept"].assets["a"].data == [1, 2, 3]
+        assert again.settings.get().organization == "Persistent"
+        kept = node.login(email="kept@example.org", password="pw", verbose=False)
+        assert kept.account.name == "Kept"
+        assert node.datasite.services.audit.verify()
+    finally:
+        node.land()
+
+
+def test_unreachable_database_is_a_clear_error(backend, tmp_path, request):
+    if backend == "sqlite":
+        url = sqlite_url(tmp_path / "no such folder" / "datasite.db")
+        with pytest.raises(StoreUnavailable, match="Cannot open the database") as info:
+            sy.orchestra.launch(name="unreachable", port="auto", db_url=url, verbose=False)
+        assert "exists and is writable" in str(info.value)
+        return
+
+    from postgres import free_port
+
+    secret = "s3cret-pw"
+    closed = f"postgresql://syft:{secret}@127.0.0.1:{free_port()}/datasite"
+    with pytest.raises(StoreUnavailable) as info:
+        sy.orchestra.launch(name="unreachable", port="auto", db_url=closed, verbose=False)
+    message = str(info.value)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, sy.SyftException)
+    assert "Cannot open the database postgresql+psycopg://syft:***@127.0.0.1:" in message
+    assert "server is running" in message and "database 'datasite' exists" in message
+    assert secret not in message and "Traceback" not in message
+
+    cluster = request.getfixturevalue("postgres_cluster")
+    missing = cluster.url("no_such_database")
+    with pytest.raises(StoreUnavailable, match='database "no_such_database" does not exist'):
+        Store(missing)
+    wrong = cluster.url().replace(cluster.password, "wrong-password")
+    with pytest.raises(StoreUnavailable, match="password authentication failed"):
+        Store(wrong)
+    with pytest.raises(StoreUnavailable, match="is not a database URL"):
+        Store("not a url")
+
+
+def test_store_helpers_on_both_backends(backend, db_url, tmp_path):
+    url = db_url or sqlite_url(tmp_path / "helpers.db")
+    if backend == "postgresql":
+        # Datasites starting together on one empty database create the tables once, no errors.
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            stores = list(pool.map(lambda _: Store(url), range(4)))
+    else:  # one SQLite file has one host process, which opens its store once
+        stores = [Store(url) for _ in range(4)]
+    try:
+        with stores[0].session() as session:
+            session.add(models.Setting(key="x", value=[1]))
+            session.commit()
+
+        # Store.lock serializes a critical section across engines (processes on PostgreSQL).
+        inside, overlaps = [0], []
+        guard = threading.Lock()
+
+        def critical(store):
+            with store.session() as session:
+                store.lock(session, "test")
+                with guard:
+                    inside[0] += 1
+                    overlaps.append(inside[0])
+                session.exec(select(models.Setting)).all()
+                threading.Event().wait(0.02)
+                with guard:
+                    inside[0] -= 1
+                session.commit()
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(critical, stores))
+        if backend == "postgresql":
+            assert max(overlaps) == 1
+
+        stores[0].drop_all()  # what reset=True needs when the database outlives the data folder
+    finally:
+        for store in stores:
+            store.close()
+    fresh = Store(url)
+    try:
+        with fresh.session() as session:
+            assert session.exec(select(models.Setting)).all() == []
+    finally:
+        fresh.close()
