@@ -45,13 +45,54 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scientists", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--skip-dask", action="store_true")
     args = parser.parse_args()
+    rows = [_measure(args, dask=False)]
+    if not args.skip_dask:
+        rows.append(_measure(args, dask=True))
+    print(
+        f"\nJobs benchmark ({os.cpu_count()} cores; {args.scientists} scientists x {args.jobs} jobs)\n"
+    )
+    print(
+        "| executor | jobs | failed | wall time | jobs/s | blocking call meanwhile (median / max) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print(row)
+
+
+def _measure(args: Any, dask: bool) -> str:
+    cluster = None
+    if dask:
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
+    try:
+        return _run(args, cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _run(args: Any, cluster: Any) -> str:
 
     import pandas as pd
 
     import jupyter_syft as sy
 
-    node = sy.orchestra.launch(name="bench-jobs", port="auto", reset=True, verbose=False)
+    node = sy.orchestra.launch(
+        name="bench-jobs",
+        port="auto",
+        reset=True,
+        verbose=False,
+        dask_scheduler=cluster.scheduler_address if cluster is not None else None,
+    )
     try:
         root = node.login(email="info@openmined.org", password="changethis", verbose=False)
         small = pd.DataFrame({"a": [1, 2, 3, 4, 5]})
@@ -109,16 +150,11 @@ def main() -> None:
         node.land()
 
     total = len(jobs)
-    sandbox = sy_sandbox
-    print(
-        f"\nJobs benchmark ({os.cpu_count()} cores; {args.scientists} scientists x {args.jobs} jobs)\n"
+    executor = (
+        "Dask LocalCluster, 2 worker processes" if cluster is not None else "local worker pool"
     )
-    print(
-        "| executor | jobs | failed | wall time | jobs/s | blocking call meanwhile (median / max) |"
-    )
-    print("|---|---|---|---|---|---|")
-    print(
-        f"| local worker pool ({sandbox}) | {total} | {failed} | {elapsed:.1f} s | {total / elapsed:.1f} | "
+    return (
+        f"| {executor} ({sy_sandbox}) | {total} | {failed} | {elapsed:.1f} s | {total / elapsed:.1f} | "
         f"{statistics.median(latencies) * 1000:.0f} ms / {max(latencies) * 1000:.0f} ms |"
     )
 

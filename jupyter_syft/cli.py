@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--data-dir", type=Path, help="folder for the database and values")
     serve.add_argument("--db-url", help="SQL store URL (default: SQLite in the data folder)")
     serve.add_argument(
+        "--dask-scheduler", help="run submitted code on this Dask cluster (tcp://host:8786)"
+    )
+    serve.add_argument(
         "--seed-demo", action="store_true", help="add a demo dataset if there is none"
     )
     args = parser.parse_args(argv)
@@ -42,7 +45,9 @@ async def _serve(args: argparse.Namespace) -> int:
     from .server.store import StoreUnavailable
 
     try:
-        datasite = Datasite(DatasiteConfig.from_env(args.name, data_dir, args.db_url))
+        config = DatasiteConfig.from_env(args.name, data_dir, args.db_url)
+        config.dask_scheduler = args.dask_scheduler or config.dask_scheduler
+        datasite = Datasite(config)
     except StoreUnavailable as exc:
         print(exc, file=sys.stderr)
         return 2

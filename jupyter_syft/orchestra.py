@@ -98,6 +98,7 @@ def launch(
     host: str = "127.0.0.1",
     data_dir: str | Path | None = None,
     db_url: str | None = None,
+    dask_scheduler: str | None = None,
     verbose: bool = True,
     **_pysyft_options: Any,
 ) -> ServerHandle:
@@ -133,6 +134,7 @@ def launch(
             db_url=db_url,
             root_email=DEFAULT_ROOT_EMAIL,
             root_password=DEFAULT_ROOT_PASSWORD,
+            dask_scheduler=dask_scheduler,
         )
     )
     try:

@@ -30,6 +30,8 @@ class DatasiteConfig:
     # None: generate a random one (printed once by the host); "changethis" for orchestra.launch.
     root_password: str | None = None
     threads: int = 8
+    # A Dask scheduler address (tcp://host:8786): runs go to that cluster instead of here.
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_env(cls, name: str, data_dir: Path, db_url: str | None = None) -> DatasiteConfig:
@@ -39,6 +41,7 @@ class DatasiteConfig:
             db_url=db_url or os.environ.get("JUPYTER_SYFT_DB_URL") or None,
             root_email=os.environ.get("JUPYTER_SYFT_ROOT_EMAIL") or DEFAULT_ROOT_EMAIL,
             root_password=os.environ.get("JUPYTER_SYFT_ROOT_PASSWORD") or None,
+            dask_scheduler=os.environ.get("JUPYTER_SYFT_DASK_SCHEDULER") or None,
         )
 
 
@@ -68,6 +71,10 @@ class Datasite:
     def runner(self) -> Any:
         """The CodeRunner, started on first use so that launching a Datasite stays fast."""
         with self._runner_lock:
+            if self._runner is None and self.config.dask_scheduler:
+                from .execution.dask_runner import DaskRunner
+
+                self._runner = DaskRunner(self.config.dask_scheduler, self.work_dir)
             if self._runner is None:
                 from .execution import CodeRunner
 

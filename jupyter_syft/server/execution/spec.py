@@ -45,6 +45,9 @@ class RunSpec:
     # and who answers the worker's calls (nested jobs, progress): (header, value) -> reply.
     nested: tuple[str, ...] = ()
     on_call: Callable[[dict[str, Any], bytes], tuple[dict[str, Any], bytes]] | None = None
+    # The nested functions this run may launch: name -> {"source", "parameters"}. A remote
+    # executor (Dask) answers launch_job from these, since it cannot call the Datasite.
+    nested_code: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -395,6 +395,7 @@ class CodeService:
                 label=code.id,
                 nested=tuple(self._names_of(code.user_id)),
                 on_call=functools.partial(self._answer_call, actor, code, private, job_id),
+                nested_code=self._nested_code(code.user_id, private),
             )
             result = self.runner.run(spec)
         blob_id = None
@@ -446,6 +447,15 @@ class CodeService:
                 select(models.UserCode.service_func_name).where(models.UserCode.user_id == user_id)
             ).all()
         return sorted(set(names))
+
+    def _nested_code(self, user_id: str, private: bool) -> dict[str, dict[str, Any]]:
+        """The scientist's functions a run may launch: approved ones when it sees private data."""
+        with self.store.session() as session:
+            query = select(models.UserCode).where(models.UserCode.user_id == user_id)
+            if private:
+                query = query.where(models.UserCode.status == "approved")
+            codes = session.exec(query.order_by(col(models.UserCode.submit_time))).all()
+        return {c.service_func_name: {"source": c.code, "parameters": c.parameters} for c in codes}
 
     def _answer_call(
         self,
@@ -512,6 +522,7 @@ class CodeService:
                 label=f"{nested.id} (nested)",
                 nested=tuple(self._names_of(nested.user_id)),
                 on_call=functools.partial(self._answer_call, actor, nested, private, job_id),
+                nested_code=self._nested_code(nested.user_id, private),
             )
             result = self.runner.run(spec)
         self.audit.record(

@@ -1,0 +1,114 @@
+"""Scale-out: a Datasite sending its runs to a real Dask LocalCluster (worker processes)."""
+
+import pandas as pd
+import pytest
+
+import jupyter_syft as sy
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, silence_logs=40
+    ) as local:
+        yield local
+
+
+@pytest.fixture
+def dask_node(cluster, request):
+    node = sy.orchestra.launch(
+        name=f"dask-{request.node.name}"[:50],
+        port="auto",
+        reset=True,
+        dask_scheduler=cluster.scheduler_address,
+        verbose=False,
+    )
+    yield node
+    node.land()
+
+
+@pytest.fixture
+def clients(dask_node):
+    root = dask_node.login(email="info@openmined.org", password="changethis", verbose=False)
+    data = pd.DataFrame({"A": [1, 2, 3, 4], "B": [10, 20, 30, 40]})
+    root.upload_dataset(
+        sy.Dataset(name="Nums", asset_list=[sy.Asset(name="n", data=data, mock=data * 0)]),
+        progress=False,
+    )
+    root.users.create(sy.UserCreate(email="ds@example.org", name="DS", password="pw"))
+    ds = sy.login(url=dask_node.url, email="ds@example.org", password="pw", verbose=False)
+    return root, ds, data
+
+
+def test_runs_go_to_the_cluster_inside_the_sandbox(cluster, clients):
+    root, ds, data = clients
+    asset = ds.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def where_am_i(data):
+        import os
+
+        return {"total": int(data.to_numpy().sum()), "pid": os.getpid()}
+
+    ds.code.request_code_execution(where_am_i)
+    assert root.requests[0].sandbox == "dask"
+    root.requests[0].approve()
+    result = ds.code.where_am_i(data=asset)
+    assert result.get()["total"] == int(data.to_numpy().sum())
+    assert result.execution["sandbox"].startswith("dask:")
+    workers = cluster.scheduler_info["workers"]
+    assert len(workers) == 2
+
+
+def test_nested_example_runs_through_dask(clients):
+    root, ds, data = clients
+    asset = ds.datasets[0].assets[0]
+
+    @sy.syft_function()
+    def process_batch(batch):
+        import numpy as np
+
+        return np.asarray(batch).sum()
+
+    @sy.syft_function()
+    def aggregate_job(job_results):
+        return sum(job_results)
+
+    @sy.syft_function_single_use(data=asset)
+    def process_all(datasite, data):
+        import numpy as np
+
+        job_results = []
+        for batch in np.array_split(data, 2):
+            batch_job = datasite.launch_job(process_batch, batch=batch)
+            job_results += [batch_job.result]
+        job = datasite.launch_job(aggregate_job, job_results=job_results)
+        return job.result
+
+    ds.code.submit(process_batch)
+    ds.code.submit(aggregate_job)
+    ds.code.request_code_execution(process_all)
+    root.requests[0].approve(approve_nested=True)
+    job = ds.code.process_all(data=asset, blocking=False)
+    assert int(job.wait(timeout=180).get()) == int(data.to_numpy().sum())
+
+
+def test_unapproved_nested_code_is_refused_on_the_cluster_too(clients):
+    root, ds, _ = clients
+    asset = ds.datasets[0].assets[0]
+
+    @sy.syft_function()
+    def helper(x):
+        return x
+
+    @sy.syft_function_single_use(data=asset)
+    def parent(datasite, data):
+        return datasite.launch_job(helper, x=1).result
+
+    ds.code.submit(helper)
+    ds.code.request_code_execution(parent)
+    root.requests[0].approve()  # not approve_nested
+    with pytest.raises(sy.SyftException, match="approve_nested=True"):
+        ds.code.parent(data=asset)
