@@ -150,3 +150,32 @@ def test_queue_takes_turns_and_blocking_calls_are_answered_meanwhile(node, root,
     alice_done = sorted(job.wait(timeout=60).get() for job in alice_jobs)
     assert bob_done < alice_done[3], "Bob's job waited for most of Alice's queue"
     assert blocking < alice_done[-1]
+
+
+def test_kill_stops_a_running_job(root, scientist, uploaded):
+    import time
+
+    asset = scientist.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def sleepy(data):
+        import time
+
+        time.sleep(60)
+        return 1
+
+    scientist.code.request_code_execution(sleepy)
+    root.requests[0].approve()
+    job = scientist.code.sleepy(data=asset, blocking=False)
+    deadline = time.monotonic() + 30
+    while job.fetch().status != sy.JobStatus.PROCESSING and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the function's sleep now
+    started = time.monotonic()
+    job.kill()
+    with pytest.raises(sy.SyftException, match=r"job\.kill"):
+        job.wait(timeout=30)
+    assert time.monotonic() - started < 10
+    assert job.status == sy.JobStatus.INTERRUPTED
+    job.kill()  # already over: harmless
+    assert job.fetch().status == sy.JobStatus.INTERRUPTED

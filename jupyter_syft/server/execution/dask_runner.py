@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
 from pathlib import Path
@@ -154,6 +155,7 @@ class DaskRunner:
         self._results = Path(work_dir) / "results"
         self._results.mkdir(parents=True, exist_ok=True)
         self.sandbox = "dask"
+        self._futures: dict[str, Any] = {}
 
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
@@ -170,9 +172,13 @@ class DaskRunner:
             pure=False,
             key=f"jupyter-syft-{uuid.uuid4().hex}",
         )
+        if spec.label:
+            self._futures[spec.label] = future
         try:
             # The Dask worker's runner enforces the wall limit; this only guards a lost cluster.
             out = future.result(timeout=spec.limits.wall_seconds + 120)
+        except CancelledError:
+            return self._failed("killed", "The job was stopped with job.kill().", started)
         except FutureTimeout:
             future.cancel()
             return self._failed(
@@ -181,6 +187,8 @@ class DaskRunner:
         except Exception as exc:  # the cluster, not the user's code, failed
             log.error("Dask job %s failed: %s", spec.label, exc)
             return self._failed(INTERNAL, "The Dask cluster could not run the job.", started)
+        finally:
+            self._futures.pop(spec.label, None)
         result_file = None
         if out["ok"] and out["data"] is not None:
             result_file = self._results / f"{uuid.uuid4().hex}.jsyf"
@@ -195,6 +203,13 @@ class DaskRunner:
             duration_s=time.monotonic() - started,
             sandbox=f"dask:{out['sandbox']}",
         )
+
+    def cancel(self, label: str) -> bool:
+        future = self._futures.get(label)
+        if future is None:
+            return False
+        future.cancel()
+        return True
 
     def _failed(self, kind: str, error: str, started: float) -> RunResult:
         return RunResult(False, None, error, kind, "", "", time.monotonic() - started, self.sandbox)

@@ -298,6 +298,8 @@ class Job:
         """Why the worker ended without reporting. It closed its socket, so it is exiting:
         let it, to see its real exit status, before killing it."""
         code = self.worker.kill(grace=2.0)
+        if self.worker.cancelled:
+            return KILLED, "The job was stopped with job.kill()."
         if code is None:
             return KILLED, "The worker process could not be stopped."
         sig = self.launcher.death_signal(code)

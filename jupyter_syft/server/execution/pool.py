@@ -54,6 +54,7 @@ class Worker:
         self._lock = threading.Lock()
         self.output = ""  # what it printed outside a job (bwrap errors, ...), read when killed
         self._discarded = False
+        self.cancelled = False  # set by CodeRunner.cancel (job.kill()) before stopping it
 
     @property
     def pid(self) -> int:

@@ -18,7 +18,7 @@ from . import protocol
 from .job import Job, WorkerGone
 from .pool import Worker, WorkerPool, WorkerStartError
 from .sandbox import Launcher
-from .spec import INTERNAL, USER_ERROR, RunResult, RunSpec
+from .spec import INTERNAL, KILLED, USER_ERROR, RunResult, RunSpec
 
 log = logging.getLogger("jupyter_syft.server")
 
@@ -49,6 +49,8 @@ class CodeRunner:
         self._launcher = Launcher(sandbox, [*map(Path, hidden_paths), self.work_dir])
         self._lock = threading.Lock()
         self._active: set[Worker] = set()
+        self._by_label: dict[str, Worker] = {}
+        self._cancel_on_start: set[str] = set()  # cancelled before their worker was assigned
         self._closed = False
         self._pool = WorkerPool(self._launcher, self.work_dir, warm_workers)
         log.info(
@@ -77,7 +79,13 @@ class CodeRunner:
                 if self._closed:
                     worker.discard()
                     raise RuntimeError("the code runner is closed")
+                if spec.label in self._cancel_on_start:  # killed before it could start
+                    self._cancel_on_start.discard(spec.label)
+                    worker.discard()
+                    return self._failed(KILLED, "The job was stopped with job.kill().")
                 self._active.add(worker)
+                if spec.label:
+                    self._by_label[spec.label] = worker
             try:
                 result = Job(worker, spec, self._launcher, self._results / uuid.uuid4().hex).run()
             except WorkerGone as exc:
@@ -89,6 +97,8 @@ class CodeRunner:
             finally:
                 with self._lock:
                     self._active.discard(worker)
+                    if self._by_label.get(spec.label) is worker:
+                        del self._by_label[spec.label]
             log.info(
                 "Job %s %s: %s in %.3f s (sandbox %s)",
                 spec.label,
@@ -99,6 +109,18 @@ class CodeRunner:
             )
             return result
         raise AssertionError("unreachable")
+
+    def cancel(self, label: str) -> bool:
+        """Stop the run labelled ``label`` (job.kill()): now if it has a worker, otherwise as
+        soon as it gets one."""
+        with self._lock:
+            worker = self._by_label.get(label)
+            if worker is None:
+                self._cancel_on_start.add(label)
+                return True
+            worker.cancelled = True
+        worker.stop()
+        return True
 
     def _failed(self, kind: str, error: str) -> RunResult:
         return RunResult(False, None, error, kind, "", "", 0.0, self.sandbox)

@@ -47,6 +47,8 @@ class Runner(Protocol):
 
     def run(self, spec: Any) -> Any: ...
 
+    def cancel(self, label: str) -> bool: ...
+
 
 class CodeService:
     def __init__(
@@ -68,6 +70,10 @@ class CodeService:
     @property
     def runner(self) -> Runner:
         return self._runner()
+
+    def cancel_job_run(self, job_id: str) -> bool:
+        """Stop the run of a job that is processing; False if it is not running (any more)."""
+        return bool(self.runner.cancel(f"job {job_id}"))
 
     def sandbox_kind(self) -> str:
         """How submitted code is isolated here: "bwrap", or "none" where bubblewrap is missing."""
@@ -392,7 +398,7 @@ class CodeService:
                 func_name=code.service_func_name,
                 inputs=paths,
                 limits=limits,
-                label=code.id,
+                label=f"job {job_id}" if job_id else code.id,
                 nested=tuple(self._names_of(code.user_id)),
                 on_call=functools.partial(self._answer_call, actor, code, private, job_id),
                 nested_code=self._nested_code(code.user_id, private),

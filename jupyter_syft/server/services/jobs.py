@@ -38,6 +38,7 @@ class JobService:
         # Turns are taken per scientist; blocking calls do not wait here (they run on the
         # HTTP layer's threads), so they are answered while every job thread is busy.
         self._queue: FairQueue[str] = FairQueue()
+        self._killed: set[str] = set()  # running jobs whose owner asked to stop them
         self._threads = [
             threading.Thread(target=self._serve, name=f"datasite-job-{i}", daemon=True)
             for i in range(workers or os.cpu_count() or 2)
@@ -109,6 +110,9 @@ class JobService:
         with self.store.session() as session:
             job = session.get(models.Job, job_id)
             assert job is not None
+            if job_id in self._killed:
+                self._killed.discard(job_id)
+                status, error = "interrupted", "Stopped with job.kill()."
             job.status, job.error, job.execution_id = status, error, execution_id
             job.updated_at = models.utcnow()
             session.add(job)
@@ -130,10 +134,10 @@ class JobService:
         with self.store.session() as session:
             job = self._visible(session, actor, job_id)
             if job.status == "processing":
-                raise Conflict(
-                    "This job is already running; it stops by itself within the Datasite's "
-                    "time limit. Only queued jobs can be cancelled."
-                )
+                self._killed.add(job_id)
+                if not self.code.cancel_job_run(job_id):
+                    self._killed.discard(job_id)
+                    raise Conflict("This job is finishing right now and can no longer be stopped.")
             if job.status == "created":
                 job.status, job.error = "interrupted", "Cancelled before it started."
                 job.updated_at = models.utcnow()
