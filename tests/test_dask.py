@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 import jupyter_syft as sy
+from tests.nested_example import submit_nested_example
 
 distributed = pytest.importorskip("distributed")
 
@@ -66,30 +67,7 @@ def test_nested_example_runs_through_dask(clients):
     root, ds, data = clients
     asset = ds.datasets[0].assets[0]
 
-    @sy.syft_function()
-    def process_batch(batch):
-        import numpy as np
-
-        return np.asarray(batch).sum()
-
-    @sy.syft_function()
-    def aggregate_job(job_results):
-        return sum(job_results)
-
-    @sy.syft_function_single_use(data=asset)
-    def process_all(datasite, data):
-        import numpy as np
-
-        job_results = []
-        for batch in np.array_split(data, 2):
-            batch_job = datasite.launch_job(process_batch, batch=batch)
-            job_results += [batch_job.result]
-        job = datasite.launch_job(aggregate_job, job_results=job_results)
-        return job.result
-
-    ds.code.submit(process_batch)
-    ds.code.submit(aggregate_job)
-    ds.code.request_code_execution(process_all)
+    submit_nested_example(ds, asset)
     root.requests[0].approve(approve_nested=True)
     job = ds.code.process_all(data=asset, blocking=False)
     assert int(job.wait(timeout=180).get()) == int(data.to_numpy().sum())

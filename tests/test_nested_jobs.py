@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import jupyter_syft as sy
+from tests.nested_example import submit_nested_example
 
 
 @pytest.fixture
@@ -15,35 +16,7 @@ def nested_request(root, scientist):
         progress=False,
     )
     asset = scientist.datasets[0].assets[0]
-
-    # The guide's `batch.to_numpy()` assumed np.array_split returns DataFrames; since pandas 3
-    # it returns ndarrays (even outside jupyter_syft), so the batch is summed with numpy here.
-    @sy.syft_function()
-    def process_batch(batch):
-        import numpy as np
-
-        return np.asarray(batch).sum()
-
-    @sy.syft_function()
-    def aggregate_job(job_results):
-        return sum(job_results)
-
-    @sy.syft_function_single_use(data=asset)
-    def process_all(datasite, data):
-        import numpy as np
-
-        datasite.init_progress(2)
-        job_results = []
-        for batch in np.array_split(data, 2):
-            batch_job = datasite.launch_job(process_batch, batch=batch)
-            job_results += [batch_job.result]
-            datasite.increment_progress()
-        job = datasite.launch_job(aggregate_job, job_results=job_results)
-        return job.result
-
-    scientist.code.submit(process_batch)
-    scientist.code.submit(aggregate_job)
-    request = scientist.code.request_code_execution(process_all)
+    request = submit_nested_example(scientist, asset, progress=True)
     return asset, int(data.to_numpy().sum()), request
 
 
