@@ -27,6 +27,8 @@ _EXPORTS = {
     "Err": "serde",
     "login": "client.login",
     "login_as_guest": "client.login",
+    "login_local": "client.login",
+    "review": "notebook.review",
     "DatasiteClient": "client.client",
     "UserCreate": "client.users",
     "Dataset": "client.datasets",
@@ -71,3 +73,16 @@ def __dir__() -> list[str]:
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-syft"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .extension.app import SyftExtension
+
+    return [{"module": "jupyter_syft", "app": SyftExtension}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_syft``: registers the ``%%syft_function`` cell magic."""
+    from .notebook.magics import load_ipython_extension as load
+
+    load(ipython)

@@ -30,6 +30,11 @@ def datasites_root() -> Path:
     return Path(jupyter_data_dir()) / "jupyter_syft" / "datasites"
 
 
+def datasite_folder(name: str) -> Path:
+    """The data folder of the Datasite called ``name`` under ``datasites_root()``."""
+    return datasites_root() / _folder_name(name)
+
+
 def _folder_name(name: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
     if not slug:
@@ -111,7 +116,7 @@ def launch(
     from .server.datasite import Datasite, DatasiteConfig
 
     name = name or "datasite"
-    folder = Path(data_dir) if data_dir else datasites_root() / _folder_name(name)
+    folder = Path(data_dir) if data_dir else datasite_folder(name)
     previous = _running.get(name)
     if previous is not None:
         previous.land()

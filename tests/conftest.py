@@ -11,7 +11,7 @@ import jupyter_syft as sy
 
 ROOT_EMAIL = "info@openmined.org"
 ROOT_PASSWORD = "changethis"
-pytest_plugins = ["postgres"]
+pytest_plugins = ["postgres", "pytest_jupyter.jupyter_server"]
 
 
 @pytest.fixture(autouse=True)

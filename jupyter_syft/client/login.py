@@ -42,6 +42,25 @@ def login_as_guest(
     return client
 
 
+def login_local(verbose: bool = True) -> DatasiteClient:
+    """Log in as the owner of the Datasite hosted by the JupyterLab that started this kernel."""
+    from ..local_session import find
+
+    info = find()
+    connection = Connection(resolve_url(info["url"]), info["token"])
+    try:
+        user = connection.get("users/me")
+    except SyftException as exc:
+        raise SyftException(
+            f"The JupyterLab Datasite at {info['url']} did not accept this kernel's session "
+            f"({exc}). Restart the kernel, or the JupyterLab server if it was restarted."
+        ) from None
+    client = DatasiteClient.connect(connection, user)
+    if verbose:
+        print(f"Logged into <{client.name}: High side Datasite> as <{user['email']}> (owner)")
+    return client
+
+
 def _ask(prompt: str, secret: bool) -> str:
     try:
         if secret:

@@ -25,7 +25,13 @@ VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
 STREAM_CHUNK = 4 << 20
 
 
-class DatasiteHandlerMixin:
+if TYPE_CHECKING:  # the mixin always ends up on a RequestHandler: let mypy see its methods
+    _HandlerBase = tornado.web.RequestHandler
+else:
+    _HandlerBase = object
+
+
+class DatasiteHandlerMixin(_HandlerBase):
     """Resolves the caller from the Authorization header and maps service errors to JSON 4xx.
 
     Mixed into ``tornado.web.RequestHandler`` here and into Jupyter's ``APIHandler`` by the
@@ -34,7 +40,9 @@ class DatasiteHandlerMixin:
 
     datasite: Datasite
     actor: Actor
-    request: Any
+    # Public routes (metadata) skip resolving the caller; streaming ones read their body in chunks.
+    public = False
+    streams_body = False
 
     def initialize(self, datasite: Datasite) -> None:
         self.datasite = datasite
@@ -67,30 +75,30 @@ class DatasiteHandlerMixin:
         return value
 
     def send_json(self, value: Any, status: int = 200) -> None:
-        self.set_status(status)  # type: ignore[attr-defined]
-        self.set_header("Content-Type", "application/json; charset=utf-8")  # type: ignore[attr-defined]
-        self.finish(json.dumps(value))  # type: ignore[attr-defined]
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(value))
 
     async def stream_file(self, path: Any, size: int) -> None:
         """Send a value file in chunks: the whole value is never held in memory."""
-        self.set_header("Content-Type", VALUE_MEDIA_TYPE)  # type: ignore[attr-defined]
-        self.set_header("Content-Length", str(size))  # type: ignore[attr-defined]
+        self.set_header("Content-Type", VALUE_MEDIA_TYPE)
+        self.set_header("Content-Length", str(size))
         with open(path, "rb") as f:
             while chunk := f.read(STREAM_CHUNK):
-                self.write(chunk)  # type: ignore[attr-defined]
-                await self.flush()  # type: ignore[attr-defined]
-        self.finish()  # type: ignore[attr-defined]
+                self.write(chunk)
+                await self.flush()
+        self.finish()
 
     def send_error_json(self, status: int, exc: BaseException | None) -> None:
         if isinstance(exc, ServiceError):
             status, code, detail = exc.status, exc.code, exc.detail
             if isinstance(exc, TooManyRequests):
-                self.set_header("Retry-After", str(int(exc.retry_after) + 1))  # type: ignore[attr-defined]
+                self.set_header("Retry-After", str(int(exc.retry_after) + 1))
         elif isinstance(exc, tornado.web.HTTPError) and status < 500:
             code = "http_error"
-            detail = exc.log_message or self._reason  # type: ignore[attr-defined]
+            detail = exc.log_message or self._reason
         elif status < 500:
-            code, detail = "http_error", self._reason  # type: ignore[attr-defined]
+            code, detail = "http_error", self._reason
         else:
             # Never leak paths or internals: log them, give the user a reference to quote.
             ref = secrets.token_hex(4)
@@ -102,10 +110,15 @@ class DatasiteHandlerMixin:
                     "Its log has the details; please report the reference to the Datasite's owner."
                 ),
             )
-        self.clear()  # type: ignore[attr-defined]
-        self.set_status(status)  # type: ignore[attr-defined]
-        self.set_header("Content-Type", "application/json; charset=utf-8")  # type: ignore[attr-defined]
-        self.finish(json.dumps({"error": code, "detail": detail}))  # type: ignore[attr-defined]
+        self.clear()
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"error": code, "detail": detail}))
+
+
+class Endpoint(DatasiteHandlerMixin):
+    """Base of the endpoint classes: they hold only the verbs. ``route_table`` combines each one
+    with a host class (standalone tornado, or Jupyter's ``APIHandler``) that brings the rest."""
 
 
 class DatasiteHandler(DatasiteHandlerMixin, tornado.web.RequestHandler):
@@ -116,7 +129,8 @@ class DatasiteHandler(DatasiteHandlerMixin, tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
 
     async def prepare(self) -> None:
-        await self.resolve_actor()
+        if not self.public:
+            await self.resolve_actor()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")

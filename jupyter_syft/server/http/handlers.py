@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-import tornado.web
-
 from ..services.errors import BadRequest, PayloadTooLarge
-from .base import VALUE_MEDIA_TYPE, DatasiteHandler
+from .base import VALUE_MEDIA_TYPE, DatasiteHandler, Endpoint
 
 ID = r"([0-9a-f]{32})"
 
 
-class MetadataHandler(DatasiteHandler):
-    async def prepare(self) -> None:
-        pass  # public: lets a client check what it is talking to before logging in
+class MetadataHandler(Endpoint):
+    public = True  # lets a client check what it is talking to before logging in
 
     async def get(self) -> None:
         self.send_json(await self.run(self.datasite.metadata))
 
 
-class LoginHandler(DatasiteHandler):
+class LoginHandler(Endpoint):
     async def post(self) -> None:
         body = self.json_body()
         result = await self.run(
@@ -32,7 +31,7 @@ class LoginHandler(DatasiteHandler):
         self.send_json(result)
 
 
-class LogoutHandler(DatasiteHandler):
+class LogoutHandler(Endpoint):
     async def post(self) -> None:
         header = self.request.headers.get("Authorization", "")
         if header:
@@ -40,13 +39,13 @@ class LogoutHandler(DatasiteHandler):
         self.send_json({"ok": True})
 
 
-class RegisterHandler(DatasiteHandler):
+class RegisterHandler(Endpoint):
     async def post(self) -> None:
         user = await self.run(self.services.users.register, self.actor, self.json_body())
         self.send_json(user, status=201)
 
 
-class UsersHandler(DatasiteHandler):
+class UsersHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.users.list, self.actor))
 
@@ -55,12 +54,12 @@ class UsersHandler(DatasiteHandler):
         self.send_json(user, status=201)
 
 
-class MeHandler(DatasiteHandler):
+class MeHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.users.me, self.actor))
 
 
-class UserHandler(DatasiteHandler):
+class UserHandler(Endpoint):
     async def get(self, user_id: str) -> None:
         self.send_json(await self.run(self.services.users.get, self.actor, user_id))
 
@@ -74,7 +73,7 @@ class UserHandler(DatasiteHandler):
         self.send_json({"ok": True})
 
 
-class UserPasswordHandler(DatasiteHandler):
+class UserPasswordHandler(Endpoint):
     async def post(self, user_id: str) -> None:
         body = self.json_body()
         await self.run(
@@ -87,7 +86,7 @@ class UserPasswordHandler(DatasiteHandler):
         self.send_json({"ok": True})
 
 
-class SettingsHandler(DatasiteHandler):
+class SettingsHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.settings.get, self.actor))
 
@@ -95,7 +94,7 @@ class SettingsHandler(DatasiteHandler):
         self.send_json(await self.run(self.services.settings.update, self.actor, self.json_body()))
 
 
-class DatasetsHandler(DatasiteHandler):
+class DatasetsHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.datasets.list, self.actor))
 
@@ -105,7 +104,7 @@ class DatasetsHandler(DatasiteHandler):
         )
 
 
-class DatasetPreflightHandler(DatasiteHandler):
+class DatasetPreflightHandler(Endpoint):
     async def post(self) -> None:
         name = self.json_body().get("name")
         if not isinstance(name, str):
@@ -114,7 +113,7 @@ class DatasetPreflightHandler(DatasiteHandler):
         self.send_json({"ok": True})
 
 
-class DatasetHandler(DatasiteHandler):
+class DatasetHandler(Endpoint):
     async def get(self, key: str) -> None:
         self.send_json(await self.run(self.services.datasets.get, self.actor, key))
 
@@ -123,21 +122,21 @@ class DatasetHandler(DatasiteHandler):
         self.send_json({"ok": True})
 
 
-@tornado.web.stream_request_body
-class BlobUploadHandler(DatasiteHandler):
+class BlobUploadHandler(Endpoint):
     """Receives a value in chunks straight into the blob store; never holds it whole."""
 
+    streams_body = True
     writer: Any = None
 
     async def prepare(self) -> None:
-        await super().prepare()
+        await super().prepare()  # type: ignore[misc]  # the host's prepare is async
         limit = await self.run(self.services.datasets.check_can_upload, self.actor)
         declared = int(self.request.headers.get("Content-Length") or 0)
         if declared > limit:
             raise PayloadTooLarge(
                 f"This value is {declared} bytes; the Datasite accepts {limit} at most."
             )
-        self.request.connection.set_max_body_size(limit)
+        self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
         self.writer = self.datasite.blobs.open_writer(max_size=limit)
 
     def data_received(self, chunk: bytes) -> None:
@@ -159,7 +158,7 @@ class BlobUploadHandler(DatasiteHandler):
             self.writer.abort()
 
 
-class AssetValueHandler(DatasiteHandler):
+class AssetValueHandler(Endpoint):
     """Streams an asset's mock or private value (if the caller may read it), or its first rows."""
 
     async def get(self, asset_id: str, which: str) -> None:
@@ -178,12 +177,24 @@ class AssetValueHandler(DatasiteHandler):
         await self.stream_file(path, size)
 
 
-class GuestSessionHandler(DatasiteHandler):
+class AssetPreviewHandler(Endpoint):
+    """The first rows of an asset's mock or private value as JSON, for the sidebar."""
+
+    async def get(self, asset_id: str, which: str) -> None:
+        rows = self.get_query_argument("rows", "5")
+        if not rows.isdigit():
+            raise BadRequest("rows must be a whole number.")
+        self.send_json(
+            await self.run(self.services.previews.asset, self.actor, asset_id, which, int(rows))
+        )
+
+
+class GuestSessionHandler(Endpoint):
     async def post(self) -> None:
         self.send_json(await self.run(self.services.auth.guest_session), 201)
 
 
-class CodeListHandler(DatasiteHandler):
+class CodeListHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.code.list, self.actor))
 
@@ -191,50 +202,55 @@ class CodeListHandler(DatasiteHandler):
         self.send_json(await self.run(self.services.code.submit, self.actor, self.json_body()), 201)
 
 
-class CodeHandler(DatasiteHandler):
+class CodeHandler(Endpoint):
     async def get(self, code_id: str) -> None:
         self.send_json(await self.run(self.services.code.get, self.actor, code_id))
 
 
-class CodeRunHandler(DatasiteHandler):
+class CodeRunHandler(Endpoint):
     async def post(self, code_id: str) -> None:
         inputs = self.json_body().get("inputs") or {}
         self.send_json(await self.run(self.services.code.run, self.actor, code_id, inputs))
 
 
-class CodeExecutionsHandler(DatasiteHandler):
+class CodeExecutionsHandler(Endpoint):
     async def get(self, code_id: str) -> None:
         self.send_json(await self.run(self.services.code.executions, self.actor, code_id))
 
 
-class CodeJobsHandler(DatasiteHandler):
+class CodeJobsHandler(Endpoint):
     async def post(self, code_id: str) -> None:
         inputs = self.json_body().get("inputs") or {}
         self.send_json(await self.run(self.services.jobs.submit, self.actor, code_id, inputs), 201)
 
 
-class JobsHandler(DatasiteHandler):
+class JobsHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.jobs.list, self.actor))
 
 
-class JobHandler(DatasiteHandler):
+class JobHandler(Endpoint):
     async def get(self, job_id: str) -> None:
         self.send_json(await self.run(self.services.jobs.get, self.actor, job_id))
 
 
-class JobKillHandler(DatasiteHandler):
+class JobKillHandler(Endpoint):
     async def post(self, job_id: str) -> None:
         self.send_json(await self.run(self.services.jobs.kill, self.actor, job_id))
 
 
-class ExecutionResultHandler(DatasiteHandler):
+class ExecutionResultHandler(Endpoint):
     async def get(self, execution_id: str) -> None:
         path, size = await self.run(self.services.code.open_result, self.actor, execution_id)
         await self.stream_file(path, size)
 
 
-class RequestsHandler(DatasiteHandler):
+class ExecutionPreviewHandler(Endpoint):
+    async def get(self, execution_id: str) -> None:
+        self.send_json(await self.run(self.services.previews.result, self.actor, execution_id))
+
+
+class RequestsHandler(Endpoint):
     async def get(self) -> None:
         status = self.get_query_argument("status", None)
         project = self.get_query_argument("project_id", None)
@@ -246,12 +262,12 @@ class RequestsHandler(DatasiteHandler):
         )
 
 
-class RequestHandler(DatasiteHandler):
+class RequestHandler(Endpoint):
     async def get(self, request_id: str) -> None:
         self.send_json(await self.run(self.services.requests.get, self.actor, request_id))
 
 
-class RequestApproveHandler(DatasiteHandler):
+class RequestApproveHandler(Endpoint):
     async def post(self, request_id: str) -> None:
         nested = bool(self.json_body().get("approve_nested", False))
         self.send_json(
@@ -259,13 +275,13 @@ class RequestApproveHandler(DatasiteHandler):
         )
 
 
-class RequestDenyHandler(DatasiteHandler):
+class RequestDenyHandler(Endpoint):
     async def post(self, request_id: str) -> None:
         reason = self.json_body().get("reason")
         self.send_json(await self.run(self.services.requests.deny, self.actor, request_id, reason))
 
 
-class RequestDepositHandler(DatasiteHandler):
+class RequestDepositHandler(Endpoint):
     async def post(self, request_id: str) -> None:
         body = self.json_body()
         result = await self.run(
@@ -279,7 +295,7 @@ class RequestDepositHandler(DatasiteHandler):
         self.send_json(result)
 
 
-class ProjectsHandler(DatasiteHandler):
+class ProjectsHandler(Endpoint):
     async def get(self) -> None:
         self.send_json(await self.run(self.services.projects.list, self.actor))
 
@@ -289,44 +305,75 @@ class ProjectsHandler(DatasiteHandler):
         )
 
 
-class ProjectHandler(DatasiteHandler):
+class ProjectHandler(Endpoint):
     async def get(self, key: str) -> None:
         self.send_json(await self.run(self.services.projects.get, self.actor, key))
 
 
-def route_table(prefix: str) -> list[tuple[str, type]]:
-    """Routes relative to ``prefix`` (e.g. "/syft/api/v1/"); every one authorizes in a service."""
-    routes: list[tuple[str, type]] = [
-        ("metadata", MetadataHandler),
-        ("auth/login", LoginHandler),
-        ("auth/logout", LogoutHandler),
-        ("auth/register", RegisterHandler),
-        ("users", UsersHandler),
-        ("users/me", MeHandler),
-        (f"users/{ID}", UserHandler),
-        (f"users/{ID}/password", UserPasswordHandler),
-        ("settings", SettingsHandler),
-        ("datasets", DatasetsHandler),
-        ("datasets/preflight", DatasetPreflightHandler),
-        (r"datasets/([^/]+)", DatasetHandler),
-        ("blobs", BlobUploadHandler),
-        (f"assets/{ID}/(mock|data)", AssetValueHandler),
-        ("auth/guest", GuestSessionHandler),
-        ("code", CodeListHandler),
-        (f"code/{ID}", CodeHandler),
-        (f"code/{ID}/run", CodeRunHandler),
-        (f"code/{ID}/executions", CodeExecutionsHandler),
-        (f"code/{ID}/jobs", CodeJobsHandler),
-        ("jobs", JobsHandler),
-        (f"jobs/{ID}", JobHandler),
-        (f"jobs/{ID}/kill", JobKillHandler),
-        (f"executions/{ID}/result", ExecutionResultHandler),
-        ("requests", RequestsHandler),
-        (f"requests/{ID}", RequestHandler),
-        (f"requests/{ID}/approve", RequestApproveHandler),
-        (f"requests/{ID}/deny", RequestDenyHandler),
-        (f"requests/{ID}/deposit", RequestDepositHandler),
-        ("projects", ProjectsHandler),
-        (r"projects/([^/]+)", ProjectHandler),
-    ]
-    return [(prefix + path + "$", handler) for path, handler in routes]
+VERBS = ("get", "post", "patch", "put", "delete")
+Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def route_table(
+    prefix: str, host: type = DatasiteHandler, guard: Guard | None = None
+) -> list[tuple[str, type]]:
+    """Routes under ``prefix`` (e.g. "/syft/api/v1/"); every one authorizes in a service.
+
+    Each endpoint is combined with ``host``, the class that knows who is calling; ``guard``
+    (e.g. ``tornado.web.authenticated``) wraps every verb, as Jupyter's auth check requires.
+    """
+    return [(prefix + path + "$", hosted(endpoint, host, guard)) for path, endpoint in ROUTES]
+
+
+@functools.cache
+def hosted(endpoint: Any, host: type, guard: Guard | None) -> type:
+    """``endpoint`` (an Endpoint subclass) on ``host``, its verbs wrapped in ``guard``."""
+    namespace: dict[str, Any] = {"__module__": endpoint.__module__, "__doc__": endpoint.__doc__}
+    if guard is not None:
+        for verb in VERBS:
+            if verb in _verbs(endpoint):
+                namespace[verb] = guard(getattr(endpoint, verb))
+    if endpoint.streams_body:  # what tornado.web.stream_request_body sets
+        namespace["_stream_request_body"] = True
+    return type(endpoint.__name__, (endpoint, host), namespace)
+
+
+def _verbs(endpoint: type) -> set[str]:
+    return {verb for verb in VERBS if any(verb in vars(k) for k in endpoint.__mro__)}
+
+
+ROUTES: list[tuple[str, type]] = [
+    ("metadata", MetadataHandler),
+    ("auth/login", LoginHandler),
+    ("auth/logout", LogoutHandler),
+    ("auth/register", RegisterHandler),
+    ("auth/guest", GuestSessionHandler),
+    ("users", UsersHandler),
+    ("users/me", MeHandler),
+    (f"users/{ID}", UserHandler),
+    (f"users/{ID}/password", UserPasswordHandler),
+    ("settings", SettingsHandler),
+    ("datasets", DatasetsHandler),
+    ("datasets/preflight", DatasetPreflightHandler),
+    (r"datasets/([^/]+)", DatasetHandler),
+    ("blobs", BlobUploadHandler),
+    (f"assets/{ID}/(mock|data)", AssetValueHandler),
+    (f"assets/{ID}/(mock|data)/preview", AssetPreviewHandler),
+    ("code", CodeListHandler),
+    (f"code/{ID}", CodeHandler),
+    (f"code/{ID}/run", CodeRunHandler),
+    (f"code/{ID}/executions", CodeExecutionsHandler),
+    (f"code/{ID}/jobs", CodeJobsHandler),
+    ("jobs", JobsHandler),
+    (f"jobs/{ID}", JobHandler),
+    (f"jobs/{ID}/kill", JobKillHandler),
+    (f"executions/{ID}/result", ExecutionResultHandler),
+    (f"executions/{ID}/preview", ExecutionPreviewHandler),
+    ("requests", RequestsHandler),
+    (f"requests/{ID}", RequestHandler),
+    (f"requests/{ID}/approve", RequestApproveHandler),
+    (f"requests/{ID}/deny", RequestDenyHandler),
+    (f"requests/{ID}/deposit", RequestDepositHandler),
+    ("projects", ProjectsHandler),
+    (r"projects/([^/]+)", ProjectHandler),
+]

@@ -14,6 +14,7 @@ from .auth import AuthService
 from .code import CodeService
 from .datasets import DatasetService
 from .jobs import JobService
+from .previews import PreviewService
 from .projects import ProjectService
 from .requests import RequestService
 from .settings import SettingsService
@@ -31,6 +32,7 @@ class Services:
     projects: ProjectService
     requests: RequestService
     jobs: JobService
+    previews: PreviewService
 
     @classmethod
     def build(
@@ -40,14 +42,16 @@ class Services:
         settings = SettingsService(store, audit)
         code = CodeService(store, blobs, audit, settings, runner, work_dir)
         projects = ProjectService(store, audit)
+        datasets = DatasetService(store, blobs, audit, settings)
         return cls(
             audit=audit,
             settings=settings,
             auth=AuthService(store, audit, settings),
             users=UserService(store, audit, settings),
-            datasets=DatasetService(store, blobs, audit, settings),
+            datasets=datasets,
             code=code,
             projects=projects,
             requests=RequestService(store, audit, settings, code, projects),
             jobs=JobService(store, audit, code),
+            previews=PreviewService(datasets, code),
         )

@@ -55,27 +55,45 @@ class AuthService:
             raise Unauthorized("Wrong email or password.")
         assert user is not None
         self.limiter.record_success(email, address)
-        token = new_token()
-        ttl = timedelta(hours=int(self.settings.value("token_ttl_hours")))
-        with self.store.session() as session:
-            if needs_rehash(user.password_hash):  # hashed with older parameters: upgrade it
+        if needs_rehash(user.password_hash):  # hashed with older parameters: upgrade it
+            with self.store.session() as session:
                 user.password_hash = hash_password(password)
                 session.add(user)
-            row = models.ApiToken(
-                token_hash=token_hash(token),
-                user_id=user.id,
-                expires_at=models.utcnow() + ttl,
-            )
-            session.add(row)
-            session.commit()
+                session.commit()
+        ttl = timedelta(hours=int(self.settings.value("token_ttl_hours")))
+        token, expires_at = self.issue_token(user.id, ttl)
         self.audit.record(_actor(user), "auth.login", "user", user.id)
         warnings = [CHANGE_DEFAULT_CREDENTIALS_NOTICE] if user.password_is_default else []
         return {
             "token": token,
-            "expires_at": iso(row.expires_at),
+            "expires_at": iso(expires_at),
             "user": user_view(user),
             "warnings": warnings,
         }
+
+    def issue_token(self, user_id: str, ttl: timedelta) -> tuple[str, Any]:
+        """A new API token for a user: only its hash is stored."""
+        token = new_token()
+        row = models.ApiToken(
+            token_hash=token_hash(token), user_id=user_id, expires_at=models.utcnow() + ttl
+        )
+        with self.store.session() as session:
+            session.add(row)
+            session.commit()
+            expires_at = row.expires_at
+        return token, expires_at
+
+    def owner_actor(self) -> Actor:
+        """The Datasite's first admin: who the person running JupyterLab acts as."""
+        with self.store.session() as session:
+            user = session.exec(
+                select(models.User)
+                .where(models.User.role == int(ServiceRole.ADMIN))
+                .order_by(models.User.created_at)  # type: ignore[arg-type]
+            ).first()
+        if user is None:
+            raise Unauthorized("This Datasite has no owner account yet.")
+        return _actor(user)
 
     def guest_session(self) -> dict[str, Any]:
         """A session for a guest: lets the Datasite tell one guest's code from another's."""

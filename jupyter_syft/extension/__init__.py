@@ -1,0 +1,1 @@
+"""The Jupyter server extension: a Datasite hosted inside ``jupyter lab``."""
