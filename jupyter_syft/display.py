@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -74,3 +75,45 @@ def findings_html(findings: Sequence[Any]) -> str:
         return '<p class="muted">Static analysis found nothing to flag.</p>'
     rows = [(f.severity, f.line or "", f.message) for f in findings]
     return "<h4>Static analysis</h4>" + table(["Severity", "Line", "Finding"], rows)
+
+
+def value_html(value: Any, max_rows: int = 10) -> str:
+    """A value as HTML: pandas objects as a table of their first rows (pandas escapes every
+    cell and label), anything else as its escaped, shortened repr."""
+    pd = sys.modules.get("pandas")  # a pandas value means pandas is imported already
+    if pd is not None and isinstance(value, pd.Series):
+        value = value.to_frame()
+    if pd is not None and isinstance(value, pd.DataFrame):
+        return str(value.to_html(max_rows=max_rows, max_cols=20, escape=True))
+    text = repr(value)
+    if len(text) > 2000:
+        text = text[:2000] + " ..."
+    return f"<pre>{esc(text)}</pre>"
+
+
+class TableList(list[Any]):
+    """A plain list that shows as a table in notebooks (``get_all()``, ``project.requests``...).
+
+    ``row`` turns one item into its cells (plain values, escaped when rendered).
+    """
+
+    def __init__(
+        self,
+        items: Iterable[Any],
+        kind: str,
+        headers: Sequence[str],
+        row: Any,
+    ):
+        super().__init__(items)
+        self._kind = kind
+        self._headers = list(headers)
+        self._row = row
+
+    def _rows(self) -> list[Sequence[Any]]:
+        return [self._row(item) for item in self]
+
+    def __repr__(self) -> str:
+        return text_table(self._headers, self._rows()) if self else "[]"
+
+    def _repr_html_(self) -> str:
+        return listing(self._kind, self._headers, self._rows())

@@ -25,6 +25,8 @@ def test_builders_escape():
     )
     _assert_escaped(asset._repr_html_())
     _assert_escaped(ds._repr_html_())
+    frame = pd.DataFrame({EVIL: [EVIL]}, index=pd.Index([EVIL], name=EVIL))
+    _assert_escaped(sy.Asset(name="t", data=frame, mock=frame)._repr_html_())
 
 
 def test_messages_escape():
@@ -69,3 +71,123 @@ def test_remote_objects_escape(node, root):
         fresh.settings.get(),
     ):
         _assert_escaped(obj._repr_html_())
+
+
+# A Syft function whose source carries the payload in a comment and in a string literal.
+def evil_fn(data):
+    # <script>alert("x")</script><img src=x onerror=alert(1)>
+    return '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def evil_again(data):
+    """<script>alert("x")</script><img src=x onerror=alert(1)>"""
+    return 1
+
+
+def evil_fail(data):
+    raise ValueError('<script>alert("x")</script><img src=x onerror=alert(1)>')
+
+
+def _assert_safe(html: str) -> None:
+    assert "<script>" not in html and "<img src=x" not in html, html
+
+
+def _widget_html(widget) -> list[str]:
+    import ipywidgets as w
+
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", ()):
+            yield from walk(child)
+
+    return [c.value for c in walk(widget) if isinstance(c, w.HTML)]
+
+
+def _assert_widget_escaped(widget) -> None:
+    values = _widget_html(widget)
+    for value in values:
+        _assert_safe(value)
+    _assert_escaped("\n".join(values))
+
+
+def test_requests_projects_code_jobs_and_widgets_escape(node, root):
+    frame = pd.DataFrame({EVIL: [EVIL, "ok"], "age": [30, 40]})
+    asset = sy.Asset(name=EVIL, data=frame, mock=frame, description=EVIL)
+    root.upload_dataset(sy.Dataset(name=EVIL, asset_list=[asset]), progress=False)
+    root.users.create(
+        sy.UserCreate(
+            email="evil@example.org",
+            name=EVIL,
+            password="pw-evil-1",
+            institution=EVIL,
+            role=sy.ServiceRole.DATA_SCIENTIST,
+        )
+    )
+    ds = sy.login(url=node.url, email="evil@example.org", password="pw-evil-1", verbose=False)
+    ds_asset = ds.datasets[0].assets[0]
+
+    fn = sy.syft_function_single_use(data=ds_asset)(evil_fn)
+    fail = sy.syft_function_single_use(data=ds_asset)(evil_fail)
+    mock_result = fn(data=ds_asset)
+    builder = sy.Project(name=EVIL, description=EVIL, members=[ds])
+    project = ds.create_project(name=EVIL, description=EVIL)
+    request = project.create_code_request(fn, reason=EVIL)
+    ds.code.request_code_execution(fail, reason=EVIL)
+    for obj in (fn, fail, mock_result, builder, project, request, request.code):
+        _assert_escaped(obj._repr_html_())
+
+    owner = sy.login(url=node.url, email="info@openmined.org", password="changethis")
+    # the review widgets, before and after actions that put user text into them
+    for review in [r.review() for r in owner.requests] + [r.review() for r in ds.requests]:
+        _assert_widget_escaped(review)
+    everything = sy.review(owner)
+    assert len(everything.reviews) == 2
+    _assert_widget_escaped(everything)
+    by_name = {r.request.code.service_func_name: r for r in everything.reviews}
+    by_name["evil_fn"].run_mock_button.click()
+    assert "&lt;script&gt;" in by_name["evil_fn"].result.value
+    by_name["evil_fail"].run_mock_button.click()
+    assert "&lt;script&gt;" in by_name["evil_fail"].status.value
+    by_name["evil_fn"].approve_button.click()
+    by_name["evil_fail"].approve_button.click()
+    _assert_widget_escaped(everything)
+
+    pointer = ds.code.evil_fn(data=ds_asset)
+    assert pointer.get() == EVIL
+    _assert_escaped(pointer._repr_html_())
+    job = ds.code.evil_fail(data=ds_asset, blocking=False)
+    with sy.raises(sy.SyftException):
+        job.wait(timeout=60)
+    _assert_escaped(job._repr_html_())
+
+    denied = sy.syft_function_single_use(data=ds_asset)(evil_again)
+    ds.code.request_code_execution(denied, reason=EVIL)
+    pending = owner.requests.get_all_pending()[0].review()
+    pending.deny_reason.value = EVIL
+    pending.deny_button.click()
+    assert "REJECTED" in pending.header.value
+    _assert_widget_escaped(pending)
+
+    fresh = sy.login(url=node.url, email="info@openmined.org", password="changethis")
+    requests, projects = fresh.requests, fresh.projects
+    for obj in (
+        requests,
+        requests.get_all(),
+        *requests,
+        projects,
+        projects.get_all(),
+        projects[0],
+        projects[0].requests,
+        *[r.code for r in requests],
+        fresh.jobs[0],
+    ):
+        _assert_escaped(obj._repr_html_())
+    for obj in (
+        requests.get_all_rejected(),
+        fresh.code,
+        fresh.code.get_all(),
+        fresh.code[0],
+        fresh.jobs,
+        fresh.jobs.get_all(),
+    ):
+        _assert_safe(obj._repr_html_())

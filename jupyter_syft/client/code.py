@@ -237,6 +237,13 @@ class MockResult:
     def __str__(self) -> str:
         return str(self._value)
 
+    def _repr_html_(self) -> str:
+        return (
+            f"{display.STYLE}<div class='jsyft'><strong>Pointer</strong> "
+            f"<span class='muted'>(mock run: no private data used)</span>"
+            f"{display.value_html(self._value, max_rows=20)}</div>"
+        )
+
 
 class ResultPointer:
     """A result on the Datasite. ``get()`` downloads it (once)."""
@@ -442,7 +449,12 @@ class CodeAPI:
         return RequestView(self._client, view)
 
     def get_all(self) -> list[UserCodeView]:
-        return [UserCodeView(self._client, c) for c in self._client.connection.get("code")]
+        return display.TableList(
+            (UserCodeView(self._client, c) for c in self._client.connection.get("code")),
+            "UserCode",
+            CODE_HEADERS,
+            _code_row,
+        )
 
     def get_by_id(self, uid: str) -> UserCodeView:
         return UserCodeView(self._client, self._client.connection.get(f"code/{uid}"))
@@ -475,20 +487,20 @@ class CodeAPI:
         return iter(self.get_all())
 
     def _rows(self) -> list[list[Any]]:
-        return [
-            [c.service_func_name, c.status, c.input_policy["type"], c.submit_time, c.id]
-            for c in self.get_all()
-        ]
+        return [_code_row(c) for c in self.get_all()]
 
     def __repr__(self) -> str:
-        return display.text_table(
-            ["Function", "Status", "Input policy", "Submitted", "ID"], self._rows()
-        )
+        return display.text_table(CODE_HEADERS, self._rows())
 
     def _repr_html_(self) -> str:
-        return display.listing(
-            "UserCode", ["Function", "Status", "Input policy", "Submitted", "ID"], self._rows()
-        )
+        return display.listing("UserCode", CODE_HEADERS, self._rows())
+
+
+CODE_HEADERS = ["Function", "Status", "Input policy", "Submitted", "ID"]
+
+
+def _code_row(c: UserCodeView) -> list[Any]:
+    return [c.service_func_name, c.status, c.input_policy["type"], c.submit_time, c.id]
 
 
 def _require_function(code: Any) -> None:

@@ -153,6 +153,12 @@ class Asset:
                 ("Mock", type(self.mock).__name__ if self.has_mock else "none"),
                 ("Contributors", ", ".join(c.name for c in self.contributors)),
             ],
+            extra_html=(
+                f"<h4>Mock data{' (real)' if self.mock_is_real else ''}</h4>"
+                + _value_html(self.mock)
+                if self.has_mock
+                else ""
+            ),
             kind="Asset (not uploaded)",
         )
 
@@ -409,10 +415,7 @@ _NOT_LOADED = object()
 
 
 def _value_html(value: Any) -> str:
-    to_html = getattr(value, "to_html", None)
-    if callable(to_html):
-        return str(to_html(max_rows=10, max_cols=20))  # pandas escapes cell contents by default
-    return f"<pre>{display.esc(repr(value))[:2000]}</pre>"
+    return display.value_html(value, max_rows=10)
 
 
 class AssetList:
@@ -445,13 +448,20 @@ class AssetList:
         return [(a.name, a) for a in self._assets]
 
     def _rows(self) -> list[list[Any]]:
-        return [[a.name, a.shape, "yes" if a.has_mock else "no", a.id] for a in self._assets]
+        return [_asset_row(a) for a in self._assets]
 
     def __repr__(self) -> str:
-        return display.text_table(["Asset", "Shape", "Mock", "ID"], self._rows())
+        return display.text_table(ASSET_HEADERS, self._rows())
 
     def _repr_html_(self) -> str:
-        return display.listing("Assets", ["Asset", "Shape", "Mock", "ID"], self._rows())
+        return display.listing("Assets", ASSET_HEADERS, self._rows())
+
+
+ASSET_HEADERS = ["Asset", "Shape", "Mock", "ID"]
+
+
+def _asset_row(a: RemoteAsset) -> list[Any]:
+    return [a.name, a.shape, "yes" if a.has_mock else "no", a.id]
 
 
 class RemoteDataset:
@@ -478,7 +488,7 @@ class RemoteDataset:
 
     @property
     def asset_list(self) -> list[RemoteAsset]:
-        return list(self.assets)
+        return display.TableList(self.assets, "Assets", ASSET_HEADERS, _asset_row)
 
     def __repr__(self) -> str:
         return f"Dataset(name={self.name!r}, assets={self.assets.keys()})"
@@ -511,7 +521,7 @@ class DatasetCollection:
         self._datasets = [RemoteDataset(client, d) for d in client.connection.get("datasets")]
 
     def get_all(self) -> list[RemoteDataset]:
-        return list(self._datasets)
+        return _dataset_list(self._datasets)
 
     def __getitem__(self, key: int | str) -> RemoteDataset:
         if isinstance(key, str):
@@ -531,7 +541,7 @@ class DatasetCollection:
         return self[uid]
 
     def search(self, name: str) -> list[RemoteDataset]:
-        return [d for d in self._datasets if name.lower() in d.name.lower()]
+        return _dataset_list(d for d in self._datasets if name.lower() in d.name.lower())
 
     def delete(self, key: str) -> SyftSuccess:
         dataset = self[key]
@@ -545,12 +555,21 @@ class DatasetCollection:
         return iter(self._datasets)
 
     def _rows(self) -> list[list[Any]]:
-        return [[d.name, d.summary, len(d.assets), d.created_at, d.id] for d in self._datasets]
+        return [_dataset_row(d) for d in self._datasets]
 
     def __repr__(self) -> str:
-        return display.text_table(["Name", "Summary", "Assets", "Created", "ID"], self._rows())
+        return display.text_table(DATASET_HEADERS, self._rows())
 
     def _repr_html_(self) -> str:
-        return display.listing(
-            "Datasets", ["Name", "Summary", "Assets", "Created", "ID"], self._rows()
-        )
+        return display.listing("Datasets", DATASET_HEADERS, self._rows())
+
+
+DATASET_HEADERS = ["Name", "Summary", "Assets", "Created", "ID"]
+
+
+def _dataset_row(d: RemoteDataset) -> list[Any]:
+    return [d.name, d.summary, len(d.assets), d.created_at, d.id]
+
+
+def _dataset_list(items: Iterable[RemoteDataset]) -> list[RemoteDataset]:
+    return display.TableList(items, "Datasets", DATASET_HEADERS, _dataset_row)

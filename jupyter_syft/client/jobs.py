@@ -116,7 +116,7 @@ class JobCollection:
         self._jobs = [Job(client, j) for j in client.connection.get("jobs")]
 
     def get_all(self) -> list[Job]:
-        return list(self._jobs)
+        return display.TableList(self._jobs, "Jobs", JOB_HEADERS, _job_row)
 
     def __getitem__(self, index: int) -> Job:
         return self._jobs[index]
@@ -128,10 +128,17 @@ class JobCollection:
         return iter(self._jobs)
 
     def _rows(self) -> list[list[Any]]:
-        return [[j.service_func_name, j.status.value, j.creation_time, j.id] for j in self._jobs]
+        return [_job_row(j) for j in self._jobs]
 
     def __repr__(self) -> str:
-        return display.text_table(["Function", "Status", "Created", "ID"], self._rows())
+        return display.text_table(JOB_HEADERS, self._rows())
 
     def _repr_html_(self) -> str:
-        return display.listing("Jobs", ["Function", "Status", "Created", "ID"], self._rows())
+        return display.listing("Jobs", JOB_HEADERS, self._rows())
+
+
+JOB_HEADERS = ["Function", "Status", "Progress", "Created", "ID"]
+
+
+def _job_row(j: Job) -> list[Any]:
+    return [j.service_func_name, j.status.value, j.progress, j.creation_time, j.id]

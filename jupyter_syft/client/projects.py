@@ -132,7 +132,7 @@ class ProjectCollection:
         self._projects = [RemoteProject(client, p) for p in client.connection.get("projects")]
 
     def get_all(self) -> list[RemoteProject]:
-        return list(self._projects)
+        return display.TableList(self._projects, "Projects", PROJECT_HEADERS, _project_row)
 
     def get_by_name(self, name: str) -> RemoteProject:
         for project in self._projects:
@@ -150,17 +150,17 @@ class ProjectCollection:
         return iter(self._projects)
 
     def _rows(self) -> list[list[Any]]:
-        return [
-            [p.name, p.description, len(p._data.get("request_ids", [])), p.created_at, p.id]
-            for p in self._projects
-        ]
+        return [_project_row(p) for p in self._projects]
 
     def __repr__(self) -> str:
-        return display.text_table(
-            ["Name", "Description", "Requests", "Created", "ID"], self._rows()
-        )
+        return display.text_table(PROJECT_HEADERS, self._rows())
 
     def _repr_html_(self) -> str:
-        return display.listing(
-            "Projects", ["Name", "Description", "Requests", "Created", "ID"], self._rows()
-        )
+        return display.listing("Projects", PROJECT_HEADERS, self._rows())
+
+
+PROJECT_HEADERS = ["Name", "Description", "Requests", "Created", "ID"]
+
+
+def _project_row(p: RemoteProject) -> list[Any]:
+    return [p.name, p.description, len(p._data.get("request_ids", [])), p.created_at, p.id]

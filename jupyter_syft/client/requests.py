@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +92,18 @@ class RequestView:
     def accept_by_depositing_result(self, result: Any, **kwargs: Any) -> SyftSuccess:
         return self.deposit_result(result, **kwargs)
 
+    def review(self, namespace: dict[str, Any] | None = None) -> Any:
+        """A review widget (ipywidgets) for this request: code, findings, inputs with mock
+        previews, policies, and buttons to run it on the mocks, and for owners to run it on the
+        private data, approve, deny or deposit a result.
+
+        ``namespace`` is where the deposit field looks up variable names (default: the
+        notebook's).
+        """
+        from ..notebook.review import RequestReview
+
+        return RequestReview(self, namespace=namespace)
+
     def _changes(self) -> str:
         return (
             f"Request to change {self._data['code']['service_func_name']} (Pool Id: "
@@ -121,7 +133,32 @@ class RequestView:
             ("Sandbox", self.sandbox),
             ("Changes", self._changes()),
         ]
-        return display.card(f"Request: {self.code.service_func_name}", fields, kind="Request")
+        from .code import _describe_input
+
+        code = self.code
+        inputs = [(k, _describe_input(v)) for k, v in code.input_policy["inputs"].items()]
+        policy = code.output_policy
+        extra = (
+            "<h4>Code</h4>"
+            + display.code_html(code.raw_code)
+            + display.findings_html(code.findings)
+            + "<h4>Policies</h4>"
+            + display.table(
+                ["Input policy", "Output policy", "Runs used"],
+                [
+                    [
+                        code.input_policy["type"],
+                        f"{policy['type']} (limit {policy['limit']})",
+                        code.runs_used,
+                    ]
+                ],
+            )
+            + (display.table(["Input", "Value"], inputs) if inputs else "")
+            + '<p class="muted">Review it with <code>request.review()</code>.</p>'
+        )
+        return display.card(
+            f"Request: {code.service_func_name}", fields, extra_html=extra, kind="Request"
+        )
 
 
 class RequestCollection:
@@ -133,10 +170,10 @@ class RequestCollection:
         ]
 
     def get_all(self) -> list[RequestView]:
-        return list(self._requests)
+        return request_list(self._requests)
 
     def _with(self, status: RequestStatus) -> list[RequestView]:
-        return [r for r in self._requests if r.status == status]
+        return request_list(r for r in self._requests if r.status == status)
 
     def get_all_pending(self) -> list[RequestView]:
         return self._with(RequestStatus.PENDING)
@@ -148,7 +185,7 @@ class RequestCollection:
         return self._with(RequestStatus.REJECTED)
 
     def get_by_usercode_id(self, code_id: str) -> list[RequestView]:
-        return [r for r in self._requests if r.code.id == code_id]
+        return request_list(r for r in self._requests if r.code.id == code_id)
 
     def __getitem__(self, index: int) -> RequestView:
         return self._requests[index]
@@ -160,26 +197,29 @@ class RequestCollection:
         return iter(self._requests)
 
     def _rows(self) -> list[list[Any]]:
-        return [
-            [
-                r.code.service_func_name,
-                r.status.name,
-                r.requesting_user_email,
-                (r.project or {}).get("name", ""),
-                r.request_time,
-                r.id,
-            ]
-            for r in self._requests
-        ]
+        return [_request_row(r) for r in self._requests]
 
     def __repr__(self) -> str:
-        return display.text_table(
-            ["Function", "Status", "Requested by", "Project", "Time", "ID"], self._rows()
-        )
+        return display.text_table(REQUEST_HEADERS, self._rows())
 
     def _repr_html_(self) -> str:
-        return display.listing(
-            "Requests",
-            ["Function", "Status", "Requested by", "Project", "Time", "ID"],
-            self._rows(),
-        )
+        return display.listing("Requests", REQUEST_HEADERS, self._rows())
+
+
+REQUEST_HEADERS = ["Function", "Status", "Requested by", "Project", "Time", "ID"]
+
+
+def _request_row(r: RequestView) -> list[Any]:
+    return [
+        r._data["code"]["service_func_name"],
+        r.status.name,
+        r.requesting_user_email,
+        (r.project or {}).get("name", ""),
+        r.request_time,
+        r.id,
+    ]
+
+
+def request_list(items: Iterable[RequestView]) -> list[RequestView]:
+    """A list of requests that shows as a table in notebooks."""
+    return display.TableList(items, "Requests", REQUEST_HEADERS, _request_row)

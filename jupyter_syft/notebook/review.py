@@ -1,0 +1,422 @@
+"""Review widgets for code requests, composed from stock ipywidgets (no JavaScript of our own).
+
+``request.review()`` gives a :class:`RequestReview`; ``sy.review(client)`` gives a
+:class:`DatasiteReview` with one review per pending request. Both call the Python client, so the
+Datasite enforces every rule: the widget only hides what a scientist cannot do anyway.
+
+Runs happen in THIS kernel, as ``request.code.run(...)`` does (PySyft's reviewer workflow):
+"Run on mock" passes the assets' mocks, "Run on private" (owners) the private data. Neither
+sends anything to the scientist. "Deposit result" approves the request with a result you give:
+the text field takes the name of a notebook variable or a Python literal (``42``,
+``[0.91, 0.88]``, ``{"acc": 0.9}``); left empty, it deposits the result of the last
+"Run on private" in this widget.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from .. import display
+from ..errors import SyftException
+
+if TYPE_CHECKING:
+    from ..client.client import DatasiteClient
+    from ..client.datasets import RemoteAsset
+    from ..client.requests import RequestView
+
+_NOTHING = object()
+
+_STATUS_COLORS = {
+    "ok": ("#d4edda", "#155724"),
+    "error": ("#f8d7da", "#721c24"),
+    "info": ("#e2e3e5", "#383d41"),
+}
+
+
+def _status_html(kind: str, text: str) -> str:
+    background, color = _STATUS_COLORS[kind]
+    body = display.esc(text).replace("\n", "<br>")
+    return (
+        f'<div class="jsyft-status jsyft-{kind}" style="padding:4px 8px;border-radius:4px;'
+        f'background:{background};color:{color}">{body}</div>'
+    )
+
+
+def _assets_by_id(client: DatasiteClient) -> dict[str, RemoteAsset]:
+    return {asset.id: asset for dataset in client.datasets for asset in dataset.assets}
+
+
+class RequestReview(w.VBox):
+    """One code request: who asks and why, the code and its findings, the inputs with previews
+    of their mocks, the policies, and the reviewer's actions. Status updates in place; errors
+    show in the widget, never as tracebacks."""
+
+    def __init__(
+        self,
+        request: RequestView,
+        namespace: dict[str, Any] | None = None,
+        assets: dict[str, RemoteAsset] | None = None,
+        on_change: Callable[[RequestReview], None] | None = None,
+        **kwargs: Any,
+    ):
+        self.request = request
+        self._on_change = on_change
+        self.is_owner = request._client.role.is_owner
+        self.last_private_result: Any = _NOTHING
+        self._namespace = namespace
+        self._assets = assets if assets is not None else _assets_by_id(request._client)
+
+        self.header = w.HTML()
+        self.code_view = w.HTML()
+        self.inputs_view = w.HTML(self._inputs_html())
+        self.status = w.HTML(_status_html("info", "Ready."))
+        self.result = w.HTML()
+        self.output = w.Output()  # what the code prints, and the run warning
+
+        self.run_mock_button = self._button(
+            "Run on mock", self.run_on_mock, "", "Run the code in this kernel on the mocks."
+        )
+        self.run_private_button: w.Button | None = None
+        self.approve_button: w.Button | None = None
+        self.deny_button: w.Button | None = None
+        self.deposit_button: w.Button | None = None
+        self.deny_reason = w.Textarea(
+            placeholder="Why you deny it (required; the scientist reads it)",
+            layout=w.Layout(width="60%", height="3.5em"),
+        )
+        self.deposit_input = w.Text(
+            placeholder="variable name or Python literal; empty = last private run's result",
+            layout=w.Layout(width="60%"),
+        )
+        controls: list[w.Widget] = []
+        if self.is_owner:
+            self.run_private_button = self._button(
+                "Run on private",
+                self.run_on_private,
+                "warning",
+                "Run the code in THIS kernel on the private data (nothing is shared).",
+            )
+            self.approve_button = self._button(
+                "Approve", self.approve, "success", "Approve: the code may run on private data."
+            )
+            self.deny_button = self._button("Deny", self.deny, "danger", "Deny, with a reason.")
+            self.deposit_button = self._button(
+                "Deposit result",
+                self.deposit,
+                "info",
+                "Approve, and give the scientist this result as the code's output.",
+            )
+            controls = [
+                w.HBox([self.run_mock_button, self.run_private_button, self.approve_button]),
+                w.HBox([self.deny_reason, self.deny_button]),
+                w.HBox([self.deposit_input, self.deposit_button]),
+            ]
+        else:
+            controls = [
+                w.HBox([self.run_mock_button]),
+                w.HTML(
+                    '<p class="muted">Only the Datasite\'s owners run code on private data, '
+                    "approve, deny or deposit results.</p>"
+                ),
+            ]
+        self._render()
+        super().__init__(
+            [
+                self.header,
+                self.code_view,
+                self.inputs_view,
+                *controls,
+                self.status,
+                self.result,
+                self.output,
+            ],
+            **kwargs,
+        )
+
+    def _button(self, label: str, action: Callable[[], None], style: str, tooltip: str) -> w.Button:
+        button = w.Button(description=label, button_style=style, tooltip=tooltip)
+        button.on_click(lambda _button: action())
+        return button
+
+    # --- rendering ---------------------------------------------------------------------------
+    def _render(self) -> None:
+        """Header, code and policies from the request as last fetched (they change on actions)."""
+        r = self.request
+        code = r.code
+        project = (r.project or {}).get("name")
+        requester = f"{r.requesting_user_name} <{r.requesting_user_email}>"
+        self.header.value = display.card(
+            f"Request: {code.service_func_name}",
+            [
+                ("Status", r.status.name),
+                ("Requested by", requester),
+                ("Institution", r.requesting_user_institution),
+                ("Project", project),
+                ("Reason", r.reason),
+                ("Deny reason", r.deny_reason),
+                ("Requested at", r.request_time),
+                ("Datasite", r._client.name),
+                ("Sandbox", r.sandbox),
+                ("Id", r.id),
+            ],
+            kind="Code request",
+        )
+        policy = code.output_policy
+        policies = display.table(
+            ["Input policy", "Output policy", "Runs on private data used", "Code status"],
+            [
+                [
+                    code.input_policy["type"],
+                    f"{policy['type']} (limit {policy['limit']})",
+                    code.runs_used,
+                    code.status,
+                ]
+            ],
+        )
+        self.code_view.value = (
+            f'<div class="jsyft"><h4>Code</h4>{display.code_html(code.raw_code)}'
+            f"{display.findings_html(code.findings)}<h4>Policies</h4>{policies}</div>"
+        )
+
+    def _inputs_html(self) -> str:
+        code = self.request.code
+        policy = code.input_policy["inputs"]
+        params = [p for p in code.parameters if p != "datasite"] or list(policy)
+        if not params:
+            return '<div class="jsyft"><h4>Inputs</h4><p class="muted">No inputs.</p></div>'
+        rows = []
+        for param in params:
+            spec = policy.get(param)
+            preview = ""
+            if spec is None:
+                what = "not in the input policy: given by the scientist at run time (mock runs)"
+            elif spec["kind"] == "asset":
+                asset = self._assets.get(spec["id"])
+                what = f"asset {spec.get('name') or spec['id']}"
+                if asset is None:
+                    preview = '<p class="muted">This asset is not on the Datasite any more.</p>'
+                elif not asset.has_mock:
+                    preview = '<p class="muted">Published without a mock.</p>'
+                else:
+                    preview = self._mock_preview(asset)
+            elif spec["kind"] == "type":
+                what = f"any {spec['type']} the scientist gives at run time"
+            else:
+                what = "constant"
+                preview = f"<pre>{display.esc(spec.get('preview', ''))}</pre>"
+            rows.append(
+                f"<tr><td>{display.esc(param)}</td><td>{display.esc(what)}</td>"
+                f"<td>{preview}</td></tr>"
+            )
+        return (
+            '<div class="jsyft"><h4>Inputs</h4><table><thead><tr><th>Parameter</th>'
+            "<th>Input</th><th>Mock preview (first rows)</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+    def _mock_preview(self, asset: RemoteAsset) -> str:
+        try:
+            return display.value_html(asset._preview("mock", rows=5), max_rows=5)
+        except SyftException as exc:
+            return f'<p class="muted">No preview: {display.esc(exc)}</p>'
+
+    # --- actions -----------------------------------------------------------------------------
+    def _act(self, action: Callable[[], str]) -> None:
+        """Run one action; its message, or its error, goes to the status line."""
+        self.status.value = _status_html("info", "Working...")
+        # Catch inside the Output context: in a kernel it would show (and swallow) a traceback.
+        with self.output:
+            try:
+                kind, message = "ok", action()
+            except SyftException as exc:
+                kind, message = "error", str(exc)
+            except Exception as exc:  # the submitted code failing in a run: say so, no traceback
+                kind, message = "error", f"{type(exc).__name__}: {exc}"
+        self.status.value = _status_html(kind, message)
+        self._render()
+        if self._on_change is not None:
+            self._on_change(self)
+
+    def _arguments(self, private: bool) -> dict[str, Any]:
+        """The call's arguments from the input policy: assets (mock or private), constants."""
+        from ..policies import decode_inline
+
+        code = self.request.code
+        kwargs: dict[str, Any] = {}
+        for param, spec in code.input_policy["inputs"].items():
+            if spec["kind"] == "asset":
+                asset = self._assets.get(spec["id"])
+                if asset is None:
+                    raise SyftException(
+                        f"The asset for {param!r} is not on this Datasite any more."
+                    )
+                kwargs[param] = asset if private else asset.mock
+            elif spec["kind"] == "constant":
+                kwargs[param] = decode_inline(spec["data"])
+            else:
+                raise SyftException(
+                    f"{param!r} is any {spec['type']} the scientist gives at run time, so this "
+                    f"button cannot run it: call request.code.run({param}=...) yourself."
+                )
+        return kwargs
+
+    def run_on_mock(self) -> None:
+        def action() -> str:
+            value = self.request.code.run(**self._arguments(private=False))
+            self.result.value = self._result_html("Result on the mocks", value)
+            return f"Ran {self.request.code.service_func_name} on the mocks in this kernel."
+
+        self._act(action)
+
+    def run_on_private(self) -> None:
+        if not self.is_owner:  # the button is not shown to them; the Datasite refuses anyway
+            self.status.value = _status_html("error", "Only owners run code on private data.")
+            return
+
+        def action() -> str:
+            value = self.request.code.run(**self._arguments(private=True))
+            self.last_private_result = value
+            self.result.value = self._result_html(
+                "Result on the PRIVATE data (not shared: Deposit result sends it)", value
+            )
+            return (
+                f"Ran {self.request.code.service_func_name} on the private data in this kernel. "
+                "Leave the deposit field empty to deposit this result."
+            )
+
+        self._act(action)
+
+    def approve(self) -> None:
+        self._act(lambda: self.request.approve().message)
+
+    def deny(self) -> None:
+        reason = self.deny_reason.value.strip()
+        if not reason:
+            self.status.value = _status_html(
+                "error", "Give a reason to deny the request: the scientist reads it."
+            )
+            return
+        self._act(lambda: self.request.deny(reason).message)
+
+    def deposit(self) -> None:
+        self._act(lambda: self.request.deposit_result(self._deposit_value()).message)
+
+    def _deposit_value(self) -> Any:
+        text = self.deposit_input.value.strip()
+        if not text:
+            if self.last_private_result is _NOTHING:
+                raise SyftException(
+                    "Say what to deposit: a notebook variable name or a Python literal. "
+                    "Or click Run on private first, and deposit its result with the field empty."
+                )
+            return self.last_private_result
+        if text.isidentifier() and not keyword.iskeyword(text):
+            namespace = self._user_namespace()
+            if text not in namespace:
+                raise SyftException(f"There is no variable named {text!r} in the notebook.")
+            return namespace[text]
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise SyftException(
+                f"{text!r} is neither a notebook variable nor a Python literal "
+                "(e.g. 42, [0.91, 0.88] or {'accuracy': 0.9})."
+            ) from None
+
+    def _user_namespace(self) -> dict[str, Any]:
+        if self._namespace is not None:
+            return self._namespace
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return dict(shell.user_ns) if shell is not None else {}
+
+    @staticmethod
+    def _result_html(title: str, value: Any) -> str:
+        return (
+            f'{display.STYLE}<div class="jsyft"><h4>{display.esc(title)}</h4>'
+            f"{display.value_html(value, max_rows=20)}</div>"
+        )
+
+
+class DatasiteReview(w.VBox):
+    """Several requests, one :class:`RequestReview` each, in an accordion."""
+
+    def __init__(
+        self,
+        requests: list[RequestView],
+        title: str,
+        namespace: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ):
+        self.requests = list(requests)
+        assets: dict[str, RemoteAsset] = {}
+        for client in {id(r._client): r._client for r in self.requests}.values():
+            assets.update(_assets_by_id(client))
+        self.reviews = [
+            RequestReview(r, namespace=namespace, assets=assets, on_change=self._retitle)
+            for r in requests
+        ]
+        self.title = w.HTML()
+        children: list[w.Widget] = [self.title]
+        self.accordion: w.Accordion | None = None
+        if self.reviews:
+            self.title.value = (
+                f'<div class="jsyft"><h3>{display.esc(title)} '
+                f'<span class="muted">({len(self.reviews)})</span></h3></div>'
+            )
+            self.accordion = w.Accordion(
+                children=self.reviews, titles=self._titles(), selected_index=0
+            )
+            children.append(self.accordion)
+        else:
+            self.title.value = (
+                f'<div class="jsyft"><h3>{display.esc(title)}</h3>'
+                '<p class="muted">There is nothing to review.</p></div>'
+            )
+        super().__init__(children, **kwargs)
+
+    def _titles(self) -> tuple[str, ...]:
+        """Accordion titles (plain text): function, requester and current status."""
+        return tuple(
+            f"{r.request.code.service_func_name} — {r.request.requesting_user_email} "
+            f"({r.request.status.name})"
+            for r in self.reviews
+        )
+
+    def _retitle(self, _review: RequestReview) -> None:
+        if self.accordion is not None:
+            self.accordion.titles = self._titles()
+
+
+def review(target: Any, namespace: dict[str, Any] | None = None) -> w.VBox:
+    """``sy.review(client)``: every pending request on the Datasite, one review each.
+
+    Also takes one request (``sy.review(request)``, the same as ``request.review()``) or a list
+    of them (``sy.review(client.requests.get_all())``).
+    """
+    from ..client.client import DatasiteClient
+    from ..client.requests import RequestCollection, RequestView
+
+    if isinstance(target, RequestView):
+        return RequestReview(target, namespace=namespace)
+    if isinstance(target, DatasiteClient):
+        pending = target.requests.get_all_pending()
+        title = f"Pending requests on {target.name}"
+        if not pending:
+            title = f"No pending requests on {target.name}"
+        return DatasiteReview(pending, title, namespace=namespace)
+    if isinstance(target, (list, tuple, RequestCollection)):
+        items = list(target)
+        if all(isinstance(r, RequestView) for r in items):
+            title = "Requests" if items else "No requests to review"
+            return DatasiteReview(items, title, namespace=namespace)
+    raise SyftException(
+        "sy.review takes a Datasite client (sy.review(client)), a request, or a list of "
+        f"requests; not {type(target).__name__}."
+    )
