@@ -198,6 +198,15 @@ async def test_login_local_connects_as_owner_without_credentials(lab_url):
 
     assert await asyncio.to_thread(local_session_owner) == (OWNER_EMAIL, "lab-test")
 
+    def local_session_as_scientist() -> str:
+        owner = sy.login_local(verbose=False)
+        owner.users.create(sy.UserCreate(email="ds2@lab.example", name="D", password="pw-ds2-123"))
+        return sy.login_local(
+            email="ds2@lab.example", password="pw-ds2-123", verbose=False
+        ).account.email
+
+    assert await asyncio.to_thread(local_session_as_scientist) == "ds2@lab.example"
+
 
 async def test_kernel_started_by_jupyter_logs_in_locally(jp_serverapp, jp_fetch):
     for _ in range(100):

@@ -42,11 +42,20 @@ def login_as_guest(
     return client
 
 
-def login_local(verbose: bool = True) -> DatasiteClient:
-    """Log in as the owner of the Datasite hosted by the JupyterLab that started this kernel."""
+def login_local(
+    email: str | None = None, password: str | None = None, verbose: bool = True
+) -> DatasiteClient:
+    """Connect to the Datasite hosted by the JupyterLab that started this kernel.
+
+    Without arguments you act as its owner (the person running JupyterLab), with no URL or
+    password to type. With ``email`` and ``password`` you log in as that account instead, e.g.
+    to try the data scientist's side of a demo on the same Datasite.
+    """
     from ..local_session import find
 
     info = find()
+    if email is not None or password is not None:
+        return login(url=info["url"], email=email, password=password, verbose=verbose)
     connection = Connection(resolve_url(info["url"]), info["token"])
     try:
         user = connection.get("users/me")
