@@ -108,9 +108,11 @@ def test_run_on_mock_then_private_then_deposit(node, root, scientist, uploaded):
     widget = root.requests[0].review()
 
     widget.run_mock_button.click()
-    assert "on the mocks" in widget.status.value
+    assert "on the mocks in the Datasite&#x27;s sandbox" in widget.status.value
     assert repr(mock["age"].mean()) in widget.result.value
     assert fresh_request(node, submitted.id).status == sy.RequestStatus.PENDING
+    history = root.requests[0].code.output_history  # the run is on the Datasite's record
+    assert len(history) == 1 and history[0]["ok"]
 
     widget.run_private_button.click()
     assert "PRIVATE" in widget.result.value

@@ -337,6 +337,26 @@ class UserCodeView:
             return "The latest run was on private data: only the data owner sees its prints."
         return (last["stdout"] + last["stderr"]).rstrip()
 
+    def run_on_mocks(self) -> Any:
+        """Run pending code on its assets' mocks in the Datasite's sandbox (owners, and
+        scientists allowed mock execution): nothing runs in this kernel. Returns the result."""
+        inputs: dict[str, Any] = {}
+        for param, spec in self.input_policy["inputs"].items():
+            if spec["kind"] == "type":
+                raise SyftException(
+                    f"{param!r} is any {spec['type']} the scientist gives at run time: call "
+                    f"client.code.{self.service_func_name}({param}=...) with a value instead."
+                )
+            if spec["kind"] == "asset":  # constants come from the policy itself
+                inputs[param] = {"kind": "asset", "id": spec["id"]}
+        execution = self._client.connection.post(f"code/{self.id}/run", {"inputs": inputs})
+        if not execution["ok"]:
+            raise SyftException(
+                f"Exception encountered while running {self.service_func_name} on the mocks:\n"
+                f"{execution['error']}"
+            )
+        return ResultPointer(self._client, execution).get()
+
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the code HERE, in this kernel, on what you pass (assets become their data).
 

@@ -267,9 +267,17 @@ class RequestReview(w.VBox):
 
     def run_on_mock(self) -> None:
         def action() -> str:
-            value = self.request.code.run(**self._arguments(private=False))
+            code = self.request.code
+            # An owner reviews someone else's code: the Datasite's sandbox runs it, not this
+            # kernel. A scientist's widget shows their own code, which runs here as usual.
+            if self.is_owner and code.status == "PENDING":
+                value = code.run_on_mocks()
+                where = "in the Datasite's sandbox"
+            else:
+                value = code.run(**self._arguments(private=False))
+                where = "in this kernel"
             self.result.value = self._result_html("Result on the mocks", value)
-            return f"Ran {self.request.code.service_func_name} on the mocks in this kernel."
+            return f"Ran {code.service_func_name} on the mocks {where}."
 
         self._act(action)
 
