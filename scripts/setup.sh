@@ -7,7 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # bubblewrap: the sandbox for submitted code. nodejs/npm: the labextension build.
 # postgresql: the tests run the store and end-to-end flows on PostgreSQL as well as SQLite.
-APT_PACKAGES=(bubblewrap nodejs npm postgresql)
+# chromium: the browser of the JupyterLab UI tests (Galata uses it, never a Playwright download).
+APT_PACKAGES=(bubblewrap nodejs npm postgresql chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -39,4 +40,12 @@ if [[ ! -f $stamp || ! -f jupyter_syft/labextension/package.json ]]; then
   python -m pip install -q -e ".[dev,test]" 2>&1 | grep -v '^WARNING: Location' || true
   python -c "import jupyter_syft" # fails loudly if the install did not work
   rm -f .venv/.installed-* && touch "$stamp"
+fi
+
+# JupyterLab loads the labextension from the venv's share/ folder: make that a link to the one
+# `jlpm build` writes (the editable install leaves a copy there, which goes stale).
+labext=.venv/share/jupyter/labextensions/jupyter-syft
+if [[ ! -L $labext ]]; then
+  echo "==> linking the labextension for development (jupyter labextension develop)"
+  jupyter labextension develop . --overwrite >/dev/null
 fi

@@ -24,3 +24,21 @@ if (($# == 0)); then
     tests/test_code_requests.py tests/test_seeds_e2e.py tests/test_launch.py tests/test_jobs.py \
     tests/test_nested_jobs.py tests/test_accounts.py tests/test_datasets.py
 fi
+if (($# == 0)); then
+  echo "==> UI tests: Galata in Debian's chromium (screenshots and traces in ui-tests/test-results)"
+  # JupyterLab must load the labextension built from the current src/ and style/.
+  built=jupyter_syft/labextension/static/style.js
+  if [[ ! -f $built || -n $(find src style package.json -newer "$built" -print -quit) ]]; then
+    jlpm build >/dev/null
+  fi
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+  (
+    cd ui-tests
+    stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
+    if [[ ! -f $stamp ]]; then
+      npm ci --no-audit --no-fund --loglevel=error
+      touch "$stamp"
+    fi
+    npx playwright test
+  )
+fi

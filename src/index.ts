@@ -1,23 +1,222 @@
+/**
+ * The jupyter-syft JupyterLab plugin: the Datasite sidebar, request review tabs and commands.
+ */
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { DOMAIN } from './i18n';
+import { messageOf, SyftModel } from './model';
+import { CommandIDs, IRequest, ISyftModel, SIDEBAR_ID } from './tokens';
+// The sidebar is built at activation, so its views load with the plugin.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { RequestReviewWidget, SyftSidebarWidget } from './widgets';
+
+export { SyftModel } from './model';
+export * from './tokens';
 
 /**
  * The id of the jupyter-syft frontend plugin.
  */
 export const PLUGIN_ID = 'jupyter-syft:plugin';
 
+const NO_ARGS = { args: { type: 'object', properties: {} } } as const;
+
 /**
- * Initialization data for the jupyter-syft extension.
+ * Open a new notebook whose first cell connects to the Datasite the sidebar shows.
  */
-const plugin: JupyterFrontEndPlugin<void> = {
+async function newConnectionNotebook(
+  app: JupyterFrontEnd,
+  source: string
+): Promise<NotebookPanel> {
+  const panel = (await app.commands.execute('notebook:create-new', {
+    kernelName: 'python3'
+  })) as NotebookPanel;
+  await panel.context.ready;
+  const notebook = panel.content.model;
+  if (notebook) {
+    const first = notebook.sharedModel.cells[0];
+    if (first && first.cell_type === 'code' && first.getSource() === '') {
+      first.setSource(source);
+    } else {
+      notebook.sharedModel.insertCell(0, { cell_type: 'code', source });
+    }
+  }
+  return panel;
+}
+
+const plugin: JupyterFrontEndPlugin<ISyftModel> = {
   id: PLUGIN_ID,
   description:
-    'Data science on data you are not allowed to see, native to Jupyter',
+    'Data science on data you are not allowed to see: the Datasite sidebar.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd) => {
+  provides: ISyftModel,
+  optional: [ILayoutRestorer, ICommandPalette, IEditorServices, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    editorServices: IEditorServices | null,
+    translator: ITranslator | null
+  ): ISyftModel => {
+    const trans = (translator ?? nullTranslator).load(DOMAIN);
+    const model = new SyftModel({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const { commands, shell } = app;
+    const tracker = new WidgetTracker<RequestReviewWidget>({
+      namespace: 'jupyter-syft-request'
+    });
+
+    const openRequest = (id: string): RequestReviewWidget => {
+      let widget = tracker.find(w => w.requestId === id);
+      if (!widget) {
+        const request = model.getRequest(id);
+        widget = new RequestReviewWidget({
+          model,
+          requestId: id,
+          label: request
+            ? trans.__('Request: %1', request.code.service_func_name)
+            : undefined,
+          editorFactory: editorServices?.factoryService.newInlineEditor ?? null,
+          trans
+        });
+        void tracker.add(widget);
+        shell.add(widget, 'main');
+      }
+      shell.activateById(widget.id);
+      return widget;
+    };
+
+    commands.addCommand(CommandIDs.openSidebar, {
+      label: trans.__('Show the Syft Datasite Sidebar'),
+      caption: trans.__('Datasets, projects and code requests of the Datasite'),
+      describedBy: NO_ARGS,
+      execute: () => shell.activateById(SIDEBAR_ID)
+    });
+    commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Reload the Syft Datasite'),
+      describedBy: NO_ARGS,
+      execute: () => model.refresh()
+    });
+    commands.addCommand(CommandIDs.openRequest, {
+      label: args =>
+        args.id
+          ? trans.__('Review Code Request %1', args.id)
+          : trans.__('Review Code Request'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', description: trans.__('The request id') }
+          },
+          required: ['id']
+        }
+      },
+      execute: args => {
+        const id = String(args.id ?? '');
+        if (!id) {
+          throw new Error(trans.__('Give the id of the request to review.'));
+        }
+        return openRequest(id);
+      }
+    });
+    commands.addCommand(CommandIDs.newConnectionNotebook, {
+      label: trans.__('New Notebook Connected to the Syft Datasite'),
+      caption: trans.__(
+        'Open a new notebook whose first cell connects to the Datasite shown in the sidebar'
+      ),
+      describedBy: NO_ARGS,
+      execute: async () => {
+        try {
+          return await newConnectionNotebook(app, model.connectionCell());
+        } catch (error) {
+          Notification.error(
+            trans.__('Could not open a notebook: %1', messageOf(error)),
+            {
+              autoClose: 8000
+            }
+          );
+          throw error;
+        }
+      }
+    });
+    if (palette) {
+      for (const command of [
+        CommandIDs.openSidebar,
+        CommandIDs.refresh,
+        CommandIDs.newConnectionNotebook
+      ]) {
+        palette.addItem({ command, category: trans.__('Syft') });
+      }
+    }
+
+    const sidebar = new SyftSidebarWidget({
+      model,
+      trans,
+      onOpenRequest: id =>
+        void commands.execute(CommandIDs.openRequest, { id }),
+      onNewNotebook: () =>
+        void commands.execute(CommandIDs.newConnectionNotebook).catch(() => {
+          /* reported by the command */
+        })
+    });
+    shell.add(sidebar, 'left', { rank: 850 });
+    if (restorer) {
+      restorer.add(sidebar, SIDEBAR_ID);
+      void restorer.restore(tracker, {
+        command: CommandIDs.openRequest,
+        args: widget => ({ id: widget.requestId }),
+        name: widget => widget.requestId
+      });
+    }
+
+    // New requests appear without a reload; owners also get a notification.
+    model.newRequests.connect((_, added: IRequest[]) => {
+      if (!model.isOwner) {
+        return;
+      }
+      const pending = added.filter(request => request.status === 'PENDING');
+      if (!pending.length) {
+        return;
+      }
+      const first = pending[0];
+      const message =
+        pending.length === 1
+          ? trans.__(
+              'New code request: %1 from %2',
+              first.code.service_func_name,
+              first.requesting_user_name || first.requesting_user_email
+            )
+          : trans.__('%1 new code requests', pending.length);
+      Notification.info(message, {
+        autoClose: 8000,
+        actions: [
+          {
+            label: trans.__('Review'),
+            callback: () => openRequest(first.id)
+          }
+        ]
+      });
+    });
+
+    void model.refresh().then(() => model.startPolling());
+    void model.loadRemotes().catch(() => {
+      /* no remote connections yet, or the server extension is older */
+    });
+
     console.log('JupyterLab extension jupyter-syft is activated!');
+    return model;
   }
 };
 

@@ -1,0 +1,155 @@
+/**
+ * Test data shaped like the Datasite's JSON, and a fake server for the model.
+ */
+import { SyftModel } from '../model';
+import { IRequestOptions, SyftRequestError } from '../request';
+import { ICode, IDataset, IProject, IRequest, IUser } from '../tokens';
+
+export const owner: IUser = {
+  id: 'u-owner',
+  email: 'info@openmined.org',
+  name: 'Jane Owner',
+  role: 'ADMIN'
+};
+
+export const scientist: IUser = {
+  id: 'u-ds',
+  email: 'ds@example.org',
+  name: 'Dana Scientist',
+  role: 'DATA_SCIENTIST'
+};
+
+export function makeCode(overrides: Partial<ICode> = {}): ICode {
+  return {
+    id: 'c1',
+    service_func_name: 'mean_age',
+    raw_code:
+      '@sy.syft_function_single_use(data=asset)\ndef mean_age(data):\n    return data["age"].mean()\n',
+    code: 'def mean_age(data):\n    return data["age"].mean()\n',
+    parameters: ['data'],
+    input_policy: {
+      type: 'ExactMatch',
+      inputs: { data: { kind: 'asset', id: 'a1', name: 'table' } }
+    },
+    output_policy: { type: 'OutputPolicyExecuteOnce', limit: 1 },
+    findings: [],
+    status: 'pending',
+    runs_used: 0,
+    submit_time: '2026-11-22T10:00:00Z',
+    user: { name: scientist.name, email: scientist.email },
+    ...overrides
+  };
+}
+
+export function makeRequest(overrides: Partial<IRequest> = {}): IRequest {
+  return {
+    id: 'r1',
+    status: 'PENDING',
+    reason: 'Average age per group',
+    deny_reason: '',
+    created_at: '2026-11-22T10:00:00Z',
+    updated_at: '2026-11-22T10:00:00Z',
+    requesting_user_name: scientist.name,
+    requesting_user_email: scientist.email,
+    requesting_user_institution: 'Uni',
+    project: { id: 'p1', name: 'Ages' },
+    code: makeCode(),
+    sandbox: 'bwrap',
+    ...overrides
+  };
+}
+
+export const dataset: IDataset = {
+  id: 'd1',
+  name: 'Patients',
+  summary: 'Ages and scores',
+  description: 'Synthetic.',
+  citation: '',
+  url: '',
+  contributors: [{ name: 'Ann', role: 'Curator' }],
+  uploader: { name: owner.name, email: owner.email },
+  created_at: '2026-11-22T09:00:00Z',
+  mb_size: 0.01,
+  assets: [
+    {
+      id: 'a1',
+      dataset_id: 'd1',
+      name: 'table',
+      description: 'One row per patient',
+      contributors: [{ name: 'Bob', role: 'Analyst' }],
+      shape: [50, 2],
+      mock_is_real: false,
+      has_mock: true,
+      can_read_data: true
+    }
+  ]
+};
+
+export const project: IProject = {
+  id: 'p1',
+  name: 'Ages',
+  description: 'Study ages',
+  created_at: '2026-11-22T09:30:00Z',
+  user: { name: scientist.name, email: scientist.email },
+  request_ids: ['r1']
+};
+
+type Handler = (options: IRequestOptions) => unknown;
+
+/** Answers model calls from a table of "METHOD endpoint" -> handler, and records them. */
+export class FakeServer {
+  calls: { method: string; endpoint: string; options: IRequestOptions }[] = [];
+  routes = new Map<string, Handler>();
+
+  on(method: string, endpoint: string, handler: Handler | unknown): this {
+    this.routes.set(
+      `${method} ${endpoint}`,
+      typeof handler === 'function' ? (handler as Handler) : () => handler
+    );
+    return this;
+  }
+
+  /** The standard local Datasite, seen by its owner. */
+  withLocalDatasite(requests: IRequest[] = [makeRequest()]): this {
+    const base = 'syft/lab/api/v1';
+    return this.on('GET', `${base}/metadata`, { name: 'Test Datasite' })
+      .on('GET', `${base}/users/me`, owner)
+      .on('GET', `${base}/datasets`, [dataset])
+      .on('GET', `${base}/projects`, [project])
+      .on('GET', `${base}/requests`, () => requests);
+  }
+
+  request = async <T>(
+    endpoint: string,
+    options: IRequestOptions = {}
+  ): Promise<T> => {
+    const method = options.method ?? 'GET';
+    this.calls.push({ method, endpoint, options });
+    const handler = this.routes.get(`${method} ${endpoint}`);
+    if (!handler) {
+      throw new SyftRequestError(404, 'not_found', `No route ${endpoint}`);
+    }
+    return handler(options) as T;
+  };
+
+  called(method: string, endpoint: string): IRequestOptions[] {
+    return this.calls
+      .filter(call => call.method === method && call.endpoint === endpoint)
+      .map(call => call.options);
+  }
+}
+
+const models: SyftModel[] = [];
+
+/** A model calling `server`; disposed by disposeModels() after each test. */
+export function newModel(server: FakeServer): { model: SyftModel } {
+  const model = new SyftModel({ request: server.request });
+  models.push(model);
+  return { model };
+}
+
+export function disposeModels(): void {
+  while (models.length) {
+    models.pop()!.dispose();
+  }
+}

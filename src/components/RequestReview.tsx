@@ -1,0 +1,537 @@
+/**
+ * The review of one code request: who asks, for which project and why; the code
+ * (highlighted), its inputs and policies, static-analysis findings, the diff against the
+ * previous submission, earlier runs. Owners approve, deny (with a reason) or run it on mocks.
+ */
+import React, { useCallback, useEffect, useState } from 'react';
+import { CodeEditor } from '@jupyterlab/codeeditor';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Button } from '@jupyterlab/ui-components';
+
+import { hasChanges } from '../diff';
+import { useTrans } from '../i18n';
+import { messageOf, SyftModel } from '../model';
+import {
+  IExecution,
+  IFinding,
+  IMockRun,
+  IPolicyInput,
+  IRequest,
+  IRequestDetail
+} from '../tokens';
+import { mockInputs } from '../utils';
+import { CodeView } from './CodeView';
+import { ErrorMessage, formatTime, StatusBadge, useModelState } from './common';
+import { DiffView } from './DiffView';
+import { PreviewTable } from './PreviewTable';
+
+const NESTED_CALL = /\blaunch_job\(/;
+
+function Section(props: {
+  title: string;
+  testid?: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <section className="jp-syft-review-section" data-testid={props.testid}>
+      <h3>{props.title}</h3>
+      {props.children}
+    </section>
+  );
+}
+
+function describeInput(input: IPolicyInput, trans: TranslationBundle): string {
+  switch (input.kind) {
+    case 'asset':
+      return trans.__('asset %1', input.name ?? input.id ?? '');
+    case 'type':
+      return trans.__('any %1', input.type ?? 'value');
+    case 'constant':
+      return trans.__('constant %1', input.preview ?? '');
+    default:
+      return input.kind;
+  }
+}
+
+function Inputs(props: { request: IRequest }): JSX.Element {
+  const trans = useTrans();
+  const code = props.request.code;
+  const rules = code.input_policy?.inputs ?? {};
+  const params = code.parameters.filter(param => param !== 'datasite');
+  const extra = Object.keys(rules).filter(key => !params.includes(key));
+  const rows = [...params, ...extra];
+  if (!rows.length) {
+    return (
+      <div className="jp-syft-muted">
+        {trans.__('The function takes no inputs.')}
+      </div>
+    );
+  }
+  return (
+    <table className="jp-syft-table jp-syft-kv" data-testid="syft-inputs">
+      <tbody>
+        {rows.map(param => (
+          <tr key={param}>
+            <th className="jp-syft-mono">{param}</th>
+            <td>
+              {rules[param] ? (
+                describeInput(rules[param], trans)
+              ) : (
+                <span className="jp-syft-warning-text">
+                  {trans.__('not covered by the input policy')}
+                </span>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Policies(props: { request: IRequest }): JSX.Element {
+  const trans = useTrans();
+  const code = props.request.code;
+  const limit = code.output_policy?.limit;
+  return (
+    <table className="jp-syft-table jp-syft-kv" data-testid="syft-policies">
+      <tbody>
+        <tr>
+          <th>{trans.__('Input policy')}</th>
+          <td>{code.input_policy?.type}</td>
+        </tr>
+        <tr>
+          <th>{trans.__('Output policy')}</th>
+          <td>
+            {code.output_policy?.type}
+            {limit !== undefined
+              ? ' ' +
+                trans._n(
+                  '(at most %1 run; %2 used)',
+                  '(at most %1 runs; %2 used)',
+                  limit,
+                  code.runs_used
+                )
+              : ''}
+          </td>
+        </tr>
+        {props.request.sandbox && (
+          <tr>
+            <th>{trans.__('Sandbox')}</th>
+            <td>
+              {props.request.sandbox === 'none' ? (
+                <span className="jp-syft-warning-text">
+                  {trans.__(
+                    'none: code runs without isolation on this machine'
+                  )}
+                </span>
+              ) : (
+                props.request.sandbox
+              )}
+            </td>
+          </tr>
+        )}
+      </tbody>
+    </table>
+  );
+}
+
+function Findings(props: { findings: IFinding[] }): JSX.Element {
+  const trans = useTrans();
+  if (!props.findings.length) {
+    return (
+      <div className="jp-syft-muted" data-testid="syft-findings">
+        {trans.__('No findings.')}
+      </div>
+    );
+  }
+  return (
+    <ul className="jp-syft-findings" data-testid="syft-findings">
+      {props.findings.map((finding, index) => (
+        <li
+          key={index}
+          className={`jp-syft-finding jp-syft-finding-${finding.severity}`}
+          data-kind={finding.kind}
+        >
+          <span className="jp-syft-finding-severity">{finding.severity}</span>
+          {finding.line > 0 && (
+            <span className="jp-syft-muted">
+              {' '}
+              {trans.__('line %1:', finding.line)}{' '}
+            </span>
+          )}{' '}
+          {finding.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ExecutionSummary(props: {
+  execution: IExecution;
+  testid?: string;
+}): JSX.Element {
+  const trans = useTrans();
+  const { execution } = props;
+  return (
+    <div
+      className="jp-syft-execution"
+      data-testid={props.testid ?? 'syft-execution'}
+      data-ok={execution.ok}
+    >
+      <div>
+        <span
+          className={execution.ok ? 'jp-syft-ok-text' : 'jp-syft-warning-text'}
+        >
+          {execution.ok
+            ? trans.__('Succeeded')
+            : trans.__('Failed (%1)', execution.error_kind)}
+        </span>
+        <span className="jp-syft-muted">
+          {' '}
+          ·{' '}
+          {execution.on_private_data
+            ? trans.__('private data')
+            : trans.__('mock data')}
+          {execution.deposited ? ` · ${trans.__('deposited')}` : ''}
+          {execution.duration_s !== null && execution.duration_s !== undefined
+            ? ` · ${execution.duration_s.toFixed(2)} s`
+            : ''}
+          {execution.created_at ? ` · ${formatTime(execution.created_at)}` : ''}
+        </span>
+      </div>
+      {execution.notice && (
+        <div className="jp-syft-muted">{execution.notice}</div>
+      )}
+      {execution.error && <pre className="jp-syft-pre">{execution.error}</pre>}
+      {execution.stdout && (
+        <>
+          <div className="jp-syft-section-label">{trans.__('Output')}</div>
+          <pre className="jp-syft-pre">{execution.stdout}</pre>
+        </>
+      )}
+      {execution.stderr && (
+        <>
+          <div className="jp-syft-section-label">{trans.__('Errors')}</div>
+          <pre className="jp-syft-pre">{execution.stderr}</pre>
+        </>
+      )}
+    </div>
+  );
+}
+
+function MockRunResult(props: { run: IMockRun }): JSX.Element {
+  const trans = useTrans();
+  const { run } = props;
+  return (
+    <div className="jp-syft-mock-result" data-testid="syft-mock-result">
+      <ExecutionSummary
+        execution={run.execution}
+        testid="syft-mock-execution"
+      />
+      {run.preview && (
+        <>
+          <div className="jp-syft-section-label">{trans.__('Result')}</div>
+          <PreviewTable preview={run.preview} testid="syft-result-preview" />
+        </>
+      )}
+      <ErrorMessage message={run.previewError} />
+    </div>
+  );
+}
+
+function Decision(props: {
+  model: SyftModel;
+  request: IRequest;
+  onDecided: (request: IRequest) => void;
+}): JSX.Element {
+  const trans = useTrans();
+  const { model, request } = props;
+  const [reason, setReason] = useState('');
+  const [nested, setNested] = useState(false);
+  const [busy, setBusy] = useState<null | 'approve' | 'deny' | 'mock'>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [mockRun, setMockRun] = useState<IMockRun | null>(null);
+  const launchesJobs = NESTED_CALL.test(request.code.raw_code);
+  const mock = mockInputs(request.code);
+  const pending = request.status === 'PENDING';
+
+  const act = async (
+    kind: 'approve' | 'deny' | 'mock',
+    action: () => Promise<void>
+  ): Promise<void> => {
+    setBusy(kind);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <Section title={trans.__('Decision')} testid="syft-decision">
+      {pending ? (
+        <>
+          {launchesJobs && (
+            <label className="jp-syft-check">
+              <input
+                type="checkbox"
+                checked={nested}
+                data-testid="syft-approve-nested"
+                onChange={event => setNested(event.target.checked)}
+              />{' '}
+              {trans.__(
+                'Also approve the functions it launches as nested jobs'
+              )}
+            </label>
+          )}
+          <div className="jp-syft-actions">
+            <Button
+              className="jp-mod-styled jp-mod-accept"
+              disabled={busy !== null}
+              data-testid="syft-approve"
+              onClick={() =>
+                void act('approve', async () =>
+                  props.onDecided(await model.approve(request.id, nested))
+                )
+              }
+            >
+              {busy === 'approve'
+                ? trans.__('Approving…')
+                : trans.__('Approve')}
+            </Button>
+            <Button
+              className="jp-mod-styled"
+              disabled={busy !== null || !mock.ok}
+              title={
+                mock.ok
+                  ? trans.__('Run the code on the mocks of its input assets')
+                  : mock.reason
+              }
+              data-testid="syft-run-mock"
+              onClick={() =>
+                void act('mock', async () =>
+                  setMockRun(await model.runOnMock(request))
+                )
+              }
+            >
+              {busy === 'mock'
+                ? trans.__('Running on mock…')
+                : trans.__('Run on mock')}
+            </Button>
+          </div>
+          {!mock.ok && <div className="jp-syft-muted">{mock.reason}</div>}
+          <div className="jp-syft-deny">
+            <textarea
+              className="jp-mod-styled"
+              placeholder={trans.__(
+                'Why you deny it (the scientist sees this)'
+              )}
+              value={reason}
+              rows={2}
+              data-testid="syft-deny-reason"
+              onChange={event => setReason(event.target.value)}
+            />
+            <Button
+              className="jp-mod-styled jp-mod-warn"
+              disabled={busy !== null || !reason.trim()}
+              title={
+                reason.trim()
+                  ? trans.__('Deny')
+                  : trans.__('Give a reason first')
+              }
+              data-testid="syft-deny"
+              onClick={() =>
+                void act('deny', async () =>
+                  props.onDecided(await model.deny(request.id, reason))
+                )
+              }
+            >
+              {busy === 'deny' ? trans.__('Denying…') : trans.__('Deny')}
+            </Button>
+          </div>
+        </>
+      ) : (
+        <div data-testid="syft-decided">
+          {request.status === 'APPROVED'
+            ? trans.__(
+                'Approved: the scientist can run it on the private data under its output policy.'
+              )
+            : trans.__(
+                'Denied. Reason: %1',
+                request.deny_reason || trans.__('none given')
+              )}
+        </div>
+      )}
+      <ErrorMessage message={error} testid="syft-decision-error" />
+      {mockRun && <MockRunResult run={mockRun} />}
+    </Section>
+  );
+}
+
+export interface IRequestReviewProps {
+  model: SyftModel;
+  requestId: string;
+  editorFactory?: CodeEditor.Factory | null;
+  /** Called with the request once it is loaded (e.g. to title a tab). */
+  onLoaded?: (request: IRequest) => void;
+}
+
+export function RequestReview(props: IRequestReviewProps): JSX.Element {
+  const trans = useTrans();
+  const { model, requestId, onLoaded } = props;
+  useModelState(model);
+  const [detail, setDetail] = useState<IRequestDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const loaded = await model.requestDetail(requestId);
+      setDetail(loaded);
+      setError(null);
+      onLoaded?.(loaded.request);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }, [model, requestId, onLoaded]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  if (!detail) {
+    return (
+      <div className="jp-syft-review" data-testid="syft-review">
+        {error ? (
+          <ErrorMessage message={error} />
+        ) : (
+          <div className="jp-syft-muted">
+            {trans.__('Loading the request…')}
+          </div>
+        )}
+      </div>
+    );
+  }
+
+  // The list is kept current by the poll (a decision taken elsewhere shows up here too).
+  const request = model.getRequest(requestId) ?? detail.request;
+  const code = request.code;
+  const owner = model.isOwner;
+
+  return (
+    <div
+      className="jp-syft-review"
+      data-testid="syft-review"
+      data-request-id={request.id}
+      data-status={request.status}
+    >
+      <header className="jp-syft-review-head">
+        <h2 className="jp-syft-mono">{code.service_func_name}</h2>
+        <StatusBadge status={request.status} />
+        <Button
+          minimal
+          small
+          className="jp-syft-link-button"
+          data-testid="syft-review-reload"
+          onClick={() => void load()}
+        >
+          {trans.__('Reload')}
+        </Button>
+      </header>
+      <table
+        className="jp-syft-table jp-syft-kv"
+        data-testid="syft-request-meta"
+      >
+        <tbody>
+          <tr>
+            <th>{trans.__('Requested by')}</th>
+            <td data-testid="syft-requester">
+              {request.requesting_user_name}
+              {request.requesting_user_email
+                ? ` <${request.requesting_user_email}>`
+                : ''}
+              {request.requesting_user_institution
+                ? `, ${request.requesting_user_institution}`
+                : ''}
+            </td>
+          </tr>
+          <tr>
+            <th>{trans.__('Project')}</th>
+            <td data-testid="syft-project-name">
+              {request.project?.name ?? trans.__('(none)')}
+            </td>
+          </tr>
+          <tr>
+            <th>{trans.__('Reason')}</th>
+            <td data-testid="syft-reason">
+              {request.reason || trans.__('(none given)')}
+            </td>
+          </tr>
+          <tr>
+            <th>{trans.__('Submitted')}</th>
+            <td>{formatTime(code.submit_time ?? request.created_at)}</td>
+          </tr>
+        </tbody>
+      </table>
+      <ErrorMessage message={error} />
+
+      {owner && (
+        <Decision
+          model={model}
+          request={request}
+          onDecided={decided => setDetail({ ...detail, request: decided })}
+        />
+      )}
+
+      <Section title={trans.__('Code')} testid="syft-code-section">
+        <CodeView source={code.raw_code} editorFactory={props.editorFactory} />
+      </Section>
+      <div className="jp-syft-columns">
+        <Section title={trans.__('Inputs')}>
+          <Inputs request={request} />
+        </Section>
+        <Section title={trans.__('Policies')}>
+          <Policies request={request} />
+        </Section>
+      </div>
+      <Section title={trans.__('Static analysis')}>
+        <Findings findings={code.findings ?? []} />
+      </Section>
+      <Section title={trans.__('Changes since the previous submission')}>
+        {detail.previous && detail.diff ? (
+          hasChanges(detail.diff) ? (
+            <>
+              <div className="jp-syft-muted">
+                {trans.__(
+                  'Against %1 submitted %2 (%3)',
+                  detail.previous.service_func_name,
+                  formatTime(detail.previous.submit_time),
+                  detail.previous.status
+                )}
+              </div>
+              <DiffView diff={detail.diff} />
+            </>
+          ) : (
+            <div className="jp-syft-muted">
+              {trans.__('Same code as the previous submission.')}
+            </div>
+          )
+        ) : (
+          <div className="jp-syft-muted" data-testid="syft-no-previous">
+            {trans.__('First submission of this function.')}
+          </div>
+        )}
+      </Section>
+      {detail.executions.length > 0 && (
+        <Section title={trans.__('Runs')}>
+          {detail.executions.map(execution => (
+            <ExecutionSummary key={execution.id} execution={execution} />
+          ))}
+        </Section>
+      )}
+    </div>
+  );
+}

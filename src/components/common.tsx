@@ -1,0 +1,71 @@
+/**
+ * Small pieces shared by the views: a hook that re-renders on model changes, status
+ * badges, error and empty messages.
+ */
+import React, { useEffect, useReducer } from 'react';
+
+import { useTrans } from '../i18n';
+import { SyftModel } from '../model';
+import { RequestStatus } from '../tokens';
+
+/** Re-render the calling component whenever the model's state changes. */
+export function useModelState(model: SyftModel): void {
+  const [, bump] = useReducer((count: number) => count + 1, 0);
+  useEffect(() => {
+    const slot = (): void => bump();
+    model.stateChanged.connect(slot);
+    return () => {
+      model.stateChanged.disconnect(slot);
+    };
+  }, [model]);
+}
+
+export function StatusBadge(props: { status: RequestStatus }): JSX.Element {
+  const trans = useTrans();
+  const status = props.status;
+  const labels: Record<RequestStatus, string> = {
+    PENDING: trans.__('Pending'),
+    APPROVED: trans.__('Approved'),
+    REJECTED: trans.__('Denied')
+  };
+  return (
+    <span
+      className={`jp-syft-badge jp-syft-badge-${status.toLowerCase()}`}
+      data-testid="syft-status"
+      data-status={status}
+    >
+      {labels[status] ?? status}
+    </span>
+  );
+}
+
+export function ErrorMessage(props: {
+  message: string | null | undefined;
+  testid?: string;
+}): JSX.Element | null {
+  if (!props.message) {
+    return null;
+  }
+  return (
+    <div
+      className="jp-syft-error"
+      role="alert"
+      data-testid={props.testid ?? 'syft-error'}
+    >
+      {props.message}
+    </div>
+  );
+}
+
+export function Empty(props: { children: React.ReactNode }): JSX.Element {
+  return <div className="jp-syft-empty">{props.children}</div>;
+}
+
+/** "2026-11-22T14:05:00Z" -> the user's local date and time. */
+export function formatTime(value: string | null | undefined): string {
+  if (!value) {
+    return '';
+  }
+  const date = new Date(value);
+  return isNaN(date.getTime()) ? value : date.toLocaleString();
+}

@@ -1,0 +1,540 @@
+/**
+ * The sidebar's state and the only caller of the server extension's API. Views read its
+ * properties and listen to `stateChanged`; they change it only through its methods.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+import { IDisposable } from '@lumino/disposable';
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { diffLines } from './diff';
+import { IRequestOptions, requestAPI, SyftRequestError } from './request';
+import {
+  DatasiteRef,
+  ICode,
+  IDataset,
+  IExecution,
+  IMetadata,
+  IMockRun,
+  IPreview,
+  IProject,
+  IRemote,
+  IRequest,
+  IRequestDetail,
+  ISyftModel,
+  IUser,
+  LOCAL_API,
+  REMOTES_API,
+  StatusFilter
+} from './tokens';
+import {
+  connectionCellSource,
+  countByStatus,
+  filterRequests,
+  findPreviousSubmission,
+  isOwnerRole,
+  mockInputs,
+  sortRequests
+} from './utils';
+
+/** The request function the model calls (requestAPI; tests pass a fake). */
+export type RequestFunction = <T>(
+  endpoint: string,
+  options?: IRequestOptions,
+  settings?: ServerConnection.ISettings
+) => Promise<T>;
+
+/** Parts of the Datasite the sidebar loads; each may fail on its own (e.g. for guests). */
+type Section = 'metadata' | 'me' | 'datasets' | 'projects' | 'requests';
+
+export class SyftModel implements ISyftModel, IDisposable {
+  constructor(options: SyftModel.IOptions = {}) {
+    this._request = options.request ?? requestAPI;
+    this._settings = options.serverSettings;
+    this._pollInterval = options.pollInterval ?? 5000;
+  }
+
+  // --- state ---------------------------------------------------------------------------------
+  /** Emitted whenever anything the views show changes. */
+  get stateChanged(): ISignal<this, void> {
+    return this._stateChanged;
+  }
+
+  /** Emitted with the requests that appeared since the previous load (not on the first). */
+  get newRequests(): ISignal<this, IRequest[]> {
+    return this._newRequests;
+  }
+
+  /** Emitted after a request was approved or denied here. */
+  get requestDecided(): ISignal<this, IRequest> {
+    return this._requestDecided;
+  }
+
+  get datasite(): DatasiteRef {
+    return this._datasite;
+  }
+
+  /** The remote connection shown, or null when the local Datasite is shown. */
+  get currentRemote(): IRemote | null {
+    const ref = this._datasite;
+    if (ref.kind !== 'remote') {
+      return null;
+    }
+    return this._remotes.find(remote => remote.id === ref.id) ?? null;
+  }
+
+  get remotes(): readonly IRemote[] {
+    return this._remotes;
+  }
+
+  get metadata(): IMetadata | null {
+    return this._metadata;
+  }
+
+  get me(): IUser | null {
+    return this._me;
+  }
+
+  get isOwner(): boolean {
+    return isOwnerRole(this._me);
+  }
+
+  get datasets(): readonly IDataset[] {
+    return this._datasets;
+  }
+
+  get projects(): readonly IProject[] {
+    return this._projects;
+  }
+
+  /** Every request the user may see, in the server's order. */
+  get requests(): readonly IRequest[] {
+    return this._requests;
+  }
+
+  get statusFilter(): StatusFilter {
+    return this._statusFilter;
+  }
+
+  set statusFilter(value: StatusFilter) {
+    if (value !== this._statusFilter) {
+      this._statusFilter = value;
+      this._stateChanged.emit();
+    }
+  }
+
+  /** The requests to list: the filter's status, pending first, newest first. */
+  get visibleRequests(): IRequest[] {
+    return sortRequests(filterRequests(this._requests, this._statusFilter));
+  }
+
+  get requestCounts(): Record<StatusFilter, number> {
+    return countByStatus(this._requests);
+  }
+
+  /** A project's requests, pending first. */
+  requestsOf(project: IProject): IRequest[] {
+    const ids = new Set(project.request_ids);
+    return sortRequests(this._requests.filter(request => ids.has(request.id)));
+  }
+
+  getRequest(id: string): IRequest | null {
+    return this._requests.find(request => request.id === id) ?? null;
+  }
+
+  /** True while a full load is under way. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /** What went wrong in the last load, per part (messages for the user). */
+  get errors(): Readonly<Partial<Record<Section, string>>> {
+    return this._errors;
+  }
+
+  /** The Datasite's display name. */
+  get datasiteName(): string {
+    return (
+      this._metadata?.name ||
+      this.currentRemote?.name ||
+      (this._datasite.kind === 'local' ? 'This JupyterLab' : 'Remote Datasite')
+    );
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  // --- loading -------------------------------------------------------------------------------
+  /** The endpoint of a Datasite API path for the Datasite shown. */
+  apiPath(path: string): string {
+    const ref = this._datasite;
+    const base =
+      ref.kind === 'local'
+        ? LOCAL_API
+        : `${REMOTES_API}/${encodeURIComponent(ref.id)}/api/v1`;
+    return `${base}/${path}`;
+  }
+
+  /** Load everything the sidebar shows for the Datasite shown. */
+  async refresh(): Promise<void> {
+    const generation = ++this._generation;
+    this._loading = true;
+    this._stateChanged.emit();
+    const errors: Partial<Record<Section, string>> = {};
+    const load = async <T>(
+      section: Section,
+      path: string
+    ): Promise<T | null> => {
+      try {
+        return await this._api<T>(path);
+      } catch (error) {
+        errors[section] = messageOf(error);
+        return null;
+      }
+    };
+    const [metadata, me, datasets, projects, requests] = await Promise.all([
+      load<IMetadata>('metadata', 'metadata'),
+      load<IUser | null>('me', 'users/me'),
+      load<IDataset[]>('datasets', 'datasets'),
+      load<IProject[]>('projects', 'projects'),
+      load<IRequest[]>('requests', 'requests')
+    ]);
+    if (generation !== this._generation || this._isDisposed) {
+      return; // the user switched Datasite meanwhile
+    }
+    this._metadata = metadata;
+    this._me = me;
+    this._datasets = datasets ?? [];
+    this._projects = projects ?? [];
+    if (requests !== null) {
+      this._setRequests(requests, false);
+    } else {
+      this._requests = [];
+    }
+    this._errors = errors;
+    this._loading = false;
+    this._stateChanged.emit();
+  }
+
+  /**
+   * Reload requests and projects only (what changes while the owner watches): new requests
+   * appear without a reload. Called by the poll; returns the requests that are new.
+   */
+  async refreshRequests(): Promise<IRequest[]> {
+    const generation = this._generation;
+    const [requests, projects] = await Promise.all([
+      this._api<IRequest[]>('requests'),
+      this._api<IProject[]>('projects').catch(() => null)
+    ]);
+    if (generation !== this._generation || this._isDisposed) {
+      return [];
+    }
+    const added = this._setRequests(requests, true);
+    if (projects !== null) {
+      this._projects = projects;
+    }
+    if (this._errors.requests) {
+      this._errors = { ...this._errors, requests: undefined };
+    }
+    this._stateChanged.emit();
+    if (added.length) {
+      this._newRequests.emit(added);
+    }
+    return added;
+  }
+
+  /** Reload requests every `pollInterval` ms while the page is visible. */
+  startPolling(): void {
+    if (this._poll || this._isDisposed) {
+      return;
+    }
+    this._poll = new Poll({
+      factory: async () => {
+        await this.refreshRequests();
+      },
+      frequency: { interval: this._pollInterval, backoff: true, max: 60_000 },
+      name: 'jupyter-syft:requests',
+      standby: 'when-hidden'
+    });
+  }
+
+  stopPolling(): void {
+    this._poll?.dispose();
+    this._poll = null;
+  }
+
+  // --- datasets ------------------------------------------------------------------------------
+  /** The first rows of an asset's mock, or (owners only) of its private value. */
+  assetPreview(
+    assetId: string,
+    which: 'mock' | 'data',
+    rows = 5
+  ): Promise<IPreview> {
+    return this._api<IPreview>(
+      `assets/${encodeURIComponent(assetId)}/${which}/preview`,
+      { query: { rows } }
+    );
+  }
+
+  // --- requests ------------------------------------------------------------------------------
+  /** A request with what its review shows: previous submission, diff and earlier runs. */
+  async requestDetail(id: string): Promise<IRequestDetail> {
+    const request = await this._api<IRequest>(
+      `requests/${encodeURIComponent(id)}`
+    );
+    this._replaceRequest(request);
+    const [codes, executions] = await Promise.all([
+      this._api<ICode[]>('code').catch(() => [] as ICode[]),
+      this._api<IExecution[]>(
+        `code/${encodeURIComponent(request.code.id)}/executions`
+      ).catch(() => [] as IExecution[])
+    ]);
+    const previous = findPreviousSubmission(request.code, codes);
+    return {
+      request,
+      previous,
+      diff: previous
+        ? diffLines(previous.raw_code, request.code.raw_code)
+        : null,
+      executions
+    };
+  }
+
+  /** Approve a request (owners). */
+  async approve(id: string, approveNested = false): Promise<IRequest> {
+    const request = await this._api<IRequest>(
+      `requests/${encodeURIComponent(id)}/approve`,
+      { method: 'POST', body: { approve_nested: approveNested } }
+    );
+    this._decided(request);
+    return request;
+  }
+
+  /** Deny a request (owners); the scientist reads the reason, so one is required. */
+  async deny(id: string, reason: string): Promise<IRequest> {
+    if (!reason || !reason.trim()) {
+      throw new SyftRequestError(
+        400,
+        'bad_request',
+        'Say why you deny it: the scientist sees the reason.'
+      );
+    }
+    const request = await this._api<IRequest>(
+      `requests/${encodeURIComponent(id)}/deny`,
+      { method: 'POST', body: { reason: reason.trim() } }
+    );
+    this._decided(request);
+    return request;
+  }
+
+  /**
+   * Run a pending request's code on the mocks of the assets its input policy names, and
+   * preview the result. Approved code would run on private data, so it is refused here.
+   */
+  async runOnMock(request: IRequest): Promise<IMockRun> {
+    if (request.status !== 'PENDING' || request.code.status !== 'pending') {
+      throw new SyftRequestError(
+        409,
+        'not_pending',
+        'Only pending requests run on mocks here: decided code runs on private data or not at all.'
+      );
+    }
+    const inputs = mockInputs(request.code);
+    if (!inputs.ok) {
+      throw new SyftRequestError(400, 'bad_request', inputs.reason);
+    }
+    const execution = await this._api<IExecution>(
+      `code/${encodeURIComponent(request.code.id)}/run`,
+      { method: 'POST', body: { inputs: inputs.inputs } }
+    );
+    if (!execution.ok || !execution.has_result) {
+      return { execution, preview: null };
+    }
+    try {
+      const preview = await this.executionPreview(execution.id);
+      return { execution, preview };
+    } catch (error) {
+      return { execution, preview: null, previewError: messageOf(error) };
+    }
+  }
+
+  executionPreview(executionId: string): Promise<IPreview> {
+    return this._api<IPreview>(
+      `executions/${encodeURIComponent(executionId)}/preview`
+    );
+  }
+
+  // --- Datasites -----------------------------------------------------------------------------
+  /** Show another Datasite (the local one, or a remote connection) and load it. */
+  async setDatasite(ref: DatasiteRef): Promise<void> {
+    this._datasite = ref;
+    this._metadata = null;
+    this._me = null;
+    this._datasets = [];
+    this._projects = [];
+    this._requests = [];
+    this._knownRequestIds = null;
+    this._errors = {};
+    this._stateChanged.emit();
+    await this.refresh();
+  }
+
+  /** The remote Datasites the server is logged into. */
+  async loadRemotes(): Promise<readonly IRemote[]> {
+    this._remotes = await this._request<IRemote[]>(
+      REMOTES_API,
+      {},
+      this._settings
+    );
+    const ref = this._datasite;
+    if (ref.kind === 'remote' && !this._remotes.some(r => r.id === ref.id)) {
+      await this.setDatasite({ kind: 'local' });
+    }
+    this._stateChanged.emit();
+    return this._remotes;
+  }
+
+  /**
+   * Log into a remote Datasite as a scientist. The server keeps the Datasite's token; the
+   * password goes out in this one call and is kept nowhere here.
+   */
+  async connectRemote(
+    url: string,
+    email: string,
+    password: string
+  ): Promise<IRemote> {
+    const remote = await this._request<IRemote>(
+      REMOTES_API,
+      { method: 'POST', body: { url, email, password } },
+      this._settings
+    );
+    this._remotes = [
+      ...this._remotes.filter(other => other.id !== remote.id),
+      remote
+    ];
+    await this.setDatasite({ kind: 'remote', id: remote.id });
+    return remote;
+  }
+
+  /** Log out of a remote Datasite and forget it. */
+  async disconnectRemote(id: string): Promise<void> {
+    await this._request<unknown>(
+      `${REMOTES_API}/${encodeURIComponent(id)}`,
+      { method: 'DELETE' },
+      this._settings
+    );
+    this._remotes = this._remotes.filter(remote => remote.id !== id);
+    if (this._datasite.kind === 'remote' && this._datasite.id === id) {
+      await this.setDatasite({ kind: 'local' });
+    } else {
+      this._stateChanged.emit();
+    }
+  }
+
+  /** The first cell of a notebook connecting to the Datasite shown. */
+  connectionCell(): string {
+    return connectionCellSource(this.currentRemote);
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this.stopPolling();
+    Signal.clearData(this);
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+  private _api<T>(path: string, options: IRequestOptions = {}): Promise<T> {
+    return this._request<T>(this.apiPath(path), options, this._settings);
+  }
+
+  /** Store the requests; returns those not seen before (none on a Datasite's first load). */
+  private _setRequests(requests: IRequest[], announce: boolean): IRequest[] {
+    const known = this._knownRequestIds;
+    const added =
+      known === null || !announce
+        ? []
+        : requests.filter(request => !known.has(request.id));
+    this._requests = requests;
+    this._knownRequestIds = new Set([
+      ...(known ?? []),
+      ...requests.map(request => request.id)
+    ]);
+    return added;
+  }
+
+  private _replaceRequest(request: IRequest): void {
+    const index = this._requests.findIndex(other => other.id === request.id);
+    if (index >= 0) {
+      const changed = this._requests[index].status !== request.status;
+      this._requests = [
+        ...this._requests.slice(0, index),
+        request,
+        ...this._requests.slice(index + 1)
+      ];
+      if (changed) {
+        this._stateChanged.emit();
+      }
+    }
+  }
+
+  private _decided(request: IRequest): void {
+    const index = this._requests.findIndex(other => other.id === request.id);
+    this._requests =
+      index >= 0
+        ? [
+            ...this._requests.slice(0, index),
+            request,
+            ...this._requests.slice(index + 1)
+          ]
+        : [...this._requests, request];
+    this._stateChanged.emit();
+    this._requestDecided.emit(request);
+  }
+
+  private _request: RequestFunction;
+  private _settings: ServerConnection.ISettings | undefined;
+  private _pollInterval: number;
+  private _poll: Poll | null = null;
+  private _generation = 0;
+  private _isDisposed = false;
+  private _loading = false;
+  private _datasite: DatasiteRef = { kind: 'local' };
+  private _remotes: IRemote[] = [];
+  private _metadata: IMetadata | null = null;
+  private _me: IUser | null = null;
+  private _datasets: IDataset[] = [];
+  private _projects: IProject[] = [];
+  private _requests: IRequest[] = [];
+  private _knownRequestIds: Set<string> | null = null;
+  private _statusFilter: StatusFilter = 'all';
+  private _errors: Partial<Record<Section, string>> = {};
+  private _stateChanged = new Signal<this, void>(this);
+  private _newRequests = new Signal<this, IRequest[]>(this);
+  private _requestDecided = new Signal<this, IRequest>(this);
+}
+
+export namespace SyftModel {
+  export interface IOptions {
+    /** Server settings (default: ServerConnection.makeSettings()). */
+    serverSettings?: ServerConnection.ISettings;
+    /** How often to look for new requests, in ms (default 5000). */
+    pollInterval?: number;
+    /** The request function (default: requestAPI). */
+    request?: RequestFunction;
+  }
+}
+
+/** A message for the user from any error. */
+export function messageOf(error: unknown): string {
+  if (error instanceof SyftRequestError) {
+    return error.detail;
+  }
+  if (error instanceof Error) {
+    return error.message;
+  }
+  return String(error);
+}
