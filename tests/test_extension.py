@@ -247,3 +247,22 @@ def test_login_local_outside_jupyter_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
     with pytest.raises(sy.SyftException, match=r"sy.login\(url="):
         sy.login_local()
+
+
+def test_installing_the_package_enables_the_extension():
+    """pip installs jupyter-config/server-config/jupyter_syft.json into the environment."""
+    import subprocess
+    import sys
+
+    listing = subprocess.run(
+        [sys.executable, "-m", "jupyter", "server", "extension", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"},
+    )
+    text = listing.stdout + listing.stderr
+    assert "jupyter_syft" in text and "enabled" in text.split("jupyter_syft", 1)[1][:40], text
+    assert f"jupyter_syft {sy.__version__} OK" in text.replace("\x1b[32m", "").replace(
+        "\x1b[0m", ""
+    ), text
