@@ -1,8 +1,9 @@
 """The worker process: runs ONE approved Syft function, sends back its result, and exits.
 
 The code runner (``jupyter_syft.server.execution``) starts it as
-``python -I -B -m jupyter_syft.worker FD``, already as an unprivileged uid and, where
-bubblewrap works, inside a sandbox; FD is its end of the control socket. The worker imports
+``python -I -B -m jupyter_syft.worker FD [--nice=N]``, already as an unprivileged uid and,
+where bubblewrap works, inside a sandbox; FD is its end of the control socket (``--nice``: a
+worker for a background job lowers its CPU priority). The worker imports
 numpy, pandas and pyarrow, reports READY and waits. Its job arrives as one frame carrying the
 source, the limits and file descriptors for stdout, stderr and each input (see
 ``jupyter_syft.server.execution.protocol``). It then limits itself (CPU, memory, processes,
@@ -365,6 +366,10 @@ def _flush() -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     sock = socket.socket(fileno=int(args[0]))
+    for arg in args[1:]:
+        if arg.startswith("--nice="):  # a worker for a background job: yield the CPU
+            with contextlib.suppress(OSError, ValueError):
+                os.nice(int(arg.removeprefix("--nice=")))
     _harden()
     _preload()
     protocol.send_json(sock, protocol.READY, {"pid": os.getpid()})

@@ -1,7 +1,7 @@
 """The Code API guide's nested-jobs example, shared by the local and the Dask tests.
 
-`process_batch` sums with numpy: the guide's `batch.to_numpy()` assumed np.array_split
-returns DataFrames, which it no longer does under pandas 3 (even outside jupyter_syft).
+The functions are the guide's, literally (``batch.to_numpy()`` relies on np.array_split
+giving DataFrames: pandas 2, which pyproject pins); ``progress=True`` adds progress calls.
 """
 
 import contextlib
@@ -16,9 +16,7 @@ def submit_nested_example(client, asset, progress=False):
 
         @sy.syft_function()
         def process_batch(batch):
-            import numpy as np
-
-            return np.asarray(batch).sum()
+            return batch.to_numpy().sum()
 
         @sy.syft_function()
         def aggregate_job(job_results):

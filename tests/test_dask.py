@@ -1,5 +1,7 @@
 """Scale-out: a Datasite sending its runs to a real Dask LocalCluster (worker processes)."""
 
+import time
+
 import pandas as pd
 import pytest
 
@@ -71,6 +73,62 @@ def test_nested_example_runs_through_dask(clients):
     root.requests[0].approve(approve_nested=True)
     job = ds.code.process_all(data=asset, blocking=False)
     assert int(job.wait(timeout=180).get()) == int(data.to_numpy().sum())
+
+
+def _remote_runs(cluster) -> int:
+    """Sandboxed runs going on right now, over all the cluster's workers."""
+    from jupyter_syft.server.execution import dask_runner
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        return sum(client.run(dask_runner.active_runs).values())
+
+
+def _until(condition, seconds=60.0, what="the condition"):
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_nested_example_reports_its_progress_from_the_cluster(clients):
+    root, ds, data = clients
+    asset = ds.datasets[0].assets[0]
+
+    submit_nested_example(ds, asset, progress=True)
+    root.requests[0].approve(approve_nested=True)
+    job = ds.code.process_all(data=asset, blocking=False)
+    assert int(job.wait(timeout=180).get()) == int(data.to_numpy().sum())
+    assert job.fetch().progress == "2/2"
+
+
+def test_progress_is_live_and_kill_stops_the_remote_run(cluster, clients):
+    """Progress reaches the job while it runs on the cluster; job.kill() stops the sandboxed
+    process on the Dask worker itself, not only the Dask future."""
+    root, ds, _ = clients
+    asset = ds.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def long_loop(datasite, data):
+        import time
+
+        datasite.init_progress(4)
+        datasite.set_progress(1)
+        time.sleep(90)
+        return 1
+
+    ds.code.request_code_execution(long_loop)
+    root.requests[0].approve()
+    job = ds.code.long_loop(data=asset, blocking=False)
+    _until(lambda: job.fetch().progress == "1/4", what="the progress of the running job")
+    assert job.status == sy.JobStatus.PROCESSING
+    assert _remote_runs(cluster) == 1
+    started = time.monotonic()
+    job.kill()
+    with pytest.raises(sy.SyftException, match=r"job\.kill"):
+        job.wait(timeout=60)
+    assert job.status == sy.JobStatus.INTERRUPTED
+    _until(lambda: _remote_runs(cluster) == 0, seconds=10, what="the remote run to stop")
+    assert time.monotonic() - started < 20
 
 
 def test_unapproved_nested_code_is_refused_on_the_cluster_too(clients):

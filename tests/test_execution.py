@@ -16,7 +16,7 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,9 +66,14 @@ class Site:
         path.chmod(0o600)
         return path
 
-    def runner(self, sandbox: str, warm: int = 2) -> CodeRunner:
+    def runner(self, sandbox: str, warm: int = 2, reserved: int = 0) -> CodeRunner:
+        # No reserved workers by default: the fork-bomb tests count this uid's processes.
         return CodeRunner(
-            self.work_dir, [self.data_dir, self.open_dir], warm_workers=warm, sandbox=sandbox
+            self.work_dir,
+            [self.data_dir, self.open_dir],
+            warm_workers=warm,
+            sandbox=sandbox,
+            reserved_workers=reserved,
         )
 
     def cleanup(self) -> None:
@@ -550,6 +555,68 @@ def test_concurrent_runs(site: Site) -> None:
             )
         )
     assert [value_of(r) for r in results] == [4950 * i for i in range(20)]
+
+
+def _wait_for(condition: Callable[[], object], seconds: float = 60) -> None:
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
+
+
+def test_jobs_leave_the_reserved_worker_to_blocking_calls(site: Site) -> None:
+    """A background run (a job) never takes the worker reserved for blocking calls, and runs
+    at a lower CPU priority; a blocking call takes the reserved one."""
+    sandbox = "bwrap" if HAS_BWRAP else "none"
+    source = "def f():\n    import os\n    return os.nice(0)\n"
+    with site.runner(sandbox, warm=0, reserved=1) as runner:
+        pool = runner._pool
+        _wait_for(lambda: pool.ready_counts() == (0, 1))
+        reserved = pool._reserved.ready[0]
+        background = runner.run(RunSpec(source, "f", {}, FAST, label="job", background=True))
+        assert value_of(background) == 10  # its own worker, started at low priority
+        assert list(pool._reserved.ready) == [reserved]  # still waiting for a blocking call
+        assert value_of(run(runner, source)) == 0
+        assert reserved.exited() or reserved not in pool._reserved.ready
+
+
+def test_cancel_stops_the_nested_runs_too(site: Site) -> None:
+    """job.kill() on a job waiting for its nested job stops both, at once."""
+    sandbox = "bwrap" if HAS_BWRAP else "none"
+    nested: list[RunResult] = []
+    with site.runner(sandbox, warm=1) as runner:
+
+        def on_call(header: dict, data: bytes) -> tuple[dict, bytes]:
+            sleepy = "def g():\n    import time\n    time.sleep(60)\n"
+            nested.append(runner.run(RunSpec(sleepy, "g", {}, FAST, label="nested")))
+            return {"ok": False, "error": "the nested job failed"}, b""
+
+        parent = RunSpec(
+            "def f(datasite):\n    return datasite.launch_job(g).result\n",
+            "f",
+            {},
+            FAST,
+            label="job 1",
+            nested=("g",),
+            on_call=on_call,
+            background=True,
+        )
+        with ThreadPoolExecutor(1) as pool:
+            outcome = pool.submit(runner.run, parent)
+            _wait_for(lambda: runner.active_runs() == 2)
+            time.sleep(0.3)  # the nested function is sleeping now
+            started = time.monotonic()
+            assert runner.cancel("job 1")
+            result = outcome.result(timeout=30)
+        assert time.monotonic() - started < 10
+        assert result.error_kind == "killed" and "job.kill()" in (result.error or "")
+        assert [r.error_kind for r in nested] == ["killed"]
+        assert runner.active_runs() == 0
+        # A label cancelled before its run starts is refused when it does, once.
+        runner.cancel("job 2")
+        again = RunSpec("def f():\n    return 1\n", "f", {}, FAST, label="job 2")
+        assert runner.run(again).error_kind == "killed"
+        assert value_of(runner.run(again)) == 1
 
 
 def test_sandbox_none_is_reported(none_runner: CodeRunner) -> None:

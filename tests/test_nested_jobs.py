@@ -47,3 +47,38 @@ def test_nested_results_stay_inside_the_parent(node, root, scientist, nested_req
 
         runs = session.exec(select(models.Execution)).all()
     assert len(runs) == 1 and np.isclose(float(scientist.code.process_all(data=asset).get()), total)
+
+
+def test_kill_stops_the_running_nested_job_too(node, root, scientist, nested_request):
+    """job.kill() while the job waits for a nested job stops both sandboxed processes."""
+    import time
+
+    asset, _, _ = nested_request
+
+    @sy.syft_function()
+    def nap(seconds):
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+    @sy.syft_function_single_use(data=asset)
+    def waits_for_nap(datasite, data):
+        return datasite.launch_job(nap, seconds=90).result
+
+    scientist.code.submit(nap)
+    scientist.code.request_code_execution(waits_for_nap)
+    root.requests[-1].approve(approve_nested=True)
+    runner = node.datasite.runner()
+    job = scientist.code.waits_for_nap(data=asset, blocking=False)
+    deadline = time.monotonic() + 60
+    while runner.active_runs() < 2:  # the parent and its nested job
+        assert time.monotonic() < deadline, job.fetch().status
+        time.sleep(0.05)
+    started = time.monotonic()
+    job.kill()
+    with pytest.raises(sy.SyftException, match=r"job\.kill"):
+        job.wait(timeout=30)
+    while runner.active_runs():
+        assert time.monotonic() - started < 10, "the nested job is still running"
+        time.sleep(0.05)

@@ -5,8 +5,9 @@
 timeout; the worker gets its inputs as read-only file descriptors and sends its result back
 over a socket. Modules: ``spec`` (the API's data types), ``sandbox`` (how a worker starts),
 ``stage`` (root helper that makes Python reachable for the worker's uid), ``pool`` (warm
-workers), ``protocol`` (runner <-> worker frames), ``job`` (one job: hand-off and outcome),
-``runner`` (CodeRunner).
+workers, one kept for blocking calls only), ``protocol`` (runner <-> worker frames),
+``job`` (one job: hand-off and outcome), ``runner`` (CodeRunner), ``dask_runner`` (the
+same on a Dask cluster, for scale-out).
 
 What holds the user code, by deployment:
 

@@ -6,6 +6,17 @@ Dask task that, on the Dask worker's machine, runs the function through that mac
 bytes (the Dask workers never see the Datasite's folders); nested jobs are answered there from
 the approved functions shipped with the spec, since a Dask worker cannot call the Datasite.
 
+Two things still reach back to the Datasite while a run is on the cluster:
+
+- progress (``datasite.init_progress / set_progress / increment_progress``): the task logs
+  each call as a Dask event (``PROGRESS_TOPIC``, numbered per run); the DaskRunner subscribes
+  to that topic and hands each event, in the running job's own thread, to the spec's
+  ``on_call`` as the local runner would. The task's result repeats the list, so an event the
+  cluster dropped is applied when the run ends.
+- ``job.kill()``: cancelling the Dask future cannot stop a task that is running, so
+  ``cancel`` also asks every Dask worker (``Client.run``) to stop the run by its id; the
+  worker's CodeRunner kills the sandboxed process (and the nested runs it launched) at once.
+
 Dask moves our bytes and plain dicts between the Datasite and its own cluster (one trust
 domain, run by the data owner). User code's output is only ever read as the value format,
 never unpickled.
@@ -14,21 +25,56 @@ never unpickled.
 from __future__ import annotations
 
 import logging
+import queue
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import CancelledError
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .spec import INTERNAL, TIMEOUT, Limits, RunResult, RunSpec
+from .spec import INTERNAL, KILLED, TIMEOUT, Limits, RunResult, RunSpec
 
 log = logging.getLogger("jupyter_syft.server")
+PROGRESS_TOPIC = "jupyter-syft-progress"
+PROGRESS_OPS = ("init", "set", "increment")
+MAX_PROGRESS_EVENTS = 100_000  # per run; progress calls beyond this are not reported
+LOST_CLUSTER_GRACE = 120.0  # seconds past a run's wall limit before the cluster counts as lost
+_DONE: dict[str, Any] = {}  # put in a run's event queue when its future is done
 _local: dict[str, Any] = {}
 _local_lock = threading.Lock()
+
+
+class _Progress:
+    """The progress calls of one run on a Dask worker (its nested runs included)."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        self.events: list[list[Any]] = []
+        self._lock = threading.Lock()
+        try:
+            from distributed import get_worker
+
+            self._worker: Any = get_worker()
+        except (ImportError, ValueError):  # not inside a Dask task (e.g. called directly)
+            self._worker = None
+
+    def add(self, op: Any, n: Any) -> None:
+        if op not in PROGRESS_OPS or not isinstance(n, int) or isinstance(n, bool):
+            return
+        with self._lock:
+            if len(self.events) >= MAX_PROGRESS_EVENTS:
+                return
+            seq = len(self.events)
+            self.events.append([op, int(n)])
+        if self._worker is not None and self.run_id:
+            try:
+                msg = {"run": self.run_id, "seq": seq, "op": op, "n": int(n)}
+                self._worker.log_event(PROGRESS_TOPIC, msg)
+            except Exception as exc:  # the result carries the event anyway
+                log.warning("Run %s: could not report progress: %s", self.run_id, exc)
 
 
 def run_remote(
@@ -39,13 +85,24 @@ def run_remote(
     nested_code: dict[str, dict[str, Any]],
     label: str,
     nested_names: tuple[str, ...] = (),
+    run_id: str = "",
+    background: bool = False,
+    _progress: _Progress | None = None,
 ) -> dict[str, Any]:
-    """The Dask task: run one job with this machine's sandboxed worker pool."""
+    """The Dask task: run one job with this machine's sandboxed worker pool. ``run_id``
+    names it for ``cancel_remote`` and for its progress events."""
     runner = _local_runner()
     names = tuple(nested_names) or tuple(nested_code)
+    progress = _progress if _progress is not None else _Progress(run_id)
     with tempfile.TemporaryDirectory(dir=runner.work_dir, prefix="dask-") as tmp:
         spec = _spec(
             Path(tmp), source, func_name, inputs, Limits(**limits), nested_code, label, names
+        )
+        if run_id:
+            spec.label = run_id  # what cancel_remote stops
+        spec.background = background
+        spec.on_call = lambda header, data: _answer_nested(
+            header, data, Limits(**limits), nested_code, label, names, progress
         )
         result = runner.run(spec)
     data = None
@@ -62,7 +119,30 @@ def run_remote(
         "stderr": result.stderr,
         "duration_s": result.duration_s,
         "sandbox": result.sandbox,
+        "progress": list(progress.events),
     }
+
+
+def cancel_remote(run_id: str) -> bool:
+    """Run on every Dask worker by ``DaskRunner.cancel``: stop the run ``run_id`` if it runs
+    here (or refuse it if it starts here later)."""
+    with _local_lock:
+        runner = _local.get("runner")
+    if runner is None or not run_id:
+        return False
+    return bool(runner.cancel(run_id))
+
+
+def warm_up() -> None:
+    """Run on every Dask worker when a DaskRunner connects: start this machine's runner."""
+    _local_runner()
+
+
+def active_runs() -> int:
+    """Runs with a live sandboxed process on this Dask worker (for tests and monitoring)."""
+    with _local_lock:
+        runner = _local.get("runner")
+    return 0 if runner is None else int(runner.active_runs())
 
 
 def _spec(
@@ -86,9 +166,6 @@ def _spec(
         limits=limits,
         label=label,
         nested=names,
-        on_call=lambda header, data: _answer_nested(
-            header, data, limits, nested_code, label, names
-        ),
     )
 
 
@@ -99,11 +176,13 @@ def _answer_nested(
     nested_code: dict[str, dict[str, Any]],
     label: str,
     names: tuple[str, ...],
+    progress: _Progress,
 ) -> tuple[dict[str, Any], bytes]:
     from ... import serde
 
     if header.get("call") == "progress":
-        return {"ok": True}, b""  # progress is reported for jobs run on the Datasite itself
+        progress.add(header.get("op"), header.get("n"))  # forwarded to the Datasite
+        return {"ok": True}, b""
     name = header.get("name")
     nested = nested_code.get(str(name))
     if header.get("call") != "launch_job":
@@ -116,9 +195,14 @@ def _answer_nested(
             else f"No submitted function named {name!r}: submit it first (client.code.submit)."
         )
         return {"ok": False, "error": error}, b""
-    kwargs = serde.loads(data)
+    try:
+        kwargs = serde.loads(data)
+    except serde.SerdeError as exc:
+        return {"ok": False, "error": f"The arguments of {name!r} are not valid: {exc}"}, b""
     if not isinstance(kwargs, dict) or set(kwargs) - set(nested["parameters"]):
         return {"ok": False, "error": f"{name!r} takes {', '.join(nested['parameters'])}."}, b""
+    # Same thread as the parent's run: the local CodeRunner makes it part of the parent's
+    # group (stopped with it) with the parent's priority.
     outcome = run_remote(
         nested["source"],
         str(name),
@@ -127,6 +211,7 @@ def _answer_nested(
         nested_code,
         f"{label} > {name}",
         names,
+        _progress=progress,
     )
     if not outcome["ok"]:
         return {"ok": False, "error": f"Nested job {name} failed: {outcome['error']}"}, b""
@@ -140,7 +225,7 @@ def _local_runner() -> Any:
     with _local_lock:
         if "runner" not in _local:
             work_dir = Path(tempfile.mkdtemp(prefix="jupyter-syft-dask-"))
-            _local["runner"] = CodeRunner(work_dir=work_dir, warm_workers=1)
+            _local["runner"] = CodeRunner(work_dir=work_dir, warm_workers=1, reserved_workers=1)
         return _local["runner"]
 
 
@@ -155,32 +240,69 @@ class DaskRunner:
         self._results = Path(work_dir) / "results"
         self._results.mkdir(parents=True, exist_ok=True)
         self.sandbox = "dask"
-        self._futures: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._futures: dict[str, tuple[Any, str]] = {}  # label -> (future, run id)
+        self._cancel_on_start: dict[str, None] = {}  # killed before they were submitted
+        self._events: dict[str, queue.SimpleQueue[dict[str, Any]]] = {}  # run id -> progress
+        self.client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
+        try:  # every Dask worker starts its runner (and warm workers) now, not on a first run
+            self.client.run(warm_up, on_error="ignore")
+        except Exception as exc:
+            log.warning("Could not warm the Dask workers up: %s", exc)
+
+    def _on_event(self, event: Any) -> None:
+        """On the Dask client's event loop: hand a progress event to its run's thread."""
+        try:
+            _, msg = event
+            events = self._events.get(msg["run"])
+        except (TypeError, ValueError, KeyError):
+            return
+        if events is not None:
+            events.put(msg)
 
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
+        with self._lock:
+            if spec.label and spec.label in self._cancel_on_start:
+                del self._cancel_on_start[spec.label]
+                return self._failed(KILLED, "The job was stopped with job.kill().", started)
         inputs = {name: Path(path).read_bytes() for name, path in spec.inputs.items()}
-        future = self.client.submit(
-            run_remote,
-            spec.source,
-            spec.func_name,
-            inputs,
-            asdict(spec.limits),
-            dict(spec.nested_code),
-            spec.label,
-            tuple(spec.nested),
-            pure=False,
-            key=f"jupyter-syft-{uuid.uuid4().hex}",
-        )
-        if spec.label:
-            self._futures[spec.label] = future
+        run_id = f"jupyter-syft-{uuid.uuid4().hex}"
+        events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._events[run_id] = events
         try:
-            # The Dask worker's runner enforces the wall limit; this only guards a lost cluster.
-            out = future.result(timeout=spec.limits.wall_seconds + 120)
+            future = self.client.submit(
+                run_remote,
+                spec.source,
+                spec.func_name,
+                inputs,
+                asdict(spec.limits),
+                dict(spec.nested_code),
+                spec.label,
+                tuple(spec.nested),
+                run_id,
+                spec.background,
+                pure=False,
+                key=run_id,
+                priority=0 if spec.background else 10,  # blocking calls first
+            )
+            with self._lock:
+                killed = spec.label in self._cancel_on_start  # killed while being sent
+                self._cancel_on_start.pop(spec.label, None)
+                if spec.label:
+                    self._futures[spec.label] = (future, run_id)
+            if killed:
+                self.cancel_run(future, run_id)
+            try:
+                out = self._wait(spec, future, events)
+            finally:
+                with self._lock:
+                    if self._futures.get(spec.label, (None,))[0] is future:
+                        del self._futures[spec.label]
         except CancelledError:
-            return self._failed("killed", "The job was stopped with job.kill().", started)
-        except FutureTimeout:
-            future.cancel()
+            return self._failed(KILLED, "The job was stopped with job.kill().", started)
+        except TimeoutError:
+            self.cancel_run(future, run_id)
             return self._failed(
                 TIMEOUT, "The Dask cluster did not finish the job in time.", started
             )
@@ -188,7 +310,7 @@ class DaskRunner:
             log.error("Dask job %s failed: %s", spec.label, exc)
             return self._failed(INTERNAL, "The Dask cluster could not run the job.", started)
         finally:
-            self._futures.pop(spec.label, None)
+            self._events.pop(run_id, None)
         result_file = None
         if out["ok"] and out["data"] is not None:
             result_file = self._results / f"{uuid.uuid4().hex}.jsyf"
@@ -204,12 +326,66 @@ class DaskRunner:
             sandbox=f"dask:{out['sandbox']}",
         )
 
+    def _wait(
+        self, spec: RunSpec, future: Any, events: queue.SimpleQueue[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The task's outcome; meanwhile its progress events go to ``spec.on_call``, in
+        order, from this thread (the job's), as the local runner does."""
+        # The Dask worker's runner enforces the wall limit; this only guards a lost cluster.
+        deadline = time.monotonic() + spec.limits.wall_seconds + LOST_CLUSTER_GRACE
+        future.add_done_callback(lambda _: events.put(_DONE))  # wakes the loop below at once
+        applied = 0
+        while not future.done():
+            try:
+                msg = events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if msg is _DONE:
+                break
+            if msg.get("seq") == applied:
+                self._progress(spec, msg.get("op"), msg.get("n"))
+                applied += 1
+        out: dict[str, Any] = future.result(timeout=LOST_CLUSTER_GRACE)
+        # Events still on their way, and any the cluster dropped, are in the result.
+        reported = out.get("progress")
+        if isinstance(reported, list):
+            for event in reported[applied:]:
+                if isinstance(event, list | tuple) and len(event) == 2:
+                    self._progress(spec, *event)
+        return out
+
+    @staticmethod
+    def _progress(spec: RunSpec, op: Any, n: Any) -> None:
+        if spec.on_call is None or op not in PROGRESS_OPS:
+            return
+        if not isinstance(n, int) or isinstance(n, bool):
+            return
+        try:
+            spec.on_call({"call": "progress", "op": op, "n": n}, b"")
+        except Exception:
+            log.exception("Dask job %s: could not record its progress", spec.label)
+
     def cancel(self, label: str) -> bool:
-        future = self._futures.get(label)
-        if future is None:
-            return False
-        future.cancel()
+        """Stop the run labelled ``label`` (job.kill()): on the cluster if it was sent there,
+        otherwise as soon as it is about to be."""
+        with self._lock:
+            entry = self._futures.get(label)
+            if entry is None:
+                self._cancel_on_start[label] = None
+                while len(self._cancel_on_start) > 10_000:
+                    del self._cancel_on_start[next(iter(self._cancel_on_start))]
+                return True
+        self.cancel_run(*entry)
         return True
+
+    def cancel_run(self, future: Any, run_id: str) -> None:
+        """Stop a run on the cluster: the sandboxed process on whichever worker runs it
+        (cancelling the future alone lets a running task go on to its time limit)."""
+        try:
+            self.client.run(cancel_remote, run_id, on_error="ignore")
+        except Exception as exc:
+            log.error("Could not ask the Dask workers to stop %s: %s", run_id, exc)
+        future.cancel()
 
     def _failed(self, kind: str, error: str, started: float) -> RunResult:
         return RunResult(False, None, error, kind, "", "", time.monotonic() - started, self.sandbox)

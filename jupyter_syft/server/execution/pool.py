@@ -1,9 +1,15 @@
 """Worker processes: starting one, and keeping a few started ones ready.
 
 A worker serves exactly one job and then dies, so nothing a job leaves behind (threads,
-monkeypatches, files in its /tmp) can meet the next job's data. Starting one costs about a
-second (importing numpy, pandas and pyarrow), so the pool keeps ``size`` workers that have
-done that and now wait for their job; each one taken is replaced in the background.
+monkeypatches, files in its /tmp) can meet the next job's data. Starting one costs about
+0.6 s of CPU (importing numpy, pandas and pyarrow), so the pool keeps workers that have done
+that and now wait for their job; each one taken is replaced in the background.
+
+Two shelves: ``size`` workers for any run, and ``reserved`` more that only interactive runs
+(blocking calls) may take. When 200 jobs keep every worker busy, a blocking call still finds
+a warm worker and is answered in about the idle latency instead of waiting for a cold start.
+Workers for background runs (jobs) start at a lower CPU priority (``BACKGROUND_NICE``), so
+the job queue, starting workers as fast as it can, does not slow blocking calls down either.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ log = logging.getLogger("jupyter_syft.server")
 
 START_TIMEOUT = 120.0  # importing pandas on a busy 2-core machine can take a while
 RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0)  # after failed starts, before the pool tries again
+BACKGROUND_NICE = 10  # nice value of workers for jobs: ~1/10 of the CPU share of the others
 
 
 class WorkerStartError(RuntimeError):
@@ -175,13 +182,18 @@ class _Reaper:
 _reaper = _Reaper()
 
 
-def start_worker(launcher: Launcher, work_dir: Path, timeout: float = START_TIMEOUT) -> Worker:
-    """Start a worker and wait until it has imported its libraries and is ready for a job."""
+def start_worker(
+    launcher: Launcher, work_dir: Path, timeout: float = START_TIMEOUT, nice: int = 0
+) -> Worker:
+    """Start a worker and wait until it has imported its libraries and is ready for a job.
+    ``nice``: how much the worker lowers its own CPU priority first (it cannot raise it)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     # Startup messages (and bwrap's own errors) land in an anonymous file, read on failure.
     log_file = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 -- the Worker closes it
     tmp = launcher.private_tmp()
     argv = [launcher.python, "-I", "-B", "-m", "jupyter_syft.worker", str(theirs.fileno())]
+    if nice > 0:
+        argv.append(f"--nice={int(nice)}")
     try:
         proc, info_r = launcher.spawn(argv, [theirs.fileno()], log_file, tmp)
     except BaseException:
@@ -214,68 +226,121 @@ def start_worker(launcher: Launcher, work_dir: Path, timeout: float = START_TIME
     return worker
 
 
-class WorkerPool:
-    """Keeps ``size`` ready workers. Thread-safe."""
+class _Shelf:
+    """Ready workers of one kind, and the thread that keeps ``size`` of them."""
 
-    def __init__(self, launcher: Launcher, work_dir: Path, size: int):
+    def __init__(self, name: str, size: int, nice: int):
+        self.name = name
+        self.size = max(0, size)
+        self.nice = nice
+        self.ready: deque[Worker] = deque()
+        self.thread: threading.Thread | None = None
+        self.starting = False  # the thread is starting a worker right now
+
+
+class WorkerPool:
+    """Keeps ``size`` ready workers for any run and ``reserved`` more for interactive runs
+    only (see the module's doc). Thread-safe."""
+
+    def __init__(
+        self,
+        launcher: Launcher,
+        work_dir: Path,
+        size: int,
+        reserved: int = 1,
+        background_nice: int = BACKGROUND_NICE,
+    ):
         self._launcher = launcher
         self._work_dir = work_dir
-        self._size = max(0, size)
-        self._ready: deque[Worker] = deque()
+        self._background_nice = max(0, background_nice)
+        self._any = _Shelf("syft-workers", size, self._background_nice)
+        self._reserved = _Shelf("syft-workers-reserved", reserved, 0)
         self._closed = False
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-        if self._size:
-            # Warm workers are started from this one long-lived thread: bwrap ties a sandbox's
-            # life to the thread that started it (PR_SET_PDEATHSIG).
-            self._thread = threading.Thread(target=self._refill, name="syft-workers", daemon=True)
-            self._thread.start()
+        self._waiting = False  # an interactive run waits for the reserved worker being started
+        for shelf in (self._reserved, self._any):
+            if shelf.size:
+                # Warm workers are started from one long-lived thread per shelf: bwrap ties a
+                # sandbox's life to the thread that started it (PR_SET_PDEATHSIG).
+                shelf.thread = threading.Thread(
+                    target=self._refill, args=(shelf,), name=shelf.name, daemon=True
+                )
+                shelf.thread.start()
 
-    def acquire(self) -> Worker:
-        """A ready worker, or a freshly started one when none is ready (blocks ~1 s)."""
+    def acquire(self, background: bool = False) -> Worker:
+        """A ready worker, or a freshly started one when none is ready (blocks ~0.5 s).
+
+        Interactive runs take a reserved worker first, then any ready one; when there is
+        none, one of them waits for the reserved worker being started, if it is (sooner than
+        starting one from scratch), and the others start their own. Background runs (jobs)
+        take only from the shelf for any run and start their own worker, at low priority,
+        when it is empty."""
+        shelves = [self._any] if background else [self._reserved, self._any]
         with self._cond:
-            if self._closed:
-                raise RuntimeError("the code runner is closed")
-            while self._ready:
-                worker = self._ready.popleft()
-                self._cond.notify_all()  # the refill thread starts a replacement
-                if worker.alive():
-                    return worker
-                worker.discard()
-        return start_worker(self._launcher, self._work_dir)
+            while True:
+                if self._closed:
+                    raise RuntimeError("the code runner is closed")
+                for shelf in shelves:
+                    while shelf.ready:
+                        worker = shelf.ready.popleft()
+                        self._cond.notify_all()  # the refill thread starts a replacement
+                        if worker.alive():
+                            return worker
+                        worker.discard()
+                if background or not self._reserved.starting or self._waiting:
+                    break
+                self._waiting = True
+                try:
+                    self._cond.wait()  # woken when a worker is ready or the start failed
+                finally:
+                    self._waiting = False
+        nice = self._background_nice if background else 0
+        return start_worker(self._launcher, self._work_dir, nice=nice)
 
-    def _refill(self) -> None:
+    def ready_counts(self) -> tuple[int, int]:
+        """How many workers are ready: (for any run, reserved for interactive runs)."""
+        with self._cond:
+            return len(self._any.ready), len(self._reserved.ready)
+
+    def _refill(self, shelf: _Shelf) -> None:
         failures = 0
         while True:
             with self._cond:
-                while not self._closed and len(self._ready) >= self._size:
+                while not self._closed and len(shelf.ready) >= shelf.size:
                     self._cond.wait()
                 if self._closed:
                     return
+                shelf.starting = True
             try:
-                worker = start_worker(self._launcher, self._work_dir)
+                worker = start_worker(self._launcher, self._work_dir, nice=shelf.nice)
             except Exception as exc:
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
                 failures += 1
                 log.error("Could not start a warm worker process (retry in %gs): %s", delay, exc)
                 with self._cond:
+                    shelf.starting = False
+                    self._cond.notify_all()  # whoever waits for it starts its own
                     self._cond.wait(delay)
                 continue
             failures = 0
             with self._cond:
+                shelf.starting = False
+                self._cond.notify_all()
                 if self._closed:
                     worker.discard()
                     return
-                self._ready.append(worker)
+                shelf.ready.append(worker)
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            idle = list(self._ready)
-            self._ready.clear()
+            idle = [*self._any.ready, *self._reserved.ready]
+            self._any.ready.clear()
+            self._reserved.ready.clear()
             self._cond.notify_all()
         for worker in idle:
             worker.discard()
-        if self._thread is not None:
-            self._thread.join(START_TIMEOUT)
+        for shelf in (self._any, self._reserved):
+            if shelf.thread is not None:
+                shelf.thread.join(START_TIMEOUT)
         _reaper.join()

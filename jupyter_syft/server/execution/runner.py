@@ -24,6 +24,8 @@ log = logging.getLogger("jupyter_syft.server")
 
 STALE_PARTIAL_SECONDS = 24 * 3600  # partial results older than this are a crash's leftovers
 MAX_SOURCE_BYTES = 4 << 20  # the job frame must stay below protocol.MAX_FRAME
+MAX_CANCELLED = 10_000  # cancelled labels remembered (a kill may come just after a run ended)
+KILLED_ERROR = "The job was stopped with job.kill()."
 
 
 class CodeRunner:
@@ -31,6 +33,10 @@ class CodeRunner:
 
     ``run`` blocks and is thread-safe; concurrent calls run in parallel, each in its own
     worker. User code never runs in this process.
+
+    A run started from inside another one's ``on_call`` (a nested job: the same thread) joins
+    the outer run's group: ``cancel(label)`` stops the whole group, nested runs included, and
+    a nested run inherits ``background`` from the run that launched it.
     """
 
     def __init__(
@@ -39,6 +45,7 @@ class CodeRunner:
         hidden_paths: Sequence[Path] = (),
         warm_workers: int = 2,
         sandbox: str = "auto",
+        reserved_workers: int = 1,
     ):
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -49,15 +56,19 @@ class CodeRunner:
         self._launcher = Launcher(sandbox, [*map(Path, hidden_paths), self.work_dir])
         self._lock = threading.Lock()
         self._active: set[Worker] = set()
-        self._by_label: dict[str, Worker] = {}
-        self._cancel_on_start: set[str] = set()  # cancelled before their worker was assigned
+        self._groups: dict[str, set[Worker]] = {}  # group label -> workers running in it
+        # Labels cancelled while running or before they started (oldest first, bounded).
+        self._cancelled: dict[str, None] = {}
+        self._thread = threading.local()  # .group / .background of the run in this thread
         self._closed = False
-        self._pool = WorkerPool(self._launcher, self.work_dir, warm_workers)
+        self._pool = WorkerPool(self._launcher, self.work_dir, warm_workers, reserved_workers)
         log.info(
-            "Code runner ready: sandbox %s, workers run as uid %s, %d warm worker(s)",
+            "Code runner ready: sandbox %s, workers run as uid %s, %d warm worker(s) + %d "
+            "reserved for blocking calls",
             self.sandbox,
             self._launcher.uid if self._launcher.uid is not None else os.getuid(),
             warm_workers,
+            reserved_workers,
         )
 
     @property
@@ -69,9 +80,24 @@ class CodeRunner:
         _check(spec)
         if len(json.dumps(spec.source)) > MAX_SOURCE_BYTES:  # as it travels to the worker
             return self._failed(USER_ERROR, "The function's source is too large to run.")
+        outer: str | None = getattr(self._thread, "group", None)
+        if outer is not None:  # a nested run, answering a call of the run in this thread
+            return self._run(spec, outer, spec.background or self._thread.background)
+        group = spec.label or f"run {uuid.uuid4().hex}"
+        self._thread.group, self._thread.background = group, spec.background
+        try:
+            return self._run(spec, group, spec.background)
+        finally:
+            self._thread.group = None
+            with self._lock:
+                self._cancelled.pop(group, None)
+
+    def _run(self, spec: RunSpec, group: str, background: bool) -> RunResult:
         for attempt in range(2):
+            if group in self._cancelled:  # killed before it could start
+                return self._failed(KILLED, KILLED_ERROR)
             try:
-                worker = self._pool.acquire()
+                worker = self._pool.acquire(background=background)
             except WorkerStartError as exc:
                 log.error("Job %s: %s", spec.label, exc)
                 return self._failed(INTERNAL, "The server could not start a worker process.")
@@ -79,13 +105,11 @@ class CodeRunner:
                 if self._closed:
                     worker.discard()
                     raise RuntimeError("the code runner is closed")
-                if spec.label in self._cancel_on_start:  # killed before it could start
-                    self._cancel_on_start.discard(spec.label)
+                if group in self._cancelled:
                     worker.discard()
-                    return self._failed(KILLED, "The job was stopped with job.kill().")
+                    return self._failed(KILLED, KILLED_ERROR)
                 self._active.add(worker)
-                if spec.label:
-                    self._by_label[spec.label] = worker
+                self._groups.setdefault(group, set()).add(worker)
             try:
                 result = Job(worker, spec, self._launcher, self._results / uuid.uuid4().hex).run()
             except WorkerGone as exc:
@@ -97,8 +121,11 @@ class CodeRunner:
             finally:
                 with self._lock:
                     self._active.discard(worker)
-                    if self._by_label.get(spec.label) is worker:
-                        del self._by_label[spec.label]
+                    members = self._groups.get(group)
+                    if members is not None:
+                        members.discard(worker)
+                        if not members:
+                            del self._groups[group]
             log.info(
                 "Job %s %s: %s in %.3f s (sandbox %s)",
                 spec.label,
@@ -111,16 +138,23 @@ class CodeRunner:
         raise AssertionError("unreachable")
 
     def cancel(self, label: str) -> bool:
-        """Stop the run labelled ``label`` (job.kill()): now if it has a worker, otherwise as
-        soon as it gets one."""
+        """Stop the run labelled ``label`` (job.kill()) and the nested runs it launched: now
+        if it has a worker, otherwise as soon as it gets one."""
         with self._lock:
-            worker = self._by_label.get(label)
-            if worker is None:
-                self._cancel_on_start.add(label)
-                return True
-            worker.cancelled = True
-        worker.stop()
+            self._cancelled[label] = None
+            while len(self._cancelled) > MAX_CANCELLED:
+                del self._cancelled[next(iter(self._cancelled))]
+            workers = list(self._groups.get(label, ()))
+            for worker in workers:
+                worker.cancelled = True
+        for worker in workers:
+            worker.stop()
         return True
+
+    def active_runs(self) -> int:
+        """How many runs (nested ones included) have a worker right now."""
+        with self._lock:
+            return len(self._active)
 
     def _failed(self, kind: str, error: str) -> RunResult:
         return RunResult(False, None, error, kind, "", "", 0.0, self.sandbox)

@@ -48,6 +48,10 @@ class RunSpec:
     # The nested functions this run may launch: name -> {"source", "parameters"}. A remote
     # executor (Dask) answers launch_job from these, since it cannot call the Datasite.
     nested_code: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A job (blocking=False) rather than a call someone waits for: it never takes the warm
+    # workers reserved for blocking calls, and runs at a lower CPU priority. Nested runs
+    # inherit it from the run that launched them.
+    background: bool = False
 
 
 @dataclass

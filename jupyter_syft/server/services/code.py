@@ -402,6 +402,7 @@ class CodeService:
                 nested=tuple(self._names_of(code.user_id)),
                 on_call=functools.partial(self._answer_call, actor, code, private, job_id),
                 nested_code=self._nested_code(code.user_id, private),
+                background=job_id is not None,  # blocking calls keep a warm worker to themselves
             )
             result = self.runner.run(spec)
         blob_id = None

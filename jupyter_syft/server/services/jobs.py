@@ -36,7 +36,9 @@ class JobService:
         self.audit = audit
         self.code = code
         # Turns are taken per scientist; blocking calls do not wait here (they run on the
-        # HTTP layer's threads), so they are answered while every job thread is busy.
+        # HTTP layer's threads), so they are answered while every job thread is busy: the
+        # runner keeps a warm worker for them that jobs cannot take, and runs jobs at a
+        # lower CPU priority (RunSpec.background).
         self._queue: FairQueue[str] = FairQueue()
         self._killed: set[str] = set()  # running jobs whose owner asked to stop them
         self._threads = [
