@@ -78,11 +78,20 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
       namespace: 'jupyter-syft-request'
     });
 
+    // A review talks to the Datasite shown when it was opened: reviews close when another
+    // one is shown, and only the local Datasite's come back after a page reload.
+    const reviews = new Set<RequestReviewWidget>();
+    model.datasiteChanged.connect(() => {
+      for (const review of [...reviews]) {
+        review.close();
+      }
+    });
+
     const openRequest = (id: string): RequestReviewWidget => {
-      let widget = tracker.find(w => w.requestId === id);
+      let widget = [...reviews].find(w => w.requestId === id);
       if (!widget) {
         const request = model.getRequest(id);
-        widget = new RequestReviewWidget({
+        const created = new RequestReviewWidget({
           model,
           requestId: id,
           label: request
@@ -91,8 +100,13 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
           editorFactory: editorServices?.factoryService.newInlineEditor ?? null,
           trans
         });
-        void tracker.add(widget);
-        shell.add(widget, 'main');
+        reviews.add(created);
+        created.disposed.connect(() => reviews.delete(created));
+        if (model.datasite.kind === 'local') {
+          void tracker.add(created);
+        }
+        shell.add(created, 'main');
+        widget = created;
       }
       shell.activateById(widget.id);
       return widget;

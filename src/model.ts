@@ -66,6 +66,11 @@ export class SyftModel implements ISyftModel, IDisposable {
   }
 
   /** Emitted after a request was approved or denied here. */
+  /** Another Datasite is shown: what was opened for the previous one no longer applies. */
+  get datasiteChanged(): ISignal<this, DatasiteRef> {
+    return this._datasiteChanged;
+  }
+
   get requestDecided(): ISignal<this, IRequest> {
     return this._requestDecided;
   }
@@ -368,6 +373,7 @@ export class SyftModel implements ISyftModel, IDisposable {
   // --- Datasites -----------------------------------------------------------------------------
   /** Show another Datasite (the local one, or a remote connection) and load it. */
   async setDatasite(ref: DatasiteRef): Promise<void> {
+    const changed = !sameDatasite(ref, this._datasite);
     this._datasite = ref;
     this._metadata = null;
     this._me = null;
@@ -377,6 +383,9 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._knownRequestIds = null;
     this._errors = {};
     this._stateChanged.emit();
+    if (changed) {
+      this._datasiteChanged.emit(ref);
+    }
     await this.refresh();
   }
 
@@ -515,6 +524,7 @@ export class SyftModel implements ISyftModel, IDisposable {
   private _stateChanged = new Signal<this, void>(this);
   private _newRequests = new Signal<this, IRequest[]>(this);
   private _requestDecided = new Signal<this, IRequest>(this);
+  private _datasiteChanged = new Signal<this, DatasiteRef>(this);
 }
 
 export namespace SyftModel {
@@ -537,4 +547,12 @@ export function messageOf(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/** True when two references name the same Datasite. */
+export function sameDatasite(a: DatasiteRef, b: DatasiteRef): boolean {
+  if (a.kind === 'local' || b.kind === 'local') {
+    return a.kind === b.kind;
+  }
+  return a.id === b.id;
 }

@@ -1,4 +1,4 @@
-import { SyftModel } from '../model';
+import { sameDatasite, SyftModel } from '../model';
 import { SyftRequestError } from '../request';
 import { IRequest } from '../tokens';
 import {
@@ -287,6 +287,25 @@ describe('SyftModel', () => {
     await Promise.all([first, second]);
     expect(model.datasite).toEqual({ kind: 'remote', id: 'x' });
     expect(model.datasets).toEqual([]);
+  });
+
+  it('signals a switch of Datasite once, not a reload of the same one', async () => {
+    const server = new FakeServer()
+      .withLocalDatasite()
+      .on('GET', 'syft/lab/remotes/x/api/v1/datasets', []);
+    const { model } = newModel(server);
+    const seen: string[] = [];
+    model.datasiteChanged.connect((_, ref) =>
+      seen.push(ref.kind === 'local' ? 'local' : ref.id)
+    );
+    await model.setDatasite({ kind: 'local' });
+    await model.setDatasite({ kind: 'remote', id: 'x' });
+    await model.setDatasite({ kind: 'remote', id: 'x' });
+    await model.setDatasite({ kind: 'local' });
+    expect(seen).toEqual(['x', 'local']);
+    expect(
+      sameDatasite({ kind: 'remote', id: 'a' }, { kind: 'remote', id: 'b' })
+    ).toBe(false);
   });
 
   it('polls for requests and stops when disposed', async () => {
