@@ -20,12 +20,13 @@ echo "==> pytest (SQLite; PostgreSQL in test_store_backends)"
 python -m pytest -q -p no:cacheprovider "$@"
 if (($# == 0)); then
   # Every file whose Datasites come from sy.orchestra.launch (the PostgreSQL fixture swaps
-  # their store); ~4 min on 2 cores. Not here: pure unit tests (serde, analysis, execution,
-  # fair_queue), test_store_backends (runs both stores itself), and the Jupyter-extension and
-  # CLI tests, whose Datasites are not started through orchestra.
+  # their store), and the Jupyter extension's (its test config picks PostgreSQL); ~4 min on 2
+  # cores. Not here: pure unit tests (serde, analysis, execution, fair_queue),
+  # test_store_backends (runs both stores itself), the CLI and Binder-notebook tests.
   echo "==> pytest: every Datasite-starting test again, each Datasite on PostgreSQL"
   JUPYTER_SYFT_TEST_DB=postgresql python -m pytest -q -p no:cacheprovider \
     tests/test_accounts.py tests/test_code_requests.py tests/test_dask.py tests/test_datasets.py \
+    tests/test_extension.py \
     tests/test_html_escaping.py tests/test_jobs.py tests/test_launch.py tests/test_magics.py \
     tests/test_nested_jobs.py tests/test_review_widget.py tests/test_route_security.py \
     tests/test_seeds_e2e.py tests/test_seeds_setup.py

@@ -23,7 +23,18 @@ OWNER_PASSWORD = "pw-owner-123"
 
 
 @pytest.fixture
-def jp_server_config(tmp_path):
+def store_url(request, tmp_path):
+    """The extension's store: SQLite in the data folder, or PostgreSQL on the CI's second run."""
+    if os.environ.get("JUPYTER_SYFT_TEST_DB") == "postgresql":
+        # Not dropped after the test: Jupyter's cleanup stops the extension after this fixture's
+        # teardown would run. The throwaway cluster goes at the end of the session anyway.
+        cluster = request.getfixturevalue("postgres_cluster")
+        return cluster.url(cluster.create_database())
+    return ""
+
+
+@pytest.fixture
+def jp_server_config(tmp_path, store_url):
     return {
         "ServerApp": {
             "jpserver_extensions": {"jupyter_syft": True},
@@ -34,6 +45,7 @@ def jp_server_config(tmp_path):
             "data_dir": str(tmp_path / "datasite"),
             "root_email": OWNER_EMAIL,
             "root_password": OWNER_PASSWORD,
+            "db_url": store_url,
         },
     }
 
@@ -266,3 +278,10 @@ def test_installing_the_package_enables_the_extension():
     assert f"jupyter_syft {sy.__version__} OK" in text.replace("\x1b[32m", "").replace(
         "\x1b[0m", ""
     ), text
+
+
+def test_the_store_is_the_configured_one(jp_serverapp, store_url, tmp_path):
+    datasite = jp_serverapp.web_app.settings["jupyter_syft_datasite"]
+    backend = datasite.store.engine.url.get_backend_name()
+    assert backend == ("postgresql" if store_url else "sqlite")
+    assert datasite.data_dir == tmp_path / "datasite"
