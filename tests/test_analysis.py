@@ -10,7 +10,6 @@ import subprocess
 import symtable
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -868,16 +867,11 @@ def long_function(blocks: int = 20) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_200_line_function_under_5ms():
+def test_a_200_line_function_has_no_findings():
+    # Its speed is measured in benchmarks/bench_analysis.py, never asserted here.
     source = long_function()
     assert 190 <= source.count("\n") <= 210
     assert analyze(source, policy_keys=["data", "labels"]) == []
-    best = float("inf")
-    for _ in range(20):  # best of several runs: the machine may be busy
-        start = time.perf_counter()
-        analyze(source, policy_keys=["data", "labels"])
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.005, f"{best * 1000:.1f} ms"
 
 
 def test_deeply_nested_expressions():
@@ -888,20 +882,9 @@ def test_deeply_nested_expressions():
     assert analyze(f"def f(x):\n    if x:\n        y = 0\n{elifs}    return y\n") == []
 
 
-def test_import_is_cheap(tmp_path):
-    # Its own cost, with a bytecode cache and the stdlib modules the package loads anyway.
-    code = (
-        "import time, dataclasses, ast, jupyter_syft; t = time.perf_counter(); "
-        "import jupyter_syft.analysis; print(time.perf_counter() - t)"
-    )
+def test_import_brings_nothing_heavy(tmp_path):
+    # The import's cost is measured in benchmarks/bench_analysis.py, never asserted here.
     env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    timings = [
-        float(subprocess.check_output([sys.executable, "-c", code], env=env, text=True))
-        for _ in range(4)
-    ]
-    assert min(timings[1:]) < 0.005, timings
-    # Nothing heavy comes along.
     code = "import sys, jupyter_syft.analysis; print(sorted(sys.modules))"
     loaded = subprocess.check_output([sys.executable, "-c", code], env=env, text=True)
     for heavy in ("numpy", "pandas", "symtable", "jupyter_syft.client", "jupyter_syft.server"):

@@ -128,7 +128,7 @@ def test_progress_is_live_and_kill_stops_the_remote_run(cluster, clients):
         job.wait(timeout=60)
     assert job.status == sy.JobStatus.INTERRUPTED
     _until(lambda: _remote_runs(cluster) == 0, seconds=10, what="the remote run to stop")
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 60  # catches a hang only
 
 
 def test_unapproved_nested_code_is_refused_on_the_cluster_too(clients):

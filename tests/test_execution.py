@@ -388,7 +388,7 @@ def test_busy_loop_hits_the_cpu_limit(runner: CodeRunner) -> None:
     result = run(runner, "def f():\n    while True:\n        pass\n", limits)
     assert result.error_kind == "cpu_time", result
     assert result.error is not None and "CPU time limit of 1 s" in result.error
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 60  # catches a hang only
 
 
 def test_sleeping_forever_hits_the_wall_limit(runner: CodeRunner) -> None:
@@ -399,7 +399,7 @@ def test_sleeping_forever_hits_the_wall_limit(runner: CodeRunner) -> None:
     )
     assert result.error_kind == "timeout", result
     assert result.stdout == "started\n"  # what it printed before is kept
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # catches a hang only
 
 
 def _commands_of(uid: int) -> list[list[str]]:
@@ -608,7 +608,7 @@ def test_cancel_stops_the_nested_runs_too(site: Site) -> None:
             started = time.monotonic()
             assert runner.cancel("job 1")
             result = outcome.result(timeout=30)
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 60  # catches a hang only
         assert result.error_kind == "killed" and "job.kill()" in (result.error or "")
         assert [r.error_kind for r in nested] == ["killed"]
         assert runner.active_runs() == 0

@@ -80,5 +80,5 @@ def test_kill_stops_the_running_nested_job_too(node, root, scientist, nested_req
     with pytest.raises(sy.SyftException, match=r"job\.kill"):
         job.wait(timeout=30)
     while runner.active_runs():
-        assert time.monotonic() - started < 10, "the nested job is still running"
+        assert time.monotonic() - started < 60, "the nested job is still running"
         time.sleep(0.05)
