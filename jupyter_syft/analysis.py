@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Finding", "analyze", "function_parameters", "strip_decorators"]
+__all__ = ["Finding", "analyze", "function_parameters", "nested_calls", "strip_decorators"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -37,6 +37,7 @@ RISKY_IMPORT = "risky_import"
 UNKNOWN_POLICY_KEY = "unknown_policy_key"
 SYNTAX_ERROR = "syntax_error"
 NOT_A_FUNCTION = "not_a_function"
+COMPUTED_NESTED_JOB = "computed_nested_job"
 
 
 @dataclass(frozen=True)
@@ -1003,6 +1004,7 @@ def analyze(
         if error is not None:
             findings.append(error)
     findings.extend(_policy_findings(selected, policy_keys, offset))
+    findings.extend(_nested_findings(selected, offset))
     findings.sort(key=lambda f: (f.line, f.kind, f.name))
     return findings
 
@@ -1042,3 +1044,60 @@ def function_parameters(source: str, func_name: str | None = None) -> list[str]:
     included). Raises SyntaxError or ValueError like :func:`strip_decorators`."""
     node, _ = _select_or_raise(source, func_name)
     return [arg.arg for arg in _arguments(node.args)]
+
+
+# -- nested jobs ------------------------------------------------------------------------------
+
+
+def nested_calls(source: str, func_name: str | None = None) -> list[str]:
+    """The Syft functions the selected function launches as nested jobs, in order of first use.
+
+    Only real calls count: ``datasite.launch_job(other_fn, ...)`` where ``datasite`` is the
+    function's injected parameter and ``other_fn`` a plain name. Text in comments and strings,
+    or a function computed at run time, is not a nested call: the Datasite refuses to launch
+    anything its owner was not shown. Raises SyntaxError or ValueError like
+    :func:`strip_decorators`.
+    """
+    node, _ = _select_or_raise(source, func_name)
+    names: list[str] = []
+    for _call, target in _launch_job_calls(node):
+        if target is not None and target not in names:
+            names.append(target)
+    return names
+
+
+def _launch_job_calls(node: _FunctionNode) -> Iterable[tuple[ast.Call, str | None]]:
+    """Each ``datasite.launch_job(...)`` call, with the launched function's name (None when it
+    is not a plain name, e.g. ``launch_job(fns[0])``)."""
+    calls = sorted(
+        (n for n in ast.walk(node) if isinstance(n, ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset),  # source order (ast.walk is breadth-first)
+    )
+    for call in calls:
+        if not (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "launch_job"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "datasite"
+        ):
+            continue
+        first = call.args[0] if call.args else None
+        if first is None:
+            first = next((kw.value for kw in call.keywords if kw.arg == "func"), None)
+        yield call, first.id if isinstance(first, ast.Name) else None
+
+
+def _nested_findings(node: _FunctionNode, offset: int) -> list[Finding]:
+    return [
+        Finding(
+            COMPUTED_NESTED_JOB,
+            WARNING,
+            call.lineno - offset,
+            "launch_job",
+            "datasite.launch_job is given a computed function; only a Syft function named "
+            "directly (launch_job(other_fn, ...)) can be approved as a nested job, so this call "
+            "will be refused on private data.",
+        )
+        for call, target in _launch_job_calls(node)
+        if target is None
+    ]

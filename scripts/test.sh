@@ -29,6 +29,8 @@ if (($# == 0)); then
     tests/test_extension.py \
     tests/test_html_escaping.py tests/test_jobs.py tests/test_launch.py tests/test_magics.py \
     tests/test_nested_jobs.py tests/test_review_widget.py tests/test_route_security.py \
+    tests/test_account_security.py tests/test_login_limits.py tests/test_nested_approval.py \
+    tests/test_pagination.py tests/test_bad_input.py tests/test_fuzz_routes.py tests/test_faults.py \
     tests/test_seeds_e2e.py tests/test_seeds_setup.py
 fi
 if (($# == 0)); then

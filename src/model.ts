@@ -16,6 +16,7 @@ import {
   IExecution,
   IMetadata,
   IMockRun,
+  IPage,
   IPreview,
   IProject,
   IRemote,
@@ -24,6 +25,7 @@ import {
   ISyftModel,
   IUser,
   LOCAL_API,
+  PagedSection,
   REMOTES_API,
   StatusFilter
 } from './tokens';
@@ -43,6 +45,19 @@ export type RequestFunction = <T>(
   options?: IRequestOptions,
   settings?: ServerConnection.ISettings
 ) => Promise<T>;
+
+/** Rows per page the sidebar asks for: small enough to show at once on a large Datasite. */
+export const PAGE_SIZE = 100;
+
+/**
+ * The order each paged list is read in: the catalogue oldest first, as uploaded; projects and
+ * requests newest first, so the first page holds what just arrived (what the poll looks for).
+ */
+const ORDER: Record<PagedSection, 'oldest' | 'newest'> = {
+  datasets: 'oldest',
+  projects: 'newest',
+  requests: 'newest'
+};
 
 /** Parts of the Datasite the sidebar loads; each may fail on its own (e.g. for guests). */
 type Section = 'metadata' | 'me' | 'datasets' | 'projects' | 'requests';
@@ -112,7 +127,7 @@ export class SyftModel implements ISyftModel, IDisposable {
     return this._projects;
   }
 
-  /** Every request the user may see, in the server's order. */
+  /** The requests loaded so far (pages, newest first; see `remaining`). */
   get requests(): readonly IRequest[] {
     return this._requests;
   }
@@ -133,8 +148,9 @@ export class SyftModel implements ISyftModel, IDisposable {
     return sortRequests(filterRequests(this._requests, this._statusFilter));
   }
 
+  /** Requests per status: on the Datasite while not all are loaded, else of those loaded. */
   get requestCounts(): Record<StatusFilter, number> {
-    return countByStatus(this._requests);
+    return this._statusCounts ?? countByStatus(this._requests);
   }
 
   /** A project's requests, pending first. */
@@ -145,6 +161,51 @@ export class SyftModel implements ISyftModel, IDisposable {
 
   getRequest(id: string): IRequest | null {
     return this._requests.find(request => request.id === id) ?? null;
+  }
+
+  /** How many rows a list has on the Datasite, loaded or not. */
+  count(section: PagedSection): number {
+    return Math.max(this._totals[section], this[section].length);
+  }
+
+  /** How many rows of a list are on the Datasite but not loaded yet ("N more"). */
+  remaining(section: PagedSection): number {
+    if (this._cursors[section] === null) {
+      return 0;
+    }
+    return Math.max(this._totals[section] - this[section].length, 1);
+  }
+
+  /** Load the next page of a list (the views' "Load more"); no-op when all is loaded. */
+  async loadMore(section: PagedSection): Promise<void> {
+    const cursor = this._cursors[section];
+    if (cursor === null) {
+      return;
+    }
+    const generation = this._generation;
+    const page = await this._page<{ id: string }>(section, cursor);
+    if (generation !== this._generation || this._isDisposed) {
+      return;
+    }
+    if (this._cursors[section] !== cursor) {
+      return; // a refresh or another "load more" got there first
+    }
+    const loaded = this[section] as readonly { id: string }[];
+    const known = new Set(loaded.map(row => row.id));
+    const rows = [...loaded, ...page.items.filter(row => !known.has(row.id))];
+    this._cursors[section] = page.next_cursor;
+    this._totals[section] = page.total;
+    if (section === 'requests') {
+      this._setRequests(rows as IRequest[], false);
+      if (page.next_cursor === null) {
+        this._statusCounts = null; // all loaded: count them here
+      }
+    } else if (section === 'projects') {
+      this._projects = rows as IProject[];
+    } else {
+      this._datasets = rows as IDataset[];
+    }
+    this._stateChanged.emit();
   }
 
   /** True while a full load is under way. */
@@ -189,34 +250,40 @@ export class SyftModel implements ISyftModel, IDisposable {
     const errors: Partial<Record<Section, string>> = {};
     const load = async <T>(
       section: Section,
-      path: string
+      fetch: () => Promise<T>
     ): Promise<T | null> => {
       try {
-        return await this._api<T>(path);
+        return await fetch();
       } catch (error) {
         errors[section] = messageOf(error);
         return null;
       }
     };
     const [metadata, me, datasets, projects, requests] = await Promise.all([
-      load<IMetadata>('metadata', 'metadata'),
-      load<IUser | null>('me', 'users/me'),
-      load<IDataset[]>('datasets', 'datasets'),
-      load<IProject[]>('projects', 'projects'),
-      load<IRequest[]>('requests', 'requests')
+      load('metadata', () => this._api<IMetadata>('metadata')),
+      load('me', () => this._api<IUser | null>('users/me')),
+      load('datasets', () => this._page<IDataset>('datasets')),
+      load('projects', () => this._page<IProject>('projects')),
+      load('requests', () => this._page<IRequest>('requests'))
     ]);
     if (generation !== this._generation || this._isDisposed) {
       return; // the user switched Datasite meanwhile
     }
     this._metadata = metadata;
     this._me = me;
-    this._datasets = datasets ?? [];
-    this._projects = projects ?? [];
+    this._datasets = this._firstPage('datasets', datasets);
+    this._projects = this._firstPage('projects', projects);
     if (requests !== null) {
-      this._setRequests(requests, false);
+      this._setRequests(this._firstPage('requests', requests), false);
     } else {
+      this._firstPage('requests', null);
       this._requests = [];
     }
+    const counts = await this._countStatuses().catch(() => null);
+    if (generation !== this._generation || this._isDisposed) {
+      return;
+    }
+    this._statusCounts = counts;
     this._errors = errors;
     this._loading = false;
     this._stateChanged.emit();
@@ -229,16 +296,28 @@ export class SyftModel implements ISyftModel, IDisposable {
   async refreshRequests(): Promise<IRequest[]> {
     const generation = this._generation;
     const [requests, projects] = await Promise.all([
-      this._api<IRequest[]>('requests'),
-      this._api<IProject[]>('projects').catch(() => null)
+      this._page<IRequest>('requests'),
+      this._page<IProject>('projects').catch(() => null)
     ]);
     if (generation !== this._generation || this._isDisposed) {
       return [];
     }
-    const added = this._setRequests(requests, true);
+    const added = this._setRequests(
+      this._mergeFirstPage('requests', this._requests, requests),
+      true
+    );
     if (projects !== null) {
-      this._projects = projects;
+      this._projects = this._mergeFirstPage(
+        'projects',
+        this._projects,
+        projects
+      );
     }
+    const counts = await this._countStatuses().catch(() => this._statusCounts);
+    if (generation !== this._generation || this._isDisposed) {
+      return [];
+    }
+    this._statusCounts = counts;
     if (this._errors.requests) {
       this._errors = { ...this._errors, requests: undefined };
     }
@@ -289,11 +368,23 @@ export class SyftModel implements ISyftModel, IDisposable {
       `requests/${encodeURIComponent(id)}`
     );
     this._replaceRequest(request);
+    // Only its function's versions (filtered on the Datasite), and its latest runs.
     const [codes, executions] = await Promise.all([
-      this._api<ICode[]>('code').catch(() => [] as ICode[]),
-      this._api<IExecution[]>(
-        `code/${encodeURIComponent(request.code.id)}/executions`
-      ).catch(() => [] as IExecution[])
+      this._api<IPage<ICode>>('code', {
+        query: {
+          name: request.code.service_func_name,
+          limit: 500,
+          order: 'newest'
+        }
+      })
+        .then(page => page.items)
+        .catch(() => [] as ICode[]),
+      this._api<IPage<IExecution>>(
+        `code/${encodeURIComponent(request.code.id)}/executions`,
+        { query: { limit: PAGE_SIZE, order: 'newest' } }
+      )
+        .then(page => page.items.reverse())
+        .catch(() => [] as IExecution[])
     ]);
     const previous = findPreviousSubmission(request.code, codes);
     return {
@@ -306,11 +397,18 @@ export class SyftModel implements ISyftModel, IDisposable {
     };
   }
 
-  /** Approve a request (owners). */
-  async approve(id: string, approveNested = false): Promise<IRequest> {
+  /**
+   * Approve a request (owners). With `nestedCodeIds` (the ids of the nested functions the
+   * owner was shown), also approve those, for this request only; the Datasite refuses if
+   * they are not what the request launches now.
+   */
+  async approve(id: string, nestedCodeIds?: string[]): Promise<IRequest> {
+    const body = nestedCodeIds
+      ? { approve_nested: true, nested_code_ids: nestedCodeIds }
+      : { approve_nested: false };
     const request = await this._api<IRequest>(
       `requests/${encodeURIComponent(id)}/approve`,
-      { method: 'POST', body: { approve_nested: approveNested } }
+      { method: 'POST', body }
     );
     this._decided(request);
     return request;
@@ -381,6 +479,9 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._projects = [];
     this._requests = [];
     this._knownRequestIds = null;
+    this._cursors = { datasets: null, projects: null, requests: null };
+    this._totals = { datasets: 0, projects: 0, requests: 0 };
+    this._statusCounts = null;
     this._errors = {};
     this._stateChanged.emit();
     if (changed) {
@@ -460,6 +561,64 @@ export class SyftModel implements ISyftModel, IDisposable {
     return this._request<T>(this.apiPath(path), options, this._settings);
   }
 
+  /** The first page (or the page after `cursor`) of a list, in the list's order. */
+  private _page<T>(section: PagedSection, cursor?: string): Promise<IPage<T>> {
+    return this._api<IPage<T>>(section, {
+      query: { limit: PAGE_SIZE, order: ORDER[section], cursor }
+    });
+  }
+
+  /**
+   * While not every request is loaded, the Datasite's count per status (a page of one row
+   * each: its `total`), so the pending badge never counts only what is loaded; else null.
+   */
+  private async _countStatuses(): Promise<Record<StatusFilter, number> | null> {
+    if (this._cursors.requests === null) {
+      return null;
+    }
+    const statuses = ['pending', 'approved', 'rejected'] as const;
+    const totals = await Promise.all(
+      statuses.map(status =>
+        this._api<IPage<IRequest>>('requests', {
+          query: { status, limit: 1 }
+        }).then(page => page.total)
+      )
+    );
+    return {
+      all: this._totals.requests,
+      pending: totals[0],
+      approved: totals[1],
+      rejected: totals[2]
+    };
+  }
+
+  /** Keep a first page's cursor and total; its rows ([] if it failed). */
+  private _firstPage<T>(section: PagedSection, page: IPage<T> | null): T[] {
+    this._cursors[section] = page?.next_cursor ?? null;
+    this._totals[section] = page?.total ?? 0;
+    return page?.items ?? [];
+  }
+
+  /**
+   * A fresh first page, merged into what is loaded: its rows replace their older copies and
+   * new ones join at the front; pages loaded with "Load more" stay. If more rows arrived than
+   * a page holds (no overlap with what is loaded), start again from this page.
+   */
+  private _mergeFirstPage<T extends { id: string }>(
+    section: PagedSection,
+    loaded: readonly T[],
+    page: IPage<T>
+  ): T[] {
+    const fresh = new Set(page.items.map(row => row.id));
+    const overlaps = loaded.some(row => fresh.has(row.id));
+    this._totals[section] = page.total;
+    if (page.next_cursor === null || !overlaps) {
+      this._cursors[section] = page.next_cursor; // it holds everything, or starts over
+      return page.items;
+    }
+    return [...page.items, ...loaded.filter(row => !fresh.has(row.id))];
+  }
+
   /** Store the requests; returns those not seen before (none on a Datasite's first load). */
   private _setRequests(requests: IRequest[], announce: boolean): IRequest[] {
     const known = this._knownRequestIds;
@@ -519,6 +678,17 @@ export class SyftModel implements ISyftModel, IDisposable {
   private _projects: IProject[] = [];
   private _requests: IRequest[] = [];
   private _knownRequestIds: Set<string> | null = null;
+  private _cursors: Record<PagedSection, string | null> = {
+    datasets: null,
+    projects: null,
+    requests: null
+  };
+  private _totals: Record<PagedSection, number> = {
+    datasets: 0,
+    projects: 0,
+    requests: 0
+  };
+  private _statusCounts: Record<StatusFilter, number> | null = null;
   private _statusFilter: StatusFilter = 'all';
   private _errors: Partial<Record<Section, string>> = {};
   private _stateChanged = new Signal<this, void>(this);

@@ -141,8 +141,33 @@ export interface IRequest {
   requesting_user_institution: string;
   project: { id: string; name: string } | null;
   code: ICode;
+  /** The functions this code launches as nested jobs (from its real calls), with their code. */
+  nested?: INestedFunction[];
   sandbox?: string;
 }
+
+/** A function a request launches as a nested job: approve_nested approves exactly these. */
+export interface INestedFunction {
+  name: string;
+  /** null: its author has not submitted a function of that name. */
+  code_id: string | null;
+  raw_code: string;
+  submit_time: string | null;
+  approved_as_nested: boolean;
+}
+
+/**
+ * One page of a Datasite list route (server/services/paging.py): pass `next_cursor` back as
+ * `cursor` for the next page; null when there is none. `total`: rows under the filters.
+ */
+export interface IPage<T> {
+  items: T[];
+  next_cursor: string | null;
+  total: number;
+}
+
+/** The lists the sidebar pages through. */
+export type PagedSection = 'datasets' | 'projects' | 'requests';
 
 /** One run of a code (CodeService.execution_view). */
 export interface IExecution {

@@ -192,7 +192,7 @@ async def test_sy_login_finds_the_datasite_under_the_base_url(jp_fetch, lab_url)
 
     name, email, mock = await asyncio.to_thread(remote_session)
     assert (name, email, mock) == ("lab-test", "ds@lab.example", [0, 0, 0])
-    listed = _json(await jp_fetch("syft", "lab", "api", "v1", "datasets"))
+    listed = _json(await jp_fetch("syft", "lab", "api", "v1", "datasets"))["items"]
     assert [d["name"] for d in listed] == ["Lab <b>data</b>"]
 
 

@@ -83,12 +83,13 @@ async def test_connect_proxy_and_disconnect(jp_fetch, jp_serverapp, node, scient
     api = ("syft", "lab", "remotes", remote["id"], "api", "v1")
     me = _json(await jp_fetch(*api, "users", "me"))
     assert me["email"] == DS_EMAIL
-    assert _json(await jp_fetch(*api, "datasets")) == []
+    assert _json(await jp_fetch(*api, "datasets"))["items"] == []
     created = await _post(jp_fetch, *api, "projects", body={"name": "Ages", "description": "d"})
     assert created.code == 201
-    assert [p["name"] for p in _json(await jp_fetch(*api, "projects"))] == ["Ages"]
+    projects = _json(await jp_fetch(*api, "projects", params={"limit": "1"}))["items"]
+    assert [p["name"] for p in projects] == ["Ages"]  # the page's query reaches the remote
     pending = _json(await jp_fetch(*api, "requests", params={"status": "pending"}))
-    assert pending == []
+    assert pending["items"] == []
     # The remote's own errors come through with its status and detail.
     refused = await jp_fetch(*api, "settings", method="PATCH", body="{}", raise_error=False)
     assert refused.code == 403
@@ -192,7 +193,7 @@ async def test_missing_fields_are_refused(jp_fetch, node):
 async def test_proxy_passes_json_only_and_stays_under_the_api(jp_fetch, node, scientist, uploaded):
     remote = _json(await _connect(jp_fetch, node))
     api = ("syft", "lab", "remotes", remote["id"], "api", "v1")
-    datasets = _json(await jp_fetch(*api, "datasets"))
+    datasets = _json(await jp_fetch(*api, "datasets"))["items"]
     asset_id = datasets[0]["assets"][0]["id"]
     # By name, with a space in it: the path is re-encoded for the remote.
     assert _json(await jp_fetch(*api, "datasets", "Patients"))["name"] == "Patients"

@@ -155,8 +155,8 @@ def test_private_route_refusal_says_why(site):
 
 def test_owner_views_carry_private_summary_but_scientist_views_do_not(site):
     _node, root, scientist, _ = site
-    owner = root.connection.get("datasets")[0]["assets"][0]
-    theirs = scientist.connection.get("datasets")[0]["assets"][0]
+    owner = root.connection.get("datasets")["items"][0]["assets"][0]
+    theirs = scientist.connection.get("datasets")["items"][0]["assets"][0]
     assert "data_summary" in owner and "data_summary" not in theirs
     assert theirs["can_read_data"] is False
 

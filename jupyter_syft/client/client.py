@@ -26,6 +26,9 @@ class DatasiteClient:
         self.connection = connection
         self.metadata = metadata
         self.user = user
+        # The password this client logged in with, kept only in this object's memory: sent as
+        # current_password when the account changes its own password (none: it is asked for).
+        self._password: str | None = None
 
     @classmethod
     def connect(cls, connection: Connection, user: dict[str, Any] | None) -> DatasiteClient:

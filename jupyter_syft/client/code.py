@@ -325,7 +325,7 @@ class UserCodeView:
     def output_history(self) -> list[dict[str, Any]]:
         """Every run on the Datasite, oldest first: ok/error, on private data or not, and (for
         owners, or for the scientist's own mock runs) what the code printed."""
-        return list(self._client.connection.get(f"code/{self.id}/executions"))
+        return list(self._client.connection.get_pages(f"code/{self.id}/executions"))
 
     def logs(self) -> str:
         """What the latest run printed (stdout, then stderr), where you may see it."""
@@ -470,7 +470,7 @@ class CodeAPI:
 
     def get_all(self) -> list[UserCodeView]:
         return display.TableList(
-            (UserCodeView(self._client, c) for c in self._client.connection.get("code")),
+            (UserCodeView(self._client, c) for c in self._client.connection.get_pages("code")),
             "UserCode",
             CODE_HEADERS,
             _code_row,
@@ -480,7 +480,7 @@ class CodeAPI:
         return UserCodeView(self._client, self._client.connection.get(f"code/{uid}"))
 
     def _latest(self, name: str) -> dict[str, Any]:
-        mine = [c for c in self._client.connection.get("code") if c["service_func_name"] == name]
+        mine = list(self._client.connection.get_pages("code", name=name))  # filtered on the server
         if self._client.user is not None:
             mine = [
                 c for c in mine if (c.get("user") or {}).get("email") == self._client.user["email"]

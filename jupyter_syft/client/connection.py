@@ -45,6 +45,8 @@ def resolve_url(url: str | None = None, port: int | str | None = None) -> str:
 
 
 class Connection:
+    page_size = 500  # the most a Datasite gives per page: fewest round trips
+
     def __init__(self, base_url: str, token: str | None = None):
         import requests
 
@@ -62,6 +64,21 @@ class Connection:
     # --- JSON --------------------------------------------------------------------------------
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params or None)
+
+    def get_pages(self, path: str, **params: Any) -> Iterator[Any]:
+        """Every item of a paged list route, page after page (see server/services/paging.py);
+        ``limit``: rows per page (default ``page_size``), other params filter the list.
+
+        Pages are keyset pages: items added while this walks never make it repeat or skip one.
+        """
+        params = {k: v for k, v in params.items() if v is not None}
+        params["limit"] = params.get("limit") or self.page_size
+        while True:
+            page = self.get(path, **params)
+            yield from page["items"]
+            if not page.get("next_cursor"):
+                return
+            params["cursor"] = page["next_cursor"]
 
     def post(self, path: str, body: Any = None) -> Any:
         return self.call("POST", path, json=body if body is not None else {})

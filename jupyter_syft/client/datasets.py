@@ -518,7 +518,7 @@ class DatasetCollection:
 
     def __init__(self, client: DatasiteClient):
         self._client = client
-        self._datasets = [RemoteDataset(client, d) for d in client.connection.get("datasets")]
+        self._datasets = [RemoteDataset(client, d) for d in client.connection.get_pages("datasets")]
 
     def get_all(self) -> list[RemoteDataset]:
         return _dataset_list(self._datasets)

@@ -113,7 +113,7 @@ class Job:
 
 class JobCollection:
     def __init__(self, client: DatasiteClient):
-        self._jobs = [Job(client, j) for j in client.connection.get("jobs")]
+        self._jobs = [Job(client, j) for j in client.connection.get_pages("jobs")]
 
     def get_all(self) -> list[Job]:
         return display.TableList(self._jobs, "Jobs", JOB_HEADERS, _job_row)

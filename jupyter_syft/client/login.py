@@ -26,6 +26,7 @@ def login(
     connection = Connection(base)
     answer = connection.post("auth/login", {"email": email, "password": password})
     client = DatasiteClient.connect(connection.with_token(answer["token"]), answer["user"])
+    client._password = password
     if verbose:
         print(f"Logged into <{client.name}: High side Datasite> as <{answer['user']['email']}>")
         for warning in answer.get("warnings", []):

@@ -90,7 +90,7 @@ class RemoteProject:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return list(self._client.connection.get(f"projects/{self.id}").get("events", []))
+        return list(self._client.connection.get_pages(f"projects/{self.id}/events"))
 
     def create_code_request(
         self, obj: SyftFunction, client: DatasiteClient | None = None, reason: str | None = None
@@ -129,7 +129,7 @@ class RemoteProject:
 class ProjectCollection:
     def __init__(self, client: DatasiteClient):
         self._client = client
-        self._projects = [RemoteProject(client, p) for p in client.connection.get("projects")]
+        self._projects = [RemoteProject(client, p) for p in client.connection.get_pages("projects")]
 
     def get_all(self) -> list[RemoteProject]:
         return display.TableList(self._projects, "Projects", PROJECT_HEADERS, _project_row)

@@ -64,10 +64,17 @@ class RequestView:
         self._data = self._client.connection.get(f"requests/{self.id}")
         return self
 
+    @property
+    def nested(self) -> list[dict[str, Any]]:
+        """The functions this code launches as nested jobs (name, code_id, raw_code): what
+        ``approve(approve_nested=True)`` approves, for this request only."""
+        return list(self._data.get("nested") or [])
+
     def approve(self, disable_warnings: bool = False, approve_nested: bool = False) -> SyftSuccess:
-        self._data = self._client.connection.post(
-            f"requests/{self.id}/approve", {"approve_nested": approve_nested}
-        )
+        body: dict[str, Any] = {"approve_nested": approve_nested}
+        if approve_nested:  # exactly the versions this request showed you, or a 409
+            body["nested_code_ids"] = [n["code_id"] for n in self.nested if n.get("code_id")]
+        self._data = self._client.connection.post(f"requests/{self.id}/approve", body)
         return SyftSuccess(
             f"Request {self.id} changes applied: '{self.code.service_func_name}' approved."
         )
@@ -108,7 +115,11 @@ class RequestView:
         return (
             f"Request to change {self._data['code']['service_func_name']} (Pool Id: "
             f"{self._data['code']['worker_pool_name']}) to permission RequestStatus.APPROVED. "
-            "No nested requests."
+            + (
+                f"Nested requests: {', '.join(n['name'] for n in self.nested)}."
+                if self.nested
+                else "No nested requests."
+            )
         )
 
     def __repr__(self) -> str:
@@ -142,6 +153,7 @@ class RequestView:
             "<h4>Code</h4>"
             + display.code_html(code.raw_code)
             + display.findings_html(code.findings)
+            + nested_html(self.nested)
             + "<h4>Policies</h4>"
             + display.table(
                 ["Input policy", "Output policy", "Runs used"],
@@ -161,12 +173,29 @@ class RequestView:
         )
 
 
+def nested_html(nested: list[dict[str, Any]]) -> str:
+    """Each nested function with its code, as approve(approve_nested=True) would approve it."""
+    if not nested:
+        return ""
+    parts = ["<h4>Nested jobs it launches</h4>"]
+    for item in nested:
+        if item.get("code_id"):
+            parts.append(f"<p><b>{display.esc(item['name'])}</b></p>")
+            parts.append(display.code_html(item.get("raw_code") or ""))
+        else:
+            parts.append(
+                f"<p><b>{display.esc(item['name'])}</b>: not submitted by its author; "
+                "it cannot be approved.</p>"
+            )
+    return "".join(parts)
+
+
 class RequestCollection:
     def __init__(self, client: DatasiteClient, project_id: str | None = None):
         self._client = client
         params = {"project_id": project_id} if project_id else {}
         self._requests = [
-            RequestView(client, r) for r in client.connection.get("requests", **params)
+            RequestView(client, r) for r in client.connection.get_pages("requests", **params)
         ]
 
     def get_all(self) -> list[RequestView]:

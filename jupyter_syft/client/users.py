@@ -42,6 +42,7 @@ class UserView:
         "institution",
         "website",
         "mock_execution_permission",
+        "disabled",
         "created_at",
     )
 
@@ -70,10 +71,39 @@ class UserView:
     def set_email(self, email: str) -> SyftSuccess:
         return self.update(email=email)
 
-    def set_password(self, new_password: str | None = None, confirm: bool = True) -> SyftSuccess:
-        if new_password is None:
-            import getpass
+    def disable(self) -> SyftSuccess:
+        """Cut the account off (owners): its sessions end now, its logins are refused, its
+        history (code, requests, results) stays. ``enable()`` lets it log in again."""
+        self.update(disabled=True)
+        return SyftSuccess(f"User '{self.email}' is disabled; their sessions have ended.")
 
+    def enable(self) -> SyftSuccess:
+        self.update(disabled=False)
+        return SyftSuccess(f"User '{self.email}' is enabled; they can log in again.")
+
+    def set_password(
+        self,
+        new_password: str | None = None,
+        confirm: bool = True,
+        current_password: str | None = None,
+    ) -> SyftSuccess:
+        """Set a new password. Your own needs your current one: given, else the one this
+        client logged in with, else asked for. An owner setting someone else's needs none.
+        Every other session of the account ends."""
+        import getpass
+
+        own = self._client.user is not None and self._client.user.get("id") == self.id
+        if own and current_password is None:
+            current_password = self._client._password
+            if current_password is None:
+                try:
+                    current_password = getpass.getpass("Current password: ")
+                except (EOFError, OSError):
+                    raise SyftException(
+                        "Changing your password needs your current one: "
+                        "set_password(new_password=..., current_password=...)."
+                    ) from None
+        if new_password is None:
             try:
                 new_password = getpass.getpass("New password: ")
                 if confirm and getpass.getpass("Confirm new password: ") != new_password:
@@ -82,7 +112,12 @@ class UserView:
                 raise SyftException(
                     "Pass the new password: set_password(new_password=...)."
                 ) from None
-        self._client.connection.post(f"users/{self.id}/password", {"new_password": new_password})
+        body: dict[str, Any] = {"new_password": new_password}
+        if own:
+            body["current_password"] = current_password
+        self._client.connection.post(f"users/{self.id}/password", body)
+        if own:
+            self._client._password = new_password
         return SyftSuccess(
             f"Successfully updated password for user '{self.name}' with email '{self.email}'."
         )
@@ -105,7 +140,7 @@ class UserView:
 class UserCollection:
     def __init__(self, client: DatasiteClient):
         self._client = client
-        self._users = [UserView(client, u) for u in client.connection.get("users")]
+        self._users = [UserView(client, u) for u in client.connection.get_pages("users")]
 
     def get_all(self) -> list[UserView]:
         return list(self._users)

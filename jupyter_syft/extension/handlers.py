@@ -55,8 +55,11 @@ class LabDatasiteHandler(_JupyterDatasiteHandler):
     """Jupyter-authenticated: whoever runs JupyterLab is the Datasite's owner."""
 
     async def prepare(self) -> None:  # type: ignore[override]
+        # Jupyter's server takes bodies of up to 512 MB: bound ours before it reads any.
+        self.limit_body(authenticated=True)
         await super().prepare()
         if self.current_user is None:
+            self.limit_body(authenticated=False)
             return  # @tornado.web.authenticated on the verb answers 403
         self.actor = await self.run(self.services.auth.owner_actor)
 
@@ -65,9 +68,12 @@ class RemoteDatasiteHandler(_JupyterDatasiteHandler):
     """Datasite-token routes for remote clients, the same as a standalone Datasite's."""
 
     async def prepare(self) -> None:  # type: ignore[override]
+        # Jupyter's server takes bodies of up to 512 MB: bound ours before it reads any.
+        self.limit_body(authenticated="Authorization" in self.request.headers)
         await super().prepare()
         if not self.public:
             await self.resolve_actor()
+        self.limit_body(authenticated=not self.public and not self.actor.is_anonymous)
 
     def check_xsrf_cookie(self) -> None:
         # These routes never read cookies: the caller is whoever the Authorization header says.
@@ -88,6 +94,7 @@ PUBLIC_WRITES = ("/auth/login", "/auth/register", "/auth/guest")
 
 class NotFoundHandler(RemoteDatasiteHandler):
     public = True
+    _stream_request_body = True  # its body is bounded (and dropped) like any route's
 
     @allow_unauthenticated
     async def get(self, *_: Any) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .. import display
+from ..client.requests import nested_html
 from ..errors import SyftException
 
 if TYPE_CHECKING:
@@ -93,6 +94,13 @@ class RequestReview(w.VBox):
             placeholder="variable name or Python literal; empty = last private run's result",
             layout=w.Layout(width="60%"),
         )
+        # Shown only when the code launches nested jobs: approves them as listed in the review.
+        self.approve_nested = w.Checkbox(
+            value=False,
+            description="Also approve the nested jobs shown above, for this request only",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
         controls: list[w.Widget] = []
         if self.is_owner:
             self.run_private_button = self._button(
@@ -112,6 +120,7 @@ class RequestReview(w.VBox):
                 "Approve, and give the scientist this result as the code's output.",
             )
             controls = [
+                *([self.approve_nested] if self.request.nested else []),
                 w.HBox([self.run_mock_button, self.run_private_button, self.approve_button]),
                 w.HBox([self.deny_reason, self.deny_button]),
                 w.HBox([self.deposit_input, self.deposit_button]),
@@ -180,7 +189,8 @@ class RequestReview(w.VBox):
         )
         self.code_view.value = (
             f'<div class="jsyft"><h4>Code</h4>{display.code_html(code.raw_code)}'
-            f"{display.findings_html(code.findings)}<h4>Policies</h4>{policies}</div>"
+            f"{display.findings_html(code.findings)}{nested_html(r.nested)}"
+            f"<h4>Policies</h4>{policies}</div>"
         )
 
     def _inputs_html(self) -> str:
@@ -300,7 +310,8 @@ class RequestReview(w.VBox):
         self._act(action)
 
     def approve(self) -> None:
-        self._act(lambda: self.request.approve().message)
+        nested = self.approve_nested.value and bool(self.request.nested)
+        self._act(lambda: self.request.approve(approve_nested=nested).message)
 
     def deny(self) -> None:
         reason = self.deny_reason.value.strip()

@@ -11,8 +11,9 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .datasite import Datasite
-from .http.base import MAX_JSON_BYTES, DatasiteHandler
+from .http.base import DatasiteHandler
 from .http.handlers import route_table
+from .services import limits
 
 API_PREFIX = "/syft/api/v1/"
 
@@ -87,7 +88,11 @@ class DatasiteServer:
 
 
 def make_http_server(app: tornado.web.Application) -> HTTPServer:
-    # Streaming handlers raise their own body limit; everything else is small JSON.
+    # Every route sets its own body limit in ``prepare`` (before the body is read); the
+    # server-wide one only bounds what reaches no route at all.
     return HTTPServer(
-        app, max_body_size=MAX_JSON_BYTES, chunk_size=1 << 20, idle_connection_timeout=300
+        app,
+        max_body_size=limits.ANONYMOUS_JSON_BODY,
+        chunk_size=1 << 20,
+        idle_connection_timeout=300,
     )

@@ -7,10 +7,14 @@ half a value. The SQL row that points at a blob is written by the caller after `
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import mmap
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,9 @@ from typing import Any
 from .. import serde
 
 CHUNK_SIZE = 4 << 20
+# How long a committed value whose SQL row is not written yet (``settled``) is kept from
+# deletion: an upload of the same content as a value being deleted must not lose its file.
+IN_FLIGHT_SECONDS = 3600.0
 
 
 @dataclass
@@ -32,6 +39,8 @@ class BlobStore:
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._committed: dict[str, float] = {}  # blob id -> when it was last committed
         # Leftovers of uploads cut off by a crash are never visible; clear them on start.
         for stale in self.tmp_dir.iterdir():
             stale.unlink(missing_ok=True)
@@ -44,8 +53,9 @@ class BlobStore:
     def exists(self, blob_id: str) -> bool:
         return self.path(blob_id).exists()
 
-    def open_writer(self, max_size: int | None = None) -> BlobWriter:
-        return BlobWriter(self, max_size=max_size)
+    def open_writer(self, max_size: int | None = None, decode_check: bool = False) -> BlobWriter:
+        """``decode_check``: decode the whole value before it is committed (untrusted uploads)."""
+        return BlobWriter(self, max_size=max_size, decode_check=decode_check)
 
     def write_value(self, value: Any) -> BlobInfo:
         """Encode and store a value the server itself produced (e.g. a result)."""
@@ -74,8 +84,40 @@ class BlobStore:
             while chunk := f.read(chunk_size):
                 yield chunk
 
-    def delete(self, blob_id: str) -> None:
-        self.path(blob_id).unlink(missing_ok=True)
+    def settled(self, blob_id: str) -> None:
+        """The SQL row of a value committed here is written: it may be deleted again."""
+        with self._lock:
+            self._committed.pop(blob_id, None)
+
+    def delete(self, blob_id: str, unless: Callable[[], bool] | None = None) -> bool:
+        """Remove a value's file, unless it was committed again and its row is still on the
+        way, or ``unless()`` (checked while no commit can happen) says to keep it. False when
+        kept: the orphan collector removes it later if nothing claims it."""
+        with self._lock:
+            if self._recently_committed(blob_id) or (unless is not None and unless()):
+                return False
+            self.path(blob_id).unlink(missing_ok=True)
+            return True
+
+    def ids_on_disk(self) -> Iterator[str]:
+        """The id of every stored value file."""
+        for folder in self.root.iterdir():
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if len(path.name) == 64 and all(c in "0123456789abcdef" for c in path.name):
+                    yield path.name
+
+    def _mark_committed(self, blob_id: str) -> None:
+        now = time.monotonic()
+        self._committed[blob_id] = now
+        if len(self._committed) > 1024:
+            for key in [k for k, t in self._committed.items() if now - t > IN_FLIGHT_SECONDS]:
+                del self._committed[key]
+
+    def _recently_committed(self, blob_id: str) -> bool:
+        when = self._committed.get(blob_id)
+        return when is not None and time.monotonic() - when < IN_FLIGHT_SECONDS
 
 
 class BlobTooLarge(ValueError):
@@ -83,9 +125,10 @@ class BlobTooLarge(ValueError):
 
 
 class BlobWriter:
-    def __init__(self, store: BlobStore, max_size: int | None = None):
+    def __init__(self, store: BlobStore, max_size: int | None = None, decode_check: bool = False):
         self.store = store
         self.max_size = max_size
+        self.decode_check = decode_check
         self.size = 0
         self.error: Exception | None = None
         self._hash = hashlib.sha256()
@@ -119,14 +162,18 @@ class BlobWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
+        if self.decode_check:
+            _check_decodes(self._tmp)
         blob_id = self._hash.hexdigest()
         final = self.store.path(blob_id)
         final.parent.mkdir(exist_ok=True)
-        if final.exists():  # same content already stored: keep the existing file
-            self._tmp.unlink(missing_ok=True)
-        else:
-            os.replace(self._tmp, final)
-            _fsync_dir(final.parent)
+        with self.store._lock:  # not while a delete of the same value decides
+            self.store._mark_committed(blob_id)
+            if final.exists():  # same content already stored: keep the existing file
+                self._tmp.unlink(missing_ok=True)
+            else:
+                os.replace(self._tmp, final)
+                _fsync_dir(final.parent)
         self._done = True
         return BlobInfo(id=blob_id, size=self.size, summary=summary)
 
@@ -138,6 +185,30 @@ class BlobWriter:
             self._file.close()
         finally:
             self._tmp.unlink(missing_ok=True)
+
+
+def _check_decodes(path: Path) -> None:
+    """Decode the whole value once, from a memory map (the file is not read into memory too).
+
+    The streaming check sees only headers and the first bytes of each segment; a payload
+    with, say, corrupted Arrow batches passes it, and once visible every preview of it would
+    fail. Raises SerdeError (a ValueError) when the decoder rejects the value.
+    """
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        value = serde.decode(memoryview(mapped))
+        del value
+    except serde.SerdeError:
+        raise
+    except Exception as exc:  # a decoder bug must still refuse the value, not store it
+        raise serde.SerdeError(
+            f"The value could not be decoded ({type(exc).__name__}); it is corrupted."
+        ) from None
+    finally:
+        # If something still views the map, it is unmapped once that is freed.
+        with contextlib.suppress(BufferError):
+            mapped.close()
 
 
 def _fsync_dir(path: Path) -> None:

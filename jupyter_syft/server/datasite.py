@@ -12,8 +12,10 @@ from typing import Any
 
 from .. import serde
 from .blobs import BlobStore
+from .execution.pool import sweep_leftover_workers
 from .security import random_password
 from .services import Services
+from .services.retention import COLLECT_EVERY_SECONDS, RetentionService
 from .store import Store, sqlite_url
 
 log = logging.getLogger("jupyter_syft.server")
@@ -55,10 +57,17 @@ class Datasite:
         self.blobs = BlobStore(self.data_dir / "blobs")
         self.work_dir = self.data_dir / "work"
         self.work_dir.mkdir(exist_ok=True)
+        # Workers a crash of the previous run left behind, then what their runs left.
+        sweep_leftover_workers(self.work_dir)
         self._runner: Any = None
         self._runner_lock = threading.Lock()
+        self._closing = False
         self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
         self.services.settings.initialize(name=config.name)
+        self.retention = RetentionService(
+            self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
+        )
+        self.retention.clear_leftovers()  # nothing runs yet: every one is a crash's
         self.services.jobs.recover()
         password = config.root_password or random_password()
         self.root_created = self.services.users.ensure_root(config.root_email, password)
@@ -67,10 +76,27 @@ class Datasite:
             password if self.root_created and config.root_password is None else None
         )
         self.executor = ThreadPoolExecutor(config.threads, thread_name_prefix="datasite")
+        self._collector_stop = threading.Event()
+        self._collector = threading.Thread(
+            target=self._collect, name="datasite-collector", daemon=True
+        )
+        self._collector.start()
+
+    def _collect(self) -> None:
+        """Orphans and old history: now, then every COLLECT_EVERY_SECONDS until close()."""
+        while True:
+            try:
+                self.retention.collect()
+            except Exception:  # try again next time; the Datasite keeps serving
+                log.exception("Collecting orphans and old history failed")
+            if self._collector_stop.wait(COLLECT_EVERY_SECONDS):
+                return
 
     def runner(self) -> Any:
         """The CodeRunner, started on first use so that launching a Datasite stays fast."""
         with self._runner_lock:
+            if self._closing and self._runner is None:
+                raise RuntimeError("the Datasite is stopping")
             if self._runner is None and self.config.dask_scheduler:
                 from .execution.dask_runner import DaskRunner
 
@@ -94,8 +120,16 @@ class Datasite:
         }
 
     def close(self) -> None:
+        """Stop: runs still going are cut off, their jobs marked interrupted (run them again)
+        and their runs given back; queued jobs wait for the next start."""
+        self._collector_stop.set()
+        self._collector.join(60)
+        self.services.jobs.stop()
+        with self._runner_lock:
+            self._closing = True
+            runner = self._runner
+        if runner is not None:
+            runner.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.services.jobs.close()
-        if self._runner is not None:
-            self._runner.close()
         self.store.close()

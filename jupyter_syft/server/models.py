@@ -30,6 +30,7 @@ class User(SQLModel, table=True):
     website: str = ""
     mock_execution_permission: bool = False
     password_is_default: bool = False
+    disabled: bool = False  # set by an owner: no login, every token refused; history stays
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -127,6 +128,11 @@ class UserCode(SQLModel, table=True):
     input_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     output_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     findings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Names this function launches with datasite.launch_job (its real calls, from the AST).
+    nested_calls: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Fixed when an owner approves with approve_nested: name -> the UserCode id they were shown.
+    # A private run may launch exactly these, at any depth, and nothing else.
+    nested_plan: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = "pending"  # pending | approved | denied
     share_results_with_owners: bool = False
     worker_pool_name: str = "default-pool"
@@ -208,3 +214,17 @@ class Job(SQLModel, table=True):
     current_iter: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RunClaim(SQLModel, table=True):
+    """A private-data run counted against its code's output policy that has not delivered its
+    result yet. Written in the same transaction as the count; deleted with the run's Execution
+    (or when the count is given back). One left at start is a run a crash cut off."""
+
+    __tablename__ = "run_claims"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    code_id: str = Field(index=True, foreign_key="user_codes.id")
+    job_id: str | None = None
+    owner: str = ""  # the Datasite process running it (services/liveness.py)
+    created_at: datetime = Field(default_factory=utcnow)

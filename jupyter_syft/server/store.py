@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, create_engine
 
 from ..errors import SyftException
-from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from . import models  # (importing it registers the tables on SQLModel.metadata)
 
 # Services run on the Datasite's thread pool (8 threads by default) and a request may hold
 # two sessions at once (its own and the audit log's): room for that, and for bursts.
@@ -148,6 +149,44 @@ def _unreachable(url: URL, exc: DBAPIError) -> StoreUnavailable:
     return StoreUnavailable(f"Cannot open the database {_mask(url)}: {detail}. {checks}")
 
 
+def _add_missing_columns(connection: Connection) -> None:
+    """Bring a database made by an older version up to date, additively: ``create_all`` makes
+    missing tables but never missing columns. Every new column must have a default in its
+    model, which fills the rows already there; nothing is renamed or dropped."""
+    inspector = inspect(connection)
+    tables = {m.__tablename__: m for m in vars(models).values() if _is_table(m)}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in tables or not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        fields = tables[table.name].model_fields
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            literal = _sql_literal(fields[column.name].get_default(call_default_factory=True))
+            connection.execute(
+                text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{literal}')
+            )
+
+
+def _is_table(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, SQLModel) and hasattr(obj, "__table__")
+
+
+def _sql_literal(value: Any) -> str:
+    """`` DEFAULT <value>`` for a column's default, or nothing (the column allows NULL)."""
+    if isinstance(value, bool):
+        return " DEFAULT TRUE" if value else " DEFAULT FALSE"
+    if isinstance(value, (int, float)):
+        return f" DEFAULT {value}"
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value)
+    if isinstance(value, str):
+        return " DEFAULT '" + value.replace("'", "''") + "'"
+    return ""
+
+
 def _advisory_key(name: str) -> int:
     return zlib.crc32(f"jupyter_syft:{name}".encode()) - (1 << 31)  # a signed 32-bit key
 
@@ -170,6 +209,7 @@ class Store:
                 # create the tables; the second would fail on the system catalogs.
                 self._lock(connection, "schema")
                 SQLModel.metadata.create_all(connection)
+                _add_missing_columns(connection)
         except DBAPIError as exc:
             self.engine.dispose()
             raise StoreUnavailable(

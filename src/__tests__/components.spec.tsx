@@ -16,7 +16,8 @@ import {
   FakeServer,
   makeCode,
   makeRequest,
-  newModel
+  newModel,
+  page
 } from './fixtures';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
@@ -87,9 +88,11 @@ function setupModel(requests: IRequest[] = [makeRequest()]): {
 } {
   const server = new FakeServer()
     .withLocalDatasite(requests)
-    .on('GET', `${BASE}/datasets`, [
-      { ...dataset, name: HOSTILE, summary: HOSTILE }
-    ])
+    .on(
+      'GET',
+      `${BASE}/datasets`,
+      page([{ ...dataset, name: HOSTILE, summary: HOSTILE }])
+    )
     .on('GET', `${BASE}/assets/a1/mock/preview`, {
       kind: 'dataframe',
       shape: [50, 2],
@@ -230,15 +233,19 @@ describe('RequestReview', () => {
     return new FakeServer()
       .withLocalDatasite([request])
       .on('GET', `${BASE}/requests/${request.id}`, request)
-      .on('GET', `${BASE}/code`, [
-        makeCode({
-          id: 'c0',
-          raw_code: 'def mean_age(data):\n    return 0\n',
-          submit_time: '2026-11-21T00:00:00Z'
-        }),
-        request.code
-      ])
-      .on('GET', `${BASE}/code/${request.code.id}/executions`, []);
+      .on(
+        'GET',
+        `${BASE}/code`,
+        page([
+          makeCode({
+            id: 'c0',
+            raw_code: 'def mean_age(data):\n    return 0\n',
+            submit_time: '2026-11-21T00:00:00Z'
+          }),
+          request.code
+        ])
+      )
+      .on('GET', `${BASE}/code/${request.code.id}/executions`, page([]));
   }
 
   it('shows the request, its code, inputs, policies, findings and diff', async () => {
@@ -319,6 +326,37 @@ describe('RequestReview', () => {
     await click(byTestId('syft-approve'));
     expect(byTestId('syft-decided').textContent).toContain('Approved');
     expect(model.getRequest('r1')?.status).toBe('APPROVED');
+  });
+
+  it('shows the nested jobs with their code and approves exactly those', async () => {
+    const request = makeRequest({
+      nested: [
+        {
+          name: 'process_batch',
+          code_id: 'c7',
+          raw_code: 'def process_batch(batch):\n    return batch.sum()\n',
+          submit_time: '2026-11-22T09:00:00Z',
+          approved_as_nested: false
+        }
+      ]
+    });
+    const server = reviewServer(request).on(
+      'POST',
+      `${BASE}/requests/r1/approve`,
+      () => makeRequest({ status: 'APPROVED' })
+    );
+    const { model } = newModel(server);
+    await model.refresh();
+    await render(<RequestReview model={model} requestId="r1" />);
+    await settle();
+    expect(byTestId('syft-nested-function').textContent).toContain(
+      'process_batch'
+    );
+    await click(byTestId('syft-approve-nested'));
+    await click(byTestId('syft-approve'));
+    expect(
+      server.called('POST', `${BASE}/requests/r1/approve`)[0].body
+    ).toEqual({ approve_nested: true, nested_code_ids: ['c7'] });
   });
 
   it('runs a pending request on the mock and shows the result', async () => {

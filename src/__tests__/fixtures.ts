@@ -3,7 +3,7 @@
  */
 import { SyftModel } from '../model';
 import { IRequestOptions, SyftRequestError } from '../request';
-import { ICode, IDataset, IProject, IRequest, IUser } from '../tokens';
+import { ICode, IDataset, IPage, IProject, IRequest, IUser } from '../tokens';
 
 export const owner: IUser = {
   id: 'u-owner',
@@ -96,6 +96,14 @@ export const project: IProject = {
 
 type Handler = (options: IRequestOptions) => unknown;
 
+/** A list route's answer holding every item on one page (server/services/paging.py). */
+export function page<T>(
+  items: T[],
+  next_cursor: string | null = null
+): IPage<T> {
+  return { items, next_cursor, total: items.length };
+}
+
 /** Answers model calls from a table of "METHOD endpoint" -> handler, and records them. */
 export class FakeServer {
   calls: { method: string; endpoint: string; options: IRequestOptions }[] = [];
@@ -114,9 +122,9 @@ export class FakeServer {
     const base = 'syft/lab/api/v1';
     return this.on('GET', `${base}/metadata`, { name: 'Test Datasite' })
       .on('GET', `${base}/users/me`, owner)
-      .on('GET', `${base}/datasets`, [dataset])
-      .on('GET', `${base}/projects`, [project])
-      .on('GET', `${base}/requests`, () => requests);
+      .on('GET', `${base}/datasets`, page([dataset]))
+      .on('GET', `${base}/projects`, page([project]))
+      .on('GET', `${base}/requests`, () => page(requests));
   }
 
   request = async <T>(

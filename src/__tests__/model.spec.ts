@@ -10,7 +10,8 @@ import {
   project,
   scientist,
   disposeModels,
-  newModel
+  newModel,
+  page
 } from './fixtures';
 
 const BASE = 'syft/lab/api/v1';
@@ -85,18 +86,18 @@ describe('SyftModel', () => {
     let requests = [makeRequest({ id: 'r1' })];
     const server = new FakeServer()
       .withLocalDatasite()
-      .on('GET', `${BASE}/requests`, () => requests);
+      .on('GET', `${BASE}/requests`, () => page(requests));
     const { model } = newModel(server);
     const announced = jest.fn();
     model.newRequests.connect((_, added) => announced(added.map(r => r.id)));
     await model.refresh();
     expect(await model.refreshRequests()).toEqual([]);
-    requests = [...requests, makeRequest({ id: 'r2' })];
+    requests = [makeRequest({ id: 'r2' }), ...requests]; // newest first
     const added = await model.refreshRequests();
     expect(added.map(r => r.id)).toEqual(['r2']);
     expect(announced).toHaveBeenCalledTimes(1);
     expect(announced).toHaveBeenCalledWith(['r2']);
-    expect(model.requests.map(r => r.id)).toEqual(['r1', 'r2']);
+    expect(model.requests.map(r => r.id)).toEqual(['r2', 'r1']);
   });
 
   it('approves and denies through the API, updating the list', async () => {
@@ -112,11 +113,12 @@ describe('SyftModel', () => {
     const decided = jest.fn();
     model.requestDecided.connect((_, request) => decided(request.status));
 
-    await model.approve('r1', true);
+    await model.approve('r1', ['c7', 'c8']);
     expect(
       server.called('POST', `${BASE}/requests/r1/approve`)[0].body
     ).toEqual({
-      approve_nested: true
+      approve_nested: true,
+      nested_code_ids: ['c7', 'c8']
     });
     expect(model.getRequest('r1')?.status).toBe('APPROVED');
 
@@ -192,8 +194,8 @@ describe('SyftModel', () => {
     const { server, model } = setup([request]);
     server
       .on('GET', `${BASE}/requests/r2`, request)
-      .on('GET', `${BASE}/code`, [previous, current])
-      .on('GET', `${BASE}/code/c2/executions`, []);
+      .on('GET', `${BASE}/code`, page([previous, current]))
+      .on('GET', `${BASE}/code/c2/executions`, page([]));
     await model.refresh();
     const detail = await model.requestDetail('r2');
     expect(detail.previous?.id).toBe('c1');
@@ -236,9 +238,9 @@ describe('SyftModel', () => {
       .on('DELETE', 'syft/lab/remotes/rem1', { ok: true })
       .on('GET', `${proxied}/metadata`, { name: 'Remote Datasite' })
       .on('GET', `${proxied}/users/me`, scientist)
-      .on('GET', `${proxied}/datasets`, [])
-      .on('GET', `${proxied}/projects`, [])
-      .on('GET', `${proxied}/requests`, []);
+      .on('GET', `${proxied}/datasets`, page([]))
+      .on('GET', `${proxied}/projects`, page([]))
+      .on('GET', `${proxied}/requests`, page([]));
     const { model } = newModel(server);
     await model.refresh();
 
@@ -277,9 +279,9 @@ describe('SyftModel', () => {
       .withLocalDatasite()
       .on('GET', `${BASE}/datasets`, async () => {
         await slow;
-        return [dataset];
+        return page([dataset]);
       })
-      .on('GET', 'syft/lab/remotes/x/api/v1/datasets', []);
+      .on('GET', 'syft/lab/remotes/x/api/v1/datasets', page([]));
     const { model } = newModel(server);
     const first = model.refresh();
     const second = model.setDatasite({ kind: 'remote', id: 'x' });
@@ -292,7 +294,7 @@ describe('SyftModel', () => {
   it('signals a switch of Datasite once, not a reload of the same one', async () => {
     const server = new FakeServer()
       .withLocalDatasite()
-      .on('GET', 'syft/lab/remotes/x/api/v1/datasets', []);
+      .on('GET', 'syft/lab/remotes/x/api/v1/datasets', page([]));
     const { model } = newModel(server);
     const seen: string[] = [];
     model.datasiteChanged.connect((_, ref) =>

@@ -10,7 +10,7 @@ import { useTrans } from '../i18n';
 import { messageOf, SyftModel } from '../model';
 import { IAsset, IContributor, IDataset, IPreview } from '../tokens';
 import { formatShape } from '../utils';
-import { Empty, ErrorMessage } from './common';
+import { Empty, ErrorMessage, LoadMore } from './common';
 import { PreviewTable } from './PreviewTable';
 
 const PREVIEW_ROWS = 5;
@@ -237,18 +237,21 @@ export function DatasetList(props: { model: SyftModel }): JSX.Element {
     );
   }
   return (
-    <ul className="jp-syft-list" data-testid="syft-datasets">
-      {model.datasets.map(dataset => (
-        <DatasetItem
-          key={dataset.id}
-          model={model}
-          dataset={dataset}
-          expanded={!!expanded[dataset.id]}
-          onToggle={() =>
-            setExpanded({ ...expanded, [dataset.id]: !expanded[dataset.id] })
-          }
-        />
-      ))}
-    </ul>
+    <>
+      <ul className="jp-syft-list" data-testid="syft-datasets">
+        {model.datasets.map(dataset => (
+          <DatasetItem
+            key={dataset.id}
+            model={model}
+            dataset={dataset}
+            expanded={!!expanded[dataset.id]}
+            onToggle={() =>
+              setExpanded({ ...expanded, [dataset.id]: !expanded[dataset.id] })
+            }
+          />
+        ))}
+      </ul>
+      <LoadMore model={model} section="datasets" />
+    </>
   );
 }

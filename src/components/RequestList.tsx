@@ -6,7 +6,13 @@ import React from 'react';
 import { useTrans } from '../i18n';
 import { SyftModel } from '../model';
 import { IRequest, StatusFilter } from '../tokens';
-import { Empty, ErrorMessage, formatTime, StatusBadge } from './common';
+import {
+  Empty,
+  ErrorMessage,
+  formatTime,
+  LoadMore,
+  StatusBadge
+} from './common';
 
 export function RequestItem(props: {
   request: IRequest;
@@ -122,6 +128,7 @@ export function RequestList(props: {
           </Empty>
         )
       )}
+      <LoadMore model={model} section="requests" />
     </div>
   );
 }

@@ -25,8 +25,6 @@ import { ErrorMessage, formatTime, StatusBadge, useModelState } from './common';
 import { DiffView } from './DiffView';
 import { PreviewTable } from './PreviewTable';
 
-const NESTED_CALL = /\blaunch_job\(/;
-
 function Section(props: {
   title: string;
   testid?: string;
@@ -252,7 +250,9 @@ function Decision(props: {
   const [busy, setBusy] = useState<null | 'approve' | 'deny' | 'mock'>(null);
   const [error, setError] = useState<string | null>(null);
   const [mockRun, setMockRun] = useState<IMockRun | null>(null);
-  const launchesJobs = NESTED_CALL.test(request.code.raw_code);
+  const nestedFunctions = request.nested ?? [];
+  const launchesJobs = nestedFunctions.length > 0;
+  const approvable = nestedFunctions.every(fn => fn.code_id !== null);
   const mock = mockInputs(request.code);
   const pending = request.status === 'PENDING';
 
@@ -280,12 +280,18 @@ function Decision(props: {
               <input
                 type="checkbox"
                 checked={nested}
+                disabled={!approvable}
                 data-testid="syft-approve-nested"
                 onChange={event => setNested(event.target.checked)}
               />{' '}
-              {trans.__(
-                'Also approve the functions it launches as nested jobs'
-              )}
+              {approvable
+                ? trans.__(
+                    'Also approve the %1 nested jobs shown below, for this request only',
+                    nestedFunctions.length
+                  )
+                : trans.__(
+                    'It launches functions its author has not submitted: they cannot be approved'
+                  )}
             </label>
           )}
           <div className="jp-syft-actions">
@@ -295,7 +301,14 @@ function Decision(props: {
               data-testid="syft-approve"
               onClick={() =>
                 void act('approve', async () =>
-                  props.onDecided(await model.approve(request.id, nested))
+                  props.onDecided(
+                    await model.approve(
+                      request.id,
+                      nested
+                        ? nestedFunctions.map(fn => fn.code_id as string)
+                        : undefined
+                    )
+                  )
                 )
               }
             >
@@ -489,6 +502,36 @@ export function RequestReview(props: IRequestReviewProps): JSX.Element {
       <Section title={trans.__('Code')} testid="syft-code-section">
         <CodeView source={code.raw_code} editorFactory={props.editorFactory} />
       </Section>
+      {(request.nested ?? []).length > 0 && (
+        <Section
+          title={trans.__('Nested jobs it launches')}
+          testid="syft-nested-section"
+        >
+          {(request.nested ?? []).map(fn => (
+            <div key={fn.name} data-testid="syft-nested-function">
+              <div className="jp-syft-section-label">
+                {fn.name}
+                {fn.approved_as_nested && (
+                  <span className="jp-syft-muted">
+                    {' '}
+                    · {trans.__('approved for this request')}
+                  </span>
+                )}
+              </div>
+              {fn.code_id ? (
+                <CodeView
+                  source={fn.raw_code}
+                  editorFactory={props.editorFactory}
+                />
+              ) : (
+                <div className="jp-syft-warning-text">
+                  {trans.__('Not submitted by its author.')}
+                </div>
+              )}
+            </div>
+          ))}
+        </Section>
+      )}
       <div className="jp-syft-columns">
         <Section title={trans.__('Inputs')}>
           <Inputs request={request} />

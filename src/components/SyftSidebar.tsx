@@ -32,17 +32,17 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
     {
       id: 'datasets',
       label: trans.__('Datasets'),
-      count: model.datasets.length
+      count: model.count('datasets')
     },
     {
       id: 'projects',
       label: trans.__('Projects'),
-      count: model.projects.length
+      count: model.count('projects')
     },
     {
       id: 'requests',
       label: trans.__('Requests'),
-      count: model.requests.length
+      count: model.count('requests')
     }
   ];
   return (

@@ -2,11 +2,11 @@
  * Small pieces shared by the views: a hook that re-renders on model changes, status
  * badges, error and empty messages.
  */
-import React, { useEffect, useReducer } from 'react';
+import React, { useEffect, useReducer, useState } from 'react';
 
 import { useTrans } from '../i18n';
-import { SyftModel } from '../model';
-import { RequestStatus } from '../tokens';
+import { messageOf, SyftModel } from '../model';
+import { PagedSection, RequestStatus } from '../tokens';
 
 /** Re-render the calling component whenever the model's state changes. */
 export function useModelState(model: SyftModel): void {
@@ -53,6 +53,47 @@ export function ErrorMessage(props: {
       data-testid={props.testid ?? 'syft-error'}
     >
       {props.message}
+    </div>
+  );
+}
+
+/** "N more" and a button loading the next page, under a list that is not all loaded. */
+export function LoadMore(props: {
+  model: SyftModel;
+  section: PagedSection;
+}): JSX.Element | null {
+  const trans = useTrans();
+  const { model, section } = props;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const remaining = model.remaining(section);
+  if (!remaining) {
+    return null;
+  }
+  const load = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await model.loadMore(section);
+    } catch (reason) {
+      setError(messageOf(reason));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="jp-syft-more" data-testid={`syft-more-${section}`}>
+      <span className="jp-syft-muted">
+        {trans._n('%1 more', '%1 more', remaining)}
+      </span>
+      <button
+        className="jp-mod-styled jp-syft-more-button"
+        disabled={busy}
+        onClick={() => void load()}
+      >
+        {busy ? trans.__('Loading…') : trans.__('Load more')}
+      </button>
+      <ErrorMessage message={error} />
     </div>
   );
 }

@@ -15,6 +15,7 @@ the job queue, starting workers as fast as it can, does not slow blocking calls 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import queue
@@ -192,6 +193,7 @@ def start_worker(
     log_file = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 -- the Worker closes it
     tmp = launcher.private_tmp()
     argv = [launcher.python, "-I", "-B", "-m", "jupyter_syft.worker", str(theirs.fileno())]
+    argv.append(owner_marker(work_dir))  # the worker ignores it; sweep_leftover_workers finds it
     if nice > 0:
         argv.append(f"--nice={int(nice)}")
     try:
@@ -224,6 +226,66 @@ def start_worker(
             f"{worker.output[-4000:] or 'no output'}"
         ) from None
     return worker
+
+
+def owner_marker(work_dir: Path) -> str:
+    """The argument that names a worker's Datasite (by its work folder) on its command line,
+    and on those of the bwrap and stage processes around it. A hash: the path stays private."""
+    digest = hashlib.sha256(str(Path(work_dir).resolve()).encode()).hexdigest()[:32]
+    return f"--syft-owner={digest}"
+
+
+def sweep_leftover_workers(work_dir: Path, wait: float = 5.0) -> int:
+    """Kill workers a previous run of this Datasite left behind (a kill -9 of the server at
+    the moment one started): processes whose command line carries its owner marker, except
+    this process's own. Returns how many were killed. Linux only (reads /proc)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return 0
+    marker = owner_marker(work_dir).encode()
+    ours = os.getpid()
+    parents: dict[int, int] = {}
+    found: list[int] = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            stat_text = (entry / "stat").read_text()
+            parents[pid] = int(stat_text.rsplit(")", 1)[1].split()[1])
+            if marker in (entry / "cmdline").read_bytes().split(b"\0"):
+                found.append(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+    leftovers = [pid for pid in found if not _descends_from(pid, ours, parents)]
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    end = time.monotonic() + wait
+    while time.monotonic() < end and any(_running(pid) for pid in leftovers):
+        time.sleep(0.02)
+    if leftovers:
+        log.warning("Killed %d worker process(es) left behind by a crash", len(leftovers))
+    return len(leftovers)
+
+
+def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
+    seen: set[int] = set()
+    while pid > 1 and pid not in seen:
+        if pid == ancestor:
+            return True
+        seen.add(pid)
+        pid = parents.get(pid, 0)
+    return False
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie is gone for our purpose: it runs nothing)."""
+    try:
+        stat_text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_text.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 class _Shelf:

@@ -245,8 +245,11 @@ class Launcher:
             assert self._bwrap is not None
             info = [] if info_fd is None else ["--info-fd", str(info_fd)]
             cmd = [self._bwrap, *info, *self._bwrap_args(), "--", *cmd]
-        if self._stage is not None:
-            cmd = [self.python, "-I", "-S", str(STAGE), json.dumps(self._stage), *cmd]
+        stage: dict[str, Any] = dict(self._stage or {})
+        if sys.platform.startswith("linux"):  # die with this process, race-free (stage.py)
+            stage["parent"] = os.getpid()
+        if stage:
+            cmd = [self.python, "-I", "-S", str(STAGE), json.dumps(stage), *cmd]
         return cmd
 
     def _bwrap_args(self) -> list[str]:

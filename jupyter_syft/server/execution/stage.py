@@ -1,13 +1,19 @@
-"""Root-only first step of starting a worker: ``python -I -S stage.py CONFIG CMD...``.
+"""First step of starting a worker: ``python -I -S stage.py CONFIG CMD...``.
 
-When the server runs as root but its Python lives in a folder the worker's uid cannot enter
-(pyenv under /root, mode 0700, is the usual case), neither the worker's interpreter nor
-bubblewrap, which runs as that uid, could start. Still root, this step enters a private
-mount namespace, covers each such folder with an empty read-only tmpfs, binds back only the
-Python folders listed in CONFIG, then drops to the worker's uid and gid for good and executes
-CMD. The host's mounts are untouched, and everything else in those folders stays invisible.
+Every worker: from here on it dies with the server (PR_SET_PDEATHSIG), and if the server is
+already gone (it died between forking this process and this point) it does not start at all.
+Otherwise a worker started at the moment of a kill -9 would outlive the server.
 
-CONFIG is JSON: ``{"uid": int, "gid": int, "cover": [folder, ...], "binds": [folder, ...]}``.
+As root: when the server runs as root but its Python lives in a folder the worker's uid
+cannot enter (pyenv under /root, mode 0700, is the usual case), neither the worker's
+interpreter nor bubblewrap, which runs as that uid, could start. Still root, this step
+enters a private mount namespace, covers each such folder with an empty read-only tmpfs,
+binds back only the Python folders listed in CONFIG, then drops to the worker's uid and gid
+for good and executes CMD. The host's mounts are untouched, and everything else in those
+folders stays invisible.
+
+CONFIG is JSON: ``{"parent": pid, "uid": int, "gid": int, "cover": [folder, ...],
+"binds": [folder, ...]}``; all optional (no uid: keep this one).
 Run as a script (standard library only, no site-packages) so it starts in a few ms.
 """
 
@@ -26,6 +32,9 @@ MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
+PR_SET_PDEATHSIG = 1
+SIGKILL = 9
+PARENT_GONE = 125  # exit status when the server died before the worker could start
 
 
 def _fail(what: str) -> None:
@@ -37,7 +46,7 @@ def _fail(what: str) -> None:
 def main(argv: list[str]) -> None:
     config = json.loads(argv[0])
     command = argv[1:]
-    cover: list[str] = config["cover"]
+    cover: list[str] = config.get("cover", [])
     if cover:
         libc = ctypes.CDLL(None, use_errno=True)
 
@@ -65,10 +74,24 @@ def main(argv: list[str]) -> None:
             os.close(fd)
         for folder in cover:
             mount(None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
-    os.setgroups([])
-    os.setresgid(config["gid"], config["gid"], config["gid"])
-    os.setresuid(config["uid"], config["uid"], config["uid"])
+    if "uid" in config:
+        os.setgroups([])
+        os.setresgid(config["gid"], config["gid"], config["gid"])
+        os.setresuid(config["uid"], config["uid"], config["uid"])
+    if config.get("parent") is not None:
+        _die_with(int(config["parent"]))
     os.execv(command[0], command)  # noqa: S606 -- an absolute path built by sandbox.py
+
+
+def _die_with(parent: int) -> None:
+    """Die with the server from now on: set after the uid change (which clears it) and kept
+    across execv (neither bwrap nor python is set-uid). Then check the server is still our
+    parent: if it died before this, no signal will ever come."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0:
+        _fail("prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:
+        os._exit(PARENT_GONE)
 
 
 if __name__ == "__main__":

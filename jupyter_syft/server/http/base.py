@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import re
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,15 +14,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import tornado.web
 from tornado.ioloop import IOLoop
 
+from ..services import limits
 from ..services.actor import Actor
-from ..services.errors import BadRequest, ServiceError, TooManyRequests
+from ..services.errors import BadRequest, PayloadTooLarge, ServiceError, TooManyRequests
 
 if TYPE_CHECKING:
     from ..datasite import Datasite
 
 log = logging.getLogger("jupyter_syft.server")
 T = TypeVar("T")
-MAX_JSON_BYTES = 16 << 20
 VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
 STREAM_CHUNK = 4 << 20
 
@@ -43,9 +45,45 @@ class DatasiteHandlerMixin(_HandlerBase):
     # Public routes (metadata) skip resolving the caller; streaming ones read their body in chunks.
     public = False
     streams_body = False
+    # The largest JSON body a caller with a session may send here (callers without one get
+    # limits.ANONYMOUS_JSON_BODY). Every route receives its body through ``data_received``, so
+    # the limit is applied from Content-Length before tornado reads any of it.
+    json_limit = limits.JSON_BODY
 
     def initialize(self, datasite: Datasite) -> None:
         self.datasite = datasite
+        self._body = bytearray()
+        self._body_limit = limits.ANONYMOUS_JSON_BODY
+        self._body_overflow = False
+
+    def limit_body(self, authenticated: bool) -> None:
+        """Bound this request's JSON body; 413 at once if its declared length is over it.
+
+        Called from ``prepare``, i.e. before tornado reads the body: a refused body is never
+        read, and an accepted one is never larger than the limit (chunked ones included).
+        """
+        if self.streams_body:
+            return  # uploads set their own limit
+        limit = self.json_limit if authenticated else limits.ANONYMOUS_JSON_BODY
+        self._body_limit = limit
+        set_max = getattr(self.request.connection, "set_max_body_size", None)
+        if set_max is not None:
+            set_max(limit)
+        declared = declared_length(self.request)
+        if declared is not None and declared > limit:
+            raise PayloadTooLarge(
+                f"The request body is {declared} bytes; this route takes at most {limit} bytes"
+                + ("." if authenticated else " without a session: log in first.")
+            )
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished or self._body_overflow:
+            return  # answered already (e.g. 401): the rest of the body is dropped, not kept
+        if len(self._body) + len(chunk) > self._body_limit:
+            self._body_overflow = True  # e.g. a gzip body that inflates: refused in json_body
+            self._body = bytearray()
+            return
+        self._body += chunk
 
     async def resolve_actor(self) -> None:
         self.actor = await self.run(
@@ -63,16 +101,11 @@ class DatasiteHandlerMixin(_HandlerBase):
         return self.datasite.services
 
     def json_body(self) -> dict[str, Any]:
-        body = self.request.body or b"{}"
-        if len(body) > MAX_JSON_BYTES:
-            raise BadRequest("The request body is too large for a JSON request.")
-        try:
-            value = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("The request body is not valid JSON.")
-        if not isinstance(value, dict):
-            raise BadRequest("The request body must be a JSON object.")
-        return value
+        if self._body_overflow:
+            raise PayloadTooLarge(
+                f"The request body is larger than this route takes ({self._body_limit} bytes)."
+            )
+        return parse_json_object(self._body)
 
     def send_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -92,8 +125,6 @@ class DatasiteHandlerMixin(_HandlerBase):
     def send_error_json(self, status: int, exc: BaseException | None) -> None:
         if isinstance(exc, ServiceError):
             status, code, detail = exc.status, exc.code, exc.detail
-            if isinstance(exc, TooManyRequests):
-                self.set_header("Retry-After", str(int(exc.retry_after) + 1))
         elif isinstance(exc, tornado.web.HTTPError) and status < 500:
             code = "http_error"
             detail = exc.log_message or self._reason
@@ -112,8 +143,103 @@ class DatasiteHandlerMixin(_HandlerBase):
             )
         self.clear()
         self.set_status(status)
+        if isinstance(exc, TooManyRequests):  # after clear(), which would drop it
+            self.set_header("Retry-After", str(int(exc.retry_after) + 1))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"error": code, "detail": detail}))
+
+
+def declared_length(request: Any) -> int | None:
+    """The request's Content-Length, or None without one; 400 unless it is plain digits."""
+    raw = request.headers.get("Content-Length")
+    if raw is None:
+        return None
+    if not _DIGITS.fullmatch(raw):  # int() would take " 1_0", "²" and other non-lengths
+        raise BadRequest(f"Content-Length must be a whole number of bytes, not {limits.clip(raw)}.")
+    return int(raw)
+
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def parse_json_object(body: bytes | bytearray) -> dict[str, Any]:
+    """A JSON object the services can take as it is: 400 for anything they could choke on
+    (deep nesting, lone surrogates, NaN or infinite numbers, integers beyond 64 bits)."""
+    try:
+        value = json.loads(
+            body or b"{}",
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_int64,
+        )
+    except RecursionError:
+        raise BadRequest(_too_deep()) from None
+    except _BadNumber as exc:
+        raise BadRequest(str(exc)) from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    _check_json(value)
+    return value
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _BadNumber(f"The request body holds {name}, which is not a number JSON allows.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(f"The number {limits.clip(text)} is too large.")
+    return value
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise _BadNumber(f"The number {limits.clip(text)} is too large (64-bit integers only).")
+    return value
+
+
+def _too_deep() -> str:
+    return f"The request body is nested too deeply: {limits.JSON_DEPTH} levels at most."
+
+
+def _check_json(value: Any) -> None:
+    """Walk the parsed body without recursion: depth, and text that UTF-8 cannot store."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+            for key in item:
+                _check_text(key)
+        elif isinstance(item, list):
+            children = item
+        else:
+            if isinstance(item, str):
+                _check_text(item)
+            continue
+        if depth > limits.JSON_DEPTH:
+            raise BadRequest(_too_deep())
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _check_text(text: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(
+            "The request body holds text with a lone surrogate (e.g. \\ud800), which is not "
+            "valid Unicode; send valid UTF-8 text."
+        ) from None
 
 
 class Endpoint(DatasiteHandlerMixin):
@@ -129,8 +255,10 @@ class DatasiteHandler(DatasiteHandlerMixin, tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
 
     async def prepare(self) -> None:
+        self.limit_body(authenticated="Authorization" in self.request.headers)
         if not self.public:
             await self.resolve_actor()
+        self.limit_body(authenticated=not self.public and not self.actor.is_anonymous)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")

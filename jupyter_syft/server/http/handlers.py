@@ -6,10 +6,18 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from ..services import limits
 from ..services.errors import BadRequest, PayloadTooLarge
-from .base import VALUE_MEDIA_TYPE, DatasiteHandler, Endpoint
+from ..services.paging import PageParams
+from .base import VALUE_MEDIA_TYPE, DatasiteHandler, Endpoint, declared_length
 
 ID = r"([0-9a-f]{32})"
+
+
+def _page(handler: Endpoint) -> PageParams:
+    """A list route's ``limit``, ``cursor`` and ``order`` (checked in ``paging``)."""
+    arg = handler.get_query_argument
+    return PageParams.parse(arg("limit", None), arg("cursor", None), arg("order", None))
 
 
 class MetadataHandler(Endpoint):
@@ -47,7 +55,7 @@ class RegisterHandler(Endpoint):
 
 class UsersHandler(Endpoint):
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.users.list, self.actor))
+        self.send_json(await self.run(self.services.users.list, self.actor, _page(self)))
 
     async def post(self) -> None:
         user = await self.run(self.services.users.create, self.actor, self.json_body())
@@ -96,7 +104,7 @@ class SettingsHandler(Endpoint):
 
 class DatasetsHandler(Endpoint):
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.datasets.list, self.actor))
+        self.send_json(await self.run(self.services.datasets.list, self.actor, _page(self)))
 
     async def post(self) -> None:
         self.send_json(
@@ -129,18 +137,23 @@ class BlobUploadHandler(Endpoint):
     writer: Any = None
 
     async def prepare(self) -> None:
+        # Until the caller is known to be allowed to upload, a body is bounded like any other
+        # refused one (Jupyter's server would otherwise read up to 512 MB of it).
+        self.request.connection.set_max_body_size(limits.ANONYMOUS_JSON_BODY)  # type: ignore[union-attr]
         await super().prepare()  # type: ignore[misc]  # the host's prepare is async
         limit = await self.run(self.services.datasets.check_can_upload, self.actor)
-        declared = int(self.request.headers.get("Content-Length") or 0)
+        declared = declared_length(self.request) or 0
         if declared > limit:
             raise PayloadTooLarge(
                 f"This value is {declared} bytes; the Datasite accepts {limit} at most."
             )
         self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
-        self.writer = self.datasite.blobs.open_writer(max_size=limit)
+        # Decoded in full before it is committed: a value that is stored can always be read.
+        self.writer = self.datasite.blobs.open_writer(max_size=limit, decode_check=True)
 
     def data_received(self, chunk: bytes) -> None:
-        self.writer.write(chunk)
+        if self.writer is not None:  # None once refused: the rest is dropped
+            self.writer.write(chunk)
 
     async def post(self) -> None:
         try:
@@ -163,15 +176,12 @@ class AssetValueHandler(Endpoint):
 
     async def get(self, asset_id: str, which: str) -> None:
         rows = self.get_query_argument("rows", None)
-        self.set_header("Content-Type", VALUE_MEDIA_TYPE)
         if rows is not None:
-            if not rows.isdigit():
-                raise BadRequest("rows must be a whole number.")
-            self.finish(
-                await self.run(
-                    self.services.datasets.preview, self.actor, asset_id, which, int(rows)
-                )
+            head = await self.run(
+                self.services.datasets.preview, self.actor, asset_id, which, _rows(rows)
             )
+            self.set_header("Content-Type", VALUE_MEDIA_TYPE)
+            self.finish(head)
             return
         path, size = await self.run(self.services.datasets.open_value, self.actor, asset_id, which)
         await self.stream_file(path, size)
@@ -181,22 +191,31 @@ class AssetPreviewHandler(Endpoint):
     """The first rows of an asset's mock or private value as JSON, for the sidebar."""
 
     async def get(self, asset_id: str, which: str) -> None:
-        rows = self.get_query_argument("rows", "5")
-        if not rows.isdigit():
-            raise BadRequest("rows must be a whole number.")
+        rows = _rows(self.get_query_argument("rows", "5"))
         self.send_json(
-            await self.run(self.services.previews.asset, self.actor, asset_id, which, int(rows))
+            await self.run(self.services.previews.asset, self.actor, asset_id, which, rows)
         )
+
+
+def _rows(text: str) -> int:
+    # str.isdigit() takes "²" and Arabic-Indic digits; a row count is plain ASCII digits.
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise BadRequest(f"rows must be a whole number (e.g. rows=5), not {limits.clip(text)}.")
+    return int(text)
 
 
 class GuestSessionHandler(Endpoint):
     async def post(self) -> None:
-        self.send_json(await self.run(self.services.auth.guest_session), 201)
+        address = self.request.remote_ip or ""
+        self.send_json(await self.run(self.services.auth.guest_session, address), 201)
 
 
 class CodeListHandler(Endpoint):
+    json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.code.list, self.actor))
+        name = self.get_query_argument("name", None)
+        self.send_json(await self.run(self.services.code.list, self.actor, _page(self), name))
 
     async def post(self) -> None:
         self.send_json(await self.run(self.services.code.submit, self.actor, self.json_body()), 201)
@@ -208,6 +227,8 @@ class CodeHandler(Endpoint):
 
 
 class CodeRunHandler(Endpoint):
+    json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+
     async def post(self, code_id: str) -> None:
         inputs = self.json_body().get("inputs") or {}
         self.send_json(await self.run(self.services.code.run, self.actor, code_id, inputs))
@@ -215,10 +236,14 @@ class CodeRunHandler(Endpoint):
 
 class CodeExecutionsHandler(Endpoint):
     async def get(self, code_id: str) -> None:
-        self.send_json(await self.run(self.services.code.executions, self.actor, code_id))
+        self.send_json(
+            await self.run(self.services.code.executions, self.actor, code_id, _page(self))
+        )
 
 
 class CodeJobsHandler(Endpoint):
+    json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+
     async def post(self, code_id: str) -> None:
         inputs = self.json_body().get("inputs") or {}
         self.send_json(await self.run(self.services.jobs.submit, self.actor, code_id, inputs), 201)
@@ -226,7 +251,7 @@ class CodeJobsHandler(Endpoint):
 
 class JobsHandler(Endpoint):
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.jobs.list, self.actor))
+        self.send_json(await self.run(self.services.jobs.list, self.actor, _page(self)))
 
 
 class JobHandler(Endpoint):
@@ -251,10 +276,14 @@ class ExecutionPreviewHandler(Endpoint):
 
 
 class RequestsHandler(Endpoint):
+    json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+
     async def get(self) -> None:
         status = self.get_query_argument("status", None)
         project = self.get_query_argument("project_id", None)
-        self.send_json(await self.run(self.services.requests.list, self.actor, status, project))
+        self.send_json(
+            await self.run(self.services.requests.list, self.actor, status, project, _page(self))
+        )
 
     async def post(self) -> None:
         self.send_json(
@@ -269,9 +298,15 @@ class RequestHandler(Endpoint):
 
 class RequestApproveHandler(Endpoint):
     async def post(self, request_id: str) -> None:
-        nested = bool(self.json_body().get("approve_nested", False))
+        body = self.json_body()
         self.send_json(
-            await self.run(self.services.requests.approve, self.actor, request_id, nested)
+            await self.run(
+                self.services.requests.approve,
+                self.actor,
+                request_id,
+                bool(body.get("approve_nested", False)),
+                body.get("nested_code_ids"),
+            )
         )
 
 
@@ -297,7 +332,7 @@ class RequestDepositHandler(Endpoint):
 
 class ProjectsHandler(Endpoint):
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.projects.list, self.actor))
+        self.send_json(await self.run(self.services.projects.list, self.actor, _page(self)))
 
     async def post(self) -> None:
         self.send_json(
@@ -308,6 +343,11 @@ class ProjectsHandler(Endpoint):
 class ProjectHandler(Endpoint):
     async def get(self, key: str) -> None:
         self.send_json(await self.run(self.services.projects.get, self.actor, key))
+
+
+class ProjectEventsHandler(Endpoint):
+    async def get(self, key: str) -> None:
+        self.send_json(await self.run(self.services.projects.events, self.actor, key, _page(self)))
 
 
 VERBS = ("get", "post", "patch", "put", "delete")
@@ -333,8 +373,9 @@ def hosted(endpoint: Any, host: type, guard: Guard | None) -> type:
         for verb in VERBS:
             if verb in _verbs(endpoint):
                 namespace[verb] = guard(getattr(endpoint, verb))
-    if endpoint.streams_body:  # what tornado.web.stream_request_body sets
-        namespace["_stream_request_body"] = True
+    # What tornado.web.stream_request_body sets, on every route: ``prepare`` then runs before
+    # the body is read, so a JSON body over the route's limit is refused unread.
+    namespace["_stream_request_body"] = True
     return type(endpoint.__name__, (endpoint, host), namespace)
 
 
@@ -376,4 +417,5 @@ ROUTES: list[tuple[str, type]] = [
     (f"requests/{ID}/deposit", RequestDepositHandler),
     ("projects", ProjectsHandler),
     (r"projects/([^/]+)", ProjectHandler),
+    (r"projects/([^/]+)/events", ProjectEventsHandler),
 ]

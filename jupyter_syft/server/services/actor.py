@@ -15,6 +15,9 @@ class Actor:
     email: str
     name: str
     role: ServiceRole
+    # sha256 of the token this call came with (None without one): lets a password change end
+    # the account's other sessions but keep the caller's own.
+    token_hash: str | None = None
 
     @property
     def is_owner(self) -> bool:

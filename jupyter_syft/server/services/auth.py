@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import delete, exists
+from sqlmodel import col, select
 
 from ...roles import ServiceRole
 from .. import models
 from ..models import new_id
 from ..security import (
+    MAX_EMAIL_CHARS,
+    MAX_PASSWORD_CHARS,
     LoginRateLimiter,
+    TokenBucket,
     hash_password,
     needs_rehash,
     new_token,
@@ -21,7 +27,7 @@ from ..security import (
 from ..store import Store
 from .actor import GUEST, Actor
 from .audit import AuditLog
-from .errors import Forbidden, TooManyRequests, Unauthorized
+from .errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from .settings import SettingsService
 from .views import iso, user_view
 
@@ -32,6 +38,14 @@ CHANGE_DEFAULT_CREDENTIALS_NOTICE = (
 
 # Not an argon2 hash, so no password ever matches it: guest rows cannot be logged into.
 UNUSABLE_PASSWORD_HASH = "!"  # noqa: S105
+DISABLED_ACCOUNT = "This account is disabled; ask the Datasite's owner."
+# Guest sessions: how long one lasts (its user row goes with it, unless it left history), and
+# how fast they may be started, per address and for the whole Datasite.
+GUEST_SESSION_TTL = timedelta(hours=24)
+GUEST_BURST_PER_ADDRESS, GUEST_RATE_PER_ADDRESS = 30, 0.5  # then one every 2 s
+GUEST_BURST_TOTAL, GUEST_RATE_TOTAL = 300, 5.0
+PRUNE_EVERY_S = 60.0
+MAX_ADDRESS_CHARS = 64  # an IPv6 address with a zone fits; the key never grows beyond it
 
 
 class AuthService:
@@ -40,21 +54,33 @@ class AuthService:
         self.audit = audit
         self.settings = settings
         self.limiter = LoginRateLimiter()
+        self.guest_limiter = TokenBucket(GUEST_BURST_PER_ADDRESS, GUEST_RATE_PER_ADDRESS)
+        self.guest_total_limiter = TokenBucket(GUEST_BURST_TOTAL, GUEST_RATE_TOTAL)
+        self._last_prune = 0.0
+        self._prune_lock = threading.Lock()
 
     def login(self, email: str, password: str, address: str = "") -> dict[str, Any]:
-        email = (email or "").strip().lower()
-        wait = self.limiter.retry_after(email, address)
-        if wait > 0:
+        email, password = _checked_credentials(email, password)
+        # The slot is reserved before the password is verified: concurrent guesses cannot
+        # slip past the limit between a check and a record.
+        attempt = self.limiter.begin(email, address[:MAX_ADDRESS_CHARS])
+        if attempt.wait > 0:
             raise TooManyRequests(
-                f"Too many failed logins; wait {int(wait) + 1} seconds and try again.", wait
+                f"Too many failed logins; wait {int(attempt.wait) + 1} seconds and try again.",
+                attempt.wait,
             )
-        with self.store.session() as session:
-            user = session.exec(select(models.User).where(models.User.email == email)).first()
-        if not verify_password(user.password_hash if user else None, password or ""):
-            self.limiter.record_failure(email, address)
+        ok: bool | None = None  # None: we failed (not the caller), so the attempt is not counted
+        try:
+            with self.store.session() as session:
+                user = session.exec(select(models.User).where(models.User.email == email)).first()
+            ok = verify_password(user.password_hash if user else None, password)
+        finally:
+            self.limiter.end(attempt, ok)
+        if not ok:
             raise Unauthorized("Wrong email or password.")
         assert user is not None
-        self.limiter.record_success(email, address)
+        if user.disabled:
+            raise Forbidden(DISABLED_ACCOUNT)
         if needs_rehash(user.password_hash):  # hashed with older parameters: upgrade it
             with self.store.session() as session:
                 user.password_hash = hash_password(password)
@@ -95,10 +121,22 @@ class AuthService:
             raise Unauthorized("This Datasite has no owner account yet.")
         return _actor(user)
 
-    def guest_session(self) -> dict[str, Any]:
-        """A session for a guest: lets the Datasite tell one guest's code from another's."""
+    def guest_session(self, address: str = "") -> dict[str, Any]:
+        """A session for a guest: lets the Datasite tell one guest's code from another's.
+
+        Rate-limited per address and for the whole Datasite; it expires after
+        ``GUEST_SESSION_TTL``, and expired guests are pruned (here, at most once a minute)."""
         if not self.settings.value("allow_guest_sessions"):
             raise Forbidden("This Datasite does not allow guests; log in with an account.")
+        wait = self.guest_limiter.take(address[:MAX_ADDRESS_CHARS])
+        wait = wait or self.guest_total_limiter.take("")  # one shared key: the whole Datasite
+        if wait > 0:
+            raise TooManyRequests(
+                "Too many guest sessions were started; wait "
+                f"{int(wait) + 1} seconds and try again, or reuse your guest session.",
+                wait,
+            )
+        self._maybe_prune()
         guest_id = new_id()
         user = models.User(
             id=guest_id,
@@ -115,11 +153,55 @@ class AuthService:
                 models.ApiToken(
                     token_hash=token_hash(token),
                     user_id=user.id,
-                    expires_at=models.utcnow() + timedelta(hours=24),
+                    expires_at=models.utcnow() + GUEST_SESSION_TTL,
                 )
             )
             session.commit()
         return {"token": token, "user": user_view(user)}
+
+    # --- forgetting expired sessions -----------------------------------------------------------
+    def prune_expired_tokens(self) -> int:
+        """Delete every expired login token, and the expired guest sessions' users with them
+        (see :meth:`prune_expired_guests`); returns how many tokens went. Safe at any time."""
+        return self.prune_expired_sessions()[0]
+
+    def prune_expired_guests(self) -> int:
+        """The same pruning as :meth:`prune_expired_tokens`; returns how many guest users went."""
+        return self.prune_expired_sessions()[1]
+
+    def prune_expired_sessions(self) -> tuple[int, int]:
+        """Delete expired tokens, then guest users older than the guest TTL with no token left
+        and no history (a guest who submitted code or created a project keeps their row, so
+        that history stays whole). Returns (tokens, guest users) deleted."""
+        with self.store.session() as session:
+            tokens = session.exec(
+                delete(models.ApiToken).where(col(models.ApiToken.expires_at) <= models.utcnow())
+            )
+            session.commit()
+        user_id = col(models.User.id)
+        no_history = [
+            ~exists().where(column == user_id) for column in _columns_referring_to_users()
+        ]
+        statement = delete(models.User).where(
+            col(models.User.role) == int(ServiceRole.GUEST),
+            col(models.User.password_hash) == UNUSABLE_PASSWORD_HASH,
+            col(models.User.created_at) <= models.utcnow() - GUEST_SESSION_TTL,
+            *no_history,
+        )
+        with self.store.session() as session:
+            guests = session.exec(statement)
+            session.commit()
+        return int(tokens.rowcount or 0), int(guests.rowcount or 0)
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune < PRUNE_EVERY_S or not self._prune_lock.acquire(blocking=False):
+            return
+        try:
+            self._last_prune = now
+            self.prune_expired_sessions()
+        finally:
+            self._prune_lock.release()
 
     def logout(self, token: str) -> None:
         with self.store.session() as session:
@@ -142,7 +224,10 @@ class AuthService:
                 session.delete(row)
                 session.commit()
                 raise Unauthorized("Your login has expired; log in again.")
-        return _actor(user)
+            if user.disabled:  # its tokens die at once; enabling it again deletes them
+                raise Unauthorized(DISABLED_ACCOUNT)
+        # The role is read from the user's row on every call: a role change applies at once.
+        return _actor(user, token_hash=row.token_hash)
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -154,5 +239,35 @@ def _bearer(authorization: str | None) -> str | None:
     return value.strip()
 
 
-def _actor(user: models.User) -> Actor:
-    return Actor(user_id=user.id, email=user.email, name=user.name, role=ServiceRole(user.role))
+def _actor(user: models.User, token_hash: str | None = None) -> Actor:
+    return Actor(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=ServiceRole(user.role),
+        token_hash=token_hash,
+    )
+
+
+def _checked_credentials(email: Any, password: Any) -> tuple[str, str]:
+    """Lengths are checked before any work: nothing unbounded reaches the limiter or argon2."""
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise BadRequest("email and password must be text.")
+    if len(email) > MAX_EMAIL_CHARS:
+        raise BadRequest(f"The email is too long: at most {MAX_EMAIL_CHARS} characters.")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise BadRequest(f"The password is too long: at most {MAX_PASSWORD_CHARS} characters.")
+    email = email.strip().lower()
+    if not email or not password:
+        raise BadRequest("Give both an email and a password.")
+    return email, password
+
+
+def _columns_referring_to_users() -> list[Any]:
+    """Every column with a foreign key to users.id, from the table definitions themselves."""
+    return [
+        column
+        for table in models.SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if any(fk.target_fullname == "users.id" for fk in column.foreign_keys)
+    ]

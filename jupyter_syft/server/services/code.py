@@ -9,15 +9,17 @@ only for scientists the owner allowed to. Denied code does not run.
 from __future__ import annotations
 
 import base64
+import binascii
 import builtins
 import functools
 import hashlib
 import logging
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -26,9 +28,12 @@ from ...policies import INPUT_POLICIES, OUTPUT_POLICIES, USER_TYPES
 from .. import models
 from ..blobs import BlobStore
 from ..store import Store
+from . import liveness, paging
 from .actor import Actor, visible_row
 from .audit import AuditLog
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
+from .limits import CODE, NAME, check_text, clip
+from .paging import PageParams, preload
 from .settings import SettingsService
 from .views import iso
 
@@ -40,6 +45,14 @@ EXHAUSTED_NOTICE = (
 DEPOSITED_NOTICE = "This result was deposited by the data owner."
 MOCK_NOTICE = "Ran on mock data: this code is not approved for private data (yet)."
 MAX_INLINE_BYTES = 64 << 20
+INTERRUPTED = "The Datasite stopped while this code was running; run it again."
+
+
+class RunInterrupted(ServiceError):
+    """The Datasite stopped during the run: nothing came out, nothing was counted."""
+
+    status = 503
+    code = "interrupted"
 
 
 class Runner(Protocol):
@@ -66,6 +79,7 @@ class CodeService:
         self.settings = settings
         self._runner = runner  # a callable giving the CodeRunner: started on first use
         self.work_dir = work_dir
+        self.stopping = False  # set by the Datasite's close(): runs cut off now count nothing
 
     @property
     def runner(self) -> Runner:
@@ -106,8 +120,14 @@ class CodeService:
         raw = payload.get("raw_code")
         if not isinstance(name, str) or not name.isidentifier():
             raise BadRequest("A Syft function needs a valid Python name.")
+        check_text(name, "The function's name", NAME)
         if not isinstance(raw, str) or not raw.strip():
             raise BadRequest("The function's source code is missing.")
+        check_text(raw, "The function's source code", CODE)
+        pool = payload.get("worker_pool_name")
+        if pool is not None and not isinstance(pool, str):
+            raise BadRequest("worker_pool_name must be text.")
+        check_text(pool or "", "worker_pool_name", NAME)
         input_policy = self._check_input_policy(session, payload.get("input_policy"))
         output_policy = _check_output_policy(payload.get("output_policy"))
         # Other functions this scientist submitted may be launched as nested jobs by name.
@@ -139,8 +159,9 @@ class CodeService:
             input_policy=input_policy,
             output_policy=output_policy,
             findings=[f.to_json() for f in findings],
+            nested_calls=analysis.nested_calls(raw, name),
             share_results_with_owners=bool(payload.get("share_results_with_owners", False)),
-            worker_pool_name=str(payload.get("worker_pool_name") or "default-pool"),
+            worker_pool_name=pool or "default-pool",
         )
 
     def find_submitted(
@@ -156,7 +177,7 @@ class CodeService:
 
     def _check_input_policy(self, session: Any, policy: Any) -> dict[str, Any]:
         policy = policy or {"type": "EmptyInputPolicy", "inputs": {}}
-        if not isinstance(policy, dict) or policy.get("type") not in INPUT_POLICIES:
+        if not isinstance(policy, dict) or not _known(policy.get("type"), INPUT_POLICIES):
             raise BadRequest(f"Unknown input policy; use one of {', '.join(INPUT_POLICIES)}.")
         inputs = policy.get("inputs") or {}
         if not isinstance(inputs, dict):
@@ -165,13 +186,18 @@ class CodeService:
         for param, spec in inputs.items():
             kind = spec.get("kind") if isinstance(spec, dict) else None
             if kind == "asset":
-                asset = session.get(models.Asset, spec.get("id"))
+                asset_id = spec.get("id")
+                asset = session.get(models.Asset, asset_id) if isinstance(asset_id, str) else None
                 if asset is None:
-                    raise NotFound(f"Input {param!r} names an asset that is not on this Datasite.")
+                    raise NotFound(
+                        f"Input {clip(param)} names an asset that is not on this Datasite."
+                    )
                 clean[param] = {"kind": "asset", "id": asset.id, "name": asset.name}
             elif kind == "type" and policy["type"] == "MixedInputPolicy":
                 if spec.get("type") not in USER_TYPES:
-                    raise BadRequest(f"Input {param!r}: types allowed are {', '.join(USER_TYPES)}.")
+                    raise BadRequest(
+                        f"Input {clip(param)}: types allowed are {', '.join(USER_TYPES)}."
+                    )
                 clean[param] = {"kind": "type", "type": spec["type"]}
             elif kind == "constant" and policy["type"] == "MixedInputPolicy":
                 value = _decode_inline(spec.get("data"), param)
@@ -181,17 +207,36 @@ class CodeService:
                     "preview": _preview(value),
                 }
             else:
-                raise BadRequest(f"Input {param!r} of {policy['type']} is not valid.")
+                raise BadRequest(f"Input {clip(param)} of {policy['type']} is not valid.")
         return {"type": policy["type"], "inputs": clean}
 
     # --- reading -----------------------------------------------------------------------------
-    def list(self, actor: Actor) -> list[dict[str, Any]]:
+    def list(
+        self, actor: Actor, page: PageParams | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """One page of the code the caller may see, by submit time (see ``paging``); ``name``:
+        only the versions of that function."""
         actor.require_user("list code")
         with self.store.session() as session:
-            query = select(models.UserCode).order_by(col(models.UserCode.submit_time))
+            query = select(models.UserCode)
             if not actor.is_owner:
                 query = query.where(models.UserCode.user_id == actor.user_id)
-            return [self.view(c, session) for c in session.exec(query)]
+            if name:
+                query = query.where(models.UserCode.service_func_name == name)
+
+            def views(rows: Sequence[models.UserCode]) -> builtins.list[dict[str, Any]]:
+                preload(session, models.User, {c.user_id for c in rows})  # authors, one query
+                return [self.view(c, session) for c in rows]
+
+            return paging.page(
+                session,
+                query,
+                "code",
+                col(models.UserCode.submit_time),
+                col(models.UserCode.id),
+                page,
+                views,
+            )
 
     def get(self, actor: Actor, code_id: str) -> dict[str, Any]:
         with self.store.session() as session:
@@ -232,6 +277,17 @@ class CodeService:
                 .order_by(col(models.Request.created_at).desc())
             ).first()
             user = session.get(models.User, actor.user_id)
+        # [H1, issue 11 item 3] Cut-off accounts run nothing, queued jobs included: a disabled
+        # account at all, and one demoted to GUEST nothing on private data (unless guests may
+        # send code here, as guest sessions then do).
+        if user is not None and user.disabled:
+            raise Forbidden("This account is disabled; ask the Datasite's owner.")
+        guests_may_run = self.settings.value("allow_guest_code_requests")
+        if code.status == "approved" and actor.is_guest and not guests_may_run:
+            raise Forbidden(
+                "Guests cannot run code on this Datasite's private data; ask its owner for an "
+                "account."
+            )
         if code.status == "approved":
             return self._run_approved(actor, code, inputs, job_id)
         if code.status == "denied":
@@ -254,14 +310,15 @@ class CodeService:
     ) -> dict[str, Any]:
         bound = self._bind(code, inputs, private=True)
         limit = code.output_policy.get("limit")
-        if self._claim_run(code.id, limit):
+        claim = self._claim_run(code.id, limit, job_id)
+        if claim is not None:
             try:
-                outcome = self._execute(actor, code, bound, True, "", job_id)
+                outcome = self._execute(actor, code, bound, True, "", job_id, claim=claim)
             except BaseException:
-                self._release_run(code.id)  # it never ran: do not leave the run claimed
+                self._release_run(claim)  # it never delivered: do not leave the run claimed
                 raise
             if outcome["error_kind"] == "internal":
-                self._release_run(code.id)  # our failure, not the scientist's: give the run back
+                self._release_run_used(code.id)  # our failure, not the scientist's: give it back
             return outcome
         last = self._last_private_execution(code.id)
         if last is None:
@@ -273,25 +330,57 @@ class CodeService:
             last, actor, DEPOSITED_NOTICE if last.deposited else EXHAUSTED_NOTICE
         )
 
-    def _claim_run(self, code_id: str, limit: int | None) -> bool:
-        """Count one private-data run, atomically: concurrent callers can never exceed ``limit``."""
+    def _claim_run(self, code_id: str, limit: int | None, job_id: str | None) -> str | None:
+        """Count one private-data run, atomically: concurrent callers can never exceed ``limit``.
+        The claim is written with the count, so a run a crash cuts off gives it back at the
+        next start (``release_cut_off_runs``). Its id, or None when the policy is used up."""
         statement = update(models.UserCode).where(col(models.UserCode.id) == code_id)
         if limit is not None:
             statement = statement.where(col(models.UserCode.runs_used) < limit)
         statement = statement.values(runs_used=col(models.UserCode.runs_used) + 1)
         with self.store.session() as session:
             result = session.exec(statement)
+            if result.rowcount != 1:
+                session.rollback()
+                return None
+            claim = models.RunClaim(code_id=code_id, job_id=job_id, owner=liveness.identity())
+            session.add(claim)
             session.commit()
-            return bool(result.rowcount == 1)
+            return claim.id
 
-    def _release_run(self, code_id: str) -> None:
+    def _release_run(self, claim_id: str) -> None:
+        """Give a claimed run back (once, however often this is called for the claim)."""
         with self.store.session() as session:
-            session.exec(
-                update(models.UserCode)
-                .where(col(models.UserCode.id) == code_id, col(models.UserCode.runs_used) > 0)
-                .values(runs_used=col(models.UserCode.runs_used) - 1)
-            )
+            claim = session.get(models.RunClaim, claim_id)
+            if claim is None:
+                return
+            gone = session.exec(
+                delete(models.RunClaim).where(col(models.RunClaim.id) == claim_id)
+            ).rowcount
+            if gone == 1:
+                session.exec(_one_run_back(claim.code_id))
             session.commit()
+
+    def _release_run_used(self, code_id: str) -> None:
+        with self.store.session() as session:
+            session.exec(_one_run_back(code_id))
+            session.commit()
+
+    def release_cut_off_runs(self, ours: bool = False) -> int:
+        """Give back the runs claimed by processes that are gone (at start: cut off by a crash
+        before they delivered), or (``ours``, after a stop) by this one. Claims of live
+        processes sharing the database stay theirs. Returns how many."""
+        me = liveness.identity()
+        with self.store.session() as session:
+            claims = session.exec(select(models.RunClaim.id, models.RunClaim.owner)).all()
+        gone = [
+            claim_id
+            for claim_id, owner in claims
+            if (owner == me if ours else owner != me and not liveness.is_alive(owner))
+        ]
+        for claim_id in gone:
+            self._release_run(claim_id)
+        return len(gone)
 
     def _last_private_execution(self, code_id: str) -> models.Execution | None:
         with self.store.session() as session:
@@ -313,7 +402,8 @@ class CodeService:
         unknown = set(inputs) - params
         if unknown:
             raise BadRequest(
-                f"{code.service_func_name} has no parameter(s) {', '.join(sorted(unknown))}."
+                f"{code.service_func_name} has no parameter(s) {clip(', '.join(sorted(unknown)))}; "
+                f"it takes {', '.join(sorted(params)) or 'none'}."
             )
         bound: dict[str, Any] = {}
         with self.store.session() as session:
@@ -325,6 +415,11 @@ class CodeService:
                     continue
                 if given is None:
                     raise BadRequest(f"Missing argument {param!r} for {code.service_func_name}.")
+                if not isinstance(given, dict):
+                    raise BadRequest(
+                        f"Argument {param!r} must be an object: an asset reference or a value "
+                        "(send it with the client, e.g. client.code.<function>(**kwargs))."
+                    )
                 if rule is not None and rule["kind"] == "asset":
                     if given.get("kind") == "asset" and given.get("id") == rule["id"]:
                         asset = session.get(models.Asset, rule["id"])
@@ -345,9 +440,12 @@ class CodeService:
                 if private and rule is None:
                     raise Forbidden(f"Argument {param!r} is not covered by the input policy.")
                 if given.get("kind") == "asset":
-                    asset = session.get(models.Asset, given.get("id"))
+                    asset_id = given.get("id")
+                    asset = (
+                        session.get(models.Asset, asset_id) if isinstance(asset_id, str) else None
+                    )
                     if asset is None:
-                        raise NotFound(f"No asset {given.get('id')} on this Datasite.")
+                        raise NotFound(f"No asset {clip(asset_id)} on this Datasite.")
                     if private:
                         raise Forbidden(
                             f"Argument {param!r} may not be an asset under this policy."
@@ -356,7 +454,7 @@ class CodeService:
                     continue
                 data = _inline_bytes(given, param)
                 if rule is not None and rule["kind"] == "type":
-                    value = serde.loads(data)
+                    value = _loads(data, param)
                     if type(value).__name__ != rule["type"]:
                         raise Forbidden(f"Argument {param!r} must be a {rule['type']}.")
                 bound[param] = ("inline", data)
@@ -380,10 +478,12 @@ class CodeService:
         private: bool,
         notice: str,
         job_id: str | None = None,
+        claim: str | None = None,
     ) -> dict[str, Any]:
         from ..execution import RunSpec
 
         limits = self._limits()
+        launchable = self._launchable(code, private)
         with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="args-") as tmp:
             paths: dict[str, Path] = {}
             for param, (kind, ref) in bound.items():
@@ -400,15 +500,18 @@ class CodeService:
                 limits=limits,
                 label=f"job {job_id}" if job_id else code.id,
                 nested=tuple(self._names_of(code.user_id)),
-                on_call=functools.partial(self._answer_call, actor, code, private, job_id),
-                nested_code=self._nested_code(code.user_id, private),
+                on_call=functools.partial(self._answer_call, actor, launchable, private, job_id),
+                nested_code=_nested_sources(launchable),
                 background=job_id is not None,  # blocking calls keep a warm worker to themselves
             )
             result = self.runner.run(spec)
+        if self.stopping and not result.ok:  # its worker was stopped with the Datasite
+            raise RunInterrupted(INTERRUPTED)
         blob_id = None
         if result.ok and result.result_file is not None:
             info = self.blobs.ingest(result.result_file)
             self._register_blob(info)
+            self.blobs.settled(info.id)
             blob_id = info.id
         execution = models.Execution(
             code_id=code.id,
@@ -425,6 +528,8 @@ class CodeService:
         )
         with self.store.session() as session:
             session.add(execution)
+            if claim is not None:  # delivered: the count stays, with this run to show for it
+                session.exec(delete(models.RunClaim).where(col(models.RunClaim.id) == claim))
             session.commit()
         self.audit.record(
             actor,
@@ -455,19 +560,54 @@ class CodeService:
             ).all()
         return sorted(set(names))
 
-    def _nested_code(self, user_id: str, private: bool) -> dict[str, dict[str, Any]]:
-        """The scientist's functions a run may launch: approved ones when it sees private data."""
+    def _launchable(self, code: models.UserCode, private: bool) -> dict[str, models.UserCode]:
+        """The functions a run of ``code`` may launch as nested jobs, by name. On private data:
+        exactly the plan its owner approved (``approve_nested``), at any depth, and nothing
+        else. On mocks: the scientist's latest version of each of their functions."""
         with self.store.session() as session:
-            query = select(models.UserCode).where(models.UserCode.user_id == user_id)
             if private:
-                query = query.where(models.UserCode.status == "approved")
-            codes = session.exec(query.order_by(col(models.UserCode.submit_time))).all()
-        return {c.service_func_name: {"source": c.code, "parameters": c.parameters} for c in codes}
+                ids = list(code.nested_plan.values())
+                rows = session.exec(
+                    select(models.UserCode).where(col(models.UserCode.id).in_(ids))
+                ).all()
+                by_id = {r.id: r for r in rows}
+                return {name: by_id[i] for name, i in code.nested_plan.items() if i in by_id}
+            rows = session.exec(
+                select(models.UserCode)
+                .where(models.UserCode.user_id == code.user_id)
+                .order_by(col(models.UserCode.submit_time))
+            ).all()
+        return {r.service_func_name: r for r in rows}  # later versions win
+
+    def nested_closure(
+        self, session: Any, code: models.UserCode
+    ) -> builtins.list[tuple[str, models.UserCode | None]]:
+        """What ``code`` launches, directly or through what it launches: each name its real
+        calls use, resolved to the scientist's latest version (None: nothing submitted)."""
+        found: builtins.list[tuple[str, models.UserCode | None]] = []
+        queue, seen = list(code.nested_calls), {code.service_func_name}
+        while queue:
+            name = queue.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            row = session.exec(
+                select(models.UserCode)
+                .where(
+                    models.UserCode.user_id == code.user_id,
+                    models.UserCode.service_func_name == name,
+                )
+                .order_by(col(models.UserCode.submit_time).desc())
+            ).first()
+            found.append((name, row))
+            if row is not None:
+                queue.extend(row.nested_calls)
+        return found
 
     def _answer_call(
         self,
         actor: Actor,
-        parent: models.UserCode,
+        launchable: dict[str, models.UserCode],
         private: bool,
         job_id: str | None,
         header: dict[str, Any],
@@ -479,24 +619,17 @@ class CodeService:
             return {"ok": True}, b""
         if header.get("call") != "launch_job":
             return {"ok": False, "error": "Unknown call."}, b""
-        name = header.get("name")
-        with self.store.session() as session:
-            nested = session.exec(
-                select(models.UserCode)
-                .where(
-                    models.UserCode.user_id == parent.user_id,
-                    models.UserCode.service_func_name == name,
-                )
-                .order_by(col(models.UserCode.submit_time).desc())
-            ).first()
+        name = str(header.get("name"))
+        nested = launchable.get(name)
+        if nested is None and private:
+            error = (
+                f"The nested function {name!r} is not approved to run on private data: the "
+                "data owner approves the functions a request launches, as shown to them, with "
+                "request.approve(approve_nested=True)."
+            )
+            return {"ok": False, "error": error}, b""
         if nested is None:
             error = f"No submitted function named {name!r}: submit it first (client.code.submit)."
-            return {"ok": False, "error": error}, b""
-        if private and nested.status != "approved":
-            error = (
-                f"The nested function {name!r} is not approved to run on private data; the "
-                "data owner approves it with request.approve(approve_nested=True)."
-            )
             return {"ok": False, "error": error}, b""
         try:
             kwargs = serde.loads(data)
@@ -504,7 +637,7 @@ class CodeService:
             return {"ok": False, "error": f"The arguments of {name!r} are not valid: {exc}"}, b""
         if not isinstance(kwargs, dict) or set(kwargs) - set(nested.parameters):
             return {"ok": False, "error": f"{name!r} takes {', '.join(nested.parameters)}."}, b""
-        return self._run_nested(actor, nested, kwargs, private, job_id)
+        return self._run_nested(actor, nested, kwargs, private, job_id, launchable)
 
     def _run_nested(
         self,
@@ -513,6 +646,7 @@ class CodeService:
         kwargs: dict[str, Any],
         private: bool,
         job_id: str | None,
+        launchable: dict[str, models.UserCode],
     ) -> tuple[dict[str, Any], bytes]:
         from ..execution import RunSpec
 
@@ -528,8 +662,8 @@ class CodeService:
                 limits=self._limits(),
                 label=f"{nested.id} (nested)",
                 nested=tuple(self._names_of(nested.user_id)),
-                on_call=functools.partial(self._answer_call, actor, nested, private, job_id),
-                nested_code=self._nested_code(nested.user_id, private),
+                on_call=functools.partial(self._answer_call, actor, launchable, private, job_id),
+                nested_code=_nested_sources(launchable),
             )
             result = self.runner.run(spec)
         self.audit.record(
@@ -584,16 +718,21 @@ class CodeService:
             view["stdout"], view["stderr"] = execution.stdout, execution.stderr
         return view
 
-    def executions(self, actor: Actor, code_id: str) -> builtins.list[dict[str, Any]]:
-        """Every run of the code, oldest first (owners also see what it printed)."""
+    def executions(
+        self, actor: Actor, code_id: str, page: PageParams | None = None
+    ) -> dict[str, Any]:
+        """One page of the code's runs, oldest first (owners also see what it printed)."""
         with self.store.session() as session:
             self._visible(session, actor, code_id)
-            rows = session.exec(
-                select(models.Execution)
-                .where(models.Execution.code_id == code_id)
-                .order_by(col(models.Execution.created_at))
-            ).all()
-        return [self.execution_view(e, actor) for e in rows]
+            return paging.page(
+                session,
+                select(models.Execution).where(models.Execution.code_id == code_id),
+                "executions",
+                col(models.Execution.created_at),
+                col(models.Execution.id),
+                page,
+                lambda rows: [self.execution_view(e, actor) for e in rows],
+            )
 
     def open_result(self, actor: Actor, execution_id: str) -> tuple[Path, int]:
         with self.store.session() as session:
@@ -610,6 +749,11 @@ class CodeService:
         return self.blobs.path(blob.id), blob.size
 
 
+def _nested_sources(launchable: dict[str, models.UserCode]) -> dict[str, dict[str, Any]]:
+    """What a remote executor (Dask) needs to answer launch_job itself."""
+    return {n: {"source": c.code, "parameters": c.parameters} for n, c in launchable.items()}
+
+
 def _asset_blob(asset: models.Asset, private: bool) -> str:
     if private:
         return asset.data_blob_id
@@ -620,21 +764,39 @@ def _asset_blob(asset: models.Asset, private: bool) -> str:
 
 def _inline_bytes(given: Any, param: str) -> bytes:
     if not isinstance(given, dict) or given.get("kind") != "value":
-        raise BadRequest(f"Argument {param!r} is not valid.")
+        raise BadRequest(f"Argument {clip(param)} is not valid.")
     data = given.get("data")
     if not isinstance(data, str) or len(data) > MAX_INLINE_BYTES:
-        raise BadRequest(f"Argument {param!r} is missing or too large to send inline.")
-    raw = base64.b64decode(data)
+        raise BadRequest(f"Argument {clip(param)} is missing or too large to send inline.")
+    raw = _b64(data, param)
     _check_value(raw, param)
     return raw
 
 
 def _decode_inline(data: Any, param: str) -> Any:
     if not isinstance(data, str):
-        raise BadRequest(f"Constant {param!r} has no value.")
-    raw = base64.b64decode(data)
+        raise BadRequest(f"Constant {clip(param)} has no value.")
+    raw = _b64(data, param)
     _check_value(raw, param)
-    return serde.loads(raw)
+    return _loads(raw, param)
+
+
+def _b64(data: str, param: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest(f"Argument {clip(param)} is not valid base64; send it with the client.")
+
+
+def _loads(raw: bytes, param: str) -> Any:
+    try:
+        return serde.loads(raw)
+    except serde.SerdeError as exc:
+        raise BadRequest(f"Argument {clip(param)} is not a valid value: {exc}")
+
+
+def _known(kind: Any, names: Any) -> bool:
+    return isinstance(kind, str) and kind in names  # an unhashable "type" is just unknown
 
 
 def _check_value(raw: bytes, param: str) -> None:
@@ -643,7 +805,7 @@ def _check_value(raw: bytes, param: str) -> None:
         checker.feed(raw)
         checker.finish()
     except serde.SerdeError as exc:
-        raise BadRequest(f"Argument {param!r} is not a valid value: {exc}")
+        raise BadRequest(f"Argument {clip(param)} is not a valid value: {exc}")
 
 
 def _preview(value: Any) -> str:
@@ -653,7 +815,7 @@ def _preview(value: Any) -> str:
 
 def _check_output_policy(policy: Any) -> dict[str, Any]:
     policy = policy or {"type": "OutputPolicyExecuteOnce", "limit": 1}
-    if not isinstance(policy, dict) or policy.get("type") not in OUTPUT_POLICIES:
+    if not isinstance(policy, dict) or not _known(policy.get("type"), OUTPUT_POLICIES):
         raise BadRequest(f"Unknown output policy; use one of {', '.join(OUTPUT_POLICIES)}.")
     limit = policy.get("limit")
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
@@ -665,4 +827,12 @@ def _duplicate(name: str) -> str:
     return (
         f"The code to be submitted (name and content) already exists: {name!r}. "
         "Change the code or give the function another name."
+    )
+
+
+def _one_run_back(code_id: str) -> Any:
+    return (
+        update(models.UserCode)
+        .where(col(models.UserCode.id) == code_id, col(models.UserCode.runs_used) > 0)
+        .values(runs_used=col(models.UserCode.runs_used) - 1)
     )

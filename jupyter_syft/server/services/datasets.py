@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,12 @@ from ... import serde
 from .. import models
 from ..blobs import BlobInfo, BlobStore
 from ..store import Store
+from . import limits, paging
 from .actor import Actor
 from .audit import AuditLog
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from .paging import PageParams, preload
+from .retention import referenced_blobs
 from .settings import SettingsService
 from .views import iso
 
@@ -24,7 +29,9 @@ NO_ACCESS = (
 )
 TEXT_FIELDS = ("summary", "description", "citation", "url")
 CONTRIBUTOR_FIELDS = ("name", "email", "role", "phone", "note")
-MAX_TEXT = 1 << 20
+TEXT_LIMITS = {"summary": limits.TEXT, "description": limits.TEXT, "citation": limits.TEXT}
+MAX_CONTRIBUTORS = 100
+MAX_DIMENSIONS = 64
 
 
 class DatasetService:
@@ -43,21 +50,25 @@ class DatasetService:
     def register_blob(self, actor: Actor, info: BlobInfo) -> dict[str, Any]:
         actor.require_owner("upload data")
         with self.store.session() as session:
-            if session.get(models.Blob, info.id) is None:
-                session.add(
-                    models.Blob(
-                        id=info.id, size=info.size, summary=info.summary, created_by=actor.user_id
-                    )
+            row = session.get(models.Blob, info.id)
+            if row is None:
+                row = models.Blob(
+                    id=info.id, size=info.size, summary=info.summary, created_by=actor.user_id
                 )
-                try:
-                    session.commit()
-                except IntegrityError:  # the same value, uploaded concurrently
-                    session.rollback()
+            else:  # uploaded again: the orphan collector's grace period starts anew
+                row.created_at = models.utcnow()
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:  # the same value, uploaded concurrently
+                session.rollback()
+        self.blobs.settled(info.id)
         return {"blob_id": info.id, "size": info.size, "summary": info.summary}
 
     def preflight(self, actor: Actor, name: str) -> None:
         """Fail fast, before any value is sent, if the dataset could not be created."""
         actor.require_owner("upload datasets")
+        limits.check_text(name.strip(), "name", limits.NAME)
         with self.store.session() as session:
             if session.exec(select(models.Dataset).where(models.Dataset.name == name)).first():
                 raise Conflict(_name_taken(name))
@@ -91,6 +102,9 @@ class DatasetService:
                         f"Two assets are named {asset_name!r}; asset names must differ."
                     )
                 seen.add(asset_name)
+                description = _optional_text(spec, "description")  # texts first: cheap to refuse
+                contributors = _contributors(spec.get("contributors"))
+                shape = _shape(spec.get("shape"))
                 data_blob = self._blob(session, spec.get("data"), f"asset {asset_name!r} data")
                 mock_id = spec.get("mock")
                 mock_blob = (
@@ -101,27 +115,29 @@ class DatasetService:
                 mock_is_real = bool(spec.get("mock_is_real", False))
                 if mock_is_real and mock_blob is None:
                     raise BadRequest(f"Asset {asset_name!r} says mock_is_real but has no mock.")
-                shape = spec.get("shape") or data_blob.summary.get("shape")
+                shape = shape or data_blob.summary.get("shape")
                 rows.append(
                     models.Asset(
                         dataset_id=dataset.id,
                         position=position,
                         name=asset_name,
-                        description=_optional_text(spec, "description"),
-                        contributors=_contributors(spec.get("contributors")),
+                        description=description,
+                        contributors=contributors,
                         data_blob_id=data_blob.id,
                         mock_blob_id=mock_blob.id if mock_blob else None,
                         mock_is_real=mock_is_real,
                         shape=list(shape) if isinstance(shape, (list, tuple)) else None,
                     )
                 )
-            session.add(dataset)
-            session.flush()
-            for row in rows:
-                session.add(row)
             try:
+                # A concurrent create of the same name fails here, at the dataset's flush.
+                session.add(dataset)
+                session.flush()
+                for row in rows:
+                    session.add(row)
                 session.commit()
             except IntegrityError:
+                session.rollback()
                 raise Conflict(_name_taken(name))
         self.audit.record(
             actor, "dataset.create", "dataset", dataset.id, name=name, assets=sorted(seen)
@@ -142,13 +158,36 @@ class DatasetService:
         if actor.is_guest and not self.settings.value("allow_guest_sessions"):
             raise Forbidden("This Datasite does not allow guests; log in with an account.")
 
-    def list(self, actor: Actor) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+        """One page of the datasets (see ``paging``)."""
         self._require_browsing(actor)
         with self.store.session() as session:
-            datasets = session.exec(
-                select(models.Dataset).order_by(col(models.Dataset.created_at))
-            ).all()
-            return [self._view(session, actor, d) for d in datasets]
+
+            def views(rows: Sequence[models.Dataset]) -> list[dict[str, Any]]:
+                # assets, blobs and uploaders of the whole page in three IN-queries
+                assets: dict[str, list[models.Asset]] = {d.id: [] for d in rows}
+                if rows:
+                    for asset in session.exec(
+                        select(models.Asset)
+                        .where(col(models.Asset.dataset_id).in_(list(assets)))
+                        .order_by(col(models.Asset.position))
+                    ):
+                        assets[asset.dataset_id].append(asset)
+                every = [a for group in assets.values() for a in group]
+                blob_ids = {a.data_blob_id for a in every} | {a.mock_blob_id for a in every}
+                blobs = preload(session, models.Blob, blob_ids)
+                preload(session, models.User, {d.uploader_id for d in rows})
+                return [self._view(session, actor, d, assets[d.id], blobs) for d in rows]
+
+            return paging.page(
+                session,
+                select(models.Dataset),
+                "datasets",
+                col(models.Dataset.created_at),
+                col(models.Dataset.id),
+                page,
+                views,
+            )
 
     def get(self, actor: Actor, key: str) -> dict[str, Any]:
         self._require_browsing(actor)
@@ -158,23 +197,30 @@ class DatasetService:
                 or session.exec(select(models.Dataset).where(models.Dataset.name == key)).first()
             )
             if dataset is None:
-                raise NotFound(f"No dataset {key!r} on this Datasite.")
+                raise NotFound(f"No dataset {limits.clip(key)} on this Datasite.")
             return self._view(session, actor, dataset)
 
-    def _view(self, session: Any, actor: Actor, dataset: models.Dataset) -> dict[str, Any]:
-        assets = session.exec(
-            select(models.Asset)
-            .where(models.Asset.dataset_id == dataset.id)
-            .order_by(col(models.Asset.position))
-        ).all()
+    def _view(
+        self,
+        session: Any,
+        actor: Actor,
+        dataset: models.Dataset,
+        assets: Sequence[models.Asset] | None = None,
+        blobs: dict[str, models.Blob] | None = None,
+    ) -> dict[str, Any]:
+        """``assets`` and ``blobs``: already loaded for a whole page (``list``)."""
+        if assets is None:
+            assets = session.exec(
+                select(models.Asset)
+                .where(models.Asset.dataset_id == dataset.id)
+                .order_by(col(models.Asset.position))
+            ).all()
         uploader = session.get(models.User, dataset.uploader_id)
-        blob_ids = {a.data_blob_id for a in assets} | {
-            a.mock_blob_id for a in assets if a.mock_blob_id
-        }
-        blobs = {
-            b.id: b
-            for b in session.exec(select(models.Blob).where(col(models.Blob.id).in_(blob_ids)))
-        }
+        if blobs is None:
+            blob_ids = {a.data_blob_id for a in assets} | {
+                a.mock_blob_id for a in assets if a.mock_blob_id
+            }
+            blobs = preload(session, models.Blob, blob_ids)
         views = [self._asset_view(actor, a, blobs) for a in assets]
         return {
             "id": dataset.id,
@@ -242,7 +288,7 @@ class DatasetService:
         """The first rows of a value, encoded: cheap to send for a table preview."""
         path, _size = self.open_value(actor, asset_id, which)
         rows = max(1, min(int(rows), 100))
-        value = serde.decode_file(path)
+        value = decode_stored(path)
         head = getattr(value, "head", None)
         if callable(head):
             value = head(rows)
@@ -265,43 +311,60 @@ class DatasetService:
                 session.delete(asset)
             session.delete(session.get(models.Dataset, dataset_id))
             session.flush()
-            orphans = [
-                b
-                for b in blob_ids
-                if not session.exec(
-                    select(models.Asset.id).where(
-                        (models.Asset.data_blob_id == b) | (models.Asset.mock_blob_id == b)
-                    )
-                ).first()
-            ]
+            # A value another asset, a run's result or a deposit still points at stays (as
+            # that); the rest goes with the dataset.
+            orphans = sorted(blob_ids - referenced_blobs(session, blob_ids))
             for blob_id in orphans:
                 session.delete(session.get(models.Blob, blob_id))
             session.commit()
-        for blob_id in orphans:
-            self.blobs.delete(blob_id)
+        for blob_id in orphans:  # unless the same value was uploaded again meanwhile
+            self.blobs.delete(blob_id, unless=functools.partial(self._blob_row_exists, blob_id))
         self.audit.record(actor, "dataset.delete", "dataset", dataset_id)
+
+    def _blob_row_exists(self, blob_id: str) -> bool:
+        with self.store.session() as session:
+            return session.get(models.Blob, blob_id) is not None
+
+
+def decode_stored(path: Path) -> Any:
+    """A stored value, decoded: 422, not 500, if it cannot be (a payload stored before uploads
+    were fully checked, or damaged on disk)."""
+    try:
+        return serde.decode_file(path)
+    except serde.SerdeError as exc:
+        raise Unprocessable(
+            f"This value is stored but cannot be decoded ({exc}). Its owner can upload it again."
+        ) from None
 
 
 def _name_taken(name: str) -> str:
-    return f"A dataset named {name!r} already exists. Choose another name, or delete it first."
+    return (
+        f"A dataset named {limits.clip(name)} already exists. Choose another name, or delete it "
+        "first."
+    )
 
 
 def _required_text(payload: dict[str, Any], key: str, message: str) -> str:
     value = payload.get(key)
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(message)
-    if len(value) > 1000:
-        raise BadRequest(f"{key} is too long (1000 characters at most).")
-    return value.strip()
+    return limits.check_text(value.strip(), key, limits.NAME)
 
 
 def _optional_text(payload: dict[str, Any], key: str) -> str:
-    value = payload.get(key) or ""
-    if not isinstance(value, str):
-        raise BadRequest(f"{key} must be text.")
-    if len(value) > MAX_TEXT:
-        raise BadRequest(f"{key} is too long.")
-    return value
+    return limits.text_field(payload, key, TEXT_LIMITS.get(key, limits.SHORT_TEXT)) or ""
+
+
+def _shape(value: Any) -> list[int] | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) > MAX_DIMENSIONS
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)
+    ):
+        raise BadRequest("An asset's shape must be a list of whole numbers, e.g. [100, 3].")
+    return list(value)
 
 
 def _contributors(value: Any) -> list[dict[str, str]]:
@@ -309,9 +372,15 @@ def _contributors(value: Any) -> list[dict[str, str]]:
         return []
     if not isinstance(value, list):
         raise BadRequest("contributors must be a list.")
+    if len(value) > MAX_CONTRIBUTORS:
+        raise BadRequest(f"At most {MAX_CONTRIBUTORS} contributors can be listed.")
     out = []
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise BadRequest("Each contributor needs at least a name.")
-        out.append({k: str(item[k]) for k in CONTRIBUTOR_FIELDS if item.get(k) is not None})
+        contributor = {k: str(item[k]) for k in CONTRIBUTOR_FIELDS if item.get(k) is not None}
+        for key, text in contributor.items():
+            limit = limits.NAME if key == "name" else limits.SHORT_TEXT
+            limits.check_text(text, f"A contributor's {key}", limit)
+        out.append(contributor)
     return out

@@ -41,6 +41,13 @@ class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
 
 
+class Unprocessable(ServiceError):
+    """Well-formed, but the stored value it names cannot be decoded."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class TooManyRequests(ServiceError):
     status = 429
     code = "too_many_requests"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -17,11 +19,13 @@ from sqlmodel import col, select
 from ...roles import ServiceRole
 from .. import models
 from ..store import Store
+from . import paging
 from .actor import Actor, visible_row
 from .audit import AuditLog
-from .code import CodeService
+from .code import CodeService, RunInterrupted
 from .errors import BadRequest, Conflict, ServiceError
 from .fair_queue import FairQueue
+from .paging import PageParams, preload
 from .views import iso
 
 log = logging.getLogger("jupyter_syft.server")
@@ -41,6 +45,8 @@ class JobService:
         # lower CPU priority (RunSpec.background).
         self._queue: FairQueue[str] = FairQueue()
         self._killed: set[str] = set()  # running jobs whose owner asked to stop them
+        self._stopping = False
+        self._current: set[str] = set()  # jobs running in this process
         self._threads = [
             threading.Thread(target=self._serve, name=f"datasite-job-{i}", daemon=True)
             for i in range(workers or os.cpu_count() or 2)
@@ -56,23 +62,30 @@ class JobService:
                 log.exception("job %s could not be run", job_id)
 
     def recover(self) -> None:
-        """After a restart: re-queue jobs that never started, mark cut-off ones interrupted."""
+        """After a restart: re-queue jobs that never started, mark cut-off ones interrupted,
+        and give back the runs they (and blocking calls cut off with them) had claimed."""
+        self._mark_cut_off()
+        released = self.code.release_cut_off_runs()
+        if released:
+            log.info("Gave back %d run(s) cut off before they delivered a result", released)
         with self.store.session() as session:
-            jobs = session.exec(
-                select(models.Job).where(col(models.Job.status).in_(["created", "processing"]))
+            pending = session.exec(
+                select(models.Job.user_id, models.Job.id).where(models.Job.status == "created")
             ).all()
-            for job in jobs:
-                if job.status == "processing":
-                    job.status, job.error, job.updated_at = (
-                        "interrupted",
-                        INTERRUPTED,
-                        models.utcnow(),
-                    )
-                    session.add(job)
-            session.commit()
-            pending = [(j.user_id, j.id) for j in jobs if j.status == "created"]
         for user_id, job_id in pending:
             self._queue.put(user_id, job_id)
+
+    def _mark_cut_off(self, only: set[str] | None = None) -> None:
+        """Mark running jobs interrupted: all of them (at start), or those in ``only``."""
+        with self.store.session() as session:
+            query = select(models.Job).where(models.Job.status == "processing")
+            if only is not None:
+                query = query.where(col(models.Job.id).in_(only))
+            jobs = session.exec(query).all()
+            for job in jobs:
+                job.status, job.error, job.updated_at = "interrupted", INTERRUPTED, models.utcnow()
+                session.add(job)
+            session.commit()
 
     def submit(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
         actor.require_user("run code")
@@ -96,6 +109,14 @@ class JobService:
             session.add(job)
             session.commit()
             user = session.get(models.User, job.user_id)
+        self._current.add(job_id)
+        try:
+            self._finish(job, user)
+        finally:
+            self._current.discard(job_id)
+
+    def _finish(self, job: models.Job, user: models.User | None) -> None:
+        job_id = job.id
         status, error, execution_id = "errored", "", None
         try:
             assert user is not None
@@ -104,29 +125,50 @@ class JobService:
             execution_id = outcome["id"]
             status = "completed" if outcome["ok"] else "errored"
             error = outcome.get("error", "")
+        except RunInterrupted:  # cut off by close(): nothing came out, the run is given back
+            status, error = "interrupted", INTERRUPTED
         except ServiceError as exc:
             error = exc.detail
         except Exception:  # the job must end in a state the user can see, whatever happened
-            log.exception("job %s failed", job_id)
-            error = "The Datasite hit an internal error running this job; its log has details."
+            if self._stopping:  # e.g. the runner closed under it
+                status, error = "interrupted", INTERRUPTED
+            else:
+                log.exception("job %s failed", job_id)
+                error = "The Datasite hit an internal error running this job; its log has details."
         with self.store.session() as session:
-            job = session.get(models.Job, job_id)
-            assert job is not None
+            row = session.get(models.Job, job_id)
+            assert row is not None
             if job_id in self._killed:
                 self._killed.discard(job_id)
                 status, error = "interrupted", "Stopped with job.kill()."
-            job.status, job.error, job.execution_id = status, error, execution_id
-            job.updated_at = models.utcnow()
-            session.add(job)
+            row.status, row.error, row.execution_id = status, error, execution_id
+            row.updated_at = models.utcnow()
+            session.add(row)
             session.commit()
 
-    def list(self, actor: Actor) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+        """One page of the jobs the caller may see (see ``paging``)."""
         actor.require_user("list jobs")
         with self.store.session() as session:
-            query = select(models.Job).order_by(col(models.Job.created_at))
+            query = select(models.Job)
             if not actor.is_owner:
                 query = query.where(models.Job.user_id == actor.user_id)
-            return [self._view(session, actor, j) for j in session.exec(query)]
+
+            def views(rows: Sequence[models.Job]) -> list[dict[str, Any]]:
+                # their code and runs in two IN-queries: _view's session.get hits the identity map
+                preload(session, models.UserCode, {j.code_id for j in rows})
+                preload(session, models.Execution, {j.execution_id for j in rows})
+                return [self._view(session, actor, j) for j in rows]
+
+            return paging.page(
+                session,
+                query,
+                "jobs",
+                col(models.Job.created_at),
+                col(models.Job.id),
+                page,
+                views,
+            )
 
     def get(self, actor: Actor, job_id: str) -> dict[str, Any]:
         with self.store.session() as session:
@@ -167,5 +209,21 @@ class JobService:
             "execution": self.code.execution_view(execution, actor) if execution else None,
         }
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """First step of a graceful stop: start no more jobs; runs cut off from now on end as
+        interrupted and give their run back (the runner is closed next)."""
+        self._stopping = True
+        self.code.stopping = True
         self._queue.close()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Last step of a graceful stop: wait for the job threads, mark what is still running
+        interrupted. Runs claimed by threads that did not end stay claimed until the next
+        start gives them back (they might still deliver)."""
+        self.stop()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._mark_cut_off(only=set(self._current))  # not another process's jobs
+        if not any(thread.is_alive() for thread in self._threads):
+            self.code.release_cut_off_runs(ours=True)

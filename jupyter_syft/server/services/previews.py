@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ... import serde
 from .code import CodeService
-from .datasets import DatasetService
+from .datasets import DatasetService, decode_stored
 
 MAX_ROWS = 100
 MAX_COLUMNS = 50
@@ -25,11 +24,11 @@ class PreviewService:
 
     def asset(self, actor: Any, asset_id: str, which: str, rows: int = 5) -> dict[str, Any]:
         path, _size = self.datasets.open_value(actor, asset_id, which)
-        return preview(serde.decode_file(path), rows)
+        return preview(decode_stored(path), rows)
 
     def result(self, actor: Any, execution_id: str, rows: int = 20) -> dict[str, Any]:
         path, _size = self.code.open_result(actor, execution_id)
-        return preview(serde.decode_file(path), rows)
+        return preview(decode_stored(path), rows)
 
 
 def preview(value: Any, rows: int = 5) -> dict[str, Any]:

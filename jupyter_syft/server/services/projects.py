@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -9,9 +10,11 @@ from sqlmodel import col, select
 
 from .. import models
 from ..store import Store
+from . import limits, paging
 from .actor import Actor
 from .audit import AuditLog
 from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .paging import PageParams, preload
 from .views import iso
 
 
@@ -25,10 +28,11 @@ class ProjectService:
         name = payload.get("name")
         if not isinstance(name, str) or not name.strip():
             raise BadRequest("A project needs a name.")
-        description = payload.get("description") or ""
-        if not isinstance(description, str):
-            raise BadRequest("description must be text.")
+        limits.check_text(name.strip(), "The project's name", limits.NAME)
+        description = limits.text_field(payload, "description", limits.TEXT) or ""
         email = payload.get("user_email_address")
+        if email is not None and not isinstance(email, str):
+            raise BadRequest("user_email_address must be text.")
         if email and str(email).strip().lower() != actor.email and not actor.is_owner:
             raise Forbidden("You can only create projects for yourself.")
         owner_id = actor.user_id
@@ -38,7 +42,7 @@ class ProjectService:
                     select(models.User).where(models.User.email == str(email).strip().lower())
                 ).first()
                 if user is None:
-                    raise NotFound(f"No user with email {email}.")
+                    raise NotFound(f"No user with email {limits.clip(email)}.")
                 owner_id = user.id
             project = models.Project(
                 user_id=owner_id or "", name=name.strip(), description=description
@@ -48,29 +52,75 @@ class ProjectService:
                 session.commit()
             except IntegrityError:
                 raise Conflict(
-                    f"You already have a project named {name.strip()!r}: project names are unique "
-                    "per scientist. Open it with client.get_project(name=...) "
+                    f"You already have a project named {limits.clip(name.strip())}: project "
+                    "names are unique per scientist. Open it with client.get_project(name=...) "
                     "or choose another name."
                 )
         self.audit.record(actor, "project.create", "project", project.id, name=project.name)
         self.add_event(project.id, "created", actor, name=project.name)
         return self.get(actor, project.id)
 
-    def list(self, actor: Actor) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+        """One page of the projects the caller may see (see ``paging``)."""
         actor.require_user("list projects")
         with self.store.session() as session:
-            query = select(models.Project).order_by(col(models.Project.created_at))
+            query = select(models.Project)
             if not actor.is_owner:
                 query = query.where(models.Project.user_id == actor.user_id)
-            return [self._view(session, p) for p in session.exec(query)]
+
+            def views(rows: Sequence[models.Project]) -> list[dict[str, Any]]:
+                preload(session, models.User, {p.user_id for p in rows})
+                request_ids: dict[str, list[str]] = {p.id: [] for p in rows}
+                if rows:  # every page project's request ids in one query
+                    for project_id, request_id in session.exec(
+                        select(models.Request.project_id, models.Request.id)
+                        .where(col(models.Request.project_id).in_(list(request_ids)))
+                        .order_by(col(models.Request.created_at), col(models.Request.id))
+                    ):
+                        request_ids[str(project_id)].append(request_id)
+                return [self._view(session, p, request_ids[p.id]) for p in rows]
+
+            return paging.page(
+                session,
+                query,
+                "projects",
+                col(models.Project.created_at),
+                col(models.Project.id),
+                page,
+                views,
+            )
 
     def get(self, actor: Actor, key: str) -> dict[str, Any]:
         with self.store.session() as session:
-            return self._view(session, self.visible(session, actor, key), events=True)
+            return self._view(session, self.visible(session, actor, key))
+
+    def events(self, actor: Actor, key: str, page: PageParams | None = None) -> dict[str, Any]:
+        """One page of a project's history, oldest first (see ``paging``)."""
+        with self.store.session() as session:
+            project = self.visible(session, actor, key)
+            return paging.page(
+                session,
+                select(models.ProjectEvent).where(models.ProjectEvent.project_id == project.id),
+                "project events",
+                col(models.ProjectEvent.seq),
+                col(models.ProjectEvent.seq),
+                page,
+                lambda rows: [
+                    {
+                        "kind": e.kind,
+                        "actor": e.actor_email,
+                        "detail": e.detail,
+                        "created_at": iso(e.created_at),
+                    }
+                    for e in rows
+                ],
+            )
 
     def visible(self, session: Any, actor: Actor, key: str) -> models.Project:
         """A project by id, or by name (the caller's own first)."""
         actor.require_user("see projects")
+        if not isinstance(key, str) or not key:
+            raise BadRequest("Give a project by its id or name (text).")
         project = session.get(models.Project, key)
         if project is None:
             candidates = session.exec(
@@ -79,7 +129,7 @@ class ProjectService:
             own = [p for p in candidates if p.user_id == actor.user_id]
             project = (own or (candidates if actor.is_owner else []) or [None])[0]
         if project is None or (project.user_id != actor.user_id and not actor.is_owner):
-            raise NotFound(f"No project {key!r}.")
+            raise NotFound(f"No project {limits.clip(key)}.")
         return project
 
     def add_event(self, project_id: str, kind: str, actor: Actor, **detail: Any) -> None:
@@ -91,14 +141,18 @@ class ProjectService:
             )
             session.commit()
 
-    def _view(self, session: Any, project: models.Project, events: bool = False) -> dict[str, Any]:
+    def _view(
+        self, session: Any, project: models.Project, request_ids: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         user = session.get(models.User, project.user_id)
-        request_ids = session.exec(
-            select(models.Request.id)
-            .where(models.Request.project_id == project.id)
-            .order_by(col(models.Request.created_at))
-        ).all()
-        view: dict[str, Any] = {
+        if request_ids is None:
+            request_ids = session.exec(
+                select(models.Request.id)
+                .where(models.Request.project_id == project.id)
+                .order_by(col(models.Request.created_at), col(models.Request.id))
+            ).all()
+        # its history is paged on its own: GET projects/{id}/events
+        return {
             "id": project.id,
             "name": project.name,
             "description": project.description,
@@ -106,19 +160,3 @@ class ProjectService:
             "user": {"name": user.name, "email": user.email} if user else None,
             "request_ids": list(request_ids),
         }
-        if events:
-            rows = session.exec(
-                select(models.ProjectEvent)
-                .where(models.ProjectEvent.project_id == project.id)
-                .order_by(col(models.ProjectEvent.seq))
-            ).all()
-            view["events"] = [
-                {
-                    "kind": e.kind,
-                    "actor": e.actor_email,
-                    "detail": e.detail,
-                    "created_at": iso(e.created_at),
-                }
-                for e in rows
-            ]
-        return view

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import builtins
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -10,16 +11,16 @@ from sqlmodel import col, select
 
 from .. import models
 from ..store import Store
+from . import limits, paging
 from .actor import SYSTEM, Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService, _duplicate
 from .errors import BadRequest, Conflict, NotFound
+from .paging import PageParams, preload
 from .projects import ProjectService
 from .settings import SettingsService
 from .views import iso
 
-# `datasite.launch_job(name, ...)`: the functions a Syft function runs as nested jobs.
-NESTED_CALL = re.compile(r"\blaunch_job\(\s*([A-Za-z_]\w*)")
 STATUS_NAMES = {"pending": "PENDING", "approved": "APPROVED", "rejected": "REJECTED"}
 
 
@@ -44,15 +45,16 @@ class RequestService:
         code_payload = payload.get("code")
         if not isinstance(code_payload, dict):
             raise BadRequest("A request needs the code to run.")
-        reason = payload.get("reason") or ""
-        if not isinstance(reason, str):
-            raise BadRequest("reason must be text.")
+        reason = limits.text_field(payload, "reason", limits.TEXT) or ""
         project_id = payload.get("project_id")
+        if project_id is not None and not isinstance(project_id, str):
+            raise BadRequest("project_id must be a project's id (text).")
         with self.store.session() as session:
             if project_id is not None:
                 project = self.projects.visible(session, actor, project_id)
                 if project.user_id != actor.user_id:
                     raise BadRequest("You can only add requests to your own projects.")
+                project_id = project.id  # it may have been given by name
             code = self.code.find_submitted(session, actor, code_payload)
             if code is None:
                 code = self.code._new_code(session, actor, code_payload)
@@ -84,11 +86,16 @@ class RequestService:
 
     # --- reading -----------------------------------------------------------------------------
     def list(
-        self, actor: Actor, status: str | None = None, project_id: str | None = None
-    ) -> list[dict[str, Any]]:
+        self,
+        actor: Actor,
+        status: str | None = None,
+        project_id: str | None = None,
+        page: PageParams | None = None,
+    ) -> dict[str, Any]:
+        """One page of the requests the caller may see (see ``paging``)."""
         actor.require_user("list requests")
         with self.store.session() as session:
-            query = select(models.Request).order_by(col(models.Request.created_at))
+            query = select(models.Request)
             if not actor.is_owner:
                 query = query.where(models.Request.user_id == actor.user_id)
             if status:
@@ -97,7 +104,25 @@ class RequestService:
                 query = query.where(models.Request.status == status)
             if project_id:
                 query = query.where(models.Request.project_id == project_id)
-            return [self._view(session, r) for r in session.exec(query)]
+
+            def views(rows: Sequence[models.Request]) -> list[dict[str, Any]]:
+                # what the views refer to, in three IN-queries; _view's session.get then hits
+                # the identity map instead of asking the store once per row
+                codes = preload(session, models.UserCode, {r.code_id for r in rows})
+                users = {r.user_id for r in rows} | {c.user_id for c in codes.values()}
+                preload(session, models.User, users)
+                preload(session, models.Project, {r.project_id for r in rows})
+                return [self._view(session, r) for r in rows]
+
+            return paging.page(
+                session,
+                query,
+                "requests",
+                col(models.Request.created_at),
+                col(models.Request.id),
+                page,
+                views,
+            )
 
     def get(self, actor: Actor, request_id: str) -> dict[str, Any]:
         with self.store.session() as session:
@@ -122,37 +147,80 @@ class RequestService:
             "requesting_user_institution": user.institution if user else "",
             "project": {"id": project.id, "name": project.name} if project else None,
             "code": self.code.view(code, session),
+            "nested": self._nested_view(session, request, code),
             "sandbox": self.code.sandbox_kind(),
         }
 
+    def _nested_view(
+        self, session: Any, request: models.Request, code: models.UserCode
+    ) -> builtins.list[dict[str, Any]]:
+        """The functions this request launches as nested jobs, with their code: once approved,
+        the plan its owner approved; before, what its real calls resolve to now."""
+        if code.nested_plan and request.status == "approved":
+            rows = [(name, session.get(models.UserCode, i)) for name, i in code.nested_plan.items()]
+            approved = True
+        elif code.nested_calls:
+            rows, approved = self.code.nested_closure(session, code), False
+        else:
+            return []
+        return [
+            {
+                "name": name,
+                "code_id": row.id if row else None,
+                "raw_code": row.raw_code if row else "",
+                "submit_time": iso(row.submit_time) if row else None,
+                "approved_as_nested": approved and row is not None,
+            }
+            for name, row in rows
+        ]
+
     # --- deciding ----------------------------------------------------------------------------
     def approve(
-        self, actor: Actor, request_id: str, approve_nested: bool = False
+        self,
+        actor: Actor,
+        request_id: str,
+        approve_nested: bool = False,
+        nested_code_ids: builtins.list[str] | None = None,
     ) -> dict[str, Any]:
         actor.require_owner("approve requests")
         if approve_nested:
-            self._approve_nested(actor, request_id)
+            self._approve_nested(actor, request_id, nested_code_ids)
         return self._decide(actor, request_id, "approved")
 
-    def _approve_nested(self, actor: Actor, request_id: str) -> None:
-        """Approve the functions the code launches as nested jobs (its own scientist's)."""
+    def _approve_nested(
+        self, actor: Actor, request_id: str, shown: builtins.list[str] | None
+    ) -> None:
+        """Fix the nested jobs the request may launch on private data: exactly the functions
+        its real calls name, as the reviewer was shown them (``shown``: their code ids). The
+        nested functions themselves stay unapproved: they run only inside this request."""
+        if not isinstance(shown, list) or not all(isinstance(i, str) for i in shown):
+            raise BadRequest(
+                "Say which nested functions you reviewed: nested_code_ids, the code ids listed "
+                "under the request's 'nested' (the Python client and the sidebar send them)."
+            )
         with self.store.session() as session:
             request = self._visible(session, actor, request_id)
             code = session.get(models.UserCode, request.code_id)
             assert code is not None
-            names = set(NESTED_CALL.findall(code.code))
-            for nested in session.exec(
-                select(models.UserCode).where(
-                    models.UserCode.user_id == code.user_id,
-                    col(models.UserCode.service_func_name).in_(names),
+            closure = self.code.nested_closure(session, code)
+            missing = [name for name, row in closure if row is None]
+            if missing:
+                raise Conflict(
+                    f"This code launches {', '.join(missing)}, which its author has not "
+                    "submitted: nothing can be approved for it. Ask them to submit it "
+                    "(client.code.submit), or approve without approve_nested."
                 )
-            ):
-                nested.status = "approved"
-                session.add(nested)
+            plan = {name: row.id for name, row in closure if row is not None}
+            if sorted(plan.values()) != sorted(set(shown)):
+                raise Conflict(
+                    "The nested functions of this request are not the ones you reviewed (the "
+                    "scientist submitted a new version since, or you were shown another list). "
+                    "Load the request again, review its nested functions, and approve again."
+                )
+            code.nested_plan = plan
+            session.add(code)
             session.commit()
-        self.audit.record(
-            actor, "request.approve_nested", "request", request_id, names=sorted(names)
-        )
+        self.audit.record(actor, "request.approve_nested", "request", request_id, nested=plan)
 
     def deny(self, actor: Actor, request_id: str, reason: str) -> dict[str, Any]:
         actor.require_owner("deny requests")
@@ -160,6 +228,7 @@ class RequestService:
             raise BadRequest(
                 "Say why you deny it: request.deny(reason='...'). The scientist sees the reason."
             )
+        limits.check_text(reason, "The reason", limits.TEXT)
         return self._decide(actor, request_id, "rejected", reason.strip())
 
     def deposit(
@@ -167,6 +236,9 @@ class RequestService:
     ) -> dict[str, Any]:
         """Approve, and store the owner's own result as the code's output."""
         actor.require_owner("deposit results")
+        stdout, stderr = str(stdout or ""), str(stderr or "")
+        limits.check_text(stdout, "stdout", limits.OUTPUT)
+        limits.check_text(stderr, "stderr", limits.OUTPUT)
         with self.store.session() as session:
             request = self._visible(session, actor, request_id)
             if session.get(models.Blob, blob_id) is None:

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from .. import models
 from ..store import Store
+from . import limits
 from .actor import Actor
 from .audit import AuditLog
 from .errors import BadRequest
@@ -20,6 +21,7 @@ class SettingSpec:
     type: type
     public: bool  # shown to guests and scientists in the Datasite's metadata
     doc: str
+    minimum: int = 1  # for whole numbers: the smallest value accepted
 
 
 SETTINGS: dict[str, SettingSpec] = {
@@ -36,7 +38,29 @@ SETTINGS: dict[str, SettingSpec] = {
     "exec_memory_mb": SettingSpec(4096, int, False, "Memory limit for one run of code."),
     "token_ttl_hours": SettingSpec(168, int, False, "How long a login stays valid."),
     "max_upload_bytes": SettingSpec(64 << 30, int, False, "Largest value one upload may be."),
+    # History (see services/retention.py); the audit log is never pruned.
+    "retention_days_runs": SettingSpec(
+        0,
+        int,
+        False,
+        "Days a run's record and result are kept; 0 keeps them for good (the default: they "
+        "say what left the Datasite). The latest private result of each function always stays.",
+        minimum=0,
+    ),
+    "retention_days_jobs": SettingSpec(
+        90, int, False, "Days a finished job is kept (its run stays); 0 keeps them for good.", 0
+    ),
+    "orphan_grace_hours": SettingSpec(
+        24, int, False, "Hours an uploaded value no dataset uses is kept before it is deleted."
+    ),
 }
+
+
+# Texts are capped like any user-supplied text; numbers so that no use of them can overflow
+# (a login's expiry, a run's limits).
+TEXT_LIMITS = {"name": limits.NAME, "admin_email": limits.SHORT_TEXT}
+INT_LIMITS = {"token_ttl_hours": 24 * 365 * 10}
+MAX_INT = 1 << 50
 
 
 class SettingsService:
@@ -88,14 +112,27 @@ class SettingsService:
             spec = SETTINGS.get(key)
             if spec is None:
                 known = ", ".join(sorted(SETTINGS))
-                raise BadRequest(f"Unknown setting {key!r}. Settings you can change: {known}.")
+                raise BadRequest(
+                    f"Unknown setting {limits.clip(key)}. Settings you can change: {known}."
+                )
+            shown = limits.clip(value)
             if spec.type is bool and not isinstance(value, bool):
-                raise BadRequest(f"Setting {key!r} takes True or False, not {value!r}.")
+                raise BadRequest(f"Setting {key!r} takes True or False, not {shown}.")
             if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
-                raise BadRequest(f"Setting {key!r} takes a whole number, not {value!r}.")
+                raise BadRequest(f"Setting {key!r} takes a whole number, not {shown}.")
             if spec.type is str and not isinstance(value, str):
-                raise BadRequest(f"Setting {key!r} takes text, not {value!r}.")
-            if spec.type is int and value <= 0:
-                raise BadRequest(f"Setting {key!r} must be positive.")
+                raise BadRequest(f"Setting {key!r} takes text, not {shown}.")
+            if spec.type is str:
+                limits.check_text(value, f"Setting {key!r}", TEXT_LIMITS.get(key, limits.TEXT))
+            if spec.type is int and value > INT_LIMITS.get(key, MAX_INT):
+                raise BadRequest(
+                    f"Setting {key!r} is too large: {INT_LIMITS.get(key, MAX_INT)} at most."
+                )
+            if spec.type is int and value < spec.minimum:
+                raise BadRequest(
+                    f"Setting {key!r} must be positive."
+                    if spec.minimum == 1
+                    else f"Setting {key!r} must be at least {spec.minimum}."
+                )
             clean[key] = value
         return clean

@@ -5,23 +5,37 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
 from .. import models
-from ..security import hash_password, verify_password
+from ..security import (
+    MAX_EMAIL_CHARS,
+    MAX_PASSWORD_CHARS,
+    LoginRateLimiter,
+    hash_password,
+    verify_password,
+)
 from ..store import Store
+from . import limits, paging
 from .actor import Actor
 from .audit import AuditLog
-from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from .paging import PageParams
 from .settings import SettingsService
 from .views import user_view
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 DEFAULT_ROOT_PASSWORD = "changethis"  # noqa: S105 - PySyft's well-known default, flagged on login
 PROFILE_FIELDS = {"name", "institution", "website"}
-OWNER_FIELDS = {"role", "mock_execution_permission"}
+PROFILE_LIMITS = {
+    "name": limits.NAME,
+    "institution": limits.SHORT_TEXT,
+    "website": limits.SHORT_TEXT,
+}
+OWNER_FIELDS = {"role", "mock_execution_permission", "disabled"}
 
 
 class UserService:
@@ -29,6 +43,8 @@ class UserService:
         self.store = store
         self.audit = audit
         self.settings = settings
+        # Guesses at the current password through a stolen token are throttled like logins.
+        self.current_password_limiter = LoginRateLimiter()
 
     # --- creating accounts -------------------------------------------------------------------
     def create(self, actor: Actor, fields: dict[str, Any]) -> dict[str, Any]:
@@ -86,11 +102,12 @@ class UserService:
             "mock_execution_permission",
         }
         if unknown:
-            raise BadRequest(f"Unknown user field(s): {', '.join(sorted(unknown))}.")
+            raise BadRequest(f"Unknown user field(s): {limits.clip(', '.join(sorted(unknown)))}.")
         email = _normalize_email(_text(fields, "email", required=True))
         password = fields.get("password")
         if not isinstance(password, str) or not password:
             raise BadRequest("A password is required.")
+        _check_password_length(password)
         verify = fields.get("password_verify")
         if verify is not None and verify != password:
             raise BadRequest("The passwords do not match: password_verify must equal password.")
@@ -119,13 +136,22 @@ class UserService:
         return user_view(user)
 
     # --- reading -----------------------------------------------------------------------------
-    def list(self, actor: Actor) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+        """One page of the accounts the caller may see (see ``paging``)."""
         actor.require_user("list users")
         with self.store.session() as session:
-            query = select(models.User).order_by(col(models.User.created_at))
+            query = select(models.User)
             if not actor.is_owner:
                 query = query.where(models.User.id == actor.user_id)
-            return [user_view(u) for u in session.exec(query)]
+            return paging.page(
+                session,
+                query,
+                "users",
+                col(models.User.created_at),
+                col(models.User.id),
+                page,
+                lambda rows: [user_view(u) for u in rows],
+            )
 
     def get(self, actor: Actor, user_id: str) -> dict[str, Any]:
         return user_view(self._visible(actor, user_id))
@@ -149,15 +175,16 @@ class UserService:
         unknown = set(changes) - PROFILE_FIELDS - OWNER_FIELDS - {"email"}
         if unknown:
             raise BadRequest(
-                f"Cannot change {', '.join(sorted(unknown))}; you can change: "
+                f"Cannot change {limits.clip(', '.join(sorted(unknown)))}; you can change: "
                 f"{', '.join(sorted(PROFILE_FIELDS | OWNER_FIELDS | {'email'}))}."
             )
         if set(changes) & OWNER_FIELDS:
-            actor.require_owner("change roles or mock-execution permission")
+            actor.require_owner("change roles, mock-execution permission or disable accounts")
             if user.id == actor.user_id and "role" in changes:
                 raise Forbidden("You cannot change your own role.")
-            if ServiceRole(user.role) > actor.role:
-                raise Forbidden("You cannot change an account with a higher role than yours.")
+            if user.id == actor.user_id and "disabled" in changes:
+                raise Forbidden("You cannot disable your own account.")
+        _require_not_higher(actor, user, "change")
         with self.store.session() as session:
             user = session.get(models.User, user_id)  # type: ignore[assignment]
             assert user is not None
@@ -173,9 +200,17 @@ class UserService:
                     if not isinstance(value, bool):
                         raise BadRequest("mock_execution_permission takes True or False.")
                     user.mock_execution_permission = value
+                elif key == "disabled":
+                    if not isinstance(value, bool):
+                        raise BadRequest("disabled takes True or False.")
+                    if user.disabled and not value:
+                        # Refused while disabled (so a caller is told why); never revived.
+                        _end_sessions(session, user_id)
+                    user.disabled = value
                 else:
                     if not isinstance(value, str):
                         raise BadRequest(f"{key} takes text.")
+                    limits.check_text(value, key, PROFILE_LIMITS[key])
                     setattr(user, key, value)
             session.add(user)
             try:
@@ -186,52 +221,101 @@ class UserService:
         return user_view(user)
 
     def set_password(
-        self, actor: Actor, user_id: str, new_password: str, current_password: str | None = None
+        self, actor: Actor, user_id: str, new_password: Any, current_password: Any = None
     ) -> None:
+        """Your own password (the current one required, whatever your role: a stolen token
+        alone must not take the account over), or, for an owner, that of an account whose
+        role is not higher than theirs. Every other session of the account ends."""
         user = self._visible(actor, user_id)
         if not isinstance(new_password, str) or not new_password:
             raise BadRequest("The new password cannot be empty.")
-        if user.id == actor.user_id and actor.role != ServiceRole.ADMIN:
-            if current_password is not None and not verify_password(
-                user.password_hash, current_password
-            ):
-                raise Forbidden("The current password is wrong.")
-        elif user.id != actor.user_id:
+        _check_password_length(new_password)
+        own = user.id == actor.user_id
+        if own:
+            self._check_current_password(user, current_password)
+        else:
             actor.require_owner("change someone else's password")
+            _require_not_higher(actor, user, "change the password of")
         with self.store.session() as session:
             row = session.get(models.User, user_id)
             assert row is not None
             row.password_hash = hash_password(new_password)
             row.password_is_default = new_password == DEFAULT_ROOT_PASSWORD
             session.add(row)
+            # Whoever held another session (a stolen token) is out; the caller's own stays.
+            _end_sessions(session, user_id, keep=actor.token_hash if own else None)
             session.commit()
         self.audit.record(actor, "user.set_password", "user", user_id)
+
+    def _check_current_password(self, user: models.User, current_password: Any) -> None:
+        if not isinstance(current_password, str) or not current_password:
+            raise BadRequest(
+                "Give your current password to change it: "
+                "client.account.set_password(new_password, current_password=...)."
+            )
+        _check_password_length(current_password)
+        attempt = self.current_password_limiter.begin(user.id, "set_password")
+        if attempt.wait > 0:
+            raise TooManyRequests(
+                "Too many wrong current passwords; wait "
+                f"{int(attempt.wait) + 1} seconds and try again.",
+                attempt.wait,
+            )
+        ok: bool | None = None
+        try:
+            ok = verify_password(user.password_hash, current_password)
+        finally:
+            self.current_password_limiter.end(attempt, ok)
+        if not ok:
+            raise Forbidden("The current password is wrong; nothing was changed.")
 
     def delete(self, actor: Actor, user_id: str) -> None:
         actor.require_owner("delete users")
         if user_id == actor.user_id:
             raise Forbidden("You cannot delete your own account.")
         user = self._visible(actor, user_id)
-        if ServiceRole(user.role) > actor.role:
-            raise Forbidden("You cannot delete an account with a higher role than yours.")
+        _require_not_higher(actor, user, "delete")
         with self.store.session() as session:
-            for token in session.exec(
-                select(models.ApiToken).where(models.ApiToken.user_id == user_id)
-            ):
-                session.delete(token)
+            _end_sessions(session, user_id)
             row = session.get(models.User, user_id)
             session.delete(row)
             try:
                 session.commit()
             except IntegrityError:
                 raise Conflict(
-                    "This user owns data on the Datasite (e.g. uploaded datasets); "
-                    "delete those first or change the user's role instead."
+                    "This account has history on the Datasite (code, requests, projects, jobs "
+                    "or datasets), which must stay. Disable it instead: "
+                    "client.users[...].disable() ends its sessions and refuses its logins, and "
+                    "keeps the history."
                 )
         self.audit.record(actor, "user.delete", "user", user_id, email=user.email)
 
 
+def _require_not_higher(actor: Actor, user: models.User, doing: str) -> None:
+    """Nobody changes anything of an account whose role is higher than theirs."""
+    if ServiceRole(user.role) > actor.role:
+        raise Forbidden(
+            f"You cannot {doing} an account with a higher role "
+            f"({ServiceRole(user.role).name}) than yours ({actor.role.name})."
+        )
+
+
+def _end_sessions(session: Any, user_id: str, keep: str | None = None) -> None:
+    """Delete the account's login tokens (but ``keep``, the caller's own, if given)."""
+    statement = sql_delete(models.ApiToken).where(col(models.ApiToken.user_id) == user_id)
+    if keep is not None:
+        statement = statement.where(col(models.ApiToken.token_hash) != keep)
+    session.execute(statement)
+
+
+def _check_password_length(password: str) -> None:
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise BadRequest(f"The password is too long: at most {MAX_PASSWORD_CHARS} characters.")
+
+
 def _normalize_email(email: str) -> str:
+    if len(email) > MAX_EMAIL_CHARS:
+        raise BadRequest(f"The email is too long: at most {MAX_EMAIL_CHARS} characters.")
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
         raise BadRequest(f"{email!r} is not an email address.")
@@ -246,6 +330,8 @@ def _text(fields: dict[str, Any], key: str, required: bool = False) -> str:
         return ""
     if not isinstance(value, str):
         raise BadRequest(f"{key} must be text.")
+    if key in PROFILE_LIMITS:
+        limits.check_text(value.strip(), key, PROFILE_LIMITS[key])
     return value.strip()
 
 
@@ -254,8 +340,9 @@ def _role(value: Any, default: ServiceRole | None = None) -> ServiceRole:
         return default
     try:
         role = ServiceRole.parse(value)
-    except ValueError as exc:
-        raise BadRequest(str(exc))
+    except ValueError:
+        names = ", ".join(r.name for r in ServiceRole if r is not ServiceRole.NONE)
+        raise BadRequest(f"Unknown role {limits.clip(value)}: use one of {names}.")
     if role == ServiceRole.NONE:
         raise BadRequest("An account needs a role other than NONE.")
     return role

@@ -26,5 +26,6 @@ def user_view(user: models.User) -> dict[str, Any]:
         "institution": user.institution,
         "website": user.website,
         "mock_execution_permission": user.mock_execution_permission,
+        "disabled": user.disabled,
         "created_at": iso(user.created_at),
     }
