@@ -4,11 +4,12 @@
 :class:`DatasiteReview` with one review per pending request. Both call the Python client, so the
 Datasite enforces every rule: the widget only hides what a scientist cannot do anyway.
 
-"Run on mock" runs an owner's pending request on the assets' mocks in the Datasite's sandbox
-(``request.code.run_on_mocks()``), so code under review never runs in the owner's kernel; a
-scientist's own widget runs their code on the mocks in their kernel, as calling it does. "Run
-on private" (owners) runs it on the private data in THIS kernel, as ``request.code.run(...)``
-does (PySyft's reviewer workflow), after its warning. Neither sends anything to the scientist. "Deposit result" approves the request with a result you give:
+"Run on mock" runs an owner's pending request on the assets' mocks in the Datasite's
+sandbox (``request.code.run_on_mocks()``), so code under review never runs in the owner's
+kernel; a scientist's own widget runs their code on the mocks in their kernel, as calling it
+does. "Run on private" (owners) runs it on the private data in THIS kernel, as
+``request.code.run(...)`` does (PySyft's reviewer workflow), after its warning. Neither sends
+anything to the scientist. "Deposit result" approves the request with a result you give:
 the text field takes the name of a notebook variable or a Python literal (``42``,
 ``[0.91, 0.88]``, ``{"acc": 0.9}``); left empty, it deposits the result of the last
 "Run on private" in this widget.
