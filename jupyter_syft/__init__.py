@@ -34,7 +34,7 @@ _EXPORTS = {
     "Dataset": "client.datasets",
     "Asset": "client.datasets",
     "Contributor": "client.datasets",
-    "orchestra": "orchestra",
+    "orchestra": "hosts.orchestra",
     "syft_function": "client.code",
     "syft_function_single_use": "client.code",
     "SyftFunction": "client.code",
@@ -76,7 +76,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .extension.app import SyftExtension
+    from .hosts.extension.app import SyftExtension
 
     return [{"module": "jupyter_syft", "app": SyftExtension}]
 

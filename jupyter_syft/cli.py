@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -33,56 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return asyncio.run(_serve(args))
+    from .hosts import standalone
+    from .hosts.bootstrap import datasite_folder
 
-
-async def _serve(args: argparse.Namespace) -> int:
-    from .orchestra import _folder_name, datasites_root
-    from .server.app import make_app, make_http_server
-    from .server.datasite import Datasite, DatasiteConfig
-
-    data_dir = args.data_dir or datasites_root() / _folder_name(args.name)
-    from .server.store import StoreUnavailable
-
-    try:
-        config = DatasiteConfig.from_env(args.name, data_dir, args.db_url)
-        config.dask_scheduler = args.dask_scheduler or config.dask_scheduler
-        datasite = Datasite(config)
-    except StoreUnavailable as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    if datasite.generated_root_password:
-        print(
-            f"Created the root account {datasite.config.root_email} with password "
-            f"{datasite.generated_root_password}\n"
-            "(shown once; set JUPYTER_SYFT_ROOT_PASSWORD to choose it)",
-            flush=True,
+    return asyncio.run(
+        standalone.serve(
+            args.name,
+            args.data_dir or datasite_folder(args.name),
+            args.port,
+            host=args.host,
+            db_url=args.db_url,
+            dask_scheduler=args.dask_scheduler,
+            seed_demo=args.seed_demo,
         )
-    if args.seed_demo:
-        from .demo import seed_demo_data
-
-        seed_demo_data(datasite)
-    server = make_http_server(make_app(datasite))
-    try:
-        server.listen(args.port, address=args.host)
-    except OSError as exc:
-        print(f"Cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
-        return 2
-    port = next(iter(server._sockets.values())).getsockname()[1]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    # Announced only once a stop signal is handled, so whoever waits for this line can stop us.
-    print(
-        f"Datasite {args.name!r} serving at http://{args.host}:{port} (data in {data_dir})",
-        flush=True,
     )
-    await stop.wait()
-    server.stop()
-    await server.close_all_connections()
-    datasite.close()
-    return 0
 
 
 if __name__ == "__main__":

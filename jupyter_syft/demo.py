@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .roles import ServiceRole
-
 if TYPE_CHECKING:
     from .server.datasite import Datasite
 
@@ -34,32 +32,28 @@ def breast_cancer_frames(seed: int = 12) -> tuple[Any, Any, Any, Any]:
 
 
 def seed_demo_data(datasite: Datasite) -> bool:
-    """Add the demo dataset unless it is already there. True if it was added."""
-    from sqlmodel import select
+    """Add the demo dataset unless it is already there. True if it was added.
 
-    from .server import models
-    from .server.services.actor import Actor
+    Uploaded through the services as the Datasite's owner, as if they had uploaded it."""
+    from .server.services.errors import Conflict
 
-    services = datasite.services
-    with datasite.store.session() as session:
-        if session.exec(select(models.Dataset).where(models.Dataset.name == DEMO_DATASET)).first():
-            return False
-        root = session.exec(
-            select(models.User).where(models.User.role == int(ServiceRole.ADMIN))
-        ).first()
-    assert root is not None
-    actor = Actor(root.id, root.email, root.name, ServiceRole.ADMIN)
+    datasets = datasite.services.datasets
+    owner = datasite.services.auth.owner_actor()
+    try:
+        datasets.preflight(owner, DEMO_DATASET)
+    except Conflict:  # seeded before
+        return False
     features, targets, mock_features, mock_targets = breast_cancer_frames()
     assets = []
     for name, data, mock in (
         ("BC Features", features, mock_features),
         ("BC Targets", targets, mock_targets),
     ):
-        data_blob = services.datasets.register_blob(actor, datasite.blobs.write_value(data))
-        mock_blob = services.datasets.register_blob(actor, datasite.blobs.write_value(mock))
+        data_blob = datasets.store_value(owner, data)
+        mock_blob = datasets.store_value(owner, mock)
         assets.append({"name": name, "data": data_blob["blob_id"], "mock": mock_blob["blob_id"]})
-    services.datasets.create(
-        actor,
+    datasets.create(
+        owner,
         {
             "name": DEMO_DATASET,
             "summary": "Diagnostic Wisconsin Breast Cancer Database.",

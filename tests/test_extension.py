@@ -16,7 +16,7 @@ import tornado.web
 
 import jupyter_syft as sy
 from jupyter_syft import local_session
-from jupyter_syft.extension.handlers import datasite_routes
+from jupyter_syft.hosts.extension.handlers import datasite_routes
 
 OWNER_EMAIL = "owner@lab.example"
 OWNER_PASSWORD = "pw-owner-123"
@@ -160,7 +160,7 @@ def test_every_route_is_deliberately_authenticated(jp_serverapp, jp_web_app):
     datasite = jp_serverapp.web_app.settings["jupyter_syft_datasite"]
     routes = datasite_routes(datasite)
     try:
-        from jupyter_syft.extension.remotes import remote_routes
+        from jupyter_syft.hosts.extension.remotes import remote_routes
 
         routes += remote_routes()
     except ImportError:

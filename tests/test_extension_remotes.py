@@ -13,7 +13,7 @@ import socket
 import pytest
 import requests
 
-from jupyter_syft.extension.remotes import (
+from jupyter_syft.hosts.extension.remotes import (
     SETTINGS_KEY,
     RemoteError,
     api_path,

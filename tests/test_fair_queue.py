@@ -2,7 +2,7 @@
 
 import threading
 
-from jupyter_syft.server.services.fair_queue import FairQueue
+from jupyter_syft.server.execution.fair_queue import FairQueue
 
 
 def test_round_robin_across_owners():

@@ -82,3 +82,21 @@ def test_kill_stops_the_running_nested_job_too(node, root, scientist, nested_req
     while runner.active_runs():
         assert time.monotonic() - started < 60, "the nested job is still running"
         time.sleep(0.05)
+
+
+def test_nested_runs_are_audited_before_their_parent(node, root, scientist, nested_request):
+    asset, total, _ = nested_request
+    root.requests[0].approve(approve_nested=True)
+    assert int(scientist.code.process_all(data=asset).get()) == total
+    ids = {c.service_func_name: c.id for c in scientist.code}
+    events = [
+        e for e in node.datasite.services.audit.events() if e["action"].startswith("code.run")
+    ]
+    events.sort(key=lambda e: e["seq"])
+    assert [(e["action"], e["object_id"]) for e in events] == [
+        ("code.run_nested", ids["process_batch"]),
+        ("code.run_nested", ids["process_batch"]),
+        ("code.run_nested", ids["aggregate_job"]),
+        ("code.run", ids["process_all"]),
+    ]
+    assert all(e["detail"]["private"] and e["detail"]["ok"] for e in events)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import serde
 from .blobs import BlobStore
+from .execution import Runner
 from .execution.pool import sweep_leftover_workers
 from .security import random_password
 from .services import Services
@@ -25,6 +26,8 @@ API_VERSION = 1
 
 @dataclass
 class DatasiteConfig:
+    """How to open a Datasite; the hosts fill it in (``hosts/bootstrap.py``)."""
+
     name: str
     data_dir: Path
     db_url: str | None = None
@@ -34,17 +37,6 @@ class DatasiteConfig:
     threads: int = 8
     # A Dask scheduler address (tcp://host:8786): runs go to that cluster instead of here.
     dask_scheduler: str | None = None
-
-    @classmethod
-    def from_env(cls, name: str, data_dir: Path, db_url: str | None = None) -> DatasiteConfig:
-        return cls(
-            name=name,
-            data_dir=data_dir,
-            db_url=db_url or os.environ.get("JUPYTER_SYFT_DB_URL") or None,
-            root_email=os.environ.get("JUPYTER_SYFT_ROOT_EMAIL") or DEFAULT_ROOT_EMAIL,
-            root_password=os.environ.get("JUPYTER_SYFT_ROOT_PASSWORD") or None,
-            dask_scheduler=os.environ.get("JUPYTER_SYFT_DASK_SCHEDULER") or None,
-        )
 
 
 class Datasite:
@@ -59,7 +51,7 @@ class Datasite:
         self.work_dir.mkdir(exist_ok=True)
         # Workers a crash of the previous run left behind, then what their runs left.
         sweep_leftover_workers(self.work_dir)
-        self._runner: Any = None
+        self._runner: Runner | None = None
         self._runner_lock = threading.Lock()
         self._closing = False
         self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
@@ -92,7 +84,7 @@ class Datasite:
             if self._collector_stop.wait(COLLECT_EVERY_SECONDS):
                 return
 
-    def runner(self) -> Any:
+    def runner(self) -> Runner:
         """The CodeRunner, started on first use so that launching a Datasite stays fast."""
         with self._runner_lock:
             if self._closing and self._runner is None:

@@ -1,13 +1,16 @@
 """Running approved user code: never in the server process, one job per worker process.
 
 ``CodeRunner.run(RunSpec)`` hands one function call to a fresh worker process
-(``jupyter_syft/worker.py``) with CPU, memory, process and file-size limits and a wall-clock
+(``worker.py``) with CPU, memory, process and file-size limits and a wall-clock
 timeout; the worker gets its inputs as read-only file descriptors and sends its result back
-over a socket. Modules: ``spec`` (the API's data types), ``sandbox`` (how a worker starts),
-``stage`` (root helper that makes Python reachable for the worker's uid), ``pool`` (warm
-workers, one kept for blocking calls only), ``protocol`` (runner <-> worker frames),
-``job`` (one job: hand-off and outcome), ``runner`` (CodeRunner), ``dask_runner`` (the
-same on a Dask cluster, for scale-out).
+over a socket. Modules: ``seam`` (the ``Runner`` and ``ProgressSink`` protocols the services
+see), ``spec`` (the API's data types), ``sandbox`` (how a worker starts), ``stage`` (root
+helper that makes Python reachable for the worker's uid), ``pool`` (warm workers, one kept
+for blocking calls only), ``worker`` (the worker process: the one place user code runs),
+``protocol`` (runner <-> worker frames), ``job`` (one job: hand-off and outcome), ``nested``
+(answering a job's nested-job and progress calls from its plan), ``runner`` (CodeRunner),
+``dask_runner`` (the same on a Dask cluster, for scale-out), ``fair_queue`` (the job
+queue's turns between scientists).
 
 What holds the user code, by deployment:
 
@@ -29,6 +32,17 @@ is PID 1 of a container, run it under an init (``docker run --init``).
 
 from .runner import CodeRunner
 from .sandbox import SandboxUnavailable
-from .spec import Limits, RunResult, RunSpec
+from .seam import ProgressSink, Runner
+from .spec import Limits, NestedFunction, NestedRun, RunResult, RunSpec
 
-__all__ = ["CodeRunner", "Limits", "RunResult", "RunSpec", "SandboxUnavailable"]
+__all__ = [
+    "CodeRunner",
+    "Limits",
+    "NestedFunction",
+    "NestedRun",
+    "ProgressSink",
+    "RunResult",
+    "RunSpec",
+    "Runner",
+    "SandboxUnavailable",
+]

@@ -3,16 +3,16 @@
 ``DaskRunner`` has the same ``run(spec) -> RunResult`` as ``CodeRunner``. Each run becomes a
 Dask task that, on the Dask worker's machine, runs the function through that machine's own
 ``CodeRunner`` — the same sandbox, uid and limits as on the Datasite. Inputs travel as encoded
-bytes (the Dask workers never see the Datasite's folders); nested jobs are answered there from
-the approved functions shipped with the spec, since a Dask worker cannot call the Datasite.
+bytes (the Dask workers never see the Datasite's folders); nested jobs are answered there, by
+that runner's ``NestedCalls``, from the plan shipped with the spec (as on the Datasite).
 
 Two things still reach back to the Datasite while a run is on the cluster:
 
 - progress (``datasite.init_progress / set_progress / increment_progress``): the task logs
   each call as a Dask event (``PROGRESS_TOPIC``, numbered per run); the DaskRunner subscribes
   to that topic and hands each event, in the running job's own thread, to the spec's
-  ``on_call`` as the local runner would. The task's result repeats the list, so an event the
-  cluster dropped is applied when the run ends.
+  ``progress`` sink as the local runner would. The task's result repeats the list, so an
+  event the cluster dropped is applied when the run ends.
 - ``job.kill()``: cancelling the Dask future cannot stop a task that is running, so
   ``cancel`` also asks every Dask worker (``Client.run``) to stop the run by its id; the
   worker's CodeRunner kills the sandboxed process (and the nested runs it launched) at once.
@@ -33,13 +33,24 @@ import uuid
 from concurrent.futures import CancelledError
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .spec import INTERNAL, KILLED, TIMEOUT, Limits, RunResult, RunSpec
+from .nested import report_progress
+from .runner import CodeRunner
+from .seam import Runner
+from .spec import (
+    INTERNAL,
+    KILLED,
+    TIMEOUT,
+    Limits,
+    NestedFunction,
+    NestedRun,
+    RunResult,
+    RunSpec,
+)
 
 log = logging.getLogger("jupyter_syft.server")
 PROGRESS_TOPIC = "jupyter-syft-progress"
-PROGRESS_OPS = ("init", "set", "increment")
 MAX_PROGRESS_EVENTS = 100_000  # per run; progress calls beyond this are not reported
 LOST_CLUSTER_GRACE = 120.0  # seconds past a run's wall limit before the cluster counts as lost
 _DONE: dict[str, Any] = {}  # put in a run's event queue when its future is done
@@ -48,7 +59,8 @@ _local_lock = threading.Lock()
 
 
 class _Progress:
-    """The progress calls of one run on a Dask worker (its nested runs included)."""
+    """The progress sink of one run on a Dask worker (its nested runs included): each call
+    becomes a numbered Dask event, and is kept for the task's result."""
 
     def __init__(self, run_id: str):
         self.run_id = run_id
@@ -61,9 +73,16 @@ class _Progress:
         except (ImportError, ValueError):  # not inside a Dask task (e.g. called directly)
             self._worker = None
 
-    def add(self, op: Any, n: Any) -> None:
-        if op not in PROGRESS_OPS or not isinstance(n, int) or isinstance(n, bool):
-            return
+    def init_progress(self, n_iters: int) -> None:
+        self._add("init", n_iters)
+
+    def set_progress(self, n: int) -> None:
+        self._add("set", n)
+
+    def increment_progress(self, n: int) -> None:
+        self._add("increment", n)
+
+    def _add(self, op: str, n: int) -> None:
         with self._lock:
             if len(self.events) >= MAX_PROGRESS_EVENTS:
                 return
@@ -87,22 +106,29 @@ def run_remote(
     nested_names: tuple[str, ...] = (),
     run_id: str = "",
     background: bool = False,
-    _progress: _Progress | None = None,
+    private: bool = False,
 ) -> dict[str, Any]:
-    """The Dask task: run one job with this machine's sandboxed worker pool. ``run_id``
-    names it for ``cancel_remote`` and for its progress events."""
+    """The Dask task: run one job with this machine's sandboxed worker pool, which answers
+    its nested jobs from ``nested_code`` (plain data: name -> ``NestedFunction.to_json()``).
+    ``run_id`` names it for ``cancel_remote`` and for its progress events."""
     runner = _local_runner()
-    names = tuple(nested_names) or tuple(nested_code)
-    progress = _progress if _progress is not None else _Progress(run_id)
+    progress = _Progress(run_id)
     with tempfile.TemporaryDirectory(dir=runner.work_dir, prefix="dask-") as tmp:
-        spec = _spec(
-            Path(tmp), source, func_name, inputs, Limits(**limits), nested_code, label, names
-        )
-        if run_id:
-            spec.label = run_id  # what cancel_remote stops
-        spec.background = background
-        spec.on_call = lambda header, data: _answer_nested(
-            header, data, Limits(**limits), nested_code, label, names, progress
+        paths = {}
+        for name, value in inputs.items():
+            paths[name] = Path(tmp) / f"{name}.jsyf"
+            paths[name].write_bytes(value)
+        spec = RunSpec(
+            source=source,
+            func_name=func_name,
+            inputs=paths,
+            limits=Limits(**limits),
+            label=run_id or label,  # what cancel_remote stops
+            nested=tuple(nested_names) or tuple(nested_code),
+            nested_code={n: NestedFunction.from_json(f) for n, f in nested_code.items()},
+            private=private,
+            progress=progress,
+            background=background,
         )
         result = runner.run(spec)
     data = None
@@ -120,6 +146,7 @@ def run_remote(
         "duration_s": result.duration_s,
         "sandbox": result.sandbox,
         "progress": list(progress.events),
+        "nested": [[r.name, r.code_id, r.ok] for r in result.nested],
     }
 
 
@@ -145,88 +172,14 @@ def active_runs() -> int:
     return 0 if runner is None else int(runner.active_runs())
 
 
-def _spec(
-    folder: Path,
-    source: str,
-    func_name: str,
-    inputs: dict[str, bytes],
-    limits: Limits,
-    nested_code: dict[str, dict[str, Any]],
-    label: str,
-    names: tuple[str, ...],
-) -> RunSpec:
-    paths = {}
-    for name, data in inputs.items():
-        paths[name] = folder / f"{name}.jsyf"
-        paths[name].write_bytes(data)
-    return RunSpec(
-        source=source,
-        func_name=func_name,
-        inputs=paths,
-        limits=limits,
-        label=label,
-        nested=names,
-    )
-
-
-def _answer_nested(
-    header: dict[str, Any],
-    data: bytes,
-    limits: Limits,
-    nested_code: dict[str, dict[str, Any]],
-    label: str,
-    names: tuple[str, ...],
-    progress: _Progress,
-) -> tuple[dict[str, Any], bytes]:
-    from ... import serde
-
-    if header.get("call") == "progress":
-        progress.add(header.get("op"), header.get("n"))  # forwarded to the Datasite
-        return {"ok": True}, b""
-    name = header.get("name")
-    nested = nested_code.get(str(name))
-    if header.get("call") != "launch_job":
-        return {"ok": False, "error": "Unknown call."}, b""
-    if nested is None:
-        error = (
-            f"The nested function {name!r} is not approved to run on private data; the data "
-            "owner approves it with request.approve(approve_nested=True)."
-            if name in names
-            else f"No submitted function named {name!r}: submit it first (client.code.submit)."
-        )
-        return {"ok": False, "error": error}, b""
-    try:
-        kwargs = serde.loads(data)
-    except serde.SerdeError as exc:
-        return {"ok": False, "error": f"The arguments of {name!r} are not valid: {exc}"}, b""
-    if not isinstance(kwargs, dict) or set(kwargs) - set(nested["parameters"]):
-        return {"ok": False, "error": f"{name!r} takes {', '.join(nested['parameters'])}."}, b""
-    # Same thread as the parent's run: the local CodeRunner makes it part of the parent's
-    # group (stopped with it) with the parent's priority.
-    outcome = run_remote(
-        nested["source"],
-        str(name),
-        {k: serde.dumps(v) for k, v in kwargs.items()},
-        asdict(limits),
-        nested_code,
-        f"{label} > {name}",
-        names,
-        _progress=progress,
-    )
-    if not outcome["ok"]:
-        return {"ok": False, "error": f"Nested job {name} failed: {outcome['error']}"}, b""
-    return {"ok": True}, outcome["data"]
-
-
-def _local_runner() -> Any:
+def _local_runner() -> CodeRunner:
     """One CodeRunner per Dask worker process, made on its first task."""
-    from .runner import CodeRunner
-
     with _local_lock:
         if "runner" not in _local:
             work_dir = Path(tempfile.mkdtemp(prefix="jupyter-syft-dask-"))
             _local["runner"] = CodeRunner(work_dir=work_dir, warm_workers=1, reserved_workers=1)
-        return _local["runner"]
+        runner: CodeRunner = _local["runner"]
+        return runner
 
 
 class DaskRunner:
@@ -244,6 +197,7 @@ class DaskRunner:
         self._futures: dict[str, tuple[Any, str]] = {}  # label -> (future, run id)
         self._cancel_on_start: dict[str, None] = {}  # killed before they were submitted
         self._events: dict[str, queue.SimpleQueue[dict[str, Any]]] = {}  # run id -> progress
+        self._running = 0
         self.client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
         try:  # every Dask worker starts its runner (and warm workers) now, not on a first run
             self.client.run(warm_up, on_error="ignore")
@@ -261,6 +215,15 @@ class DaskRunner:
             events.put(msg)
 
     def run(self, spec: RunSpec) -> RunResult:
+        with self._lock:
+            self._running += 1
+        try:
+            return self._send(spec)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _send(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
         with self._lock:
             if spec.label and spec.label in self._cancel_on_start:
@@ -277,11 +240,12 @@ class DaskRunner:
                 spec.func_name,
                 inputs,
                 asdict(spec.limits),
-                dict(spec.nested_code),
+                {name: f.to_json() for name, f in spec.nested_code.items()},
                 spec.label,
                 tuple(spec.nested),
                 run_id,
                 spec.background,
+                spec.private,
                 pure=False,
                 key=run_id,
                 priority=0 if spec.background else 10,  # blocking calls first
@@ -324,12 +288,13 @@ class DaskRunner:
             stderr=out["stderr"],
             duration_s=time.monotonic() - started,
             sandbox=f"dask:{out['sandbox']}",
+            nested=_nested_runs(out.get("nested")),
         )
 
     def _wait(
         self, spec: RunSpec, future: Any, events: queue.SimpleQueue[dict[str, Any]]
     ) -> dict[str, Any]:
-        """The task's outcome; meanwhile its progress events go to ``spec.on_call``, in
+        """The task's outcome; meanwhile its progress events go to ``spec.progress``, in
         order, from this thread (the job's), as the local runner does."""
         # The Dask worker's runner enforces the wall limit; this only guards a lost cluster.
         deadline = time.monotonic() + spec.limits.wall_seconds + LOST_CLUSTER_GRACE
@@ -356,12 +321,8 @@ class DaskRunner:
 
     @staticmethod
     def _progress(spec: RunSpec, op: Any, n: Any) -> None:
-        if spec.on_call is None or op not in PROGRESS_OPS:
-            return
-        if not isinstance(n, int) or isinstance(n, bool):
-            return
         try:
-            spec.on_call({"call": "progress", "op": op, "n": n}, b"")
+            report_progress(spec.progress, op, n)
         except Exception:
             log.exception("Dask job %s: could not record its progress", spec.label)
 
@@ -387,8 +348,27 @@ class DaskRunner:
             log.error("Could not ask the Dask workers to stop %s: %s", run_id, exc)
         future.cancel()
 
+    def active_runs(self) -> int:
+        """Runs sent to the cluster and not finished yet (their nested runs not counted)."""
+        with self._lock:
+            return self._running
+
     def _failed(self, kind: str, error: str, started: float) -> RunResult:
         return RunResult(False, None, error, kind, "", "", time.monotonic() - started, self.sandbox)
 
     def close(self) -> None:
         self.client.close()
+
+
+def _nested_runs(reported: Any) -> list[NestedRun]:
+    """The nested jobs a task reports having launched (plain lists, from the cluster)."""
+    runs = []
+    for entry in reported if isinstance(reported, list) else ():
+        if isinstance(entry, list | tuple) and len(entry) == 3:
+            runs.append(NestedRun(str(entry[0]), str(entry[1]), bool(entry[2])))
+    return runs
+
+
+if TYPE_CHECKING:  # both runners fill the seam (checked by mypy)
+    _seam: type[Runner] = DaskRunner
+    _local_seam: type[Runner] = CodeRunner

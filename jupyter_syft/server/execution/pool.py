@@ -38,6 +38,7 @@ log = logging.getLogger("jupyter_syft.server")
 START_TIMEOUT = 120.0  # importing pandas on a busy 2-core machine can take a while
 RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0)  # after failed starts, before the pool tries again
 BACKGROUND_NICE = 10  # nice value of workers for jobs: ~1/10 of the CPU share of the others
+WORKER_MODULE = "jupyter_syft.server.execution.worker"  # run with python -m
 
 
 class WorkerStartError(RuntimeError):
@@ -192,7 +193,7 @@ def start_worker(
     # Startup messages (and bwrap's own errors) land in an anonymous file, read on failure.
     log_file = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 -- the Worker closes it
     tmp = launcher.private_tmp()
-    argv = [launcher.python, "-I", "-B", "-m", "jupyter_syft.worker", str(theirs.fileno())]
+    argv = [launcher.python, "-I", "-B", "-m", WORKER_MODULE, str(theirs.fileno())]
     argv.append(owner_marker(work_dir))  # the worker ignores it; sweep_leftover_workers finds it
     if nice > 0:
         argv.append(f"--nice={int(nice)}")

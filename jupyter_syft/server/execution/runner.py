@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import keyword
 import logging
@@ -16,6 +17,7 @@ from types import TracebackType
 
 from . import protocol
 from .job import Job, WorkerGone
+from .nested import NestedCalls
 from .pool import Worker, WorkerPool, WorkerStartError
 from .sandbox import Launcher
 from .spec import INTERNAL, KILLED, USER_ERROR, RunResult, RunSpec
@@ -34,9 +36,11 @@ class CodeRunner:
     ``run`` blocks and is thread-safe; concurrent calls run in parallel, each in its own
     worker. User code never runs in this process.
 
-    A run started from inside another one's ``on_call`` (a nested job: the same thread) joins
-    the outer run's group: ``cancel(label)`` stops the whole group, nested runs included, and
-    a nested run inherits ``background`` from the run that launched it.
+    The job's calls (nested jobs, progress) are answered by ``NestedCalls`` from the spec's
+    plan, unless the spec brings its own ``on_call``; the nested jobs launched are listed in
+    the result. A run started from inside another one's ``on_call`` (a nested job: the same
+    thread) joins the outer run's group: ``cancel(label)`` stops the whole group, nested runs
+    included, and a nested run inherits ``background`` from the run that launched it.
     """
 
     def __init__(
@@ -80,6 +84,16 @@ class CodeRunner:
         _check(spec)
         if len(json.dumps(spec.source)) > MAX_SOURCE_BYTES:  # as it travels to the worker
             return self._failed(USER_ERROR, "The function's source is too large to run.")
+        calls = None
+        if spec.on_call is None:
+            calls = NestedCalls(self, spec, self.work_dir)
+            spec = dataclasses.replace(spec, on_call=calls)
+        result = self._grouped(spec)
+        if calls is not None:
+            result.nested = list(calls.launched)
+        return result
+
+    def _grouped(self, spec: RunSpec) -> RunResult:
         outer: str | None = getattr(self._thread, "group", None)
         if outer is not None:  # a nested run, answering a call of the run in this thread
             return self._run(spec, outer, spec.background or self._thread.background)

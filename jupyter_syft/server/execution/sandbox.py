@@ -1,5 +1,5 @@
 """How a worker process is started: its uid, its environment and, where bubblewrap works,
-its sandbox. Nothing here runs user code (that is ``jupyter_syft/worker.py``).
+its sandbox. Nothing here runs user code (that is ``worker.py``, next to this).
 
 Identity: a root server starts workers as uid/gid 65534 (nobody), so the kernel enforces
 RLIMIT_NPROC on them and the Datasite's 0700 data folder is closed to them even without a

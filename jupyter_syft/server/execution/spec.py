@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .seam import ProgressSink
 
 # RunResult.error_kind values (None when ok)
 USER_ERROR = "user_error"  # the function raised, or its source is not a single plain def
@@ -32,6 +35,32 @@ class Limits:
     max_result_bytes: int = 1 << 30
 
 
+@dataclass(frozen=True)
+class NestedFunction:
+    """A function a run may launch as a nested job (``datasite.launch_job``), as approved."""
+
+    code_id: str
+    source: str  # as RunSpec.source
+    parameters: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data, for a remote executor (Dask)."""
+        return {"code_id": self.code_id, "source": self.source, "parameters": list(self.parameters)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NestedFunction:
+        return cls(str(data["code_id"]), str(data["source"]), tuple(data["parameters"]))
+
+
+@dataclass(frozen=True)
+class NestedRun:
+    """One nested job a run launched, for the audit log."""
+
+    name: str
+    code_id: str
+    ok: bool
+
+
 @dataclass
 class RunSpec:
     """One approved function call: ``func_name(**decoded inputs)``."""
@@ -41,13 +70,18 @@ class RunSpec:
     inputs: dict[str, Path]  # parameter name -> value file (serde format); read-only to the job
     limits: Limits = field(default_factory=Limits)
     label: str = ""  # for logs, e.g. the request id
-    # Names of other Syft functions the code may launch as nested jobs (bound as references),
-    # and who answers the worker's calls (nested jobs, progress): (header, value) -> reply.
+    # Names of other Syft functions the code may launch as nested jobs (bound as references).
     nested: tuple[str, ...] = ()
+    # The plan, fixed before the run: the functions it may launch, by name, at any depth. The
+    # runner answers launch_job from it (``nested.NestedCalls``), here or on a Dask worker.
+    nested_code: dict[str, NestedFunction] = field(default_factory=dict)
+    # On private data: a launch outside the plan is "not approved" rather than "not submitted".
+    private: bool = False
+    # Where progress calls go (the job's row); None: nowhere (a blocking call).
+    progress: ProgressSink | None = None
+    # Who answers the worker's calls instead of the plan: (header, value) -> reply. For tests
+    # and for the nested runs of a run (they share their parent's answerer).
     on_call: Callable[[dict[str, Any], bytes], tuple[dict[str, Any], bytes]] | None = None
-    # The nested functions this run may launch: name -> {"source", "parameters"}. A remote
-    # executor (Dask) answers launch_job from these, since it cannot call the Datasite.
-    nested_code: dict[str, dict[str, Any]] = field(default_factory=dict)
     # A job (blocking=False) rather than a call someone waits for: it never takes the warm
     # workers reserved for blocking calls, and runs at a lower CPU priority. Nested runs
     # inherit it from the run that launched them.
@@ -64,3 +98,4 @@ class RunResult:
     stderr: str
     duration_s: float  # from the job reaching its worker until its result was complete
     sandbox: str  # "bwrap" or "none"
+    nested: list[NestedRun] = field(default_factory=list)  # the nested jobs it launched

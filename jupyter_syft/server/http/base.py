@@ -27,14 +27,80 @@ VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
 STREAM_CHUNK = 4 << 20
 
 
-if TYPE_CHECKING:  # the mixin always ends up on a RequestHandler: let mypy see its methods
+if TYPE_CHECKING:  # the mixins always end up on a RequestHandler: let mypy see its methods
     _HandlerBase = tornado.web.RequestHandler
 else:
     _HandlerBase = object
 
 
-class DatasiteHandlerMixin(_HandlerBase):
-    """Resolves the caller from the Authorization header and maps service errors to JSON 4xx.
+class JsonApiMixin(_HandlerBase):
+    """JSON answers, and every error as ``{"error": code, "detail": message}`` JSON.
+
+    The one envelope of every host: the standalone server, the Jupyter server extension's
+    Datasite routes and its remote-Datasite proxy. ``ServiceError`` s give their own status,
+    code and detail; a 500 never shows a path or a traceback, only a reference to its log line.
+    """
+
+    internal_error = (
+        "The Datasite hit an internal error (reference {ref}). "
+        "Its log has the details; please report the reference to the Datasite's owner."
+    )
+
+    @property
+    def error_log(self) -> logging.Logger | logging.LoggerAdapter[Any]:
+        """Where refused calls and internal errors are logged (Jupyter's own log in Jupyter)."""
+        return log
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+
+    def send_json(self, value: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(value))
+
+    def send_error_json(self, status: int, exc: BaseException | None) -> None:
+        if isinstance(exc, ServiceError):
+            status, code, detail = exc.status, exc.code, exc.detail
+        elif isinstance(exc, tornado.web.HTTPError) and status < 500:
+            code = "http_error"
+            detail = exc.log_message or self._reason
+        elif status < 500:
+            code, detail = "http_error", self._reason
+        else:
+            # Never leak paths or internals: log them, give the user a reference to quote.
+            ref = secrets.token_hex(4)
+            self.error_log.error("internal error %s", ref, exc_info=exc)
+            code, detail = "internal", self.internal_error.format(ref=ref)
+        self.clear()
+        self.set_status(status)
+        if isinstance(exc, TooManyRequests):  # after clear(), which would drop it
+            self.set_header("Retry-After", str(int(exc.retry_after) + 1))
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"error": code, "detail": detail}))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        self.send_error_json(status_code, exc_info[1] if exc_info else None)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, ServiceError):
+            self.error_log.info(
+                "%s %s -> %s: %s",
+                self.request.method,
+                self.request.path,
+                value.status,
+                value.detail,
+            )
+        elif isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+        # Internal errors are logged once, with a reference, in send_error_json.
+
+
+class DatasiteHandlerMixin(JsonApiMixin):
+    """Resolves the caller from the Authorization header and bounds request bodies.
 
     Mixed into ``tornado.web.RequestHandler`` here and into Jupyter's ``APIHandler`` by the
     server extension, so both hosts share one behaviour.
@@ -107,11 +173,6 @@ class DatasiteHandlerMixin(_HandlerBase):
             )
         return parse_json_object(self._body)
 
-    def send_json(self, value: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(value))
-
     async def stream_file(self, path: Any, size: int) -> None:
         """Send a value file in chunks: the whole value is never held in memory."""
         self.set_header("Content-Type", VALUE_MEDIA_TYPE)
@@ -121,32 +182,6 @@ class DatasiteHandlerMixin(_HandlerBase):
                 self.write(chunk)
                 await self.flush()
         self.finish()
-
-    def send_error_json(self, status: int, exc: BaseException | None) -> None:
-        if isinstance(exc, ServiceError):
-            status, code, detail = exc.status, exc.code, exc.detail
-        elif isinstance(exc, tornado.web.HTTPError) and status < 500:
-            code = "http_error"
-            detail = exc.log_message or self._reason
-        elif status < 500:
-            code, detail = "http_error", self._reason
-        else:
-            # Never leak paths or internals: log them, give the user a reference to quote.
-            ref = secrets.token_hex(4)
-            log.error("internal error %s", ref, exc_info=exc)
-            code, detail = (
-                "internal",
-                (
-                    f"The Datasite hit an internal error (reference {ref}). "
-                    "Its log has the details; please report the reference to the Datasite's owner."
-                ),
-            )
-        self.clear()
-        self.set_status(status)
-        if isinstance(exc, TooManyRequests):  # after clear(), which would drop it
-            self.set_header("Retry-After", str(int(exc.retry_after) + 1))
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": code, "detail": detail}))
 
 
 def declared_length(request: Any) -> int | None:
@@ -250,29 +285,8 @@ class Endpoint(DatasiteHandlerMixin):
 class DatasiteHandler(DatasiteHandlerMixin, tornado.web.RequestHandler):
     """Standalone host: Datasite tokens only."""
 
-    def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Cache-Control", "no-store")
-
     async def prepare(self) -> None:
         self.limit_body(authenticated="Authorization" in self.request.headers)
         if not self.public:
             await self.resolve_actor()
         self.limit_body(authenticated=not self.public and not self.actor.is_anonymous)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc_info = kwargs.get("exc_info")
-        self.send_error_json(status_code, exc_info[1] if exc_info else None)
-
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if isinstance(value, ServiceError):
-            log.info(
-                "%s %s -> %s: %s",
-                self.request.method,
-                self.request.path,
-                value.status,
-                value.detail,
-            )
-        elif isinstance(value, tornado.web.HTTPError):
-            super().log_exception(typ, value, tb)
-        # Internal errors are logged once, with a reference, in send_error_json.

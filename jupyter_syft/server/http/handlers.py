@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..services import limits
-from ..services.errors import BadRequest, PayloadTooLarge
+from ..services.errors import BadRequest
 from ..services.paging import PageParams
 from .base import VALUE_MEDIA_TYPE, DatasiteHandler, Endpoint, declared_length
 
@@ -141,26 +141,18 @@ class BlobUploadHandler(Endpoint):
         # refused one (Jupyter's server would otherwise read up to 512 MB of it).
         self.request.connection.set_max_body_size(limits.ANONYMOUS_JSON_BODY)  # type: ignore[union-attr]
         await super().prepare()  # type: ignore[misc]  # the host's prepare is async
-        limit = await self.run(self.services.datasets.check_can_upload, self.actor)
-        declared = declared_length(self.request) or 0
-        if declared > limit:
-            raise PayloadTooLarge(
-                f"This value is {declared} bytes; the Datasite accepts {limit} at most."
-            )
-        self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
-        # Decoded in full before it is committed: a value that is stored can always be read.
-        self.writer = self.datasite.blobs.open_writer(max_size=limit, decode_check=True)
+        self.writer = await self.run(
+            self.services.datasets.open_upload, self.actor, declared_length(self.request)
+        )
+        self.request.connection.set_max_body_size(self.writer.max_size)  # type: ignore[union-attr]
 
     def data_received(self, chunk: bytes) -> None:
         if self.writer is not None:  # None once refused: the rest is dropped
             self.writer.write(chunk)
 
     async def post(self) -> None:
-        try:
-            info = await self.run(self.writer.commit)
-        except ValueError as exc:  # SerdeError, BlobTooLarge: the body is not an acceptable value
-            raise BadRequest(f"The uploaded value was rejected: {exc}")
-        self.send_json(await self.run(self.services.datasets.register_blob, self.actor, info), 201)
+        info = await self.run(self.services.datasets.finish_upload, self.actor, self.writer)
+        self.send_json(info, 201)
 
     def on_finish(self) -> None:
         if self.writer is not None:

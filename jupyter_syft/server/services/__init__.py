@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..blobs import BlobStore
+from ..execution import Runner
 from ..store import Store
 from .audit import AuditLog
 from .auth import AuthService
@@ -36,7 +36,7 @@ class Services:
 
     @classmethod
     def build(
-        cls, store: Store, blobs: BlobStore, runner: Callable[[], Any], work_dir: Path
+        cls, store: Store, blobs: BlobStore, runner: Callable[[], Runner], work_dir: Path
     ) -> Services:
         audit = AuditLog(store)
         settings = SettingsService(store, audit)

@@ -12,12 +12,12 @@ from sqlmodel import col, select
 
 from ... import serde
 from .. import models
-from ..blobs import BlobInfo, BlobStore
+from ..blobs import BlobInfo, BlobStore, BlobWriter
 from ..store import Store
 from . import limits, paging
 from .actor import Actor
 from .audit import AuditLog
-from .errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from .errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from .paging import PageParams, preload
 from .retention import referenced_blobs
 from .settings import SettingsService
@@ -42,10 +42,31 @@ class DatasetService:
         self.settings = settings
 
     # --- uploading ---------------------------------------------------------------------------
-    def check_can_upload(self, actor: Actor) -> int:
-        """Called before an upload's body is read; returns the largest value allowed."""
+    def open_upload(self, actor: Actor, declared_size: int | None) -> BlobWriter:
+        """Start receiving a value from ``actor``, before any of it is read: refused if they may
+        not upload or its declared size is over the limit. The writer takes at most that limit
+        (``writer.max_size``); ``finish_upload`` stores it."""
         actor.require_owner("upload data")
-        return int(self.settings.value("max_upload_bytes"))
+        limit = int(self.settings.value("max_upload_bytes"))
+        if declared_size is not None and declared_size > limit:
+            raise PayloadTooLarge(
+                f"This value is {declared_size} bytes; the Datasite accepts {limit} at most."
+            )
+        # Decoded in full before it is committed: a value that is stored can always be read.
+        return self.blobs.open_writer(max_size=limit, decode_check=True)
+
+    def finish_upload(self, actor: Actor, writer: BlobWriter) -> dict[str, Any]:
+        """Commit a received value (400 if it is not an acceptable one) and record it."""
+        try:
+            info = writer.commit()
+        except ValueError as exc:  # SerdeError, BlobTooLarge: the body is not an acceptable value
+            raise BadRequest(f"The uploaded value was rejected: {exc}") from None
+        return self.register_blob(actor, info)
+
+    def store_value(self, actor: Actor, value: Any) -> dict[str, Any]:
+        """Upload a value the Datasite holds in memory (e.g. the demo data) as ``actor``."""
+        actor.require_owner("upload data")
+        return self.register_blob(actor, self.blobs.write_value(value))
 
     def register_blob(self, actor: Actor, info: BlobInfo) -> dict[str, Any]:
         actor.require_owner("upload data")

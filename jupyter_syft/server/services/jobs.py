@@ -18,13 +18,13 @@ from sqlmodel import col, select
 
 from ...roles import ServiceRole
 from .. import models
+from ..execution.fair_queue import FairQueue
 from ..store import Store
 from . import paging
 from .actor import Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService, RunInterrupted
 from .errors import BadRequest, Conflict, ServiceError
-from .fair_queue import FairQueue
 from .paging import PageParams, preload
 from .views import iso
 
@@ -121,7 +121,8 @@ class JobService:
         try:
             assert user is not None
             actor = Actor(user.id, user.email, user.name, ServiceRole(user.role))
-            outcome = self.code.run(actor, job.code_id, job.inputs, job_id=job_id)
+            progress = JobProgress(self.store, job_id)
+            outcome = self.code.run(actor, job.code_id, job.inputs, job_id, progress)
             execution_id = outcome["id"]
             status = "completed" if outcome["ok"] else "errored"
             error = outcome.get("error", "")
@@ -227,3 +228,36 @@ class JobService:
         self._mark_cut_off(only=set(self._current))  # not another process's jobs
         if not any(thread.is_alive() for thread in self._threads):
             self.code.release_cut_off_runs(ours=True)
+
+
+class JobProgress:
+    """A job's progress bar (``n_iters``, ``current_iter``): the ``ProgressSink`` its run
+    reports to, nested runs included."""
+
+    def __init__(self, store: Store, job_id: str):
+        self.store = store
+        self.job_id = job_id
+
+    def init_progress(self, n_iters: int) -> None:
+        self._update(n_iters=n_iters, current_iter=0)
+
+    def set_progress(self, n: int) -> None:
+        self._update(current_iter=n)
+
+    def increment_progress(self, n: int) -> None:
+        self._update(step=n)
+
+    def _update(
+        self, n_iters: int | None = None, current_iter: int | None = None, step: int = 0
+    ) -> None:
+        with self.store.session() as session:
+            job = session.get(models.Job, self.job_id)
+            if job is None:
+                return
+            if n_iters is not None:
+                job.n_iters = n_iters
+            if current_iter is not None:
+                job.current_iter = current_iter
+            job.current_iter += step
+            session.add(job)
+            session.commit()

@@ -14,7 +14,8 @@ from ..store import Store
 from . import limits, paging
 from .actor import SYSTEM, Actor, visible_row
 from .audit import AuditLog
-from .code import CodeService, _duplicate
+from .code import CodeService
+from .code.submission import duplicate
 from .errors import BadRequest, Conflict, NotFound
 from .paging import PageParams, preload
 from .projects import ProjectService
@@ -57,16 +58,16 @@ class RequestService:
                 project_id = project.id  # it may have been given by name
             code = self.code.find_submitted(session, actor, code_payload)
             if code is None:
-                code = self.code._new_code(session, actor, code_payload)
+                code = self.code.new_code(session, actor, code_payload)
                 session.add(code)
                 try:
                     session.flush()  # the request row refers to it
                 except IntegrityError:  # submitted by a concurrent call just now
-                    raise Conflict(_duplicate(code.service_func_name))
+                    raise Conflict(duplicate(code.service_func_name))
             elif session.exec(
                 select(models.Request).where(models.Request.code_id == code.id)
             ).first():
-                raise Conflict(_duplicate(code.service_func_name))
+                raise Conflict(duplicate(code.service_func_name))
             request = models.Request(
                 code_id=code.id, user_id=actor.user_id or "", project_id=project_id, reason=reason
             )
@@ -74,7 +75,7 @@ class RequestService:
             try:
                 session.commit()
             except IntegrityError:
-                raise Conflict(_duplicate(code.service_func_name))
+                raise Conflict(duplicate(code.service_func_name))
         self.audit.record(actor, "request.create", "request", request.id, code=code.id)
         if project_id:
             self.projects.add_event(

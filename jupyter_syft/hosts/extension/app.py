@@ -16,13 +16,10 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from traitlets import Bool, Unicode, default
 
-from .. import local_session
+from ... import local_session
+from ..bootstrap import HostEnvironment, datasite_folder, open_datasite
 
 LOCAL_TOKEN_TTL = timedelta(days=30)
-
-
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
 
 
 class SyftExtension(ExtensionApp):
@@ -53,44 +50,47 @@ class SyftExtension(ExtensionApp):
         help="Add the breast-cancer demo dataset if missing. Env: JUPYTER_SYFT_SEED_DEMO=1."
     ).tag(config=True)
 
+    @property
+    def _env(self) -> HostEnvironment:
+        """The JUPYTER_SYFT_* variables, read as every host reads them."""
+        return HostEnvironment.read()
+
     @default("datasite_name")
     def _default_name(self) -> str:
-        return _env("JUPYTER_SYFT_NAME") or "jupyterlab"
+        return self._env.name or "jupyterlab"
 
     @default("data_dir")
     def _default_data_dir(self) -> str:
-        from ..orchestra import datasite_folder
-
-        return _env("JUPYTER_SYFT_DATA_DIR") or str(datasite_folder(self.datasite_name))
+        return self._env.data_dir or str(datasite_folder(self.datasite_name))
 
     @default("db_url")
     def _default_db_url(self) -> str:
-        return _env("JUPYTER_SYFT_DB_URL")
+        return self._env.db_url
 
     @default("root_email")
     def _default_root_email(self) -> str:
-        from ..server.datasite import DEFAULT_ROOT_EMAIL
+        from ...server.datasite import DEFAULT_ROOT_EMAIL
 
-        return _env("JUPYTER_SYFT_ROOT_EMAIL") or DEFAULT_ROOT_EMAIL
+        return self._env.root_email or DEFAULT_ROOT_EMAIL
 
     @default("root_password")
     def _default_root_password(self) -> str:
-        return _env("JUPYTER_SYFT_ROOT_PASSWORD")
+        return self._env.root_password
 
     @default("dask_scheduler")
     def _default_dask_scheduler(self) -> str:
-        return _env("JUPYTER_SYFT_DASK_SCHEDULER")
+        return self._env.dask_scheduler
 
     @default("seed_demo")
     def _default_seed_demo(self) -> bool:
-        return _env("JUPYTER_SYFT_SEED_DEMO").lower() in ("1", "true", "yes")
+        return self._env.seed_demo
 
     datasite: Any = None
     _connection_file: Path | None = None
     _local_token: str | None = None
 
     def initialize_settings(self) -> None:
-        from ..server.datasite import Datasite, DatasiteConfig
+        from ...server.datasite import DatasiteConfig
 
         config = DatasiteConfig(
             name=self.datasite_name,
@@ -100,19 +100,12 @@ class SyftExtension(ExtensionApp):
             root_password=self.root_password or None,
             dask_scheduler=self.dask_scheduler or None,
         )
-        self.datasite = Datasite(config)
-        if self.datasite.generated_root_password:
-            self.log.warning(
-                "jupyter_syft: created the Datasite's owner account %s with the password %s "
-                "(shown once; JupyterLab users act as the owner without it).",
-                config.root_email,
-                self.datasite.generated_root_password,
-            )
-        if self.seed_demo:
-            from ..demo import seed_demo_data
-
-            if seed_demo_data(self.datasite):
-                self.log.info("jupyter_syft: added the demo dataset")
+        self.datasite = open_datasite(
+            config,
+            announce_password=self._log_password,
+            seed_demo=self.seed_demo,
+            on_demo_added=lambda: self.log.info("jupyter_syft: added the demo dataset"),
+        )
         self.settings["jupyter_syft_datasite"] = self.datasite
         self.log.info(
             "jupyter_syft: Datasite %r (data in %s) at %ssyft/api/v1/",
@@ -121,6 +114,14 @@ class SyftExtension(ExtensionApp):
             self.server.base_url,
         )
         self.server.io_loop.add_callback(self._publish_local_session)
+
+    def _log_password(self, email: str, password: str) -> None:
+        self.log.warning(
+            "jupyter_syft: created the Datasite's owner account %s with the password %s "
+            "(shown once; JupyterLab users act as the owner without it).",
+            email,
+            password,
+        )
 
     @property
     def server(self) -> ServerApp:

@@ -1,19 +1,27 @@
-"""Serving a Datasite over HTTP: the tornado application and a server that runs it."""
+"""The standalone host: a Datasite on its own tornado server.
+
+``serve`` is ``jupyter-syft serve`` (a process of its own, until SIGINT/SIGTERM);
+``DatasiteServer`` runs the same application in a thread, for ``sy.orchestra.launch``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import tornado.web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from .datasite import Datasite
-from .http.base import DatasiteHandler
-from .http.handlers import route_table
-from .services import limits
+from ..server.datasite import Datasite
+from ..server.http.base import DatasiteHandler
+from ..server.http.handlers import route_table
+from ..server.services import limits
+from .bootstrap import config_from_env, open_datasite
 
 API_PREFIX = "/syft/api/v1/"
 
@@ -33,6 +41,67 @@ def make_app(datasite: Datasite, base_url: str = "/") -> tornado.web.Application
         default_handler_class=NotFoundHandler,
         default_handler_args={"datasite": datasite},
         compress_response=False,  # values are large and binary; gzip would only slow them down
+    )
+
+
+def make_http_server(app: tornado.web.Application) -> HTTPServer:
+    # Every route sets its own body limit in ``prepare`` (before the body is read); the
+    # server-wide one only bounds what reaches no route at all.
+    return HTTPServer(
+        app,
+        max_body_size=limits.ANONYMOUS_JSON_BODY,
+        chunk_size=1 << 20,
+        idle_connection_timeout=300,
+    )
+
+
+async def serve(
+    name: str,
+    data_dir: Path,
+    port: int,
+    host: str = "127.0.0.1",
+    db_url: str | None = None,
+    dask_scheduler: str | None = None,
+    seed_demo: bool = False,
+) -> int:
+    """Serve a Datasite until SIGINT or SIGTERM; the exit status (2: could not start)."""
+    from ..server.store import StoreUnavailable
+
+    try:
+        datasite = open_datasite(
+            config_from_env(name, data_dir, db_url, dask_scheduler),
+            announce_password=_print_password,
+            seed_demo=seed_demo,
+        )
+    except StoreUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    server = make_http_server(make_app(datasite))
+    try:
+        server.listen(port, address=host)
+    except OSError as exc:
+        print(f"Cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        datasite.close()
+        return 2
+    port = next(iter(server._sockets.values())).getsockname()[1]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Announced only once a stop signal is handled, so whoever waits for this line can stop us.
+    print(f"Datasite {name!r} serving at http://{host}:{port} (data in {data_dir})", flush=True)
+    await stop.wait()
+    server.stop()
+    await server.close_all_connections()
+    datasite.close()
+    return 0
+
+
+def _print_password(email: str, password: str) -> None:
+    print(
+        f"Created the root account {email} with password {password}\n"
+        "(shown once; set JUPYTER_SYFT_ROOT_PASSWORD to choose it)",
+        flush=True,
     )
 
 
@@ -85,14 +154,3 @@ class DatasiteServer:
         asyncio.run_coroutine_threadsafe(shutdown(), loop)
         self._thread.join(timeout=10)
         self._loop = None
-
-
-def make_http_server(app: tornado.web.Application) -> HTTPServer:
-    # Every route sets its own body limit in ``prepare`` (before the body is read); the
-    # server-wide one only bounds what reaches no route at all.
-    return HTTPServer(
-        app,
-        max_body_size=limits.ANONYMOUS_JSON_BODY,
-        chunk_size=1 << 20,
-        idle_connection_timeout=300,
-    )

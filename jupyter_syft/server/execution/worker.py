@@ -1,9 +1,9 @@
 """The worker process: runs ONE approved Syft function, sends back its result, and exits.
 
-The code runner (``jupyter_syft.server.execution``) starts it as
-``python -I -B -m jupyter_syft.worker FD [--nice=N]``, already as an unprivileged uid and,
-where bubblewrap works, inside a sandbox; FD is its end of the control socket (``--nice``: a
-worker for a background job lowers its CPU priority). The worker imports
+The code runner (``pool.start_worker``) starts it as
+``python -I -B -m jupyter_syft.server.execution.worker FD [--nice=N]``, already as an
+unprivileged uid and, where bubblewrap works, inside a sandbox; FD is its end of the control
+socket (``--nice``: a worker for a background job lowers its CPU priority). The worker imports
 numpy, pandas and pyarrow, reports READY and waits. Its job arrives as one frame carrying the
 source, the limits and file descriptors for stdout, stderr and each input (see
 ``jupyter_syft.server.execution.protocol``). It then limits itself (CPU, memory, processes,

@@ -23,8 +23,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
+
+from ...server.http.base import parse_json_object
+from ...server.services.errors import ServiceError
+from .handlers import JupyterApiHandler
 
 REMOTE_API = "syft/api/v1/"
 CONNECT_TIMEOUT = 10.0
@@ -34,13 +37,13 @@ FORWARD_METHODS = ("GET", "POST", "PATCH", "DELETE")
 SETTINGS_KEY = "jupyter_syft_remotes"
 
 
-class RemoteError(tornado.web.HTTPError):
+class RemoteError(ServiceError):
     """A failure to report to the browser as ``{"error": code, "detail": message}``."""
 
     def __init__(self, status: int, code: str, detail: str):
-        super().__init__(status, detail)
-        self.error_code = code
-        self.detail = detail
+        super().__init__(detail)
+        self.status = status
+        self.code = code
 
 
 @dataclass
@@ -114,8 +117,8 @@ class RemoteRegistry:
 def normalize_url(url: Any) -> str:
     """A Datasite address as typed (``host:port``, ``http(s)://host[:port][/base/]``) ->
     its base URL with a trailing slash. Anything but http(s) is refused."""
-    from ..client.connection import resolve_url
-    from ..errors import SyftException
+    from ...client.connection import resolve_url
+    from ...errors import SyftException
 
     if not isinstance(url, str) or not url.strip():
         raise RemoteError(400, "bad_request", "Give the remote Datasite's address (URL).")
@@ -163,8 +166,12 @@ def _detail_of(response: HTTPResponse | None, fallback: str) -> tuple[str, str]:
     return "remote_error", fallback
 
 
-class _RemoteHandler(APIHandler):
+class _RemoteHandler(JupyterApiHandler):
     """Errors as Datasite-style JSON; never an internal detail in a reply."""
+
+    internal_error = (
+        "The remote-Datasite proxy hit an internal error (reference {ref}); see the server's log."
+    )
 
     @property
     def registry(self) -> RemoteRegistry:
@@ -173,51 +180,11 @@ class _RemoteHandler(APIHandler):
             registry = self.settings[SETTINGS_KEY] = RemoteRegistry()
         return registry
 
-    def set_default_headers(self) -> None:
-        super().set_default_headers()
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Cache-Control", "no-store")
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc_info = kwargs.get("exc_info")
-        exc = exc_info[1] if exc_info else None
-        if isinstance(exc, RemoteError):
-            code, detail = exc.error_code, exc.detail
-        elif isinstance(exc, tornado.web.HTTPError) and status_code < 500:
-            code, detail = "http_error", exc.log_message or self._reason
-        elif status_code < 500:
-            code, detail = "http_error", self._reason
-        else:
-            code = "internal"
-            detail = "The remote-Datasite proxy hit an internal error; see the server's log."
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": code, "detail": detail}))
-
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if isinstance(value, RemoteError):
-            self.log.info(
-                "%s %s -> %s: %s", self.request.method, self.request.path, value.status_code,
-                value.detail,
-            )  # fmt: skip
-        else:
-            super().log_exception(typ, value, tb)
-
-    def send_json(self, value: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(value))
-
     def json_body(self) -> dict[str, Any]:
         body = self.request.body or b"{}"
         if len(body) > MAX_JSON_BYTES:
             raise RemoteError(413, "too_large", "The request body is too large.")
-        try:
-            value = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise RemoteError(400, "bad_request", "The request body is not valid JSON.") from None
-        if not isinstance(value, dict):
-            raise RemoteError(400, "bad_request", "The request body must be a JSON object.")
-        return value
+        return parse_json_object(body)
 
 
 async def _call(

@@ -11,44 +11,31 @@ Two kinds of callers reach the same endpoints:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
 
-from ..server.http.base import DatasiteHandlerMixin
-from ..server.http.handlers import route_table
-from ..server.services.errors import ServiceError
+from ...server.http.base import DatasiteHandlerMixin, JsonApiMixin
+from ...server.http.handlers import route_table
 
 LAB_PREFIX = "/syft/lab/api/v1/"
 REMOTE_PREFIX = "/syft/api/v1/"
 
 
-class _JupyterDatasiteHandler(DatasiteHandlerMixin, APIHandler):
-    """Jupyter's checks (host, origin, identity) first, then Datasite errors as Datasite JSON."""
+class JupyterApiHandler(JsonApiMixin, APIHandler):
+    """Jupyter's checks (host, origin, identity) first, then errors as Datasite JSON, logged
+    in Jupyter's log. The base of every jupyter_syft route inside Jupyter."""
 
-    def set_default_headers(self) -> None:
-        super().set_default_headers()
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Cache-Control", "no-store")
+    @property
+    def error_log(self) -> logging.Logger | logging.LoggerAdapter[Any]:
+        return self.log
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc_info = kwargs.get("exc_info")
-        self.send_error_json(status_code, exc_info[1] if exc_info else None)
 
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if isinstance(value, ServiceError):
-            self.log.info(
-                "%s %s -> %s: %s",
-                self.request.method,
-                self.request.path,
-                value.status,
-                value.detail,
-            )
-        elif isinstance(value, tornado.web.HTTPError):
-            super().log_exception(typ, value, tb)
-        # Internal errors are logged once, with a reference, in send_error_json.
+class _JupyterDatasiteHandler(DatasiteHandlerMixin, JupyterApiHandler):
+    """A Datasite route inside Jupyter."""
 
 
 class LabDatasiteHandler(_JupyterDatasiteHandler):

@@ -1,1 +1,0 @@
-"""The Jupyter server extension: a Datasite hosted inside ``jupyter lab``."""

@@ -1,0 +1,360 @@
+"""Running Syft functions under their input and output policies, and reading the results.
+
+The rules, in order, for a call: approved code runs on private data only with exactly the
+inputs its policy names, and at most as often as its output policy allows (counted atomically
+in the store, see ``claims``); once used up, the last result comes back. Pending code runs
+only on mocks, and only for scientists the owner allowed to. Denied code does not run.
+
+Everything a run may do is decided here, before it starts: its inputs (``binding``), its
+limits, and the nested jobs it may launch (the plan fixed at approval). The runner gets it all
+in the ``RunSpec`` and reports back only through the result and the job's ``ProgressSink``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from ... import models
+from ...blobs import BlobStore
+from ...execution import Limits, NestedFunction, ProgressSink, Runner, RunResult, RunSpec
+from ...store import Store
+from .. import paging
+from ..actor import Actor
+from ..audit import AuditLog
+from ..errors import Conflict, Forbidden, NotFound, ServiceError
+from ..paging import PageParams
+from ..settings import SettingsService
+from ..views import iso
+from .binding import Bound, bind
+from .claims import RunClaims
+from .submission import visible
+
+log = logging.getLogger("jupyter_syft.server")
+EXHAUSTED_NOTICE = (
+    "Your result has been fetched from output_history, because your OutputPolicy is no longer "
+    "valid."
+)
+DEPOSITED_NOTICE = "This result was deposited by the data owner."
+MOCK_NOTICE = "Ran on mock data: this code is not approved for private data (yet)."
+INTERRUPTED = "The Datasite stopped while this code was running; run it again."
+
+
+class RunInterrupted(ServiceError):
+    """The Datasite stopped during the run: nothing came out, nothing was counted."""
+
+    status = 503
+    code = "interrupted"
+
+
+class CodeRuns:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        audit: AuditLog,
+        settings: SettingsService,
+        runner: Callable[[], Runner],
+        work_dir: Path,
+    ):
+        self.store = store
+        self.blobs = blobs
+        self.audit = audit
+        self.settings = settings
+        self._runner = runner  # gives the runner: started on first use
+        self.work_dir = work_dir
+        self.claims = RunClaims(store)
+        self.stopping = False  # set by the Datasite's close(): runs cut off now count nothing
+
+    @property
+    def runner(self) -> Runner:
+        return self._runner()
+
+    def cancel_job_run(self, job_id: str) -> bool:
+        """Stop the run of a job that is processing; False if it is not running (any more)."""
+        return bool(self.runner.cancel(f"job {job_id}"))
+
+    def sandbox_kind(self) -> str:
+        """How submitted code is isolated here: "bwrap", or "none" where bubblewrap is missing."""
+        return self.runner.sandbox
+
+    # --- deciding ----------------------------------------------------------------------------
+    def run(
+        self,
+        actor: Actor,
+        code_id: str,
+        inputs: dict[str, Any],
+        job_id: str | None = None,
+        progress: ProgressSink | None = None,
+    ) -> dict[str, Any]:
+        """Run ``code_id`` for ``actor``: on private data if approved, else on mocks if
+        allowed. ``job_id`` and ``progress``: it runs as that job, reporting progress there."""
+        actor.require_user("run code")
+        with self.store.session() as session:
+            code = visible(session, actor, code_id)
+            request = session.exec(
+                select(models.Request)
+                .where(models.Request.code_id == code.id)
+                .order_by(col(models.Request.created_at).desc())
+            ).first()
+            user = session.get(models.User, actor.user_id)
+        # [H1, issue 11 item 3] Cut-off accounts run nothing, queued jobs included: a disabled
+        # account at all, and one demoted to GUEST nothing on private data (unless guests may
+        # send code here, as guest sessions then do).
+        if user is not None and user.disabled:
+            raise Forbidden("This account is disabled; ask the Datasite's owner.")
+        guests_may_run = self.settings.value("allow_guest_code_requests")
+        if code.status == "approved" and actor.is_guest and not guests_may_run:
+            raise Forbidden(
+                "Guests cannot run code on this Datasite's private data; ask its owner for an "
+                "account."
+            )
+        run = _Run(actor, code, job_id, progress)
+        if code.status == "approved":
+            return self._run_approved(run, inputs)
+        if code.status == "denied":
+            reason = request.deny_reason if request else ""
+            raise Forbidden(
+                f"Your code cannot be run: it was denied. Reason: {reason or 'none given'}"
+            )
+        if actor.is_owner or (user is not None and user.mock_execution_permission):
+            return self._execute(run, self._bind(code, inputs, private=False), False, MOCK_NOTICE)
+        name = self.settings.value("name")
+        raise Forbidden(
+            f"Your code is waiting for approval. Code status on server '{name}' is PENDING. "
+            "Prototype on the mocks meanwhile (call the Syft function itself with the assets)."
+        )
+
+    def _run_approved(self, run: _Run, inputs: dict[str, Any]) -> dict[str, Any]:
+        code = run.code
+        bound = self._bind(code, inputs, private=True)
+        claim = self.claims.claim(code.id, code.output_policy.get("limit"), run.job_id)
+        if claim is not None:
+            try:
+                outcome = self._execute(run, bound, True, "", claim=claim)
+            except BaseException:
+                self.claims.release(claim)  # it never delivered: do not leave the run claimed
+                raise
+            if outcome["error_kind"] == "internal":
+                self.claims.give_back_one(code.id)  # our failure, not the scientist's
+            return outcome
+        last = self._last_private_execution(code.id)
+        if last is None:
+            raise Conflict(
+                "Your code is running on the private data right now under its output policy; "
+                "call again when it has finished to get the result."
+            )
+        return self.execution_view(
+            last, run.actor, DEPOSITED_NOTICE if last.deposited else EXHAUSTED_NOTICE
+        )
+
+    def _last_private_execution(self, code_id: str) -> models.Execution | None:
+        with self.store.session() as session:
+            return session.exec(
+                select(models.Execution)
+                .where(models.Execution.code_id == code_id, col(models.Execution.on_private_data))
+                .order_by(col(models.Execution.created_at).desc())
+            ).first()
+
+    def _bind(self, code: models.UserCode, inputs: Any, private: bool) -> dict[str, Bound]:
+        with self.store.session() as session:
+            return bind(code, inputs, private, lambda asset_id: session.get(models.Asset, asset_id))
+
+    def _limits(self) -> Limits:
+        values = self.settings.values()
+        return Limits(
+            wall_seconds=float(values["exec_wall_seconds"]),
+            cpu_seconds=float(values["exec_cpu_seconds"]),
+            memory_mb=int(values["exec_memory_mb"]),
+        )
+
+    def _names_of(self, user_id: str) -> builtins.list[str]:
+        with self.store.session() as session:
+            names = session.exec(
+                select(models.UserCode.service_func_name).where(models.UserCode.user_id == user_id)
+            ).all()
+        return sorted(set(names))
+
+    def _nested_plan(self, code: models.UserCode, private: bool) -> dict[str, NestedFunction]:
+        """The functions a run of ``code`` may launch as nested jobs, by name. On private data:
+        exactly the plan its owner approved (``approve_nested``), at any depth, and nothing
+        else. On mocks: the scientist's latest version of each of their functions."""
+        with self.store.session() as session:
+            if private:
+                ids = list(code.nested_plan.values())
+                rows = session.exec(
+                    select(models.UserCode).where(col(models.UserCode.id).in_(ids))
+                ).all()
+                by_id = {r.id: r for r in rows}
+                chosen = {n: by_id[i] for n, i in code.nested_plan.items() if i in by_id}
+            else:
+                rows = session.exec(
+                    select(models.UserCode)
+                    .where(models.UserCode.user_id == code.user_id)
+                    .order_by(col(models.UserCode.submit_time))
+                ).all()
+                chosen = {r.service_func_name: r for r in rows}  # later versions win
+        return {
+            name: NestedFunction(row.id, row.code, tuple(row.parameters))
+            for name, row in chosen.items()
+        }
+
+    # --- running -----------------------------------------------------------------------------
+    def _execute(
+        self,
+        run: _Run,
+        bound: dict[str, Bound],
+        private: bool,
+        notice: str,
+        claim: str | None = None,
+    ) -> dict[str, Any]:
+        code, actor = run.code, run.actor
+        with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="args-") as tmp:
+            paths: dict[str, Path] = {}
+            for param, (kind, ref) in bound.items():
+                if kind == "blob":
+                    assert isinstance(ref, str)
+                    paths[param] = self.blobs.path(ref)
+                else:
+                    assert isinstance(ref, bytes)
+                    paths[param] = Path(tmp) / f"{param}.jsyf"
+                    paths[param].write_bytes(ref)
+                    paths[param].chmod(0o644)
+            spec = RunSpec(
+                source=code.code,
+                func_name=code.service_func_name,
+                inputs=paths,
+                limits=self._limits(),
+                label=f"job {run.job_id}" if run.job_id else code.id,
+                nested=tuple(self._names_of(code.user_id)),
+                nested_code=self._nested_plan(code, private),
+                private=private,
+                progress=run.progress,
+                background=run.job_id is not None,  # blocking calls keep a warm worker
+            )
+            result = self.runner.run(spec)
+        self._audit_nested(actor, result, private)
+        if self.stopping and not result.ok:  # its worker was stopped with the Datasite
+            raise RunInterrupted(INTERRUPTED)
+        blob_id = None
+        if result.ok and result.result_file is not None:
+            info = self.blobs.ingest(result.result_file)
+            self._register_blob(info)
+            self.blobs.settled(info.id)
+            blob_id = info.id
+        execution = models.Execution(
+            code_id=code.id,
+            user_id=actor.user_id or "",
+            on_private_data=private,
+            ok=bool(result.ok),
+            result_blob_id=blob_id,
+            error=result.error or "",
+            error_kind=result.error_kind or "",
+            stdout=result.stdout,
+            stderr=result.stderr,
+            sandbox=result.sandbox,
+            duration_s=result.duration_s,
+        )
+        with self.store.session() as session:
+            session.add(execution)
+            if claim is not None:  # delivered: the count stays, with this run to show for it
+                RunClaims.delivered(session, claim)
+            session.commit()
+        self.audit.record(
+            actor,
+            "code.run",
+            "code",
+            code.id,
+            execution=execution.id,
+            private=private,
+            ok=execution.ok,
+        )
+        return self.execution_view(execution, actor, notice)
+
+    def _audit_nested(self, actor: Actor, result: RunResult, private: bool) -> None:
+        """The nested jobs the run launched (their values stayed inside it)."""
+        for nested in result.nested:
+            self.audit.record(
+                actor, "code.run_nested", "code", nested.code_id, private=private, ok=nested.ok
+            )
+
+    def _register_blob(self, info: Any) -> None:
+        with self.store.session() as session:
+            if session.get(models.Blob, info.id) is not None:
+                return
+            session.add(models.Blob(id=info.id, size=info.size, summary=info.summary))
+            try:
+                session.commit()
+            except IntegrityError:  # the same value, stored by a concurrent run just now
+                session.rollback()
+
+    # --- results -----------------------------------------------------------------------------
+    def execution_view(
+        self, execution: models.Execution, actor: Actor, notice: str = ""
+    ) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "id": execution.id,
+            "code_id": execution.code_id,
+            "ok": execution.ok,
+            "on_private_data": execution.on_private_data,
+            "deposited": execution.deposited,
+            "error": execution.error,
+            "error_kind": execution.error_kind,
+            "sandbox": execution.sandbox,
+            "duration_s": execution.duration_s,
+            "created_at": iso(execution.created_at),
+            "has_result": execution.result_blob_id is not None,
+            "notice": notice,
+        }
+        # Prints from code that saw private data could carry it: only owners read those.
+        if actor.is_owner or not execution.on_private_data:
+            view["stdout"], view["stderr"] = execution.stdout, execution.stderr
+        return view
+
+    def executions(
+        self, actor: Actor, code_id: str, page: PageParams | None = None
+    ) -> dict[str, Any]:
+        """One page of the code's runs, oldest first (owners also see what it printed)."""
+        with self.store.session() as session:
+            visible(session, actor, code_id)
+            return paging.page(
+                session,
+                select(models.Execution).where(models.Execution.code_id == code_id),
+                "executions",
+                col(models.Execution.created_at),
+                col(models.Execution.id),
+                page,
+                lambda rows: [self.execution_view(e, actor) for e in rows],
+            )
+
+    def open_result(self, actor: Actor, execution_id: str) -> tuple[Path, int]:
+        with self.store.session() as session:
+            execution = session.get(models.Execution, execution_id)
+            code = session.get(models.UserCode, execution.code_id) if execution else None
+            if execution is None or code is None:
+                raise NotFound(f"No result {execution_id}.")
+            if not (actor.is_owner or actor.user_id in (code.user_id, execution.user_id)):
+                raise NotFound(f"No result {execution_id}.")
+            if execution.result_blob_id is None:
+                raise NotFound("This run produced no result.")
+            blob = session.get(models.Blob, execution.result_blob_id)
+            assert blob is not None
+        return self.blobs.path(blob.id), blob.size
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Who runs which code, as which job (if any), reporting progress where."""
+
+    actor: Actor
+    code: models.UserCode
+    job_id: str | None
+    progress: ProgressSink | None

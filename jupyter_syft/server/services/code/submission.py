@@ -1,0 +1,261 @@
+"""Submitting Syft functions, and reading them back: the checks a submission must pass (a
+valid function, known policies, real assets, no duplicate), the list and the view."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from .... import analysis
+from ....policies import INPUT_POLICIES, OUTPUT_POLICIES, USER_TYPES
+from ... import models
+from ...store import Store
+from .. import paging
+from ..actor import Actor, visible_row
+from ..audit import AuditLog
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..limits import CODE, NAME, check_text, clip
+from ..paging import PageParams, preload
+from ..settings import SettingsService
+from ..views import iso
+from .binding import decode_inline
+
+
+class CodeSubmissions:
+    def __init__(self, store: Store, audit: AuditLog, settings: SettingsService):
+        self.store = store
+        self.audit = audit
+        self.settings = settings
+
+    # --- submitting --------------------------------------------------------------------------
+    def require_can_submit(self, actor: Actor) -> None:
+        if actor.user_id is None:
+            raise Forbidden("Log in (or start a guest session) to submit code.")
+        if actor.is_guest and not self.settings.value("allow_guest_code_requests"):
+            raise Forbidden(
+                "Guests cannot submit code on this Datasite; register an account "
+                "(client.register(...)) and log in."
+            )
+
+    def submit(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+        self.require_can_submit(actor)
+        with self.store.session() as session:
+            code = self.new_code(session, actor, payload)
+            session.add(code)
+            try:
+                session.commit()
+            except IntegrityError:
+                raise Conflict(duplicate(code.service_func_name))
+        self.audit.record(actor, "code.submit", "code", code.id, name=code.service_func_name)
+        return self.view(code)
+
+    def new_code(self, session: Any, actor: Actor, payload: dict[str, Any]) -> models.UserCode:
+        """The row for a submission, checked (not added to the session)."""
+        name = payload.get("name")
+        raw = payload.get("raw_code")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise BadRequest("A Syft function needs a valid Python name.")
+        check_text(name, "The function's name", NAME)
+        if not isinstance(raw, str) or not raw.strip():
+            raise BadRequest("The function's source code is missing.")
+        check_text(raw, "The function's source code", CODE)
+        pool = payload.get("worker_pool_name")
+        if pool is not None and not isinstance(pool, str):
+            raise BadRequest("worker_pool_name must be text.")
+        check_text(pool or "", "worker_pool_name", NAME)
+        input_policy = self._check_input_policy(session, payload.get("input_policy"))
+        output_policy = _check_output_policy(payload.get("output_policy"))
+        # Other functions this scientist submitted may be launched as nested jobs by name.
+        submitted = session.exec(
+            select(models.UserCode.service_func_name).where(
+                models.UserCode.user_id == actor.user_id
+            )
+        ).all()
+        findings = analysis.analyze(
+            raw, name, policy_keys=input_policy["inputs"], known_functions=submitted
+        )
+        fatal = [f for f in findings if f.kind in ("syntax_error", "not_a_function")]
+        if fatal:
+            raise BadRequest(fatal[0].message)
+        code_hash = _code_hash(name, raw)
+        if session.exec(
+            select(models.UserCode).where(
+                models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
+            )
+        ).first():
+            raise Conflict(duplicate(name))
+        return models.UserCode(
+            user_id=actor.user_id or "",
+            service_func_name=name,
+            raw_code=raw,
+            code=analysis.strip_decorators(raw, name),
+            code_hash=code_hash,
+            parameters=analysis.function_parameters(raw, name),
+            input_policy=input_policy,
+            output_policy=output_policy,
+            findings=[f.to_json() for f in findings],
+            nested_calls=analysis.nested_calls(raw, name),
+            share_results_with_owners=bool(payload.get("share_results_with_owners", False)),
+            worker_pool_name=pool or "default-pool",
+        )
+
+    def find_submitted(
+        self, session: Any, actor: Actor, payload: dict[str, Any]
+    ) -> models.UserCode | None:
+        code_hash = _code_hash(payload.get("name"), payload.get("raw_code"))
+        return session.exec(
+            select(models.UserCode).where(
+                models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
+            )
+        ).first()
+
+    def _check_input_policy(self, session: Any, policy: Any) -> dict[str, Any]:
+        policy = policy or {"type": "EmptyInputPolicy", "inputs": {}}
+        if not isinstance(policy, dict) or not _known(policy.get("type"), INPUT_POLICIES):
+            raise BadRequest(f"Unknown input policy; use one of {', '.join(INPUT_POLICIES)}.")
+        inputs = policy.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            raise BadRequest("The input policy's inputs must be an object.")
+        clean: dict[str, Any] = {}
+        for param, spec in inputs.items():
+            kind = spec.get("kind") if isinstance(spec, dict) else None
+            if kind == "asset":
+                asset_id = spec.get("id")
+                asset = session.get(models.Asset, asset_id) if isinstance(asset_id, str) else None
+                if asset is None:
+                    raise NotFound(
+                        f"Input {clip(param)} names an asset that is not on this Datasite."
+                    )
+                clean[param] = {"kind": "asset", "id": asset.id, "name": asset.name}
+            elif kind == "type" and policy["type"] == "MixedInputPolicy":
+                if spec.get("type") not in USER_TYPES:
+                    raise BadRequest(
+                        f"Input {clip(param)}: types allowed are {', '.join(USER_TYPES)}."
+                    )
+                clean[param] = {"kind": "type", "type": spec["type"]}
+            elif kind == "constant" and policy["type"] == "MixedInputPolicy":
+                value = decode_inline(spec.get("data"), param)
+                clean[param] = {
+                    "kind": "constant",
+                    "data": spec["data"],
+                    "preview": _preview(value),
+                }
+            else:
+                raise BadRequest(f"Input {clip(param)} of {policy['type']} is not valid.")
+        return {"type": policy["type"], "inputs": clean}
+
+    # --- reading -----------------------------------------------------------------------------
+    def list(
+        self, actor: Actor, page: PageParams | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """One page of the code the caller may see, by submit time (see ``paging``); ``name``:
+        only the versions of that function."""
+        actor.require_user("list code")
+        with self.store.session() as session:
+            query = select(models.UserCode)
+            if not actor.is_owner:
+                query = query.where(models.UserCode.user_id == actor.user_id)
+            if name:
+                query = query.where(models.UserCode.service_func_name == name)
+
+            def views(rows: Sequence[models.UserCode]) -> builtins.list[dict[str, Any]]:
+                preload(session, models.User, {c.user_id for c in rows})  # authors, one query
+                return [self.view(c, session) for c in rows]
+
+            return paging.page(
+                session,
+                query,
+                "code",
+                col(models.UserCode.submit_time),
+                col(models.UserCode.id),
+                page,
+                views,
+            )
+
+    def get(self, actor: Actor, code_id: str) -> dict[str, Any]:
+        with self.store.session() as session:
+            return self.view(visible(session, actor, code_id), session)
+
+    def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
+        author = session.get(models.User, code.user_id) if session is not None else None
+        return {
+            "id": code.id,
+            "service_func_name": code.service_func_name,
+            "raw_code": code.raw_code,
+            "code": code.code,
+            "parameters": code.parameters,
+            "input_policy": code.input_policy,
+            "output_policy": code.output_policy,
+            "findings": code.findings,
+            "status": code.status,
+            "runs_used": code.runs_used,
+            "share_results_with_owners": code.share_results_with_owners,
+            "worker_pool_name": code.worker_pool_name,
+            "submit_time": iso(code.submit_time),
+            "user": {"name": author.name, "email": author.email} if author else None,
+        }
+
+    def nested_closure(
+        self, session: Any, code: models.UserCode
+    ) -> builtins.list[tuple[str, models.UserCode | None]]:
+        """What ``code`` launches, directly or through what it launches: each name its real
+        calls use, resolved to the scientist's latest version (None: nothing submitted)."""
+        found: builtins.list[tuple[str, models.UserCode | None]] = []
+        queue, seen = list(code.nested_calls), {code.service_func_name}
+        while queue:
+            name = queue.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            row = session.exec(
+                select(models.UserCode)
+                .where(
+                    models.UserCode.user_id == code.user_id,
+                    models.UserCode.service_func_name == name,
+                )
+                .order_by(col(models.UserCode.submit_time).desc())
+            ).first()
+            found.append((name, row))
+            if row is not None:
+                queue.extend(row.nested_calls)
+        return found
+
+
+def visible(session: Any, actor: Actor, code_id: str) -> models.UserCode:
+    """The code ``code_id`` if the caller may see it (its author, or an owner), else NotFound."""
+    return visible_row(session, actor, models.UserCode, code_id, "code")
+
+
+def duplicate(name: str) -> str:
+    return (
+        f"The code to be submitted (name and content) already exists: {name!r}. "
+        "Change the code or give the function another name."
+    )
+
+
+def _code_hash(name: Any, raw: Any) -> str:
+    return hashlib.sha256(f"{name}\0{raw}".encode()).hexdigest()
+
+
+def _known(kind: Any, names: Any) -> bool:
+    return isinstance(kind, str) and kind in names  # an unhashable "type" is just unknown
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _check_output_policy(policy: Any) -> dict[str, Any]:
+    policy = policy or {"type": "OutputPolicyExecuteOnce", "limit": 1}
+    if not isinstance(policy, dict) or not _known(policy.get("type"), OUTPUT_POLICIES):
+        raise BadRequest(f"Unknown output policy; use one of {', '.join(OUTPUT_POLICIES)}.")
+    limit = policy.get("limit")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise BadRequest("An output policy's limit must be a whole number of at least 1.")
+    return {"type": policy["type"], "limit": limit}
