@@ -7,7 +7,9 @@ undoes the two losses of a pandas -> Arrow -> pandas round trip.
 
 from __future__ import annotations
 
+import contextlib
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from .encoded import byte_view
@@ -102,15 +104,47 @@ def table_from_pandas(df: Any, series: Any) -> Any:
 def frame_from_arrow(view: memoryview, index: int) -> Any:
     pa = import_pyarrow()
     pd = import_pandas()
-    try:
-        buffer = pa.py_buffer(view)
-        _refuse_compressed_batches(pa, buffer, index)
-        table = pa.ipc.open_stream(buffer).read_all()
-        # The IPC reader checks only buffer bounds; full validation checks offsets and UTF-8.
-        table.validate(full=True)
-        _refuse_inflated_table(pa, table, len(view), index)
+    with _decoding(index):
+        table = _checked_table(pa, view, index)
         frame = table.to_pandas()
         _restore_object_columns(frame, table, pd)
+    if type(frame) is not pd.DataFrame:
+        raise bad(f"segment {index} did not decode to a DataFrame")
+    return frame
+
+
+def check_arrow(view: memoryview, index: int) -> int:
+    """What :func:`frame_from_arrow` checks of a segment, without building the DataFrame (so
+    a value on a memory map is checked without a copy of it on the heap): the DataFrame's
+    column count."""
+    pa = import_pyarrow()
+    pd = import_pandas()
+    with _decoding(index):
+        table = _checked_table(pa, view, index)
+        # Zero rows through the same conversion: the pandas metadata, index and types are
+        # checked as decoding would, and no row is copied.
+        empty = table.slice(0, 0)
+        frame = empty.to_pandas()
+        _restore_object_columns(frame, empty, pd)
+    if type(frame) is not pd.DataFrame:
+        raise bad(f"segment {index} did not decode to a DataFrame")
+    return int(frame.shape[1])  # as decoded: index columns are not counted
+
+
+def _checked_table(pa: Any, view: memoryview, index: int) -> Any:
+    buffer = pa.py_buffer(view)
+    _refuse_compressed_batches(pa, buffer, index)
+    table = pa.ipc.open_stream(buffer).read_all()
+    # The IPC reader checks only buffer bounds; full validation checks offsets and UTF-8.
+    table.validate(full=True)
+    _refuse_inflated_table(pa, table, len(view), index)
+    return table
+
+
+@contextlib.contextmanager
+def _decoding(index: int) -> Iterator[None]:
+    try:
+        yield
     except SerdeError:
         raise
     except Exception as exc:
@@ -118,9 +152,6 @@ def frame_from_arrow(view: memoryview, index: int) -> Any:
             f"Could not decode the DataFrame in segment {index}: {type(exc).__name__}: {exc}. "
             "The data is corrupted or was produced by an incompatible jupyter_syft."
         ) from None
-    if type(frame) is not pd.DataFrame:
-        raise bad(f"segment {index} did not decode to a DataFrame")
-    return frame
 
 
 def _fb_read(fmt: str, buf: bytes, pos: int) -> int:

@@ -29,6 +29,17 @@ def as_view(data: Any) -> memoryview:
 
 def decode(data: bytes | bytearray | memoryview) -> Any:
     """Decode a payload. numpy arrays share the payload's memory (writable for a bytearray)."""
+    return _walk(data, validate_only=False)
+
+
+def validate(data: bytes | bytearray | memoryview) -> None:
+    """Check a payload as :func:`decode` would, but build no DataFrames or Series: an untrusted
+    upload of any size is checked on a memory map without a decoded copy in memory. Raises
+    SerdeError where decode would."""
+    _walk(data, validate_only=True)
+
+
+def _walk(data: bytes | bytearray | memoryview, validate_only: bool) -> Any:
     view = as_view(data)
     length = check_prelude(view[:PRELUDE_SIZE])
     if length is None:
@@ -55,7 +66,7 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
             npy[i] = info
         segments.append(seg)
         offset += size
-    reader = Reader(header.kinds, segments, npy)
+    reader = Reader(header.kinds, segments, npy, validate_only=validate_only)
     try:
         value = reader.node(header.root, 0)
     except RecursionError:

@@ -17,7 +17,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .arrow import frame_from_arrow
+from .arrow import check_arrow, frame_from_arrow
 from .errors import SerdeError, bad, snippet
 from .layout import MAX_DEPTH, ZONE_RE
 from .lazy_imports import import_numpy, import_pandas
@@ -92,11 +92,17 @@ class Reader:
     """Walks the value tree. With ``segments=None`` it only checks (no numpy/pandas)."""
 
     def __init__(
-        self, kinds: list[str], segments: list[memoryview] | None, npy: dict[int, NpyInfo]
+        self,
+        kinds: list[str],
+        segments: list[memoryview] | None,
+        npy: dict[int, NpyInfo],
+        validate_only: bool = False,
     ):
         self.kinds = kinds
         self.segments = segments
         self.npy = npy
+        # Check tables fully but build no pandas objects (what comes back is not the value).
+        self.validate_only = validate_only
         self.used = [False] * len(kinds)
 
     def check_all_used(self) -> None:
@@ -290,6 +296,9 @@ def _d_dataframe(r: Reader, x: list[Any], depth: int) -> Any:
     index, view = r.segment(x[1], "dataframe")
     if view is None:
         return []
+    if r.validate_only:
+        check_arrow(view, index)
+        return []  # unhashable, as a DataFrame is: a dict key of it fails here too
     return frame_from_arrow(view, index)
 
 
@@ -302,6 +311,11 @@ def _d_series(r: Reader, x: list[Any], depth: int) -> Any:
         raise bad("a Series name is not hashable") from None
     if view is None:
         return []
+    if r.validate_only:
+        columns = check_arrow(view, index)
+        if columns != 1:
+            raise bad(f"segment {index} should hold one column for a Series, has {columns}")
+        return []  # unhashable, as a Series is
     frame = frame_from_arrow(view, index)
     if frame.shape[1] != 1:
         raise bad(f"segment {index} should hold one column for a Series, has {frame.shape[1]}")

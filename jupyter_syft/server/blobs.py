@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import serde
+from ..serde.decoder import validate as validate_value
 
 CHUNK_SIZE = 4 << 20
 # How long a committed value whose SQL row is not written yet (``settled``) is kept from
@@ -188,7 +189,8 @@ class BlobWriter:
 
 
 def _check_decodes(path: Path) -> None:
-    """Decode the whole value once, from a memory map (the file is not read into memory too).
+    """Check the whole value as decoding would, from a memory map, without decoding it into
+    memory (``serde.decoder.validate``: tables are fully validated, not turned into pandas).
 
     The streaming check sees only headers and the first bytes of each segment; a payload
     with, say, corrupted Arrow batches passes it, and once visible every preview of it would
@@ -197,8 +199,7 @@ def _check_decodes(path: Path) -> None:
     with open(path, "rb") as f:
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        value = serde.decode(memoryview(mapped))
-        del value
+        validate_value(memoryview(mapped))
     except serde.SerdeError:
         raise
     except Exception as exc:  # a decoder bug must still refuse the value, not store it
