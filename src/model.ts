@@ -35,7 +35,6 @@ import {
   filterRequests,
   findPreviousSubmission,
   isOwnerRole,
-  mockInputs,
   sortRequests
 } from './utils';
 
@@ -443,14 +442,7 @@ export class SyftModel implements ISyftModel, IDisposable {
         'Only pending requests run on mocks here: decided code runs on private data or not at all.'
       );
     }
-    const inputs = mockInputs(request.code);
-    if (!inputs.ok) {
-      throw new SyftRequestError(400, 'bad_request', inputs.reason);
-    }
-    const execution = await this._api<IExecution>(
-      `code/${encodeURIComponent(request.code.id)}/run`,
-      { method: 'POST', body: { inputs: inputs.inputs } }
-    );
+    const execution = await this.runOnMocks(request.code.id);
     if (!execution.ok || !execution.has_result) {
       return { execution, preview: null };
     }
@@ -460,6 +452,17 @@ export class SyftModel implements ISyftModel, IDisposable {
     } catch (error) {
       return { execution, preview: null, previewError: messageOf(error) };
     }
+  }
+
+  /**
+   * Run a code on the mocks of the assets its input policy names. The Datasite binds each
+   * asset to its mock, and says why when it cannot (no mock, a value only a notebook can give).
+   */
+  runOnMocks(codeId: string): Promise<IExecution> {
+    return this._api<IExecution>(
+      `code/${encodeURIComponent(codeId)}/run-on-mocks`,
+      { method: 'POST' }
+    );
   }
 
   executionPreview(executionId: string): Promise<IPreview> {

@@ -90,42 +90,6 @@ export function findPreviousSubmission(
   return best;
 }
 
-/** Arguments for running a code on the mocks, or why the sidebar cannot supply them. */
-export type MockInputs =
-  | { ok: true; inputs: Record<string, { kind: 'asset'; id: string }> }
-  | { ok: false; reason: string };
-
-/**
- * The run-on-mock arguments from a code's input policy: each asset input runs on that
- * asset's mock; constants come from the policy itself (the server binds them). Parameters
- * the policy does not pin to an asset or constant need a value only a notebook can give.
- */
-export function mockInputs(code: ICode): MockInputs {
-  const rules = code.input_policy?.inputs ?? {};
-  const inputs: Record<string, { kind: 'asset'; id: string }> = {};
-  const missing: string[] = [];
-  for (const param of code.parameters ?? []) {
-    if (param === 'datasite') {
-      continue; // given by the Datasite to functions that launch nested jobs
-    }
-    const rule = rules[param];
-    if (rule?.kind === 'asset' && rule.id) {
-      inputs[param] = { kind: 'asset', id: rule.id };
-    } else if (rule?.kind !== 'constant') {
-      missing.push(param);
-    }
-  }
-  if (missing.length) {
-    return {
-      ok: false,
-      reason:
-        `No mock for ${missing.map(name => `'${name}'`).join(', ')}: ` +
-        'run it from a notebook with request.code.run(...) and values of your own.'
-    };
-  }
-  return { ok: true, inputs };
-}
-
 /** A Python string literal (JSON's escapes are valid Python). */
 export function pythonString(value: string): string {
   return JSON.stringify(value);

@@ -362,7 +362,7 @@ describe('RequestReview', () => {
   it('runs a pending request on the mock and shows the result', async () => {
     const request = makeRequest();
     const server = reviewServer(request)
-      .on('POST', `${BASE}/code/c1/run`, {
+      .on('POST', `${BASE}/code/c1/run-on-mocks`, {
         id: 'e1',
         code_id: 'c1',
         ok: true,

@@ -140,7 +140,7 @@ describe('SyftModel', () => {
   it('runs a pending request on the mocks and previews the result', async () => {
     const { server, model } = setup();
     server
-      .on('POST', `${BASE}/code/c1/run`, {
+      .on('POST', `${BASE}/code/c1/run-on-mocks`, {
         id: 'e1',
         code_id: 'c1',
         ok: true,
@@ -160,9 +160,10 @@ describe('SyftModel', () => {
       });
     await model.refresh();
     const run = await model.runOnMock(model.getRequest('r1')!);
-    expect(server.called('POST', `${BASE}/code/c1/run`)[0].body).toEqual({
-      inputs: { data: { kind: 'asset', id: 'a1' } }
-    });
+    // the Datasite binds the mocks: the sidebar sends no inputs
+    const calls = server.called('POST', `${BASE}/code/c1/run-on-mocks`);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].body).toBeUndefined();
     expect(run.execution.ok).toBe(true);
     expect(run.preview).toEqual({ kind: 'text', text: '42.0' });
   });
@@ -175,7 +176,7 @@ describe('SyftModel', () => {
     const { server, model } = setup([approved]);
     await model.refresh();
     await expect(model.runOnMock(approved)).rejects.toThrow(/Only pending/);
-    expect(server.called('POST', `${BASE}/code/c1/run`)).toEqual([]);
+    expect(server.called('POST', `${BASE}/code/c1/run-on-mocks`)).toEqual([]);
   });
 
   it('loads a request with the diff against the previous submission', async () => {

@@ -5,7 +5,6 @@ import {
   findPreviousSubmission,
   formatShape,
   isOwnerRole,
-  mockInputs,
   sortRequests
 } from '../utils';
 import { makeCode, makeRequest, owner, scientist } from './fixtures';
@@ -99,41 +98,6 @@ describe('findPreviousSubmission', () => {
 
   it('returns null for a first submission', () => {
     expect(findPreviousSubmission(current, [current])).toBeNull();
-  });
-});
-
-describe('mockInputs', () => {
-  it('runs asset inputs on their mocks and leaves constants to the server', () => {
-    const code = makeCode({
-      parameters: ['data', 'k', 'datasite'],
-      input_policy: {
-        type: 'MixedInputPolicy',
-        inputs: {
-          data: { kind: 'asset', id: 'a1', name: 'table' },
-          k: { kind: 'constant', data: 'AA==', preview: '3' }
-        }
-      }
-    });
-    expect(mockInputs(code)).toEqual({
-      ok: true,
-      inputs: { data: { kind: 'asset', id: 'a1' } }
-    });
-  });
-
-  it('says which parameters need a value from a notebook', () => {
-    const code = makeCode({
-      parameters: ['data', 'n'],
-      input_policy: {
-        type: 'MixedInputPolicy',
-        inputs: {
-          data: { kind: 'asset', id: 'a1' },
-          n: { kind: 'type', type: 'int' }
-        }
-      }
-    });
-    const result = mockInputs(code);
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.reason).toContain("'n'");
   });
 });
 

@@ -19,7 +19,6 @@ import {
   IRequest,
   IRequestDetail
 } from '../tokens';
-import { mockInputs } from '../utils';
 import { CodeView } from './CodeView';
 import { ErrorMessage, formatTime, StatusBadge, useModelState } from './common';
 import { DiffView } from './DiffView';
@@ -253,7 +252,6 @@ function Decision(props: {
   const nestedFunctions = request.nested ?? [];
   const launchesJobs = nestedFunctions.length > 0;
   const approvable = nestedFunctions.every(fn => fn.code_id !== null);
-  const mock = mockInputs(request.code);
   const pending = request.status === 'PENDING';
 
   const act = async (
@@ -318,12 +316,10 @@ function Decision(props: {
             </Button>
             <Button
               className="jp-mod-styled"
-              disabled={busy !== null || !mock.ok}
-              title={
-                mock.ok
-                  ? trans.__('Run the code on the mocks of its input assets')
-                  : mock.reason
-              }
+              disabled={busy !== null}
+              title={trans.__(
+                "Run the code on the mocks of its input assets, in the Datasite's sandbox"
+              )}
               data-testid="syft-run-mock"
               onClick={() =>
                 void act('mock', async () =>
@@ -336,7 +332,6 @@ function Decision(props: {
                 : trans.__('Run on mock')}
             </Button>
           </div>
-          {!mock.ok && <div className="jp-syft-muted">{mock.reason}</div>}
           <div className="jp-syft-deny">
             <textarea
               className="jp-mod-styled"

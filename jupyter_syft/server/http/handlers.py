@@ -226,6 +226,29 @@ class CodeRunHandler(Endpoint):
         self.send_json(await self.run(self.services.code.run, self.actor, code_id, inputs))
 
 
+class CodeByNameRunHandler(Endpoint):
+    json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+
+    async def post(self, name: str) -> None:
+        inputs = self.json_body().get("inputs") or {}
+        self.send_json(await self.run(self.services.code.run_by_name, self.actor, name, inputs))
+
+
+class CodeByNameJobsHandler(Endpoint):
+    json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+
+    async def post(self, name: str) -> None:
+        inputs = self.json_body().get("inputs") or {}
+        self.send_json(
+            await self.run(self.services.jobs.submit_by_name, self.actor, name, inputs), 201
+        )
+
+
+class CodeRunOnMocksHandler(Endpoint):
+    async def post(self, code_id: str) -> None:
+        self.send_json(await self.run(self.services.code.run_on_mocks, self.actor, code_id))
+
+
 class CodeExecutionsHandler(Endpoint):
     async def get(self, code_id: str) -> None:
         self.send_json(
@@ -395,6 +418,9 @@ ROUTES: list[tuple[str, type]] = [
     ("code", CodeListHandler),
     (f"code/{ID}", CodeHandler),
     (f"code/{ID}/run", CodeRunHandler),
+    (f"code/{ID}/run-on-mocks", CodeRunOnMocksHandler),
+    (r"code/by-name/([^/]+)/run", CodeByNameRunHandler),
+    (r"code/by-name/([^/]+)/jobs", CodeByNameJobsHandler),
     (f"code/{ID}/executions", CodeExecutionsHandler),
     (f"code/{ID}/jobs", CodeJobsHandler),
     ("jobs", JobsHandler),

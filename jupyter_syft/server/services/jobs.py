@@ -100,6 +100,10 @@ class JobService:
         self._queue.put(job.user_id, job.id)
         return self.get(actor, job.id)
 
+    def submit_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A job of the version of ``name`` the Datasite picks (``code.version_to_run``)."""
+        return self.submit(actor, self.code.version_to_run(actor, name), inputs)
+
     def _run(self, job_id: str) -> None:
         with self.store.session() as session:
             job = session.get(models.Job, job_id)

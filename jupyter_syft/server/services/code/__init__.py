@@ -62,6 +62,9 @@ class CodeService:
     def get(self, actor: Actor, code_id: str) -> dict[str, Any]:
         return self.submissions.get(actor, code_id)
 
+    def version_to_run(self, actor: Actor, name: Any) -> str:
+        return self.submissions.version_to_run(actor, name)
+
     def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
         return self.submissions.view(code, session)
 
@@ -80,6 +83,13 @@ class CodeService:
         progress: ProgressSink | None = None,
     ) -> dict[str, Any]:
         return self.runs.run(actor, code_id, inputs, job_id, progress)
+
+    def run_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run the version of ``name`` the Datasite picks (``version_to_run``)."""
+        return self.runs.run(actor, self.version_to_run(actor, name), inputs)
+
+    def run_on_mocks(self, actor: Actor, code_id: str) -> dict[str, Any]:
+        return self.runs.run_on_mocks(actor, code_id)
 
     def execution_view(
         self, execution: models.Execution, actor: Actor, notice: str = ""

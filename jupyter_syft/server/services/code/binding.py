@@ -3,6 +3,7 @@
 ``bind`` checks what a caller sends against the policy and says where each parameter's value
 comes from: a stored blob (an asset's data or mock) or bytes sent inline. Assets are looked
 up through the function it is given, so it runs, and is tested, without a database.
+``mock_inputs`` gives the arguments of a run on the mocks, which the Datasite binds itself.
 """
 
 from __future__ import annotations
@@ -85,6 +86,25 @@ def bind(code: models.UserCode, inputs: Any, private: bool, asset: AssetLookup) 
                 raise Forbidden(f"Argument {param!r} must be a {rule['type']}.")
         bound[param] = ("inline", data)
     return bound
+
+
+def mock_inputs(code: models.UserCode) -> dict[str, Any]:
+    """The arguments of a run on the mocks: each asset the input policy names, which ``bind``
+    then reads as its mock (constants come from the policy itself). A parameter the policy
+    leaves to the caller has no mock: the caller must give it a value."""
+    policy = code.input_policy["inputs"]
+    inputs: dict[str, Any] = {}
+    for param in sorted(set(code.parameters) - {"datasite"}):
+        rule = policy.get(param)
+        if rule is not None and rule["kind"] == "asset":
+            inputs[param] = {"kind": "asset", "id": rule["id"]}
+        elif rule is None or rule["kind"] != "constant":
+            what = f"any {rule['type']} the caller gives" if rule else "not in the input policy"
+            raise BadRequest(
+                f"{param!r} is {what}, so it has no mock: call "
+                f"client.code.{code.service_func_name}({param}=...) with a value instead."
+            )
+    return inputs
 
 
 def asset_blob(asset: models.Asset, private: bool) -> str:

@@ -34,7 +34,7 @@ from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..paging import PageParams
 from ..settings import SettingsService
 from ..views import iso
-from .binding import Bound, bind
+from .binding import Bound, bind, mock_inputs
 from .claims import RunClaims
 from .submission import visible
 
@@ -45,6 +45,7 @@ EXHAUSTED_NOTICE = (
 )
 DEPOSITED_NOTICE = "This result was deposited by the data owner."
 MOCK_NOTICE = "Ran on mock data: this code is not approved for private data (yet)."
+ON_MOCKS_NOTICE = "Ran on mock data, as asked: no run was counted."
 INTERRUPTED = "The Datasite stopped while this code was running; run it again."
 
 
@@ -97,6 +98,47 @@ class CodeRuns:
     ) -> dict[str, Any]:
         """Run ``code_id`` for ``actor``: on private data if approved, else on mocks if
         allowed. ``job_id`` and ``progress``: it runs as that job, reporting progress there."""
+        code, request, user = self._load(actor, code_id)
+        guests_may_run = self.settings.value("allow_guest_code_requests")
+        if code.status == "approved" and actor.is_guest and not guests_may_run:
+            raise Forbidden(
+                "Guests cannot run code on this Datasite's private data; ask its owner for an "
+                "account."
+            )
+        run = _Run(actor, code, job_id, progress)
+        if code.status == "approved":
+            return self._run_approved(run, inputs)
+        if code.status == "denied":
+            raise _denied(request)
+        if _may_run_on_mocks(actor, user):
+            return self._execute(run, self._bind(code, inputs, private=False), False, MOCK_NOTICE)
+        name = self.settings.value("name")
+        raise Forbidden(
+            f"Your code is waiting for approval. Code status on server '{name}' is PENDING. "
+            "Prototype on the mocks meanwhile (call the Syft function itself with the assets)."
+        )
+
+    def run_on_mocks(self, actor: Actor, code_id: str) -> dict[str, Any]:
+        """Run ``code_id`` on the mocks of the assets its input policy names, whatever its
+        status (denied code excepted): owners, and scientists allowed mock execution. It never
+        reads private data and counts no run."""
+        code, request, user = self._load(actor, code_id)
+        if code.status == "denied":
+            raise _denied(request)
+        if not _may_run_on_mocks(actor, user):
+            raise Forbidden(
+                "Only the Datasite's owners, and scientists it allows mock execution, run code "
+                "on the mocks here; ask its owner."
+            )
+        bound = self._bind(code, mock_inputs(code), private=False)
+        notice = MOCK_NOTICE if code.status == "pending" else ON_MOCKS_NOTICE
+        return self._execute(_Run(actor, code, None, None), bound, False, notice)
+
+    def _load(
+        self, actor: Actor, code_id: str
+    ) -> tuple[models.UserCode, models.Request | None, models.User | None]:
+        """The code (if the caller may see it), its latest request, and the caller's account,
+        which must not be disabled."""
         actor.require_user("run code")
         with self.store.session() as session:
             code = visible(session, actor, code_id)
@@ -108,30 +150,10 @@ class CodeRuns:
             user = session.get(models.User, actor.user_id)
         # [H1, issue 11 item 3] Cut-off accounts run nothing, queued jobs included: a disabled
         # account at all, and one demoted to GUEST nothing on private data (unless guests may
-        # send code here, as guest sessions then do).
+        # send code here, as guest sessions then do; checked by ``run``).
         if user is not None and user.disabled:
             raise Forbidden("This account is disabled; ask the Datasite's owner.")
-        guests_may_run = self.settings.value("allow_guest_code_requests")
-        if code.status == "approved" and actor.is_guest and not guests_may_run:
-            raise Forbidden(
-                "Guests cannot run code on this Datasite's private data; ask its owner for an "
-                "account."
-            )
-        run = _Run(actor, code, job_id, progress)
-        if code.status == "approved":
-            return self._run_approved(run, inputs)
-        if code.status == "denied":
-            reason = request.deny_reason if request else ""
-            raise Forbidden(
-                f"Your code cannot be run: it was denied. Reason: {reason or 'none given'}"
-            )
-        if actor.is_owner or (user is not None and user.mock_execution_permission):
-            return self._execute(run, self._bind(code, inputs, private=False), False, MOCK_NOTICE)
-        name = self.settings.value("name")
-        raise Forbidden(
-            f"Your code is waiting for approval. Code status on server '{name}' is PENDING. "
-            "Prototype on the mocks meanwhile (call the Syft function itself with the assets)."
-        )
+        return code, request, user
 
     def _run_approved(self, run: _Run, inputs: dict[str, Any]) -> dict[str, Any]:
         code = run.code
@@ -348,6 +370,15 @@ class CodeRuns:
             blob = session.get(models.Blob, execution.result_blob_id)
             assert blob is not None
         return self.blobs.path(blob.id), blob.size
+
+
+def _may_run_on_mocks(actor: Actor, user: models.User | None) -> bool:
+    return actor.is_owner or (user is not None and user.mock_execution_permission)
+
+
+def _denied(request: models.Request | None) -> Forbidden:
+    reason = request.deny_reason if request else ""
+    return Forbidden(f"Your code cannot be run: it was denied. Reason: {reason or 'none given'}")
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,29 @@ class CodeSubmissions:
         with self.store.session() as session:
             return self.view(visible(session, actor, code_id), session)
 
+    def version_to_run(self, actor: Actor, name: Any) -> str:
+        """The id of the version of function ``name`` a call by name runs: of the versions the
+        caller may see (their own first; an owner may call a scientist's), the latest approved
+        one, else the latest submitted. Someone else's function is "no such function"."""
+        actor.require_user("run code")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise BadRequest(f"{clip(name)} is not a function name.")
+        check_text(name, "The function's name", NAME)
+        with self.store.session() as session:
+            query = select(models.UserCode).where(models.UserCode.service_func_name == name)
+            if not actor.is_owner:
+                query = query.where(models.UserCode.user_id == actor.user_id)
+            versions = session.exec(
+                query.order_by(col(models.UserCode.submit_time), col(models.UserCode.id))
+            ).all()
+        mine = [c for c in versions if c.user_id == actor.user_id] or versions
+        if not mine:
+            raise NotFound(
+                f"No code named {name!r} was submitted: use client.code.request_code_execution(fn)."
+            )
+        approved = [c for c in mine if c.status == "approved"]
+        return (approved or mine)[-1].id
+
     def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
         author = session.get(models.User, code.user_id) if session is not None else None
         return {
