@@ -21,9 +21,10 @@ from ..server.datasite import Datasite
 from ..server.http.base import DatasiteHandler
 from ..server.http.handlers import route_table
 from ..server.services import limits
+from ..wire import routes
 from .bootstrap import config_from_env, open_datasite
 
-API_PREFIX = "/syft/api/v1/"
+API_PREFIX = "/" + routes.API_PREFIX
 
 
 class NotFoundHandler(DatasiteHandler):

@@ -20,9 +20,10 @@ from jupyter_server.base.handlers import APIHandler
 
 from ...server.http.base import DatasiteHandlerMixin, JsonApiMixin
 from ...server.http.handlers import route_table
+from ...wire import routes
 
-LAB_PREFIX = "/syft/lab/api/v1/"
-REMOTE_PREFIX = "/syft/api/v1/"
+LAB_PREFIX = "/" + routes.LAB_API_PREFIX
+REMOTE_PREFIX = "/" + routes.API_PREFIX
 
 
 class JupyterApiHandler(JsonApiMixin, APIHandler):

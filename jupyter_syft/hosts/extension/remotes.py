@@ -27,9 +27,10 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HT
 
 from ...server.http.base import parse_json_object
 from ...server.services.errors import ServiceError
+from ...wire import routes
 from .handlers import JupyterApiHandler
 
-REMOTE_API = "syft/api/v1/"
+REMOTE_API = routes.API_PREFIX
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 600.0  # a run on mocks may take as long as the Datasite's run limits allow
 MAX_JSON_BYTES = 16 << 20
@@ -38,11 +39,14 @@ SETTINGS_KEY = "jupyter_syft_remotes"
 
 
 class RemoteError(ServiceError):
-    """A failure to report to the browser as ``{"error": code, "detail": message}``."""
+    """A failure to report to the browser as ``{"error": code, "detail": message}``.
+
+    An HTTP-layer error (often a remote Datasite's own status, relayed): it carries its status.
+    """
 
     def __init__(self, status: int, code: str, detail: str):
         super().__init__(detail)
-        self.status = status
+        self.http_status = status
         self.code = code
 
 
@@ -260,7 +264,7 @@ class RemotesHandler(_RemoteHandler):
         if not isinstance(password, str) or not password:
             raise RemoteError(400, "bad_request", "Give the password of your account there.")
         metadata = _json_or_error(
-            await _call("GET", base + REMOTE_API + "metadata"), "its metadata"
+            await _call("GET", base + REMOTE_API + routes.METADATA), "its metadata"
         )
         if not isinstance(metadata, dict) or metadata.get("server_type") != "datasite":
             raise RemoteError(
@@ -268,7 +272,7 @@ class RemotesHandler(_RemoteHandler):
             )
         payload = json.dumps({"email": email.strip(), "password": password}).encode()
         answer = _json_or_error(
-            await _call("POST", base + REMOTE_API + "auth/login", body=payload), "the log-in"
+            await _call("POST", base + REMOTE_API + routes.LOGIN, body=payload), "the log-in"
         )
         token = answer.get("token") if isinstance(answer, dict) else None
         user = answer.get("user") if isinstance(answer, dict) else None
@@ -292,7 +296,7 @@ class RemotesHandler(_RemoteHandler):
 async def _logout(remote: RemoteConnection) -> None:
     """End the session on the remote Datasite; it is forgotten here either way."""
     with contextlib.suppress(RemoteError):
-        await _call("POST", remote.url + REMOTE_API + "auth/logout", token=remote.token)
+        await _call("POST", remote.url + REMOTE_API + routes.LOGOUT, token=remote.token)
 
 
 class RemoteHandler(_RemoteHandler):
@@ -360,6 +364,6 @@ def remote_routes() -> list[tuple[str, type]]:
     remote_id = r"([0-9a-f]{16})"
     return [
         (r"syft/lab/remotes", RemotesHandler),
-        (rf"syft/lab/remotes/{remote_id}", RemoteHandler),
-        (rf"syft/lab/remotes/{remote_id}/api/v1/(.*)", RemoteProxyHandler),
+        (rf"{routes.REMOTES_PREFIX}{remote_id}", RemoteHandler),
+        (rf"{routes.REMOTES_PREFIX}{remote_id}/api/{routes.API_VERSION}/(.*)", RemoteProxyHandler),
     ]

@@ -16,7 +16,18 @@ from tornado.ioloop import IOLoop
 
 from ..services import limits
 from ..services.actor import Actor
-from ..services.errors import BadRequest, PayloadTooLarge, ServiceError, TooManyRequests
+from ..services.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+)
 
 if TYPE_CHECKING:
     from ..datasite import Datasite
@@ -25,6 +36,28 @@ log = logging.getLogger("jupyter_syft.server")
 T = TypeVar("T")
 VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
 STREAM_CHUNK = 4 << 20
+
+
+# The HTTP status of each service error class (services know no HTTP). A subclass takes its
+# nearest listed ancestor's; an HTTP-layer error (the remote proxy) may carry ``http_status``.
+HTTP_STATUS: dict[type[ServiceError], int] = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    Unprocessable: 422,
+    TooManyRequests: 429,
+    Unavailable: 503,
+}
+
+
+def http_status(error: ServiceError) -> int:
+    explicit = getattr(error, "http_status", None)
+    if isinstance(explicit, int):
+        return explicit
+    return next((HTTP_STATUS[k] for k in type(error).__mro__ if k in HTTP_STATUS), 400)
 
 
 if TYPE_CHECKING:  # the mixins always end up on a RequestHandler: let mypy see its methods
@@ -37,8 +70,9 @@ class JsonApiMixin(_HandlerBase):
     """JSON answers, and every error as ``{"error": code, "detail": message}`` JSON.
 
     The one envelope of every host: the standalone server, the Jupyter server extension's
-    Datasite routes and its remote-Datasite proxy. ``ServiceError`` s give their own status,
-    code and detail; a 500 never shows a path or a traceback, only a reference to its log line.
+    Datasite routes and its remote-Datasite proxy. ``ServiceError`` s give their code and
+    detail, ``HTTP_STATUS`` their status; a 500 never shows a path or a traceback, only a
+    reference to its log line.
     """
 
     internal_error = (
@@ -63,7 +97,7 @@ class JsonApiMixin(_HandlerBase):
 
     def send_error_json(self, status: int, exc: BaseException | None) -> None:
         if isinstance(exc, ServiceError):
-            status, code, detail = exc.status, exc.code, exc.detail
+            status, code, detail = http_status(exc), exc.code, exc.detail
         elif isinstance(exc, tornado.web.HTTPError) and status < 500:
             code = "http_error"
             detail = exc.log_message or self._reason
@@ -91,7 +125,7 @@ class JsonApiMixin(_HandlerBase):
                 "%s %s -> %s: %s",
                 self.request.method,
                 self.request.path,
-                value.status,
+                http_status(value),
                 value.detail,
             )
         elif isinstance(value, tornado.web.HTTPError):

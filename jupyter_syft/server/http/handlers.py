@@ -6,12 +6,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from ...wire import routes
 from ..services import limits
 from ..services.errors import BadRequest
 from ..services.paging import PageParams
 from .base import VALUE_MEDIA_TYPE, DatasiteHandler, Endpoint, declared_length
-
-ID = r"([0-9a-f]{32})"
 
 
 def _page(handler: Endpoint) -> PageParams:
@@ -377,7 +376,10 @@ def route_table(
     Each endpoint is combined with ``host``, the class that knows who is calling; ``guard``
     (e.g. ``tornado.web.authenticated``) wraps every verb, as Jupyter's auth check requires.
     """
-    return [(prefix + path + "$", hosted(endpoint, host, guard)) for path, endpoint in ROUTES]
+    return [
+        (prefix + routes.pattern(template) + "$", hosted(endpoint, host, guard))
+        for template, endpoint in ROUTES
+    ]
 
 
 @functools.cache
@@ -398,42 +400,43 @@ def _verbs(endpoint: type) -> set[str]:
     return {verb for verb in VERBS if any(verb in vars(k) for k in endpoint.__mro__)}
 
 
+# (template in wire.routes, endpoint); order matters where patterns overlap (preflight first).
 ROUTES: list[tuple[str, type]] = [
-    ("metadata", MetadataHandler),
-    ("auth/login", LoginHandler),
-    ("auth/logout", LogoutHandler),
-    ("auth/register", RegisterHandler),
-    ("auth/guest", GuestSessionHandler),
-    ("users", UsersHandler),
-    ("users/me", MeHandler),
-    (f"users/{ID}", UserHandler),
-    (f"users/{ID}/password", UserPasswordHandler),
-    ("settings", SettingsHandler),
-    ("datasets", DatasetsHandler),
-    ("datasets/preflight", DatasetPreflightHandler),
-    (r"datasets/([^/]+)", DatasetHandler),
-    ("blobs", BlobUploadHandler),
-    (f"assets/{ID}/(mock|data)", AssetValueHandler),
-    (f"assets/{ID}/(mock|data)/preview", AssetPreviewHandler),
-    ("code", CodeListHandler),
-    (f"code/{ID}", CodeHandler),
-    (f"code/{ID}/run", CodeRunHandler),
-    (f"code/{ID}/run-on-mocks", CodeRunOnMocksHandler),
-    (r"code/by-name/([^/]+)/run", CodeByNameRunHandler),
-    (r"code/by-name/([^/]+)/jobs", CodeByNameJobsHandler),
-    (f"code/{ID}/executions", CodeExecutionsHandler),
-    (f"code/{ID}/jobs", CodeJobsHandler),
-    ("jobs", JobsHandler),
-    (f"jobs/{ID}", JobHandler),
-    (f"jobs/{ID}/kill", JobKillHandler),
-    (f"executions/{ID}/result", ExecutionResultHandler),
-    (f"executions/{ID}/preview", ExecutionPreviewHandler),
-    ("requests", RequestsHandler),
-    (f"requests/{ID}", RequestHandler),
-    (f"requests/{ID}/approve", RequestApproveHandler),
-    (f"requests/{ID}/deny", RequestDenyHandler),
-    (f"requests/{ID}/deposit", RequestDepositHandler),
-    ("projects", ProjectsHandler),
-    (r"projects/([^/]+)", ProjectHandler),
-    (r"projects/([^/]+)/events", ProjectEventsHandler),
+    (routes.METADATA, MetadataHandler),
+    (routes.LOGIN, LoginHandler),
+    (routes.LOGOUT, LogoutHandler),
+    (routes.REGISTER, RegisterHandler),
+    (routes.GUEST, GuestSessionHandler),
+    (routes.USERS, UsersHandler),
+    (routes.ME, MeHandler),
+    (routes.USER, UserHandler),
+    (routes.USER_PASSWORD, UserPasswordHandler),
+    (routes.SETTINGS, SettingsHandler),
+    (routes.DATASETS, DatasetsHandler),
+    (routes.DATASET_PREFLIGHT, DatasetPreflightHandler),
+    (routes.DATASET, DatasetHandler),
+    (routes.BLOBS, BlobUploadHandler),
+    (routes.ASSET_VALUE, AssetValueHandler),
+    (routes.ASSET_PREVIEW, AssetPreviewHandler),
+    (routes.CODE, CodeListHandler),
+    (routes.CODE_ITEM, CodeHandler),
+    (routes.CODE_RUN, CodeRunHandler),
+    (routes.CODE_RUN_ON_MOCKS, CodeRunOnMocksHandler),
+    (routes.CODE_BY_NAME_RUN, CodeByNameRunHandler),
+    (routes.CODE_BY_NAME_JOBS, CodeByNameJobsHandler),
+    (routes.CODE_EXECUTIONS, CodeExecutionsHandler),
+    (routes.CODE_JOBS, CodeJobsHandler),
+    (routes.JOBS, JobsHandler),
+    (routes.JOB, JobHandler),
+    (routes.JOB_KILL, JobKillHandler),
+    (routes.EXECUTION_RESULT, ExecutionResultHandler),
+    (routes.EXECUTION_PREVIEW, ExecutionPreviewHandler),
+    (routes.REQUESTS, RequestsHandler),
+    (routes.REQUEST, RequestHandler),
+    (routes.REQUEST_APPROVE, RequestApproveHandler),
+    (routes.REQUEST_DENY, RequestDenyHandler),
+    (routes.REQUEST_DEPOSIT, RequestDepositHandler),
+    (routes.PROJECTS, ProjectsHandler),
+    (routes.PROJECT, ProjectHandler),
+    (routes.PROJECT_EVENTS, ProjectEventsHandler),
 ]

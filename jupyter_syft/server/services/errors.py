@@ -1,10 +1,14 @@
-"""Errors a service raises when a caller breaks a rule; the HTTP layer maps them to 4xx JSON."""
+"""Errors a service raises when a caller breaks a rule.
+
+A service says what went wrong (the class) and why (``detail``); it knows nothing of HTTP. The
+HTTP layer maps each class to a status (``server/http/base.py``, ``HTTP_STATUS``). ``code`` is
+the error's name in the wire's ``{"error": code, "detail": message}`` answer.
+"""
 
 from __future__ import annotations
 
 
 class ServiceError(Exception):
-    status = 400
     code = "bad_request"
 
     def __init__(self, detail: str):
@@ -17,39 +21,38 @@ class BadRequest(ServiceError):
 
 
 class Unauthorized(ServiceError):
-    status = 401
     code = "unauthorized"
 
 
 class Forbidden(ServiceError):
-    status = 403
     code = "forbidden"
 
 
 class NotFound(ServiceError):
-    status = 404
     code = "not_found"
 
 
 class Conflict(ServiceError):
-    status = 409
     code = "conflict"
 
 
 class PayloadTooLarge(ServiceError):
-    status = 413
     code = "payload_too_large"
 
 
 class Unprocessable(ServiceError):
     """Well-formed, but the stored value it names cannot be decoded."""
 
-    status = 422
     code = "unprocessable"
 
 
+class Unavailable(ServiceError):
+    """The Datasite cannot do it now (e.g. it is stopping); the same call may work later."""
+
+    code = "unavailable"
+
+
 class TooManyRequests(ServiceError):
-    status = 429
     code = "too_many_requests"
 
     def __init__(self, detail: str, retry_after: float):

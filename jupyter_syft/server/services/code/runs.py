@@ -30,7 +30,7 @@ from ...store import Store
 from .. import paging
 from ..actor import Actor
 from ..audit import AuditLog
-from ..errors import Conflict, Forbidden, NotFound, ServiceError
+from ..errors import Conflict, Forbidden, NotFound, Unavailable
 from ..paging import PageParams
 from ..settings import SettingsService
 from ..views import iso
@@ -49,10 +49,9 @@ ON_MOCKS_NOTICE = "Ran on mock data, as asked: no run was counted."
 INTERRUPTED = "The Datasite stopped while this code was running; run it again."
 
 
-class RunInterrupted(ServiceError):
+class RunInterrupted(Unavailable):
     """The Datasite stopped during the run: nothing came out, nothing was counted."""
 
-    status = 503
     code = "interrupted"
 
 
