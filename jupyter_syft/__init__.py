@@ -9,10 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-try:
-    from ._version import __version__
-except ImportError:  # running from a source tree that was never built
-    __version__ = "0.0.0.dev0"
+from .version import __version__
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -31,18 +28,18 @@ _EXPORTS = {
     "review": "notebook.review",
     "DatasiteClient": "client.client",
     "UserCreate": "client.users",
-    "Dataset": "client.datasets",
-    "Asset": "client.datasets",
-    "Contributor": "client.datasets",
+    "Dataset": "client.dataset_authoring",
+    "Asset": "client.dataset_authoring",
+    "Contributor": "client.contributor",
     "orchestra": "hosts.orchestra",
-    "syft_function": "client.code",
-    "syft_function_single_use": "client.code",
-    "SyftFunction": "client.code",
+    "syft_function": "client.syft_function",
+    "syft_function_single_use": "client.syft_function",
+    "SyftFunction": "client.syft_function",
     "Project": "client.projects",
-    "RequestStatus": "client.requests",
-    "UserCodeStatus": "client.requests",
+    "RequestStatus": "client.statuses",
+    "UserCodeStatus": "client.statuses",
     "Job": "client.jobs",
-    "JobStatus": "client.jobs",
+    "JobStatus": "client.statuses",
     "Constant": "policies",
     "EmptyInputPolicy": "policies",
     "ExactMatch": "policies",

@@ -36,6 +36,7 @@ def seed_demo_data(datasite: Datasite) -> bool:
 
     Uploaded through the services as the Datasite's owner, as if they had uploaded it."""
     from .server.services.errors import Conflict
+    from .wire.models import AssetCreate, DatasetCreate
 
     datasets = datasite.services.datasets
     owner = datasite.services.auth.owner_actor()
@@ -44,26 +45,26 @@ def seed_demo_data(datasite: Datasite) -> bool:
     except Conflict:  # seeded before
         return False
     features, targets, mock_features, mock_targets = breast_cancer_frames()
-    assets = []
+    assets: list[AssetCreate] = []
     for name, data, mock in (
         ("BC Features", features, mock_features),
         ("BC Targets", targets, mock_targets),
     ):
         data_blob = datasets.store_value(owner, data)
         mock_blob = datasets.store_value(owner, mock)
-        assets.append({"name": name, "data": data_blob["blob_id"], "mock": mock_blob["blob_id"]})
+        assets.append(AssetCreate(name=name, data=data_blob.blob_id, mock=mock_blob.blob_id))
     datasets.create(
         owner,
-        {
-            "name": DEMO_DATASET,
-            "summary": "Diagnostic Wisconsin Breast Cancer Database.",
-            "description": (
+        DatasetCreate(
+            name=DEMO_DATASET,
+            summary="Diagnostic Wisconsin Breast Cancer Database.",
+            description=(
                 "Features computed from digitized images of fine needle aspirates of breast "
                 "masses. "
                 "The mock has the same columns, with synthetic values."
             ),
-            "url": "https://archive.ics.uci.edu/dataset/17/breast+cancer+wisconsin+diagnostic",
-            "assets": assets,
-        },
+            url="https://archive.ics.uci.edu/dataset/17/breast+cancer+wisconsin+diagnostic",
+            assets=assets,
+        ),
     )
     return True

@@ -6,9 +6,17 @@ They are plain descriptions that travel as JSON; the Datasite enforces them, nev
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from .errors import SyftException
+
+
+@runtime_checkable
+class AssetReference(Protocol):
+    """What a policy needs of an asset: how to name it on the wire. A Datasite's assets
+    (``client.datasets[...].assets[...]``) are these; the policies need nothing else of them."""
+
+    def policy_input(self) -> dict[str, Any]: ...
 
 
 class Constant:
@@ -23,10 +31,8 @@ class Constant:
 
 def input_spec(value: Any) -> dict[str, Any]:
     """How one policy input (or call argument) is described on the wire."""
-    from .client.datasets import RemoteAsset
-
-    if isinstance(value, RemoteAsset):
-        return {"kind": "asset", "id": value.id, "name": value.name}
+    if isinstance(value, AssetReference):
+        return value.policy_input()
     if isinstance(value, dict) and value.get("kind") in ("asset", "type", "constant", "value"):
         return value
     if isinstance(value, Constant):
@@ -47,10 +53,8 @@ def input_spec(value: Any) -> dict[str, Any]:
 
 def value_spec(value: Any) -> dict[str, Any]:
     """A call argument: an asset reference, or a value of the caller's own, sent inline."""
-    from .client.datasets import RemoteAsset
-
-    if isinstance(value, RemoteAsset):
-        return {"kind": "asset", "id": value.id, "name": value.name}
+    if isinstance(value, AssetReference):
+        return value.policy_input()
     if isinstance(value, Constant):
         value = value.val
     return {"kind": "value", "data": _encode(value)}

@@ -200,7 +200,7 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
       if (!model.isOwner) {
         return;
       }
-      const pending = added.filter(request => request.status === 'PENDING');
+      const pending = added.filter(request => request.status === 'pending');
       if (!pending.length) {
         return;
       }

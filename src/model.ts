@@ -435,7 +435,7 @@ export class SyftModel implements ISyftModel, IDisposable {
    * preview the result. Approved code would run on private data, so it is refused here.
    */
   async runOnMock(request: IRequest): Promise<IMockRun> {
-    if (request.status !== 'PENDING' || request.code.status !== 'pending') {
+    if (request.status !== 'pending' || request.code.status !== 'pending') {
       throw new SyftRequestError(
         409,
         'not_pending',

@@ -1,9 +1,11 @@
 /**
- * Types shared by the model and the views: the Datasite REST API's JSON, as the
- * services in jupyter_syft/server/services/*.py produce it, plus the sidebar's own state.
+ * Types shared by the model and the views: the Datasite REST API's JSON (generated from the
+ * API's OpenAPI document), plus the sidebar's own state.
  */
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
+
+import { components } from './api/schema';
 
 /** The left sidebar panel's id (stable: tests and the layout restorer use it). */
 export const SIDEBAR_ID = 'jupyter-syft-sidebar';
@@ -25,176 +27,50 @@ export namespace CommandIDs {
 /** Roles, highest first (jupyter_syft/roles.py). */
 export type Role = 'ADMIN' | 'DATA_OWNER' | 'DATA_SCIENTIST' | 'GUEST';
 
-export type RequestStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
+/**
+ * The Datasite API's JSON, generated from its OpenAPI document (`jlpm build:api` writes
+ * src/api/schema.ts from specification/datasite-api.json, itself written from
+ * jupyter_syft/wire/models.py): never declare a Datasite API shape by hand here. (IRemote
+ * below is the server extension's own remotes route, not the Datasite's.)
+ */
+type Schemas = components['schemas'];
+
+/** Where a request (and its code) stands: one lowercase vocabulary on the wire. */
+export type RequestStatus = Schemas['Decision'];
 
 /** A status filter for the request list: one status, or all of them. */
-export type StatusFilter = 'all' | 'pending' | 'approved' | 'rejected';
+export type StatusFilter = 'all' | RequestStatus;
 
-export interface IUser {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  institution?: string;
-  website?: string;
-  mock_execution_permission?: boolean;
-  created_at?: string | null;
-}
-
-export interface IMetadata {
-  name: string;
-  [key: string]: unknown;
-}
-
-export interface IContributor {
-  name: string;
-  email?: string;
-  role?: string;
-  phone?: string;
-  note?: string;
-}
-
-export interface IAsset {
-  id: string;
-  dataset_id: string;
-  name: string;
-  description: string;
-  contributors: IContributor[];
-  shape: number[] | null;
-  mock_is_real: boolean;
-  has_mock: boolean;
-  mock_summary?: Record<string, unknown> | null;
-  data_type?: string | null;
-  /** True for owners: they may preview the private value. */
-  can_read_data: boolean;
-  created_at?: string | null;
-}
-
-export interface IDataset {
-  id: string;
-  name: string;
-  summary: string;
-  description: string;
-  citation: string;
-  url: string;
-  contributors: IContributor[];
-  uploader: { name: string; email: string } | null;
-  created_at: string | null;
-  mb_size: number;
-  assets: IAsset[];
-}
-
-export interface IProject {
-  id: string;
-  name: string;
-  description: string;
-  created_at: string | null;
-  user: { name: string; email: string } | null;
-  request_ids: string[];
-}
-
-/** One static-analysis finding (jupyter_syft/analysis.py Finding.to_json). */
-export interface IFinding {
-  kind: string;
-  severity: 'error' | 'warning' | string;
-  line: number;
-  name: string;
-  message: string;
-}
-
-/** One input of an input policy. */
-export interface IPolicyInput {
-  kind: 'asset' | 'type' | 'constant' | string;
-  id?: string;
-  name?: string;
-  type?: string;
-  data?: string;
-  preview?: string;
-}
-
-export interface ICode {
-  id: string;
-  service_func_name: string;
-  raw_code: string;
-  code: string;
-  parameters: string[];
-  input_policy: { type: string; inputs: Record<string, IPolicyInput> };
-  output_policy: { type: string; limit: number };
-  findings: IFinding[];
-  status: string;
-  runs_used: number;
-  share_results_with_owners?: boolean;
-  worker_pool_name?: string;
-  submit_time: string | null;
-  user: { name: string; email: string } | null;
-}
-
-export interface IRequest {
-  id: string;
-  status: RequestStatus;
-  reason: string;
-  deny_reason: string;
-  created_at: string | null;
-  updated_at: string | null;
-  requesting_user_name: string;
-  requesting_user_email: string;
-  requesting_user_institution: string;
-  project: { id: string; name: string } | null;
-  code: ICode;
-  /** The functions this code launches as nested jobs (from its real calls), with their code. */
-  nested?: INestedFunction[];
-  sandbox?: string;
-}
-
+export type IUser = Schemas['User'];
+export type IMetadata = Schemas['Metadata'];
+export type IContributor = Schemas['Contributor'];
+export type IAsset = Schemas['Asset'];
+export type IDataset = Schemas['Dataset'];
+export type IProject = Schemas['Project'];
+/** One static-analysis finding (jupyter_syft/analysis.py). */
+export type IFinding = Schemas['Finding'];
+/** One input of an input policy: an asset, a type, or a constant. */
+export type IPolicyInput = Schemas['InputPolicy']['inputs'][string];
+export type ICode = Schemas['Code'];
+export type IRequest = Schemas['Request'];
 /** A function a request launches as a nested job: approve_nested approves exactly these. */
-export interface INestedFunction {
-  name: string;
-  /** null: its author has not submitted a function of that name. */
-  code_id: string | null;
-  raw_code: string;
-  submit_time: string | null;
-  approved_as_nested: boolean;
-}
+export type INestedFunction = Schemas['NestedFunction'];
+/** One run of a code. */
+export type IExecution = Schemas['Execution'];
+/** A JSON preview of a value: an asset's first rows or a run's result. */
+export type IPreview =
+  | Schemas['DataFramePreview']
+  | Schemas['ArrayPreview']
+  | Schemas['TextPreview'];
 
 /**
- * One page of a Datasite list route (server/services/paging.py): pass `next_cursor` back as
- * `cursor` for the next page; null when there is none. `total`: rows under the filters.
+ * One page of a Datasite list route: pass `next_cursor` back as `cursor` for the next page;
+ * null when there is none. `total`: rows under the filters. (Every generated `*Page` is this.)
  */
-export interface IPage<T> {
-  items: T[];
-  next_cursor: string | null;
-  total: number;
-}
+export type IPage<T> = Omit<Schemas['RequestPage'], 'items'> & { items: T[] };
 
 /** The lists the sidebar pages through. */
 export type PagedSection = 'datasets' | 'projects' | 'requests';
-
-/** One run of a code (CodeService.execution_view). */
-export interface IExecution {
-  id: string;
-  code_id: string;
-  ok: boolean;
-  on_private_data: boolean;
-  deposited: boolean;
-  error: string;
-  error_kind: string;
-  sandbox: string;
-  duration_s: number | null;
-  created_at: string | null;
-  has_result: boolean;
-  notice: string;
-  stdout?: string;
-  stderr?: string;
-}
-
-/** A JSON preview of a value: an asset's first rows or a run's result. */
-export interface IPreview {
-  kind: 'dataframe' | 'array' | 'text' | string;
-  shape?: number[] | null;
-  columns?: string[] | null;
-  rows?: unknown[][] | null;
-  text?: string | null;
-}
 
 /** A remote Datasite this JupyterLab is logged into (never holds a token or password). */
 export interface IRemote {

@@ -12,9 +12,9 @@ import {
 } from './tokens';
 
 const STATUS_ORDER: Record<RequestStatus, number> = {
-  PENDING: 0,
-  APPROVED: 1,
-  REJECTED: 2
+  pending: 0,
+  approved: 1,
+  rejected: 2
 };
 
 /** Pending first; within a status, newest first. Does not modify its argument. */
@@ -37,8 +37,7 @@ export function filterRequests(
   if (filter === 'all') {
     return [...requests];
   }
-  const status = filter.toUpperCase();
-  return requests.filter(request => request.status === status);
+  return requests.filter(request => request.status === filter);
 }
 
 /** How many requests have each status. */
@@ -47,9 +46,8 @@ export function countByStatus(
 ): Record<StatusFilter, number> {
   const counts = { all: requests.length, pending: 0, approved: 0, rejected: 0 };
   for (const request of requests) {
-    const key = request.status.toLowerCase() as Exclude<StatusFilter, 'all'>;
-    if (key in counts) {
-      counts[key]++;
+    if (request.status in counts) {
+      counts[request.status]++;
     }
   }
   return counts;

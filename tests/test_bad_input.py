@@ -247,7 +247,7 @@ def test_every_user_text_is_capped_before_any_work(node, root, scientist, code_i
                 json={"reason": TOO_LONG_TEXT})  # fmt: skip
     assert "too long" in assert_4xx(deny)
     assert (
-        call(node, "GET", f"requests/{request['id']}", bearer(root)).json()["status"] == "PENDING"
+        call(node, "GET", f"requests/{request['id']}", bearer(root)).json()["status"] == "pending"
     )
 
 
@@ -603,3 +603,13 @@ def test_a_scientist_can_still_use_the_datasite_normally(node, root, scientist, 
     root.requests[0].approve()
     private, _ = uploaded
     assert scientist.code.mean_age(data=asset).get() == private["age"].mean()
+
+
+def test_a_large_body_to_an_unknown_route_gets_a_404_not_a_reset(node):
+    """The fallback route answers before reading the body, like every route: a body over the
+    server's own limit for callers without a session still gets its JSON 404."""
+    body = b"x" * (limits.ANONYMOUS_JSON_BODY * 50)
+    for path in (API + "no-such-route", API + "code/not-an-id/run", "/elsewhere"):
+        answer = requests.post(f"http://127.0.0.1:{node.port}{path}", data=body, timeout=60)
+        assert answer.status_code == 404, (path, answer.text)
+        assert answer.json()["error"] == "http_error"

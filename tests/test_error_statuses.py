@@ -3,8 +3,8 @@
 import ast
 import pathlib
 
-import jupyter_syft.hosts.extension.remotes  # noqa: F401  (registers RemoteError)
-import jupyter_syft.server.services.code.runs  # noqa: F401  (registers RunInterrupted)
+import jupyter_syft.hosts.extension.remotes
+import jupyter_syft.server.services.code.runs
 from jupyter_syft.server.http.base import HTTP_STATUS, http_status
 from jupyter_syft.server.services import errors
 

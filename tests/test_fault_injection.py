@@ -195,7 +195,7 @@ def test_kill_9_mid_upload_mid_run_mid_approval_and_restart(tmp_path, frames):
         # The approval happened or did not, as a whole.
         request = {r.code.service_func_name: r for r in root.requests}["row_count"]
         code = {c.service_func_name: c for c in ds.code}["row_count"]
-        states = (request._data["status"].lower(), code._data["status"].lower())
+        states = (request.status.name.lower(), code.status.lower())
         assert states in (("pending", "pending"), ("approved", "approved")), states
 
         # The cut-off job is interrupted; its single-use run is available again.

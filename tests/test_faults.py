@@ -98,7 +98,7 @@ def test_a_run_cut_off_by_a_crash_is_given_back_at_the_next_start(
         if not blocking:
             cut_off = {j.id: j for j in ds.jobs}[job.id]
             assert cut_off.status == sy.JobStatus.INTERRUPTED
-            assert "run it again" in cut_off._data["error"]
+            assert "run it again" in cut_off.error
         assert _runs_used(again, code_id) == 0  # the claim was given back
         rerun = ds.code.slow_total(data=ds.datasets[0].assets[0])
         assert rerun.get() == int(uploaded[0]["age"].sum())
@@ -187,7 +187,7 @@ def test_a_dataset_can_be_deleted_when_a_result_equals_one_of_its_values(node, r
     left = {p.name for p in (node.data_dir / "blobs").rglob("*") if p.is_file()}
     assert len(left) == 1  # the mock went; the value stays, as the run's result
     # The scientist can still fetch that result.
-    fetched = type(result)(scientist, {"id": result.id, "on_private_data": True})
+    fetched = type(result)(scientist.session, result._execution)  # a fresh pointer, no cache
     assert fetched.get() == [1, 2, 3]
 
 
@@ -319,9 +319,9 @@ def test_a_graceful_stop_marks_running_jobs_interrupted_and_gives_the_run_back(
         ds = sy.login(url=again.url, email="ds@example.org", password="pw-ds-123", verbose=False)
         stopped = {j.id: j for j in ds.jobs}[job.id]
         assert stopped.status == sy.JobStatus.INTERRUPTED
-        assert "Datasite stopped" in stopped._data["error"]
-        assert "internal error" not in stopped._data["error"]
-        assert stopped._data["execution"] is None
+        assert "Datasite stopped" in stopped.error
+        assert "internal error" not in stopped.error
+        assert stopped.execution is None
         assert ds.code.slow_sum(data=ds.datasets[0].assets[0]).get() == int(
             uploaded[0]["age"].sum()
         )

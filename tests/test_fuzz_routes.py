@@ -32,6 +32,7 @@ import jupyter_syft as sy
 from jupyter_syft import serde
 from jupyter_syft.server.http.handlers import ROUTES, VERBS
 from jupyter_syft.server.services import limits
+from jupyter_syft.wire import routes
 
 API = "/syft/api/v1/"
 EXAMPLES = int(os.environ.get("JUPYTER_SYFT_FUZZ_EXAMPLES", "250"))
@@ -130,7 +131,8 @@ def call_strategy(ids: dict[str, list[str]]) -> st.SearchStrategy[tuple[str, str
     """(method, path) for any route of the route table, its groups filled with real ids or
     made-up values; mostly a verb the route has (to get past 405), sometimes any."""
     options = []
-    for pattern, endpoint in ROUTES:
+    for template, endpoint in ROUTES:
+        pattern = routes.pattern(template)
         verbs = sorted(v.upper() for v in VERBS if _has_verb(endpoint, v)) or ["GET"]
         method = st.integers(0, 9).flatmap(
             lambda i, verbs=verbs: st.sampled_from(METHODS if i == 9 else verbs)

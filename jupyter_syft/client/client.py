@@ -1,141 +1,141 @@
-"""``DatasiteClient``: one logged-in (or guest) session with a Datasite."""
+"""``DatasiteClient``: one logged-in (or guest) session with a Datasite, and the entry to every
+collection on it (``client.datasets``, ``client.requests``...). It sits on top of the client:
+the views it hands out call the Datasite through its ``Session``, never through it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import display
 from ..errors import SyftException, SyftSuccess
 from ..roles import ServiceRole
-from .connection import Connection
+from ..wire import models
+from .api import DatasiteAPI
+from .code import CodeAPI
+from .dataset_authoring import Dataset, upload_dataset
+from .datasets import DatasetCollection
+from .jobs import JobCollection
+from .projects import ProjectCollection, RemoteProject
+from .requests import RequestCollection
+from .session import Session
+from .settings import SettingsAPI
+from .users import UserCollection, UserView
 
 if TYPE_CHECKING:
-    from .code import CodeAPI
-    from .datasets import Dataset, DatasetCollection
-    from .jobs import JobCollection
-    from .projects import ProjectCollection, RemoteProject
-    from .requests import RequestCollection
-    from .settings import SettingsAPI
-    from .users import UserCollection, UserView
+    from .connection import Connection
 
 
 class DatasiteClient:
-    def __init__(
-        self, connection: Connection, metadata: dict[str, Any], user: dict[str, Any] | None
-    ):
-        self.connection = connection
-        self.metadata = metadata
-        self.user = user
-        # The password this client logged in with, kept only in this object's memory: sent as
-        # current_password when the account changes its own password (none: it is asked for).
-        self._password: str | None = None
+    def __init__(self, session: Session):
+        self.session = session
 
     @classmethod
-    def connect(cls, connection: Connection, user: dict[str, Any] | None) -> DatasiteClient:
-        metadata = connection.get("metadata")
+    def connect(
+        cls, api: DatasiteAPI, user: models.User | None, password: str | None = None
+    ) -> DatasiteClient:
+        metadata = api.metadata()
         if not isinstance(metadata, dict) or metadata.get("server_type") != "datasite":
-            raise SyftException(f"{connection.base_url} is not a Datasite.")
-        return cls(connection, metadata, user)
+            raise SyftException(f"{api.connection.base_url} is not a Datasite.")
+        return cls(Session(api, models.Metadata.model_validate(metadata), user, password))
+
+    @classmethod
+    def log_in(cls, url: str, email: str, password: str) -> tuple[DatasiteClient, list[str]]:
+        """A client logged in with an account, and the Datasite's warnings for it."""
+        api = DatasiteAPI.at(url)
+        answer = api.login(email, password)
+        api.connection = api.connection.with_token(answer.token)
+        return cls.connect(api, answer.user, password), answer.warnings
 
     # --- who and where -----------------------------------------------------------------------
     @property
+    def connection(self) -> Connection:
+        return self.session.api.connection
+
+    @property
+    def metadata(self) -> models.Metadata:
+        return self.session.metadata
+
+    @property
+    def user(self) -> models.User | None:
+        return self.session.user
+
+    @property
+    def _password(self) -> str | None:
+        return self.session.password
+
+    @_password.setter
+    def _password(self, password: str | None) -> None:
+        self.session.password = password
+
+    @property
     def name(self) -> str:
-        return str(self.metadata.get("name", "datasite"))
+        return self.session.name
 
     @property
     def url(self) -> str:
-        return self.connection.base_url
+        return self.session.url
 
     @property
     def role(self) -> ServiceRole:
-        return ServiceRole.GUEST if self.user is None else ServiceRole.parse(self.user["role"])
+        return self.session.role
 
     @property
     def email(self) -> str | None:
-        return None if self.user is None else self.user["email"]
+        return self.session.email
 
     # --- services ----------------------------------------------------------------------------
     @property
     def datasets(self) -> DatasetCollection:
-        from .datasets import DatasetCollection
-
-        return DatasetCollection(self)
+        return DatasetCollection(self.session)
 
     @property
     def users(self) -> UserCollection:
-        from .users import UserCollection
-
-        return UserCollection(self)
+        return UserCollection(self.session)
 
     @property
     def settings(self) -> SettingsAPI:
-        from .settings import SettingsAPI
-
-        return SettingsAPI(self)
+        return SettingsAPI(self.session)
 
     @property
     def account(self) -> UserView:
-        from .users import UserView
-
         if self.user is None:
             raise SyftException(
                 "Guests have no account: log in with client.login(email=, password=)."
             )
-        return UserView(self, self.connection.get("users/me"))
+        return UserView(self.session, self.session.api.me())
 
     @property
     def code(self) -> CodeAPI:
-        from .code import CodeAPI
-
-        return CodeAPI(self)
+        return CodeAPI(self.session)
 
     @property
     def jobs(self) -> JobCollection:
-        from .jobs import JobCollection
-
-        return JobCollection(self)
+        return JobCollection(self.session)
 
     @property
     def requests(self) -> RequestCollection:
-        from .requests import RequestCollection
-
-        return RequestCollection(self)
+        return RequestCollection(self.session)
 
     @property
     def projects(self) -> ProjectCollection:
-        from .projects import ProjectCollection
-
-        self._ensure_session()
-        return ProjectCollection(self)
+        self.session.ensure_user()
+        return ProjectCollection(self.session)
 
     def create_project(
         self, name: str, description: str = "", user_email_address: str | None = None
     ) -> RemoteProject:
-        from .projects import RemoteProject
-
-        self._ensure_session()
-        body = {"name": name, "description": description, "user_email_address": user_email_address}
-        return RemoteProject(self, self.connection.post("projects", body))
+        self.session.ensure_user()
+        project = self.session.api.create_project(name, description, user_email_address)
+        return RemoteProject(self.session, project)
 
     def get_project(self, name: str | None = None, uid: str | None = None) -> RemoteProject:
-        from .projects import RemoteProject
-
         key = uid or name
         if not key:
             raise SyftException("Give the project's name= or uid=.")
-        return RemoteProject(self, self.connection.get(f"projects/{key}"))
-
-    def _ensure_session(self) -> None:
-        """Guests get a session on first need, so the Datasite can tell their code apart."""
-        if self.user is None:
-            answer = Connection(self.url).post("auth/guest")
-            self.connection = self.connection.with_token(answer["token"])
-            self.user = answer["user"]
+        return RemoteProject(self.session, self.session.api.project(key))
 
     def upload_dataset(self, dataset: Dataset, progress: bool = True) -> SyftSuccess:
-        from .datasets import upload_dataset
-
-        return upload_dataset(self, dataset, progress=progress)
+        return upload_dataset(self.session, dataset, progress=progress)
 
     # --- accounts ----------------------------------------------------------------------------
     def register(
@@ -148,50 +148,45 @@ class DatasiteClient:
         website: str | None = None,
     ) -> SyftSuccess:
         """Sign up (guests, when the Datasite allows it) or register someone (owners, always)."""
-        user = self.connection.post(
-            "auth/register",
-            {
-                "name": name,
-                "email": email,
-                "password": password,
-                "password_verify": password_verify,
-                "institution": institution,
-                "website": website,
-            },
+        user = self.session.api.register(
+            name, email, password, password_verify, institution=institution, website=website
         )
-        return SyftSuccess(f"User '{user['name']}' successfully registered!", value=user)
+        return SyftSuccess(f"User '{user.name}' successfully registered!", value=user.to_json())
 
     def login(self, email: str, password: str, verbose: bool = True) -> DatasiteClient:
-        from .login import login
+        client, warnings = DatasiteClient.log_in(self.url, email, password)
+        if verbose:
+            client._announce(warnings)
+        return client
 
-        return login(url=self.url, email=email, password=password, verbose=verbose)
+    def _announce(self, warnings: list[str], how: str = "") -> None:
+        print(f"Logged into <{self.name}: High side Datasite> as <{self.email}>{how}")
+        for warning in warnings:
+            print(warning)
 
     def login_as_guest(self) -> DatasiteClient:
-        return DatasiteClient(Connection(self.url), self.metadata, None)
+        return DatasiteClient(Session(DatasiteAPI.at(self.url), self.metadata, None))
 
     def logout(self) -> None:
-        if self.user is not None:
-            self.connection.post("auth/logout")
-            self.user = None
-            self.connection = Connection(self.url)
+        self.session.log_out()
 
     # --- display -----------------------------------------------------------------------------
     def __repr__(self) -> str:
-        who = "GUEST" if self.user is None else f"{self.user['email']} ({self.role.name})"
+        who = "GUEST" if self.user is None else f"{self.user.email} ({self.role.name})"
         return f"<DatasiteClient {self.name!r} at {self.url} as {who}>"
 
     def _repr_html_(self) -> str:
         meta = self.metadata
-        who = "guest" if self.user is None else f"{self.user['name']} <{self.user['email']}>"
+        who = "guest" if self.user is None else f"{self.user.name} <{self.user.email}>"
         return display.card(
             self.name,
             [
                 ("URL", self.url),
-                ("Organization", meta.get("organization")),
-                ("Description", meta.get("description")),
+                ("Organization", meta.organization),
+                ("Description", meta.description),
                 ("Logged in as", who),
                 ("Role", self.role.name),
-                ("Sign-up", "open" if meta.get("signup_enabled") else "closed"),
+                ("Sign-up", "open" if meta.signup_enabled else "closed"),
             ],
             extra_html=(
                 '<p class="muted">Browse <code>client.datasets</code>; owners review '

@@ -1,4 +1,7 @@
-"""HTTP to one Datasite: JSON calls, and values streamed in chunks with a progress bar."""
+"""HTTP to one Datasite: JSON calls, and values streamed in chunks with a progress bar.
+
+The transport only: which route to call, with what, is ``api.py``'s business.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import SyftException
+from ..wire.contract import VALUE_MEDIA_TYPE
+from ..wire.routes import API_PREFIX
 
 if TYPE_CHECKING:
     import requests
 
     from ..serde import Encoded
 
-API_PREFIX = "syft/api/v1/"
-VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
 PROGRESS_MIN_BYTES = 8 << 20  # smaller transfers finish before a bar would be useful
 CHUNK = 4 << 20
 TIMEOUT = (10, 600)  # (connect, read) seconds

@@ -3,49 +3,44 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from enum import Enum
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import display
 from ..errors import SyftException, SyftSuccess
+from .collection import Collection
+from .results import ResultPointer
+from .statuses import JobStatus
+from .view import Field, View
 
 if TYPE_CHECKING:
-    from .client import DatasiteClient
-    from .code import ResultPointer
-
-
-class JobStatus(str, Enum):
-    CREATED = "created"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    ERRORED = "errored"
-    INTERRUPTED = "interrupted"
-
-    def __str__(self) -> str:
-        return f"JobStatus.{self.name}"
-
+    from ..wire import models
 
 DONE = (JobStatus.COMPLETED, JobStatus.ERRORED, JobStatus.INTERRUPTED)
 
 
-class Job:
-    def __init__(self, client: DatasiteClient, data: dict[str, Any]):
-        self._client = client
-        self._data = data
+class Job(View):
+    _model: models.Job
 
-    id = property(lambda self: self._data["id"])
-    service_func_name = property(lambda self: self._data.get("service_func_name", ""))
-    creation_time = property(lambda self: self._data.get("created_at"))
+    id = Field()
+    service_func_name = Field()
+    creation_time = Field("created_at")
+    error = Field()  # why it errored or was interrupted ("" otherwise)
 
     @property
     def status(self) -> JobStatus:
-        return JobStatus(self._data["status"])
+        return JobStatus.from_wire(self._model.status)
+
+    @property
+    def execution(self) -> dict[str, Any] | None:
+        """The run it made, once it ran (as on the wire); None before."""
+        execution = self._model.execution
+        return None if execution is None else execution.to_json()
 
     @property
     def progress(self) -> str:
         """What the code reported with datasite.init_progress / increment_progress."""
-        n, current = self._data.get("n_iters", 0), self._data.get("current_iter", 0)
+        n, current = self._model.n_iters, self._model.current_iter
         return f"{current}/{n}" if n else ""
 
     @property
@@ -53,7 +48,7 @@ class Job:
         return self.status in DONE
 
     def fetch(self) -> Job:
-        self._data = self._client.connection.get(f"jobs/{self.id}")
+        self._model = self._session.api.job(self.id)
         return self
 
     def wait(self, timeout: float | None = None, job_only: bool = False) -> ResultPointer:
@@ -73,16 +68,15 @@ class Job:
     @property
     def result(self) -> ResultPointer:
         """The result of a completed job (a pointer; ``.get()`` gives the value)."""
-        from .code import ResultPointer
-
-        if self.status == JobStatus.COMPLETED and self._data.get("execution"):
-            return ResultPointer(self._client, self._data["execution"])
+        execution = self._model.execution
+        if self.status == JobStatus.COMPLETED and execution is not None:
+            return ResultPointer(self._session, execution)
         if self.status in (JobStatus.ERRORED, JobStatus.INTERRUPTED):
-            raise SyftException(f"Job {self.id} {self.status.value}: {self._data.get('error', '')}")
+            raise SyftException(f"Job {self.id} {self.status.value}: {self.error}")
         raise SyftException(f"Job {self.id} is still {self.status.value}: call job.wait() first.")
 
     def logs(self, stdout: bool = True, stderr: bool = True, _print: bool = True) -> str:
-        execution = self.fetch()._data.get("execution") or {}
+        execution = self.fetch().execution or {}
         if "stdout" not in execution:
             text = (
                 "No output yet." if not execution
@@ -92,10 +86,10 @@ class Job:
             text = (execution["stdout"] if stdout else "") + (execution["stderr"] if stderr else "")
         if _print:
             print(text)
-        return text
+        return str(text)
 
     def kill(self) -> SyftSuccess:
-        self._data = self._client.connection.post(f"jobs/{self.id}/kill")
+        self._model = self._session.api.kill_job(self.id)
         return SyftSuccess(f"Job {self.id} cancelled.")
 
     def __repr__(self) -> str:
@@ -106,39 +100,19 @@ class Job:
         return display.card(
             f"Job: {self.service_func_name}",
             [("Id", self.id), ("Status", self.status.value), ("Progress", self.progress),
-             ("Created", self.creation_time), ("Error", self._data.get("error"))],
+             ("Created", self.creation_time), ("Error", self.error)],
             kind="Job",
         )  # fmt: skip
 
 
-class JobCollection:
-    def __init__(self, client: DatasiteClient):
-        self._jobs = [Job(client, j) for j in client.connection.get_pages("jobs")]
+class JobCollection(Collection[Job]):
+    """``client.jobs``: this account's jobs (every job, for owners)."""
 
-    def get_all(self) -> list[Job]:
-        return display.TableList(self._jobs, "Jobs", JOB_HEADERS, _job_row)
+    title = "Jobs"
+    headers = ("Function", "Status", "Progress", "Created", "ID")
 
-    def __getitem__(self, index: int) -> Job:
-        return self._jobs[index]
+    def _fetch(self) -> Iterable[Job]:
+        return (Job(self._session, j) for j in self._session.api.jobs())
 
-    def __len__(self) -> int:
-        return len(self._jobs)
-
-    def __iter__(self) -> Iterator[Job]:
-        return iter(self._jobs)
-
-    def _rows(self) -> list[list[Any]]:
-        return [_job_row(j) for j in self._jobs]
-
-    def __repr__(self) -> str:
-        return display.text_table(JOB_HEADERS, self._rows())
-
-    def _repr_html_(self) -> str:
-        return display.listing("Jobs", JOB_HEADERS, self._rows())
-
-
-JOB_HEADERS = ["Function", "Status", "Progress", "Created", "ID"]
-
-
-def _job_row(j: Job) -> list[Any]:
-    return [j.service_func_name, j.status.value, j.progress, j.creation_time, j.id]
+    def _row(self, j: Job) -> list[Any]:
+        return [j.service_func_name, j.status.value, j.progress, j.creation_time, j.id]

@@ -8,12 +8,10 @@ outside the sandboxed worker that compiles submitted code.
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import SyftException, SyftWarning, show
-
-if TYPE_CHECKING:
-    from .code import UserCodeView
+from .datasets import RemoteAsset
 
 WARNING = (
     "UNSAFE: you are about to run code you have not approved in THIS kernel, with your own "
@@ -22,9 +20,12 @@ WARNING = (
 )
 
 
-def run_in_this_kernel(code: UserCodeView, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def run_in_this_kernel(
+    raw_code: str, func_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Define ``func_name`` from ``raw_code`` in a fresh namespace and call it; an asset
+    argument becomes its private data where this account may read it, else its mock."""
     from ..analysis import strip_decorators
-    from .datasets import RemoteAsset
 
     show(SyftWarning(WARNING))
     values = {}
@@ -33,13 +34,11 @@ def run_in_this_kernel(code: UserCodeView, args: tuple[Any, ...], kwargs: dict[s
             value = value.data if value.can_read_data else value.mock
         values[name] = value
     namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": "__syft_review__"}
-    source = strip_decorators(code.raw_code, code.service_func_name)
+    source = strip_decorators(raw_code, func_name)
     # dont_inherit: this module's `from __future__ import annotations` must not leak into theirs.
-    compiled = compile(
-        source, f"<syft function {code.service_func_name}>", "exec", dont_inherit=True
-    )
+    compiled = compile(source, f"<syft function {func_name}>", "exec", dont_inherit=True)
     exec(compiled, namespace)  # noqa: S102 - the owner's explicit, warned choice (see module doc)
-    func = namespace.get(code.service_func_name)
+    func = namespace.get(func_name)
     if not callable(func):
-        raise SyftException(f"The code does not define {code.service_func_name}.")
+        raise SyftException(f"The code does not define {func_name}.")
     return func(*args, **values)

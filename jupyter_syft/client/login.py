@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SyftException
+from .api import DatasiteAPI
 from .client import DatasiteClient
-from .connection import Connection, resolve_url
+from .connection import resolve_url
 
 
 def login(
@@ -23,21 +24,16 @@ def login(
         email = _ask("Email: ", secret=False)
     if password is None:
         password = _ask(f"Password for {email}: ", secret=True)
-    connection = Connection(base)
-    answer = connection.post("auth/login", {"email": email, "password": password})
-    client = DatasiteClient.connect(connection.with_token(answer["token"]), answer["user"])
-    client._password = password
+    client, warnings = DatasiteClient.log_in(base, email, password)
     if verbose:
-        print(f"Logged into <{client.name}: High side Datasite> as <{answer['user']['email']}>")
-        for warning in answer.get("warnings", []):
-            print(warning)
+        client._announce(warnings)
     return client
 
 
 def login_as_guest(
     url: str | None = "localhost", port: int | str | None = None, verbose: bool = True, **_: Any
 ) -> DatasiteClient:
-    client = DatasiteClient.connect(Connection(resolve_url(url, port)), None)
+    client = DatasiteClient.connect(DatasiteAPI.at(resolve_url(url, port)), None)
     if verbose:
         print(f"Logged into <{client.name}: High-side Datasite> as GUEST")
     return client
@@ -57,17 +53,17 @@ def login_local(
     info = find()
     if email is not None or password is not None:
         return login(url=info["url"], email=email, password=password, verbose=verbose)
-    connection = Connection(resolve_url(info["url"]), info["token"])
+    api = DatasiteAPI.at(resolve_url(info["url"]), info["token"])
     try:
-        user = connection.get("users/me")
+        user = api.me()
     except SyftException as exc:
         raise SyftException(
             f"The JupyterLab Datasite at {info['url']} did not accept this kernel's session "
             f"({exc}). Restart the kernel, or the JupyterLab server if it was restarted."
         ) from None
-    client = DatasiteClient.connect(connection, user)
+    client = DatasiteClient.connect(api, user)
     if verbose:
-        print(f"Logged into <{client.name}: High side Datasite> as <{user['email']}> (owner)")
+        client._announce([], how=" (owner)")
     return client
 
 

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import display
 from ..errors import SyftException
+from .collection import Collection
+from .requests import RequestCollection, RequestView
+from .syft_function import SyftFunction, require_function
+from .view import Field, View
 
 if TYPE_CHECKING:
-    from .client import DatasiteClient
-    from .code import SyftFunction
-    from .requests import RequestView
+    from ..wire import models
+    from .session import Session
+
+
+class Member(Protocol):
+    """A member of a project: a client of the Datasite it is sent to (``DatasiteClient``)."""
+
+    name: str
+    session: Session
+
+    def create_project(self, name: str, description: str = "") -> RemoteProject: ...
 
 
 class Project:
@@ -19,7 +31,7 @@ class Project:
     member's Datasite. Code requests added before ``send()`` are sent with it."""
 
     def __init__(
-        self, name: str, description: str | None = None, members: list[DatasiteClient] | None = None
+        self, name: str, description: str | None = None, members: list[Member] | None = None
     ):
         if not isinstance(name, str) or not name.strip():
             raise SyftException("A project needs a name: sy.Project(name='...', members=[client]).")
@@ -28,21 +40,21 @@ class Project:
         self.members = list(members or [])
         if not self.members:
             raise SyftException("A project needs members: sy.Project(..., members=[client]).")
-        self._queued: list[tuple[SyftFunction, DatasiteClient | None, str]] = []
+        self._queued: list[tuple[SyftFunction, Member | None, str]] = []
         self.sent: list[RemoteProject] = []
 
     def create_code_request(
-        self, obj: SyftFunction, client: DatasiteClient | None = None, reason: str | None = None
+        self, obj: SyftFunction, client: Member | None = None, reason: str | None = None
     ) -> Any:
         if self.sent:
             return [p.create_code_request(obj, reason=reason) for p in self._targets(client)]
         self._queued.append((obj, client, reason or ""))
         return None
 
-    def _targets(self, client: DatasiteClient | None) -> list[RemoteProject]:
+    def _targets(self, client: Member | None) -> list[RemoteProject]:
         if client is None:
             return self.sent
-        return [p for p in self.sent if p._client is client] or self.sent[:1]
+        return [p for p in self.sent if p._session is client.session] or self.sent[:1]
 
     def send(self) -> RemoteProject:
         for member in self.members:
@@ -72,95 +84,70 @@ class Project:
         )
 
 
-class RemoteProject:
-    def __init__(self, client: DatasiteClient, data: dict[str, Any]):
-        self._client = client
-        self._data = data
+class RemoteProject(View):
+    _model: models.Project
 
-    id = property(lambda self: self._data["id"])
-    name = property(lambda self: self._data["name"])
-    description = property(lambda self: self._data.get("description", ""))
-    created_at = property(lambda self: self._data.get("created_at"))
+    id = Field()
+    name = Field()
+    description = Field()
+    created_at = Field()
+    request_ids = Field()
+
+    @property
+    def creator(self) -> dict[str, Any] | None:
+        """``{"name", "email"}`` of whoever the project is for."""
+        user = self._model.user
+        return None if user is None else user.to_json()
 
     @property
     def requests(self) -> list[RequestView]:
-        from .requests import RequestCollection
-
-        return RequestCollection(self._client, project_id=self.id).get_all()
+        return RequestCollection(self._session, project_id=self.id).get_all()
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return list(self._client.connection.get_pages(f"projects/{self.id}/events"))
+        return [e.to_json() for e in self._session.api.project_events(self.id)]
 
     def create_code_request(
-        self, obj: SyftFunction, client: DatasiteClient | None = None, reason: str | None = None
+        self, obj: SyftFunction, client: Member | None = None, reason: str | None = None
     ) -> RequestView:
-        from .code import _require_function
-        from .requests import RequestView
-
-        _require_function(obj)
-        target = client or self._client
-        view = target.connection.post(
-            "requests", {"code": obj.to_json(), "reason": reason or "", "project_id": self.id}
-        )
-        return RequestView(target, view)
+        """Ask to run ``obj`` for this project (on ``client``'s Datasite: this one by default)."""
+        require_function(obj)
+        session = self._session if client is None else client.session
+        request = session.api.create_request(obj.to_json(), reason or "", project_id=self.id)
+        return RequestView(session, request)
 
     def __repr__(self) -> str:
-        return f"Project(name={self.name!r}, requests={len(self._data.get('request_ids', []))})"
+        return f"Project(name={self.name!r}, requests={len(self.request_ids)})"
 
     def _repr_html_(self) -> str:
-        from .requests import RequestCollection
-
-        user = self._data.get("user") or {}
-        rows = RequestCollection(self._client, project_id=self.id)._rows()
+        creator = self.creator or {}
+        requests = RequestCollection(self._session, project_id=self.id)
         return display.card(
             self.name,
             [
                 ("Description", self.description),
-                ("Created by", f"{user.get('name', '')} <{user.get('email', '')}>"),
+                ("Created by", f"{creator.get('name', '')} <{creator.get('email', '')}>"),
                 ("Created", self.created_at),
             ],
-            extra_html="<h4>Requests</h4>"
-            + display.table(["Function", "Status", "Requested by", "Project", "Time", "ID"], rows),
+            extra_html="<h4>Requests</h4>" + display.table(requests.headers, requests._rows()),
             kind="Project",
         )
 
 
-class ProjectCollection:
-    def __init__(self, client: DatasiteClient):
-        self._client = client
-        self._projects = [RemoteProject(client, p) for p in client.connection.get_pages("projects")]
+class ProjectCollection(Collection[RemoteProject]):
+    """``client.projects``: by position, or ``get_by_name(name)``."""
 
-    def get_all(self) -> list[RemoteProject]:
-        return display.TableList(self._projects, "Projects", PROJECT_HEADERS, _project_row)
+    title = "Projects"
+    headers = ("Name", "Description", "Requests", "Created", "ID")
+
+    def _fetch(self) -> Iterable[RemoteProject]:
+        return (RemoteProject(self._session, p) for p in self._session.api.projects())
+
+    def _row(self, p: RemoteProject) -> list[Any]:
+        return [p.name, p.description, len(p.request_ids), p.created_at, p.id]
 
     def get_by_name(self, name: str) -> RemoteProject:
-        for project in self._projects:
+        for project in self._items:
             if project.name == name:
                 return project
         raise SyftException(f"No project named {name!r}.")
-
-    def __getitem__(self, index: int) -> RemoteProject:
-        return self._projects[index]
-
-    def __len__(self) -> int:
-        return len(self._projects)
-
-    def __iter__(self) -> Iterator[RemoteProject]:
-        return iter(self._projects)
-
-    def _rows(self) -> list[list[Any]]:
-        return [_project_row(p) for p in self._projects]
-
-    def __repr__(self) -> str:
-        return display.text_table(PROJECT_HEADERS, self._rows())
-
-    def _repr_html_(self) -> str:
-        return display.listing("Projects", PROJECT_HEADERS, self._rows())
-
-
-PROJECT_HEADERS = ["Name", "Description", "Requests", "Created", "ID"]
-
-
-def _project_row(p: RemoteProject) -> list[Any]:
-    return [p.name, p.description, len(p._data.get("request_ids", [])), p.created_at, p.id]

@@ -2,85 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from enum import IntEnum
+import importlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import display
 from ..errors import SyftSuccess
+from .collection import Collection
+from .statuses import RequestStatus
+from .user_code import UserCodeView, describe_input
+from .view import Field, View
 
 if TYPE_CHECKING:
-    from .client import DatasiteClient
-    from .code import UserCodeView
+    from ..wire import models
+    from .session import Session
+
+# The review widget is a notebook surface (it needs ipywidgets) and sits above the client:
+# request.review() names it the way an entry point would, and imports it only when called,
+# so the client never imports jupyter_syft.notebook.
+REVIEW_WIDGET = ("jupyter_syft.notebook.review", "RequestReview")
 
 
-class RequestStatus(IntEnum):
-    PENDING = 0
-    REJECTED = 1
-    APPROVED = 2
+class RequestView(View):
+    _model: models.Request
 
-    def __str__(self) -> str:
-        return f"RequestStatus.{self.name}"
-
-
-class UserCodeStatus(IntEnum):
-    PENDING = 0
-    DENIED = 1
-    APPROVED = 2
-
-
-class RequestView:
-    def __init__(self, client: DatasiteClient, data: dict[str, Any]):
-        self._client = client
-        self._data = data
-
-    id = property(lambda self: self._data["id"])
-    reason = property(lambda self: self._data.get("reason", ""))
-    deny_reason = property(lambda self: self._data.get("deny_reason", ""))
-    request_time = property(lambda self: self._data.get("created_at"))
-    updated_at = property(lambda self: self._data.get("updated_at"))
-    requesting_user_name = property(lambda self: self._data.get("requesting_user_name"))
-    requesting_user_email = property(lambda self: self._data.get("requesting_user_email"))
-    requesting_user_institution = property(
-        lambda self: self._data.get("requesting_user_institution")
-    )
-    sandbox = property(lambda self: self._data.get("sandbox"))
+    id = Field()
+    reason = Field()
+    deny_reason = Field()
+    request_time = Field("created_at")
+    updated_at = Field()
+    requesting_user_name = Field()
+    requesting_user_email = Field()
+    requesting_user_institution = Field()
+    sandbox = Field()
 
     @property
     def status(self) -> RequestStatus:
-        return RequestStatus[self._data["status"]]
+        return RequestStatus.from_wire(self._model.status)
 
     @property
     def code(self) -> UserCodeView:
-        from .code import UserCodeView
-
-        return UserCodeView(self._client, self._data["code"])
+        return UserCodeView(self._session, self._model.code)
 
     @property
     def project(self) -> dict[str, Any] | None:
-        return self._data.get("project")
+        """``{"id", "name"}`` of the project it was made for, if any."""
+        project = self._model.project
+        return None if project is None else project.to_json()
+
+    @property
+    def requested_on(self) -> str:
+        """The name of the Datasite the request was made on."""
+        return self._session.name
+
+    @property
+    def is_owner(self) -> bool:
+        """Whether this client reviews it as one of the Datasite's owners."""
+        return self._session.role.is_owner
 
     def refresh(self) -> RequestView:
-        self._data = self._client.connection.get(f"requests/{self.id}")
+        self._model = self._session.api.request(self.id)
         return self
 
     @property
     def nested(self) -> list[dict[str, Any]]:
         """The functions this code launches as nested jobs (name, code_id, raw_code): what
         ``approve(approve_nested=True)`` approves, for this request only."""
-        return list(self._data.get("nested") or [])
+        return [n.to_json() for n in self._model.nested]
 
     def approve(self, disable_warnings: bool = False, approve_nested: bool = False) -> SyftSuccess:
-        body: dict[str, Any] = {"approve_nested": approve_nested}
+        nested_code_ids = None
         if approve_nested:  # exactly the versions this request showed you, or a 409
-            body["nested_code_ids"] = [n["code_id"] for n in self.nested if n.get("code_id")]
-        self._data = self._client.connection.post(f"requests/{self.id}/approve", body)
+            nested_code_ids = [n.code_id for n in self._model.nested if n.code_id]
+        self._model = self._session.api.approve_request(self.id, approve_nested, nested_code_ids)
         return SyftSuccess(
             f"Request {self.id} changes applied: '{self.code.service_func_name}' approved."
         )
 
     def deny(self, reason: str) -> SyftSuccess:
-        self._data = self._client.connection.post(f"requests/{self.id}/deny", {"reason": reason})
+        self._model = self._session.api.deny_request(self.id, reason)
         return SyftSuccess(f"Request {self.id} denied: {reason}")
 
     def deposit_result(
@@ -89,10 +89,9 @@ class RequestView:
         """Approve, and give the scientist ``result`` (computed by you) as the code's output."""
         from .. import serde
 
-        blob = self._client.connection.upload("blobs", serde.encode(result), label="result")
-        self._data = self._client.connection.post(
-            f"requests/{self.id}/deposit",
-            {"blob_id": blob["blob_id"], "stdout": log_stdout or logs, "stderr": log_stderr},
+        blob = self._session.api.upload_blob(serde.encode(result), label="result")
+        self._model = self._session.api.deposit_result(
+            self.id, blob.blob_id, stdout=log_stdout or logs, stderr=log_stderr
         )
         return SyftSuccess(f"Result deposited and request {self.id} approved.")
 
@@ -107,17 +106,17 @@ class RequestView:
         ``namespace`` is where the deposit field looks up variable names (default: the
         notebook's).
         """
-        from ..notebook.review import RequestReview
-
-        return RequestReview(self, namespace=namespace)
+        module, widget = REVIEW_WIDGET
+        return getattr(importlib.import_module(module), widget)(self, namespace=namespace)
 
     def _changes(self) -> str:
+        code = self._model.code
         return (
-            f"Request to change {self._data['code']['service_func_name']} (Pool Id: "
-            f"{self._data['code']['worker_pool_name']}) to permission RequestStatus.APPROVED. "
+            f"Request to change {code.service_func_name} (Pool Id: "
+            f"{code.worker_pool_name}) to permission RequestStatus.APPROVED. "
             + (
-                f"Nested requests: {', '.join(n['name'] for n in self.nested)}."
-                if self.nested
+                f"Nested requests: {', '.join(n.name for n in self._model.nested)}."
+                if self._model.nested
                 else "No nested requests."
             )
         )
@@ -135,7 +134,7 @@ class RequestView:
             ("Id", self.id),
             ("Request time", self.request_time),
             ("Status", str(self.status)),
-            ("Requested on", self._client.name),
+            ("Requested on", self.requested_on),
             ("Requested by", f"{self.requesting_user_name} ({self.requesting_user_email})"),
             ("Institution", self.requesting_user_institution),
             ("Project", project),
@@ -144,10 +143,8 @@ class RequestView:
             ("Sandbox", self.sandbox),
             ("Changes", self._changes()),
         ]
-        from .code import _describe_input
-
         code = self.code
-        inputs = [(k, _describe_input(v)) for k, v in code.input_policy["inputs"].items()]
+        inputs = [(k, describe_input(v)) for k, v in code.input_policy["inputs"].items()]
         policy = code.output_policy
         extra = (
             "<h4>Code</h4>"
@@ -190,19 +187,32 @@ def nested_html(nested: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-class RequestCollection:
-    def __init__(self, client: DatasiteClient, project_id: str | None = None):
-        self._client = client
-        params = {"project_id": project_id} if project_id else {}
-        self._requests = [
-            RequestView(client, r) for r in client.connection.get_pages("requests", **params)
+class RequestCollection(Collection[RequestView]):
+    """``client.requests`` (or a project's): by position, and filtered by status."""
+
+    title = "Requests"
+    headers = ("Function", "Status", "Requested by", "Project", "Time", "ID")
+
+    def __init__(self, session: Session, project_id: str | None = None):
+        self._project_id = project_id
+        super().__init__(session)
+
+    def _fetch(self) -> Iterable[RequestView]:
+        requests = self._session.api.requests(project_id=self._project_id)
+        return (RequestView(self._session, r) for r in requests)
+
+    def _row(self, r: RequestView) -> list[Any]:
+        return [
+            r.code.service_func_name,
+            r.status.name,
+            r.requesting_user_email,
+            (r.project or {}).get("name", ""),
+            r.request_time,
+            r.id,
         ]
 
-    def get_all(self) -> list[RequestView]:
-        return request_list(self._requests)
-
     def _with(self, status: RequestStatus) -> list[RequestView]:
-        return request_list(r for r in self._requests if r.status == status)
+        return self.table(r for r in self._items if r.status == status)
 
     def get_all_pending(self) -> list[RequestView]:
         return self._with(RequestStatus.PENDING)
@@ -214,41 +224,4 @@ class RequestCollection:
         return self._with(RequestStatus.REJECTED)
 
     def get_by_usercode_id(self, code_id: str) -> list[RequestView]:
-        return request_list(r for r in self._requests if r.code.id == code_id)
-
-    def __getitem__(self, index: int) -> RequestView:
-        return self._requests[index]
-
-    def __len__(self) -> int:
-        return len(self._requests)
-
-    def __iter__(self) -> Iterator[RequestView]:
-        return iter(self._requests)
-
-    def _rows(self) -> list[list[Any]]:
-        return [_request_row(r) for r in self._requests]
-
-    def __repr__(self) -> str:
-        return display.text_table(REQUEST_HEADERS, self._rows())
-
-    def _repr_html_(self) -> str:
-        return display.listing("Requests", REQUEST_HEADERS, self._rows())
-
-
-REQUEST_HEADERS = ["Function", "Status", "Requested by", "Project", "Time", "ID"]
-
-
-def _request_row(r: RequestView) -> list[Any]:
-    return [
-        r._data["code"]["service_func_name"],
-        r.status.name,
-        r.requesting_user_email,
-        (r.project or {}).get("name", ""),
-        r.request_time,
-        r.id,
-    ]
-
-
-def request_list(items: Iterable[RequestView]) -> list[RequestView]:
-    """A list of requests that shows as a table in notebooks."""
-    return display.TableList(items, "Requests", REQUEST_HEADERS, _request_row)
+        return self.table(r for r in self._items if r.code.id == code_id)

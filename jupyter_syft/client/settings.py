@@ -8,7 +8,7 @@ from .. import display
 from ..errors import SyftSuccess
 
 if TYPE_CHECKING:
-    from .client import DatasiteClient
+    from .session import Session
 
 
 class DatasiteSettings:
@@ -34,16 +34,17 @@ class DatasiteSettings:
 
 
 class SettingsAPI:
-    def __init__(self, client: DatasiteClient):
-        self._client = client
+    def __init__(self, session: Session):
+        self._session = session
 
     def get(self) -> DatasiteSettings:
-        return DatasiteSettings(self._client.connection.get("settings"))
+        return DatasiteSettings(self._session.api.settings().to_json())
 
     def update(self, **changes: Any) -> SyftSuccess:
-        values = self._client.connection.patch("settings", changes)
-        self._client.metadata.update(
-            {k: v for k, v in values.items() if k in self._client.metadata}
+        values = self._session.api.update_settings(changes).to_json()
+        metadata = self._session.metadata
+        self._session.metadata = metadata.model_copy(
+            update={k: v for k, v in values.items() if k in type(metadata).model_fields}
         )
         return SyftSuccess(
             "Settings updated: " + ", ".join(sorted(changes)), value=DatasiteSettings(values)

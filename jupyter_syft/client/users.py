@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import display
 from ..errors import SyftException, SyftSuccess
 from ..roles import ServiceRole
+from .collection import Collection
+from .view import Field, View
 
 if TYPE_CHECKING:
-    from .client import DatasiteClient
+    from ..wire import models
 
 
 @dataclass
@@ -31,8 +33,10 @@ class UserCreate:
         return body
 
 
-class UserView:
+class UserView(View):
     """One account. Reads are attributes; changes go to the Datasite, which decides."""
+
+    _model: models.User
 
     FIELDS = (
         "id",
@@ -45,24 +49,23 @@ class UserView:
         "disabled",
         "created_at",
     )
+    id = Field()
+    name = Field()
+    email = Field()
+    institution = Field()
+    website = Field()
+    mock_execution_permission = Field()
+    disabled = Field()
+    created_at = Field()
 
-    def __init__(self, client: DatasiteClient, data: dict[str, Any]):
-        self._client = client
-        self._data = data
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        try:
-            value = self._data[key]
-        except KeyError:
-            raise AttributeError(f"A user has no field {key!r}.")
-        return ServiceRole.parse(value) if key == "role" else value
+    @property
+    def role(self) -> ServiceRole:
+        return ServiceRole.parse(self._model.role)
 
     def update(self, **changes: Any) -> SyftSuccess:
         if "role" in changes and changes["role"] is not None:
             changes["role"] = ServiceRole.parse(changes["role"]).name
-        self._data = self._client.connection.patch(f"users/{self.id}", changes)
+        self._model = self._session.api.update_user(self.id, changes)
         return SyftSuccess("User details successfully updated.", value=self)
 
     def allow_mock_execution(self, allow: bool = True) -> SyftSuccess:
@@ -92,9 +95,9 @@ class UserView:
         Every other session of the account ends."""
         import getpass
 
-        own = self._client.user is not None and self._client.user.get("id") == self.id
+        own = self._session.is_me(self.id)
         if own and current_password is None:
-            current_password = self._client._password
+            current_password = self._session.password
             if current_password is None:
                 try:
                     current_password = getpass.getpass("Current password: ")
@@ -112,12 +115,9 @@ class UserView:
                 raise SyftException(
                     "Pass the new password: set_password(new_password=...)."
                 ) from None
-        body: dict[str, Any] = {"new_password": new_password}
+        self._session.api.set_password(self.id, new_password, current_password if own else None)
         if own:
-            body["current_password"] = current_password
-        self._client.connection.post(f"users/{self.id}/password", body)
-        if own:
-            self._client._password = new_password
+            self._session.password = new_password
         return SyftSuccess(
             f"Successfully updated password for user '{self.name}' with email '{self.email}'."
         )
@@ -129,7 +129,7 @@ class UserView:
         return display.card(
             str(self.name),
             [
-                (f, self.role.name if f == "role" else self._data.get(f))
+                (f, self.role.name if f == "role" else getattr(self._model, f))
                 for f in self.FIELDS
                 if f != "name"
             ],
@@ -137,58 +137,52 @@ class UserView:
         )
 
 
-class UserCollection:
-    def __init__(self, client: DatasiteClient):
-        self._client = client
-        self._users = [UserView(client, u) for u in client.connection.get_pages("users")]
+class UserCollection(Collection[UserView]):
+    """``client.users``: by position, by id or email, ``search(...)``, ``create(...)``."""
 
-    def get_all(self) -> list[UserView]:
-        return list(self._users)
+    title = "Users"
+    headers = ("Name", "Email", "Institution", "Role")
 
-    def __getitem__(self, key: int | str) -> UserView:
-        if isinstance(key, int):
-            return self._users[key]
-        for user in self._users:
+    def _fetch(self) -> Iterable[UserView]:
+        return (UserView(self._session, u) for u in self._session.api.users())
+
+    def _row(self, user: UserView) -> list[Any]:
+        return [user.name, user.email, user.institution, user.role.name]
+
+    def _find(self, key: str) -> UserView:
+        for user in self._items:
             if key in (user.id, user.email):
                 return user
         raise KeyError(f"No user with id or email {key!r}.")
 
-    def __len__(self) -> int:
-        return len(self._users)
-
-    def __iter__(self) -> Iterator[UserView]:
-        return iter(self._users)
+    def get_all(self) -> list[UserView]:
+        return list(self._items)
 
     def search(
         self, email: str | None = None, name: str | None = None, id: str | None = None
     ) -> list[UserView]:
         return [
             u
-            for u in self._users
+            for u in self._items
             if (email is None or email.lower() in u.email)
             and (name is None or name.lower() in u.name.lower())
             and (id is None or u.id == id)
         ]
 
     def get_current_user(self) -> UserView:
-        return self._client.account
+        if self._session.user is None:
+            raise SyftException(
+                "Guests have no account: log in with client.login(email=, password=)."
+            )
+        return UserView(self._session, self._session.api.me())
 
     def create(self, user_create: UserCreate | None = None, **fields: Any) -> UserView:
         if user_create is None:
             user_create = UserCreate(**fields)
         elif fields:
             raise SyftException("Pass either a UserCreate or keyword fields, not both.")
-        return UserView(self._client, self._client.connection.post("users", user_create.to_json()))
+        return UserView(self._session, self._session.api.create_user(user_create.to_json()))
 
     def delete(self, uid: str) -> SyftSuccess:
-        self._client.connection.delete(f"users/{uid}")
+        self._session.api.delete_user(uid)
         return SyftSuccess(f"User {uid} deleted.")
-
-    def __repr__(self) -> str:
-        return display.text_table(["Name", "Email", "Institution", "Role"], self._rows())
-
-    def _rows(self) -> list[list[Any]]:
-        return [[u.name, u.email, u.institution, u.role.name] for u in self._users]
-
-    def _repr_html_(self) -> str:
-        return display.listing("Users", ["Name", "Email", "Institution", "Role"], self._rows())

@@ -28,6 +28,10 @@ API_PREFIX = "/" + routes.API_PREFIX
 
 
 class NotFoundHandler(DatasiteHandler):
+    # Streamed like every route: the 404 goes out before any of the body is read, so a body
+    # over the server's limit gets an answer too, not a reset connection.
+    _stream_request_body = True
+
     async def prepare(self) -> None:
         raise tornado.web.HTTPError(404, "No such Datasite route. Is the client up to date?")
 

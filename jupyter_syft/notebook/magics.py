@@ -31,8 +31,8 @@ from ..errors import SyftException, SyftInfo, show
 
 if TYPE_CHECKING:
     from ..client.client import DatasiteClient
-    from ..client.code import SyftFunction
     from ..client.requests import RequestView
+    from ..client.syft_function import SyftFunction
 
 PREFIX = "%%syft_function: "
 
@@ -199,8 +199,8 @@ class SyftMagics(Magics):
         return values
 
     def _make(self, raw: Any, values: dict[str, Any], args: argparse.Namespace) -> SyftFunction:
-        from ..client.code import syft_function, syft_function_single_use
         from ..client.datasets import RemoteAsset
+        from ..client.syft_function import syft_function, syft_function_single_use
         from ..policies import (
             Constant,
             ExactMatch,
@@ -256,7 +256,7 @@ class SyftMagics(Magics):
         mine = [  # a request goes into one of the requester's own projects
             p
             for p in client.projects
-            if p.name == args.project and (p._data.get("user") or {}).get("email") == client.email
+            if p.name == args.project and (p.creator or {}).get("email") == client.email
         ]
         if mine:
             project = mine[0]

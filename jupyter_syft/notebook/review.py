@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from .. import display
-from ..client.requests import nested_html
+from ..client.client import DatasiteClient
+from ..client.datasets import DatasetCollection
+from ..client.requests import RequestCollection, RequestView, nested_html
+from ..client.statuses import UserCodeStatus
 from ..errors import SyftException
 
 if TYPE_CHECKING:
-    from ..client.client import DatasiteClient
     from ..client.datasets import RemoteAsset
-    from ..client.requests import RequestView
 
 _NOTHING = object()
 
@@ -51,8 +52,9 @@ def _status_html(kind: str, text: str) -> str:
     )
 
 
-def _assets_by_id(client: DatasiteClient) -> dict[str, RemoteAsset]:
-    return {asset.id: asset for dataset in client.datasets for asset in dataset.assets}
+def _assets_by_id(request: RequestView) -> dict[str, RemoteAsset]:
+    """The assets of the Datasite the request was made on, by id."""
+    return DatasetCollection(request._session).assets_by_id()
 
 
 class RequestReview(w.VBox):
@@ -70,10 +72,10 @@ class RequestReview(w.VBox):
     ):
         self.request = request
         self._on_change = on_change
-        self.is_owner = request._client.role.is_owner
+        self.is_owner = request.is_owner
         self.last_private_result: Any = _NOTHING
         self._namespace = namespace
-        self._assets = assets if assets is not None else _assets_by_id(request._client)
+        self._assets = assets if assets is not None else _assets_by_id(request)
 
         self.header = w.HTML()
         self.code_view = w.HTML()
@@ -175,7 +177,7 @@ class RequestReview(w.VBox):
                 ("Reason", r.reason),
                 ("Deny reason", r.deny_reason),
                 ("Requested at", r.request_time),
-                ("Datasite", r._client.name),
+                ("Datasite", r.requested_on),
                 ("Sandbox", r.sandbox),
                 ("Id", r.id),
             ],
@@ -286,7 +288,7 @@ class RequestReview(w.VBox):
             code = self.request.code
             # An owner reviews someone else's code: the Datasite's sandbox runs it, not this
             # kernel. A scientist's widget shows their own code, which runs here as usual.
-            if self.is_owner and code.status == "PENDING":
+            if self.is_owner and code.status == UserCodeStatus.PENDING.name:
                 value = code.run_on_mocks()
                 where = "in the Datasite's sandbox"
             else:
@@ -381,8 +383,8 @@ class DatasiteReview(w.VBox):
     ):
         self.requests = list(requests)
         assets: dict[str, RemoteAsset] = {}
-        for client in {id(r._client): r._client for r in self.requests}.values():
-            assets.update(_assets_by_id(client))
+        for request in {id(r._session): r for r in self.requests}.values():
+            assets.update(_assets_by_id(request))
         self.reviews = [
             RequestReview(r, namespace=namespace, assets=assets, on_change=self._retitle)
             for r in requests
@@ -425,9 +427,6 @@ def review(target: Any, namespace: dict[str, Any] | None = None) -> w.VBox:
     Also takes one request (``sy.review(request)``, the same as ``request.review()``) or a list
     of them (``sy.review(client.requests.get_all())``).
     """
-    from ..client.client import DatasiteClient
-    from ..client.requests import RequestCollection, RequestView
-
     if isinstance(target, RequestView):
         return RequestReview(target, namespace=namespace)
     if isinstance(target, DatasiteClient):

@@ -8,9 +8,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .. import serde
+from ..wire.models import Metadata
 from .blobs import BlobStore
 from .execution import Runner
 from .execution.pool import sweep_leftover_workers
@@ -99,17 +99,16 @@ class Datasite:
                 self._runner = CodeRunner(work_dir=self.work_dir, hidden_paths=[self.data_dir])
             return self._runner
 
-    def metadata(self) -> dict[str, Any]:
-        from .. import __version__
+    def metadata(self) -> Metadata:
+        from ..version import __version__
 
-        public = self.services.settings.public()
-        return {
-            **public,
-            "server_type": "datasite",
-            "version": __version__,
-            "api_version": API_VERSION,
-            "format_version": serde.FORMAT_VERSION,
-        }
+        return Metadata(
+            **self.services.settings.public(),
+            server_type="datasite",
+            version=__version__,
+            api_version=API_VERSION,
+            format_version=serde.FORMAT_VERSION,
+        )
 
     def close(self) -> None:
         """Stop: runs still going are cut off, their jobs marked interrupted (run them again)

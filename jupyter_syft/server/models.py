@@ -18,6 +18,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The policies of code submitted without one (PySyft's defaults: no inputs, one run).
+def default_input_policy() -> dict[str, Any]:
+    return {"type": "EmptyInputPolicy", "inputs": {}}
+
+
+def default_output_policy() -> dict[str, Any]:
+    return {"type": "OutputPolicyExecuteOnce", "limit": 1}
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -125,15 +134,19 @@ class UserCode(SQLModel, table=True):
     code: str  # the bare function definition that runs
     code_hash: str
     parameters: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    input_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    output_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    input_policy: dict = Field(
+        default_factory=default_input_policy, sa_column=Column(JSON, nullable=False)
+    )
+    output_policy: dict = Field(
+        default_factory=default_output_policy, sa_column=Column(JSON, nullable=False)
+    )
     findings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Names this function launches with datasite.launch_job (its real calls, from the AST).
     nested_calls: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Fixed when an owner approves with approve_nested: name -> the UserCode id they were shown.
     # A private run may launch exactly these, at any depth, and nothing else.
     nested_plan: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = "pending"  # pending | approved | denied
+    status: str = "pending"  # pending | approved | rejected (wire.enums.Decision)
     share_results_with_owners: bool = False
     worker_pool_name: str = "default-pool"
     runs_used: int = 0  # private-data runs counted atomically against the output policy
@@ -159,7 +172,7 @@ class Request(SQLModel, table=True):
     user_id: str = Field(index=True, foreign_key="users.id")
     project_id: str | None = Field(default=None, index=True, foreign_key="projects.id")
     reason: str = ""
-    status: str = "pending"  # pending | approved | rejected
+    status: str = "pending"  # pending | approved | rejected (wire.enums.Decision)
     deny_reason: str = ""
     decided_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -206,7 +219,7 @@ class Job(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     code_id: str = Field(index=True, foreign_key="user_codes.id")
     user_id: str = Field(index=True, foreign_key="users.id")
-    status: str = "created"  # created | processing | completed | errored | interrupted
+    status: str = "created"  # created | ... | interrupted (wire.enums.JobStatus)
     inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     execution_id: str | None = Field(default=None, foreign_key="executions.id")
     error: str = ""

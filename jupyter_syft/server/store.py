@@ -170,6 +170,13 @@ def _add_missing_columns(connection: Connection) -> None:
             )
 
 
+def _migrate_values(connection: Connection) -> None:
+    """Rewrite values an older version stored in words the wire no longer uses; idempotent
+    (a row already in today's words matches nothing). Code once said "denied" where its
+    request said "rejected": one word for both now (``wire.enums.Decision``)."""
+    connection.execute(text("UPDATE user_codes SET status = 'rejected' WHERE status = 'denied'"))
+
+
 def _is_table(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, SQLModel) and hasattr(obj, "__table__")
 
@@ -210,6 +217,7 @@ class Store:
                 self._lock(connection, "schema")
                 SQLModel.metadata.create_all(connection)
                 _add_missing_columns(connection)
+                _migrate_values(connection)
         except DBAPIError as exc:
             self.engine.dispose()
             raise StoreUnavailable(

@@ -137,8 +137,8 @@ describe('SyftSidebar', () => {
 
   it('shows requests pending first, filters them and opens one', async () => {
     const { model } = setupModel([
-      makeRequest({ id: 'a', status: 'APPROVED' }),
-      makeRequest({ id: 'p', status: 'PENDING' })
+      makeRequest({ id: 'a', status: 'approved' }),
+      makeRequest({ id: 'p', status: 'pending' })
     ]);
     await model.refresh();
     const open = jest.fn();
@@ -286,10 +286,10 @@ describe('RequestReview', () => {
     const request = makeRequest();
     const server = reviewServer(request)
       .on('POST', `${BASE}/requests/r1/approve`, () =>
-        makeRequest({ status: 'APPROVED', updated_at: '2026-11-22T11:00:00Z' })
+        makeRequest({ status: 'approved', updated_at: '2026-11-22T11:00:00Z' })
       )
       .on('POST', `${BASE}/requests/r1/deny`, (options: any) =>
-        makeRequest({ status: 'REJECTED', deny_reason: options.body.reason })
+        makeRequest({ status: 'rejected', deny_reason: options.body.reason })
       );
     const { model } = newModel(server);
     await model.refresh();
@@ -317,7 +317,7 @@ describe('RequestReview', () => {
       'POST',
       `${BASE}/requests/r1/approve`,
       () =>
-        makeRequest({ status: 'APPROVED', updated_at: '2026-11-22T11:00:00Z' })
+        makeRequest({ status: 'approved', updated_at: '2026-11-22T11:00:00Z' })
     );
     const { model } = newModel(server);
     await model.refresh();
@@ -325,7 +325,7 @@ describe('RequestReview', () => {
     await settle();
     await click(byTestId('syft-approve'));
     expect(byTestId('syft-decided').textContent).toContain('Approved');
-    expect(model.getRequest('r1')?.status).toBe('APPROVED');
+    expect(model.getRequest('r1')?.status).toBe('approved');
   });
 
   it('shows the nested jobs with their code and approves exactly those', async () => {
@@ -343,7 +343,7 @@ describe('RequestReview', () => {
     const server = reviewServer(request).on(
       'POST',
       `${BASE}/requests/r1/approve`,
-      () => makeRequest({ status: 'APPROVED' })
+      () => makeRequest({ status: 'approved' })
     );
     const { model } = newModel(server);
     await model.refresh();

@@ -1,5 +1,6 @@
 /**
- * Test data shaped like the Datasite's JSON, and a fake server for the model.
+ * Test data shaped like the Datasite's JSON, and a fake server for the model. Typed by the
+ * types generated from the API's OpenAPI document: a fixture that drifts fails `tsc`.
  */
 import { SyftModel } from '../model';
 import { IRequestOptions, SyftRequestError } from '../request';
@@ -9,14 +10,24 @@ export const owner: IUser = {
   id: 'u-owner',
   email: 'info@openmined.org',
   name: 'Jane Owner',
-  role: 'ADMIN'
+  role: 'ADMIN',
+  institution: '',
+  website: '',
+  mock_execution_permission: true,
+  disabled: false,
+  created_at: '2026-11-22T08:00:00Z'
 };
 
 export const scientist: IUser = {
   id: 'u-ds',
   email: 'ds@example.org',
   name: 'Dana Scientist',
-  role: 'DATA_SCIENTIST'
+  role: 'DATA_SCIENTIST',
+  institution: 'Uni',
+  website: '',
+  mock_execution_permission: false,
+  disabled: false,
+  created_at: '2026-11-22T08:30:00Z'
 };
 
 export function makeCode(overrides: Partial<ICode> = {}): ICode {
@@ -35,6 +46,8 @@ export function makeCode(overrides: Partial<ICode> = {}): ICode {
     findings: [],
     status: 'pending',
     runs_used: 0,
+    share_results_with_owners: false,
+    worker_pool_name: 'default-pool',
     submit_time: '2026-11-22T10:00:00Z',
     user: { name: scientist.name, email: scientist.email },
     ...overrides
@@ -44,7 +57,7 @@ export function makeCode(overrides: Partial<ICode> = {}): ICode {
 export function makeRequest(overrides: Partial<IRequest> = {}): IRequest {
   return {
     id: 'r1',
-    status: 'PENDING',
+    status: 'pending',
     reason: 'Average age per group',
     deny_reason: '',
     created_at: '2026-11-22T10:00:00Z',
@@ -54,6 +67,7 @@ export function makeRequest(overrides: Partial<IRequest> = {}): IRequest {
     requesting_user_institution: 'Uni',
     project: { id: 'p1', name: 'Ages' },
     code: makeCode(),
+    nested: [],
     sandbox: 'bwrap',
     ...overrides
   };
@@ -80,7 +94,11 @@ export const dataset: IDataset = {
       shape: [50, 2],
       mock_is_real: false,
       has_mock: true,
-      can_read_data: true
+      mock_summary: null,
+      mock_size: 1024,
+      data_type: 'DataFrame',
+      can_read_data: true,
+      created_at: '2026-11-22T09:00:00Z'
     }
   ]
 };

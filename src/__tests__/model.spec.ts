@@ -62,12 +62,12 @@ describe('SyftModel', () => {
     const { model } = setup([
       makeRequest({
         id: 'a',
-        status: 'APPROVED',
+        status: 'approved',
         created_at: '2026-12-01T00:00:00Z'
       }),
       makeRequest({
         id: 'p',
-        status: 'PENDING',
+        status: 'pending',
         created_at: '2026-01-01T00:00:00Z'
       })
     ]);
@@ -104,10 +104,10 @@ describe('SyftModel', () => {
     const { server, model } = setup();
     server
       .on('POST', `${BASE}/requests/r1/approve`, () =>
-        makeRequest({ status: 'APPROVED', updated_at: '2026-11-22T11:00:00Z' })
+        makeRequest({ status: 'approved', updated_at: '2026-11-22T11:00:00Z' })
       )
       .on('POST', `${BASE}/requests/r1/deny`, (options: any) =>
-        makeRequest({ status: 'REJECTED', deny_reason: options.body.reason })
+        makeRequest({ status: 'rejected', deny_reason: options.body.reason })
       );
     await model.refresh();
     const decided = jest.fn();
@@ -120,14 +120,14 @@ describe('SyftModel', () => {
       approve_nested: true,
       nested_code_ids: ['c7', 'c8']
     });
-    expect(model.getRequest('r1')?.status).toBe('APPROVED');
+    expect(model.getRequest('r1')?.status).toBe('approved');
 
     await model.deny('r1', '  too broad  ');
     expect(server.called('POST', `${BASE}/requests/r1/deny`)[0].body).toEqual({
       reason: 'too broad'
     });
     expect(model.getRequest('r1')?.deny_reason).toBe('too broad');
-    expect(decided.mock.calls).toEqual([['APPROVED'], ['REJECTED']]);
+    expect(decided.mock.calls).toEqual([['approved'], ['rejected']]);
   });
 
   it('refuses to deny without a reason, without calling the server', async () => {
@@ -170,7 +170,7 @@ describe('SyftModel', () => {
 
   it('never runs decided code from "run on mock" (it would see private data)', async () => {
     const approved = makeRequest({
-      status: 'APPROVED',
+      status: 'approved',
       code: makeCode({ status: 'approved' })
     });
     const { server, model } = setup([approved]);
@@ -188,7 +188,7 @@ describe('SyftModel', () => {
     const previous = makeCode({
       id: 'c1',
       raw_code: 'def mean_age(data):\n    return data["age"].mean()\n',
-      status: 'denied',
+      status: 'rejected',
       submit_time: '2026-11-22T10:00:00Z'
     });
     const request = makeRequest({ id: 'r2', code: current });
@@ -216,7 +216,7 @@ describe('SyftModel', () => {
       shape: [50, 1]
     });
     const preview = await model.assetPreview('a1', 'mock', 3);
-    expect(preview.columns).toEqual(['age']);
+    expect(preview).toMatchObject({ kind: 'dataframe', columns: ['age'] });
     expect(
       server.called('GET', `${BASE}/assets/a1/mock/preview`)[0].query
     ).toEqual({

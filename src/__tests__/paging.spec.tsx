@@ -31,7 +31,7 @@ function pagedRequests(
   return options => {
     const status = options.query?.status;
     const all = requests().filter(
-      r => status === undefined || r.status === String(status).toUpperCase()
+      r => status === undefined || r.status === status
     );
     const cursor = options.query?.cursor;
     const limit = Math.min(size, Number(options.query?.limit ?? size));
@@ -159,7 +159,7 @@ describe('SyftModel paging', () => {
   it('counts requests per status on the Datasite while not all are loaded', async () => {
     const approved = numbered(2).map(r => ({
       ...r,
-      status: 'APPROVED' as const
+      status: 'approved' as const
     }));
     const all = [...numbered(3, 2), ...approved]; // r4..r2 pending, r1 r0 approved
     const server = new FakeServer().withLocalDatasite().on(

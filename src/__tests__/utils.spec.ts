@@ -20,12 +20,12 @@ describe('requests ordering and filtering', () => {
   });
   const approved = makeRequest({
     id: 'ok',
-    status: 'APPROVED',
+    status: 'approved',
     created_at: '2026-03-01T00:00:00Z'
   });
   const denied = makeRequest({
     id: 'no',
-    status: 'REJECTED',
+    status: 'rejected',
     created_at: '2026-04-01T00:00:00Z'
   });
   const all = [approved, pendingOld, denied, pendingNew];

@@ -33,9 +33,10 @@ export function PreviewTable(props: {
   const trans = useTrans();
   const { preview } = props;
   const shape = formatShape(preview.shape);
-  const rows = preview.rows ?? [];
-  const columns = preview.columns ?? [];
-  const isTable = preview.kind !== 'text' && rows.length > 0;
+  const table = preview.kind === 'text' ? null : preview;
+  const rows = table?.rows ?? [];
+  const columns = table?.columns ?? [];
+  const isTable = rows.length > 0;
   return (
     <div
       className="jp-syft-preview"
@@ -73,7 +74,9 @@ export function PreviewTable(props: {
           </table>
         </div>
       ) : (
-        <pre className="jp-syft-preview-text">{preview.text ?? ''}</pre>
+        <pre className="jp-syft-preview-text">
+          {preview.kind === 'text' ? preview.text : ''}
+        </pre>
       )}
     </div>
   );

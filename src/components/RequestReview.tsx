@@ -45,8 +45,8 @@ function describeInput(input: IPolicyInput, trans: TranslationBundle): string {
       return trans.__('any %1', input.type ?? 'value');
     case 'constant':
       return trans.__('constant %1', input.preview ?? '');
-    default:
-      return input.kind;
+    default: // a kind this sidebar does not know yet
+      return (input as { kind: string }).kind;
   }
 }
 
@@ -252,7 +252,7 @@ function Decision(props: {
   const nestedFunctions = request.nested ?? [];
   const launchesJobs = nestedFunctions.length > 0;
   const approvable = nestedFunctions.every(fn => fn.code_id !== null);
-  const pending = request.status === 'PENDING';
+  const pending = request.status === 'pending';
 
   const act = async (
     kind: 'approve' | 'deny' | 'mock',
@@ -364,7 +364,7 @@ function Decision(props: {
         </>
       ) : (
         <div data-testid="syft-decided">
-          {request.status === 'APPROVED'
+          {request.status === 'approved'
             ? trans.__(
                 'Approved: the scientist can run it on the private data under its output policy.'
               )

@@ -24,13 +24,13 @@ export function StatusBadge(props: { status: RequestStatus }): JSX.Element {
   const trans = useTrans();
   const status = props.status;
   const labels: Record<RequestStatus, string> = {
-    PENDING: trans.__('Pending'),
-    APPROVED: trans.__('Approved'),
-    REJECTED: trans.__('Denied')
+    pending: trans.__('Pending'),
+    approved: trans.__('Approved'),
+    rejected: trans.__('Denied')
   };
   return (
     <span
-      className={`jp-syft-badge jp-syft-badge-${status.toLowerCase()}`}
+      className={`jp-syft-badge jp-syft-badge-${status}`}
       data-testid="syft-status"
       data-status={status}
     >

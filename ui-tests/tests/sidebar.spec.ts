@@ -126,7 +126,7 @@ test.describe('Syft sidebar', () => {
 
     const item = requestItem(sidebar, created.request_id);
     await expect(item).toBeVisible({ timeout: 30_000 }); // the model polls every 5 s
-    await expect(item.getByTestId('syft-status')).toHaveAttribute('data-status', 'PENDING');
+    await expect(item.getByTestId('syft-status')).toHaveAttribute('data-status', 'pending');
     await expect(sidebar.getByTestId('syft-pending-count')).toBeVisible();
     await sidebar.getByTestId('syft-filter-pending').click();
     await expect(item).toBeVisible();
@@ -154,7 +154,7 @@ test.describe('Syft sidebar', () => {
     await review.getByTestId('syft-approve').click();
     await expect(review.getByTestId('syft-decided')).toContainText('Approved');
     await sidebar.getByTestId('syft-filter-all').click();
-    await expect(item.getByTestId('syft-status')).toHaveAttribute('data-status', 'APPROVED');
+    await expect(item.getByTestId('syft-status')).toHaveAttribute('data-status', 'approved');
 
     // The Python client sees the decision.
     expect(datasite(baseURL!, 'status', '--id', created.request_id).status).toBe(

@@ -100,10 +100,8 @@ def _home() -> Path | None:
 def _python_roots() -> list[Path]:
     """Folders the worker's interpreter needs: its installation, the virtualenv, and the
     folder jupyter_syft is imported from (an editable install lives outside site-packages)."""
-    import jupyter_syft
-
     found = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
-    found.add(str(Path(jupyter_syft.__file__).parent.parent))
+    found.add(str(Path(__file__).parents[3]))  # .../jupyter_syft/server/execution/sandbox.py
     return _outermost({Path(os.path.realpath(p)) for p in found})
 
 

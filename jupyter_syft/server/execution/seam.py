@@ -8,20 +8,12 @@ service implements it for a job's row, so execution never calls back into the se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .spec import RunResult, RunSpec
+# ProgressSink is declared with the RunSpec that carries it; the seam names it for the services.
+from .spec import ProgressSink, RunResult, RunSpec
 
-
-class ProgressSink(Protocol):
-    """The progress of one run (its nested runs included); counts are never negative."""
-
-    def init_progress(self, n_iters: int) -> None: ...
-
-    def set_progress(self, n: int) -> None: ...
-
-    def increment_progress(self, n: int) -> None: ...
+__all__ = ["ProgressSink", "Runner"]
 
 
 class Runner(Protocol):

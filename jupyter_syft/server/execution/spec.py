@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .seam import ProgressSink
+
+class ProgressSink(Protocol):
+    """The progress of one run (its nested runs included); counts are never negative."""
+
+    def init_progress(self, n_iters: int) -> None: ...
+
+    def set_progress(self, n: int) -> None: ...
+
+    def increment_progress(self, n: int) -> None: ...
+
 
 # RunResult.error_kind values (None when ok)
 USER_ERROR = "user_error"  # the function raised, or its source is not a single plain def

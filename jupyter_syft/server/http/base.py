@@ -9,11 +9,13 @@ import math
 import re
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import tornado.web
+from pydantic import BaseModel
 from tornado.ioloop import IOLoop
 
+from ...wire.contract import VALUE_MEDIA_TYPE, Op
 from ..services import limits
 from ..services.actor import Actor
 from ..services.errors import (
@@ -28,13 +30,13 @@ from ..services.errors import (
     Unavailable,
     Unprocessable,
 )
+from .validation import validated
 
 if TYPE_CHECKING:
     from ..datasite import Datasite
 
 log = logging.getLogger("jupyter_syft.server")
 T = TypeVar("T")
-VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
 STREAM_CHUNK = 4 << 20
 
 
@@ -91,6 +93,8 @@ class JsonApiMixin(_HandlerBase):
         self.set_header("Cache-Control", "no-store")
 
     def send_json(self, value: Any, status: int = 200) -> None:
+        if isinstance(value, BaseModel):  # a wire model: what its view left unset stays absent
+            value = value.model_dump(mode="json", exclude_unset=True)
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(value))
@@ -314,6 +318,14 @@ def _check_text(text: str) -> None:
 class Endpoint(DatasiteHandlerMixin):
     """Base of the endpoint classes: they hold only the verbs. ``route_table`` combines each one
     with a host class (standalone tornado, or Jupyter's ``APIHandler``) that brings the rest."""
+
+    # Per verb, what the route takes and answers (``wire.contract.Op``): handlers.py.
+    contract: ClassVar[dict[str, Op]] = {}
+
+    def body(self) -> Any:
+        """The JSON body as this verb's ``Op.body`` model: 400 naming the field if it is not."""
+        model = self.contract[str(self.request.method).lower()].body
+        return validated(model, self.json_body())
 
 
 class DatasiteHandler(DatasiteHandlerMixin, tornado.web.RequestHandler):

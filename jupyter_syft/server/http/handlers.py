@@ -1,4 +1,9 @@
-"""One small class per endpoint; each one authorizes through a service and encodes the answer."""
+"""One small class per endpoint; each one authorizes through a service and encodes the answer.
+
+Each endpoint declares, per verb, its side of the contract (``contract = {verb: Op(...)}``):
+the body model it takes (``self.body()`` validates it), the query, what it answers. The OpenAPI
+document (``server/http/openapi.py``) is written from these declarations.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,50 @@ from collections.abc import Callable
 from typing import Any
 
 from ...wire import routes
+from ...wire.contract import VALUE_MEDIA_TYPE, Op
+from ...wire.models import (
+    ApproveBody,
+    BlobInfo,
+    Code,
+    CodeListQuery,
+    CodeSubmit,
+    Dataset,
+    DatasetCreate,
+    DatasetPreflight,
+    DenyBody,
+    DepositBody,
+    Execution,
+    GuestSession,
+    Job,
+    LoginAnswer,
+    LoginBody,
+    Metadata,
+    Ok,
+    Page,
+    PageQuery,
+    PasswordChange,
+    Preview,
+    Project,
+    ProjectCreate,
+    ProjectEvent,
+    Request,
+    RequestCreate,
+    RequestListQuery,
+    RowsQuery,
+    RunInputs,
+    Settings,
+    SettingsUpdate,
+    User,
+    UserCreate,
+    UserUpdate,
+    ValueQuery,
+)
 from ..services import limits
 from ..services.errors import BadRequest
 from ..services.paging import PageParams
-from .base import VALUE_MEDIA_TYPE, DatasiteHandler, Endpoint, declared_length
+from .base import DatasiteHandler, Endpoint, declared_length
+
+OK = Ok(ok=True)
 
 
 def _page(handler: Endpoint) -> PageParams:
@@ -21,112 +66,160 @@ def _page(handler: Endpoint) -> PageParams:
 
 class MetadataHandler(Endpoint):
     public = True  # lets a client check what it is talking to before logging in
+    contract = {
+        "get": Op("What this Datasite is: its public settings and versions.", Metadata, public=True)
+    }
 
     async def get(self) -> None:
         self.send_json(await self.run(self.datasite.metadata))
 
 
 class LoginHandler(Endpoint):
+    contract = {"post": Op("Log in: a session token.", LoginAnswer, body=LoginBody, public=True)}
+
     async def post(self) -> None:
-        body = self.json_body()
+        body: LoginBody = self.body()
         result = await self.run(
-            self.services.auth.login,
-            str(body.get("email") or ""),
-            str(body.get("password") or ""),
-            self.request.remote_ip or "",
+            self.services.auth.login, body.email, body.password, self.request.remote_ip or ""
         )
         self.send_json(result)
 
 
 class LogoutHandler(Endpoint):
+    contract = {"post": Op("End this session (its token stops working).", Ok)}
+
     async def post(self) -> None:
         header = self.request.headers.get("Authorization", "")
         if header:
             await self.run(self.services.auth.logout, header.partition(" ")[2].strip())
-        self.send_json({"ok": True})
+        self.send_json(OK)
 
 
 class RegisterHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Sign up (when the Datasite allows it), or an owner registers someone.",
+            User,
+            body=UserCreate,
+            status=201,
+            public=True,
+        )
+    }
+
     async def post(self) -> None:
-        user = await self.run(self.services.users.register, self.actor, self.json_body())
+        user = await self.run(self.services.users.register, self.actor, self.body())
         self.send_json(user, status=201)
 
 
 class UsersHandler(Endpoint):
+    contract = {
+        "get": Op("The accounts you may see (owners: all).", Page[User], query=PageQuery),
+        "post": Op("Create an account (owners).", User, body=UserCreate, status=201),
+    }
+
     async def get(self) -> None:
         self.send_json(await self.run(self.services.users.list, self.actor, _page(self)))
 
     async def post(self) -> None:
-        user = await self.run(self.services.users.create, self.actor, self.json_body())
+        user = await self.run(self.services.users.create, self.actor, self.body())
         self.send_json(user, status=201)
 
 
 class MeHandler(Endpoint):
+    contract = {"get": Op("Your own account (null without a session).", User | None)}
+
     async def get(self) -> None:
         self.send_json(await self.run(self.services.users.me, self.actor))
 
 
 class UserHandler(Endpoint):
+    contract = {
+        "get": Op("An account.", User),
+        "patch": Op("Change an account.", User, body=UserUpdate),
+        "delete": Op("Delete an account with no history (owners).", Ok),
+    }
+
     async def get(self, user_id: str) -> None:
         self.send_json(await self.run(self.services.users.get, self.actor, user_id))
 
     async def patch(self, user_id: str) -> None:
-        self.send_json(
-            await self.run(self.services.users.update, self.actor, user_id, self.json_body())
-        )
+        self.send_json(await self.run(self.services.users.update, self.actor, user_id, self.body()))
 
     async def delete(self, user_id: str) -> None:
         await self.run(self.services.users.delete, self.actor, user_id)
-        self.send_json({"ok": True})
+        self.send_json(OK)
 
 
 class UserPasswordHandler(Endpoint):
+    contract = {"post": Op("Set an account's password.", Ok, body=PasswordChange)}
+
     async def post(self, user_id: str) -> None:
-        body = self.json_body()
+        body: PasswordChange = self.body()
         await self.run(
             self.services.users.set_password,
             self.actor,
             user_id,
-            body.get("new_password"),
-            body.get("current_password"),
+            body.new_password,
+            body.current_password,
         )
-        self.send_json({"ok": True})
+        self.send_json(OK)
 
 
 class SettingsHandler(Endpoint):
+    contract = {
+        "get": Op("The Datasite's settings (others than owners: the public ones).", Settings),
+        "patch": Op("Change settings (owners).", Settings, body=SettingsUpdate),
+    }
+
     async def get(self) -> None:
         self.send_json(await self.run(self.services.settings.get, self.actor))
 
     async def patch(self) -> None:
-        self.send_json(await self.run(self.services.settings.update, self.actor, self.json_body()))
+        self.send_json(await self.run(self.services.settings.update, self.actor, self.body()))
 
 
 class DatasetsHandler(Endpoint):
+    contract = {
+        "get": Op("The datasets.", Page[Dataset], query=PageQuery),
+        "post": Op(
+            "Create a dataset of uploaded values (owners).", Dataset, body=DatasetCreate, status=201
+        ),
+    }
+
     async def get(self) -> None:
         self.send_json(await self.run(self.services.datasets.list, self.actor, _page(self)))
 
     async def post(self) -> None:
-        self.send_json(
-            await self.run(self.services.datasets.create, self.actor, self.json_body()), 201
-        )
+        self.send_json(await self.run(self.services.datasets.create, self.actor, self.body()), 201)
 
 
 class DatasetPreflightHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Check, before uploading, that a dataset of this name could be created.",
+            Ok,
+            body=DatasetPreflight,
+        )
+    }
+
     async def post(self) -> None:
-        name = self.json_body().get("name")
-        if not isinstance(name, str):
-            raise BadRequest("Give the dataset's name.")
-        await self.run(self.services.datasets.preflight, self.actor, name)
-        self.send_json({"ok": True})
+        body: DatasetPreflight = self.body()
+        await self.run(self.services.datasets.preflight, self.actor, body.name)
+        self.send_json(OK)
 
 
 class DatasetHandler(Endpoint):
+    contract = {
+        "get": Op("A dataset, by id or name.", Dataset),
+        "delete": Op("Delete a dataset and the values only it used (owners).", Ok),
+    }
+
     async def get(self, key: str) -> None:
         self.send_json(await self.run(self.services.datasets.get, self.actor, key))
 
     async def delete(self, key: str) -> None:
         await self.run(self.services.datasets.delete, self.actor, key)
-        self.send_json({"ok": True})
+        self.send_json(OK)
 
 
 class BlobUploadHandler(Endpoint):
@@ -134,6 +227,13 @@ class BlobUploadHandler(Endpoint):
 
     streams_body = True
     writer: Any = None
+    contract = {
+        "post": Op(
+            "Upload a value (owners): the body is the value, in the value format.",
+            BlobInfo,
+            status=201,
+        )
+    }
 
     async def prepare(self) -> None:
         # Until the caller is known to be allowed to upload, a body is bounded like any other
@@ -165,6 +265,14 @@ class BlobUploadHandler(Endpoint):
 class AssetValueHandler(Endpoint):
     """Streams an asset's mock or private value (if the caller may read it), or its first rows."""
 
+    contract = {
+        "get": Op(
+            "An asset's mock or private value (or its first rows), in the value format.",
+            query=ValueQuery,
+            media_type=VALUE_MEDIA_TYPE,
+        )
+    }
+
     async def get(self, asset_id: str, which: str) -> None:
         rows = self.get_query_argument("rows", None)
         if rows is not None:
@@ -181,6 +289,10 @@ class AssetValueHandler(Endpoint):
 class AssetPreviewHandler(Endpoint):
     """The first rows of an asset's mock or private value as JSON, for the sidebar."""
 
+    contract = {
+        "get": Op("The first rows of an asset's mock or private value.", Preview, query=RowsQuery)
+    }
+
     async def get(self, asset_id: str, which: str) -> None:
         rows = _rows(self.get_query_argument("rows", "5"))
         self.send_json(
@@ -196,6 +308,15 @@ def _rows(text: str) -> int:
 
 
 class GuestSessionHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Start a guest session (when the Datasite allows guests).",
+            GuestSession,
+            status=201,
+            public=True,
+        )
+    }
+
     async def post(self) -> None:
         address = self.request.remote_ip or ""
         self.send_json(await self.run(self.services.auth.guest_session, address), 201)
@@ -203,52 +324,91 @@ class GuestSessionHandler(Endpoint):
 
 class CodeListHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+    contract = {
+        "get": Op("The code you may see, by submit time.", Page[Code], query=CodeListQuery),
+        "post": Op("Submit a Syft function.", Code, body=CodeSubmit, status=201),
+    }
 
     async def get(self) -> None:
         name = self.get_query_argument("name", None)
         self.send_json(await self.run(self.services.code.list, self.actor, _page(self), name))
 
     async def post(self) -> None:
-        self.send_json(await self.run(self.services.code.submit, self.actor, self.json_body()), 201)
+        self.send_json(await self.run(self.services.code.submit, self.actor, self.body()), 201)
 
 
 class CodeHandler(Endpoint):
+    contract = {"get": Op("A submitted function.", Code)}
+
     async def get(self, code_id: str) -> None:
         self.send_json(await self.run(self.services.code.get, self.actor, code_id))
 
 
 class CodeRunHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+    contract = {
+        "post": Op(
+            "Run the code (on private data if approved, else on mocks if allowed) and wait.",
+            Execution,
+            body=RunInputs,
+        )
+    }
 
     async def post(self, code_id: str) -> None:
-        inputs = self.json_body().get("inputs") or {}
-        self.send_json(await self.run(self.services.code.run, self.actor, code_id, inputs))
+        body: RunInputs = self.body()
+        self.send_json(
+            await self.run(self.services.code.run, self.actor, code_id, body.inputs or {})
+        )
 
 
 class CodeByNameRunHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+    contract = {
+        "post": Op(
+            "Run the version of a function the Datasite picks (latest approved, else latest).",
+            Execution,
+            body=RunInputs,
+        )
+    }
 
     async def post(self, name: str) -> None:
-        inputs = self.json_body().get("inputs") or {}
-        self.send_json(await self.run(self.services.code.run_by_name, self.actor, name, inputs))
+        body: RunInputs = self.body()
+        self.send_json(
+            await self.run(self.services.code.run_by_name, self.actor, name, body.inputs or {})
+        )
 
 
 class CodeByNameJobsHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+    contract = {
+        "post": Op(
+            "Run the version of a function the Datasite picks, as a background job.",
+            Job,
+            body=RunInputs,
+            status=201,
+        )
+    }
 
     async def post(self, name: str) -> None:
-        inputs = self.json_body().get("inputs") or {}
+        body: RunInputs = self.body()
         self.send_json(
-            await self.run(self.services.jobs.submit_by_name, self.actor, name, inputs), 201
+            await self.run(self.services.jobs.submit_by_name, self.actor, name, body.inputs or {}),
+            201,
         )
 
 
 class CodeRunOnMocksHandler(Endpoint):
+    contract = {
+        "post": Op("Run the code on the mocks of its policy's assets; counts no run.", Execution)
+    }
+
     async def post(self, code_id: str) -> None:
         self.send_json(await self.run(self.services.code.run_on_mocks, self.actor, code_id))
 
 
 class CodeExecutionsHandler(Endpoint):
+    contract = {"get": Op("The code's runs.", Page[Execution], query=PageQuery)}
+
     async def get(self, code_id: str) -> None:
         self.send_json(
             await self.run(self.services.code.executions, self.actor, code_id, _page(self))
@@ -257,40 +417,62 @@ class CodeExecutionsHandler(Endpoint):
 
 class CodeJobsHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+    contract = {"post": Op("Run the code as a background job.", Job, body=RunInputs, status=201)}
 
     async def post(self, code_id: str) -> None:
-        inputs = self.json_body().get("inputs") or {}
-        self.send_json(await self.run(self.services.jobs.submit, self.actor, code_id, inputs), 201)
+        body: RunInputs = self.body()
+        self.send_json(
+            await self.run(self.services.jobs.submit, self.actor, code_id, body.inputs or {}), 201
+        )
 
 
 class JobsHandler(Endpoint):
+    contract = {"get": Op("The jobs you may see.", Page[Job], query=PageQuery)}
+
     async def get(self) -> None:
         self.send_json(await self.run(self.services.jobs.list, self.actor, _page(self)))
 
 
 class JobHandler(Endpoint):
+    contract = {"get": Op("A job and its progress.", Job)}
+
     async def get(self, job_id: str) -> None:
         self.send_json(await self.run(self.services.jobs.get, self.actor, job_id))
 
 
 class JobKillHandler(Endpoint):
+    contract = {"post": Op("Stop a job (or cancel it before it starts).", Job)}
+
     async def post(self, job_id: str) -> None:
         self.send_json(await self.run(self.services.jobs.kill, self.actor, job_id))
 
 
 class ExecutionResultHandler(Endpoint):
+    contract = {"get": Op("A run's result, in the value format.", media_type=VALUE_MEDIA_TYPE)}
+
     async def get(self, execution_id: str) -> None:
         path, size = await self.run(self.services.code.open_result, self.actor, execution_id)
         await self.stream_file(path, size)
 
 
 class ExecutionPreviewHandler(Endpoint):
+    contract = {"get": Op("The first rows of a run's result.", Preview)}
+
     async def get(self, execution_id: str) -> None:
         self.send_json(await self.run(self.services.previews.result, self.actor, execution_id))
 
 
 class RequestsHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
+    contract = {
+        "get": Op("The code requests you may see.", Page[Request], query=RequestListQuery),
+        "post": Op(
+            "Ask to run code on private data (submitting it if new).",
+            Request,
+            body=RequestCreate,
+            status=201,
+        ),
+    }
 
     async def get(self) -> None:
         status = self.get_query_argument("status", None)
@@ -300,66 +482,85 @@ class RequestsHandler(Endpoint):
         )
 
     async def post(self) -> None:
-        self.send_json(
-            await self.run(self.services.requests.create, self.actor, self.json_body()), 201
-        )
+        self.send_json(await self.run(self.services.requests.create, self.actor, self.body()), 201)
 
 
 class RequestHandler(Endpoint):
+    contract = {"get": Op("A code request.", Request)}
+
     async def get(self, request_id: str) -> None:
         self.send_json(await self.run(self.services.requests.get, self.actor, request_id))
 
 
 class RequestApproveHandler(Endpoint):
+    contract = {"post": Op("Approve a request (owners).", Request, body=ApproveBody)}
+
     async def post(self, request_id: str) -> None:
-        body = self.json_body()
+        body: ApproveBody = self.body()
         self.send_json(
             await self.run(
                 self.services.requests.approve,
                 self.actor,
                 request_id,
-                bool(body.get("approve_nested", False)),
-                body.get("nested_code_ids"),
+                body.approve_nested,
+                body.nested_code_ids,
             )
         )
 
 
 class RequestDenyHandler(Endpoint):
+    contract = {"post": Op("Deny a request, saying why (owners).", Request, body=DenyBody)}
+
     async def post(self, request_id: str) -> None:
-        reason = self.json_body().get("reason")
-        self.send_json(await self.run(self.services.requests.deny, self.actor, request_id, reason))
+        body: DenyBody = self.body()
+        self.send_json(
+            await self.run(self.services.requests.deny, self.actor, request_id, body.reason)
+        )
 
 
 class RequestDepositHandler(Endpoint):
+    contract = {
+        "post": Op("Approve a request with your own result (owners).", Request, body=DepositBody)
+    }
+
     async def post(self, request_id: str) -> None:
-        body = self.json_body()
+        body: DepositBody = self.body()
         result = await self.run(
             self.services.requests.deposit,
             self.actor,
             request_id,
-            str(body.get("blob_id") or ""),
-            body.get("stdout") or "",
-            body.get("stderr") or "",
+            body.blob_id,
+            body.stdout or "",
+            body.stderr or "",
         )
         self.send_json(result)
 
 
 class ProjectsHandler(Endpoint):
+    contract = {
+        "get": Op("The projects you may see.", Page[Project], query=PageQuery),
+        "post": Op("Create a project.", Project, body=ProjectCreate, status=201),
+    }
+
     async def get(self) -> None:
         self.send_json(await self.run(self.services.projects.list, self.actor, _page(self)))
 
     async def post(self) -> None:
-        self.send_json(
-            await self.run(self.services.projects.create, self.actor, self.json_body()), 201
-        )
+        self.send_json(await self.run(self.services.projects.create, self.actor, self.body()), 201)
 
 
 class ProjectHandler(Endpoint):
+    contract = {"get": Op("A project, by id or name.", Project)}
+
     async def get(self, key: str) -> None:
         self.send_json(await self.run(self.services.projects.get, self.actor, key))
 
 
 class ProjectEventsHandler(Endpoint):
+    contract = {
+        "get": Op("A project's history, oldest first.", Page[ProjectEvent], query=PageQuery)
+    }
+
     async def get(self, key: str) -> None:
         self.send_json(await self.run(self.services.projects.events, self.actor, key, _page(self)))
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
+from ...wire import models as wire
 from .. import models
 from ..models import new_id
 from ..security import (
@@ -59,7 +60,7 @@ class AuthService:
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()
 
-    def login(self, email: str, password: str, address: str = "") -> dict[str, Any]:
+    def login(self, email: str, password: str, address: str = "") -> wire.LoginAnswer:
         email, password = _checked_credentials(email, password)
         # The slot is reserved before the password is verified: concurrent guesses cannot
         # slip past the limit between a check and a record.
@@ -90,12 +91,9 @@ class AuthService:
         token, expires_at = self.issue_token(user.id, ttl)
         self.audit.record(_actor(user), "auth.login", "user", user.id)
         warnings = [CHANGE_DEFAULT_CREDENTIALS_NOTICE] if user.password_is_default else []
-        return {
-            "token": token,
-            "expires_at": iso(expires_at),
-            "user": user_view(user),
-            "warnings": warnings,
-        }
+        return wire.LoginAnswer(
+            token=token, expires_at=iso(expires_at), user=user_view(user), warnings=warnings
+        )
 
     def issue_token(self, user_id: str, ttl: timedelta) -> tuple[str, Any]:
         """A new API token for a user: only its hash is stored."""
@@ -121,7 +119,7 @@ class AuthService:
             raise Unauthorized("This Datasite has no owner account yet.")
         return _actor(user)
 
-    def guest_session(self, address: str = "") -> dict[str, Any]:
+    def guest_session(self, address: str = "") -> wire.GuestSession:
         """A session for a guest: lets the Datasite tell one guest's code from another's.
 
         Rate-limited per address and for the whole Datasite; it expires after
@@ -157,7 +155,7 @@ class AuthService:
                 )
             )
             session.commit()
-        return {"token": token, "user": user_view(user)}
+        return wire.GuestSession(token=token, user=user_view(user))
 
     # --- forgetting expired sessions -----------------------------------------------------------
     def prune_expired_tokens(self) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ... import serde
+from ...wire import models as wire
 from .. import models
 from ..blobs import BlobInfo, BlobStore, BlobWriter
 from ..store import Store
@@ -21,13 +22,12 @@ from .errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, 
 from .paging import PageParams, preload
 from .retention import referenced_blobs
 from .settings import SettingsService
-from .views import iso
+from .views import iso, person
 
 NO_ACCESS = (
     "You do not have permission to access private data. Prototype on asset.mock, then submit "
     "your code with @sy.syft_function and ask the data owner to approve it."
 )
-TEXT_FIELDS = ("summary", "description", "citation", "url")
 CONTRIBUTOR_FIELDS = ("name", "email", "role", "phone", "note")
 TEXT_LIMITS = {"summary": limits.TEXT, "description": limits.TEXT, "citation": limits.TEXT}
 MAX_CONTRIBUTORS = 100
@@ -55,7 +55,7 @@ class DatasetService:
         # Decoded in full before it is committed: a value that is stored can always be read.
         return self.blobs.open_writer(max_size=limit, decode_check=True)
 
-    def finish_upload(self, actor: Actor, writer: BlobWriter) -> dict[str, Any]:
+    def finish_upload(self, actor: Actor, writer: BlobWriter) -> wire.BlobInfo:
         """Commit a received value (400 if it is not an acceptable one) and record it."""
         try:
             info = writer.commit()
@@ -63,12 +63,12 @@ class DatasetService:
             raise BadRequest(f"The uploaded value was rejected: {exc}") from None
         return self.register_blob(actor, info)
 
-    def store_value(self, actor: Actor, value: Any) -> dict[str, Any]:
+    def store_value(self, actor: Actor, value: Any) -> wire.BlobInfo:
         """Upload a value the Datasite holds in memory (e.g. the demo data) as ``actor``."""
         actor.require_owner("upload data")
         return self.register_blob(actor, self.blobs.write_value(value))
 
-    def register_blob(self, actor: Actor, info: BlobInfo) -> dict[str, Any]:
+    def register_blob(self, actor: Actor, info: BlobInfo) -> wire.BlobInfo:
         actor.require_owner("upload data")
         with self.store.session() as session:
             row = session.get(models.Blob, info.id)
@@ -84,7 +84,7 @@ class DatasetService:
             except IntegrityError:  # the same value, uploaded concurrently
                 session.rollback()
         self.blobs.settled(info.id)
-        return {"blob_id": info.id, "size": info.size, "summary": info.summary}
+        return wire.BlobInfo(blob_id=info.id, size=info.size, summary=info.summary)
 
     def preflight(self, actor: Actor, name: str) -> None:
         """Fail fast, before any value is sent, if the dataset could not be created."""
@@ -94,46 +94,45 @@ class DatasetService:
             if session.exec(select(models.Dataset).where(models.Dataset.name == name)).first():
                 raise Conflict(_name_taken(name))
 
-    def create(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    def create(self, actor: Actor, payload: wire.DatasetCreate) -> wire.Dataset:
         actor.require_owner("upload datasets")
-        name = _required_text(payload, "name", "A dataset needs a name.")
-        assets = payload.get("assets")
-        if not isinstance(assets, list) or not assets:
+        name = _required_text(payload.name, "name", "A dataset needs a name.")
+        assets = payload.assets
+        if not assets:
             raise BadRequest(
                 "A dataset needs at least one asset: use dataset.add_asset(sy.Asset(...))."
             )
         dataset = models.Dataset(
             name=name,
-            contributors=_contributors(payload.get("contributors")),
+            contributors=_contributors(payload.contributors),
             uploader_id=actor.user_id or "",
-            summary=_optional_text(payload, "summary"),
-            description=_optional_text(payload, "description"),
-            citation=_optional_text(payload, "citation"),
-            url=_optional_text(payload, "url"),
+            summary=_optional_text(payload.summary, "summary"),
+            description=_optional_text(payload.description, "description"),
+            citation=_optional_text(payload.citation, "citation"),
+            url=_optional_text(payload.url, "url"),
         )
         rows: list[models.Asset] = []
         seen: set[str] = set()
         with self.store.session() as session:
             for position, spec in enumerate(assets):
-                if not isinstance(spec, dict):
-                    raise BadRequest("Each asset must be an object.")
-                asset_name = _required_text(spec, "name", "Every asset needs a name.")
+                asset_name = _required_text(spec.name, "name", "Every asset needs a name.")
                 if asset_name in seen:
                     raise BadRequest(
                         f"Two assets are named {asset_name!r}; asset names must differ."
                     )
                 seen.add(asset_name)
-                description = _optional_text(spec, "description")  # texts first: cheap to refuse
-                contributors = _contributors(spec.get("contributors"))
-                shape = _shape(spec.get("shape"))
-                data_blob = self._blob(session, spec.get("data"), f"asset {asset_name!r} data")
-                mock_id = spec.get("mock")
+                # texts first: cheap to refuse
+                description = _optional_text(spec.description, "description")
+                contributors = _contributors(spec.contributors)
+                shape = _shape(spec.shape)
+                data_blob = self._blob(session, spec.data, f"asset {asset_name!r} data")
+                mock_id = spec.mock
                 mock_blob = (
                     None
                     if mock_id is None
                     else self._blob(session, mock_id, f"asset {asset_name!r} mock")
                 )
-                mock_is_real = bool(spec.get("mock_is_real", False))
+                mock_is_real = spec.mock_is_real
                 if mock_is_real and mock_blob is None:
                     raise BadRequest(f"Asset {asset_name!r} says mock_is_real but has no mock.")
                 shape = shape or data_blob.summary.get("shape")
@@ -166,8 +165,8 @@ class DatasetService:
         return self.get(actor, dataset.id)
 
     @staticmethod
-    def _blob(session: Any, blob_id: Any, what: str) -> models.Blob:
-        blob = session.get(models.Blob, blob_id) if isinstance(blob_id, str) else None
+    def _blob(session: Any, blob_id: str, what: str) -> models.Blob:
+        blob = session.get(models.Blob, blob_id)
         if blob is None:
             raise BadRequest(
                 f"The value for {what} was not uploaded (or not completely); upload it again."
@@ -179,12 +178,12 @@ class DatasetService:
         if actor.is_guest and not self.settings.value("allow_guest_sessions"):
             raise Forbidden("This Datasite does not allow guests; log in with an account.")
 
-    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Dataset]:
         """One page of the datasets (see ``paging``)."""
         self._require_browsing(actor)
         with self.store.session() as session:
 
-            def views(rows: Sequence[models.Dataset]) -> list[dict[str, Any]]:
+            def views(rows: Sequence[models.Dataset]) -> list[wire.Dataset]:
                 # assets, blobs and uploaders of the whole page in three IN-queries
                 assets: dict[str, list[models.Asset]] = {d.id: [] for d in rows}
                 if rows:
@@ -210,7 +209,7 @@ class DatasetService:
                 views,
             )
 
-    def get(self, actor: Actor, key: str) -> dict[str, Any]:
+    def get(self, actor: Actor, key: str) -> wire.Dataset:
         self._require_browsing(actor)
         with self.store.session() as session:
             dataset = (
@@ -228,7 +227,7 @@ class DatasetService:
         dataset: models.Dataset,
         assets: Sequence[models.Asset] | None = None,
         blobs: dict[str, models.Blob] | None = None,
-    ) -> dict[str, Any]:
+    ) -> wire.Dataset:
         """``assets`` and ``blobs``: already loaded for a whole page (``list``)."""
         if assets is None:
             assets = session.exec(
@@ -243,42 +242,44 @@ class DatasetService:
             }
             blobs = preload(session, models.Blob, blob_ids)
         views = [self._asset_view(actor, a, blobs) for a in assets]
-        return {
-            "id": dataset.id,
-            "name": dataset.name,
-            **{key: getattr(dataset, key) for key in TEXT_FIELDS},
-            "contributors": dataset.contributors,
-            "uploader": {"name": uploader.name, "email": uploader.email} if uploader else None,
-            "created_at": iso(dataset.created_at),
-            "mb_size": round(sum(blobs[a.data_blob_id].size for a in assets) / 1e6, 3),
-            "assets": views,
-        }
+        return wire.Dataset(
+            id=dataset.id,
+            name=dataset.name,
+            summary=dataset.summary,
+            description=dataset.description,
+            citation=dataset.citation,
+            url=dataset.url,
+            contributors=[wire.Contributor(**c) for c in dataset.contributors],
+            uploader=person(uploader),
+            created_at=iso(dataset.created_at),
+            mb_size=round(sum(blobs[a.data_blob_id].size for a in assets) / 1e6, 3),
+            assets=views,
+        )
 
     @staticmethod
-    def _asset_view(
-        actor: Actor, asset: models.Asset, blobs: dict[str, models.Blob]
-    ) -> dict[str, Any]:
+    def _asset_view(actor: Actor, asset: models.Asset, blobs: dict[str, models.Blob]) -> wire.Asset:
         data = blobs[asset.data_blob_id]
         mock = blobs.get(asset.mock_blob_id or "")
-        view = {
-            "id": asset.id,
-            "dataset_id": asset.dataset_id,
-            "name": asset.name,
-            "description": asset.description,
-            "contributors": asset.contributors,
-            "shape": asset.shape,
-            "mock_is_real": asset.mock_is_real,
-            "has_mock": mock is not None,
-            "mock_summary": mock.summary if mock else None,
-            "mock_size": mock.size if mock else 0,
-            "data_type": data.summary.get("type"),
-            "can_read_data": actor.is_owner,
-            "created_at": iso(asset.created_at),
-        }
-        if actor.is_owner:  # the private value's column names etc. are private too
-            view["data_summary"] = data.summary
-            view["data_size"] = data.size
-        return view
+        # The private value's column names etc. are private too: absent for everyone else.
+        private: dict[str, Any] = (
+            {"data_summary": data.summary, "data_size": data.size} if actor.is_owner else {}
+        )
+        return wire.Asset(
+            id=asset.id,
+            dataset_id=asset.dataset_id,
+            name=asset.name,
+            description=asset.description,
+            contributors=[wire.Contributor(**c) for c in asset.contributors],
+            shape=asset.shape,
+            mock_is_real=asset.mock_is_real,
+            has_mock=mock is not None,
+            mock_summary=mock.summary if mock else None,
+            mock_size=mock.size if mock else 0,
+            data_type=data.summary.get("type"),
+            can_read_data=actor.is_owner,
+            created_at=iso(asset.created_at),
+            **private,
+        )
 
     def open_value(self, actor: Actor, asset_id: str, which: str) -> tuple[Path, int]:
         """Where an asset's mock or private value is on disk, if ``actor`` may read it."""
@@ -320,7 +321,7 @@ class DatasetService:
     # --- deleting ----------------------------------------------------------------------------
     def delete(self, actor: Actor, key: str) -> None:
         actor.require_owner("delete datasets")
-        dataset_id = self.get(actor, key)["id"]
+        dataset_id = self.get(actor, key).id
         with self.store.session() as session:
             assets = session.exec(
                 select(models.Asset).where(models.Asset.dataset_id == dataset_id)
@@ -365,41 +366,36 @@ def _name_taken(name: str) -> str:
     )
 
 
-def _required_text(payload: dict[str, Any], key: str, message: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value.strip():
+def _required_text(value: str, key: str, message: str) -> str:
+    if not value.strip():
         raise BadRequest(message)
     return limits.check_text(value.strip(), key, limits.NAME)
 
 
-def _optional_text(payload: dict[str, Any], key: str) -> str:
-    return limits.text_field(payload, key, TEXT_LIMITS.get(key, limits.SHORT_TEXT)) or ""
+def _optional_text(value: str | None, key: str) -> str:
+    if value is None:
+        return ""
+    return limits.check_text(value, key, TEXT_LIMITS.get(key, limits.SHORT_TEXT))
 
 
-def _shape(value: Any) -> list[int] | None:
+def _shape(value: list[int] | None) -> list[int] | None:
     if value is None:
         return None
-    if (
-        not isinstance(value, (list, tuple))
-        or len(value) > MAX_DIMENSIONS
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)
-    ):
+    if len(value) > MAX_DIMENSIONS or not all(n >= 0 for n in value):
         raise BadRequest("An asset's shape must be a list of whole numbers, e.g. [100, 3].")
     return list(value)
 
 
-def _contributors(value: Any) -> list[dict[str, str]]:
+def _contributors(value: list[wire.ContributorBody] | None) -> list[dict[str, str]]:
+    """As stored: only the fields given."""
     if value is None:
         return []
-    if not isinstance(value, list):
-        raise BadRequest("contributors must be a list.")
     if len(value) > MAX_CONTRIBUTORS:
         raise BadRequest(f"At most {MAX_CONTRIBUTORS} contributors can be listed.")
     out = []
     for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise BadRequest("Each contributor needs at least a name.")
-        contributor = {k: str(item[k]) for k in CONTRIBUTOR_FIELDS if item.get(k) is not None}
+        given = item.model_dump(exclude_none=True)
+        contributor = {k: given[k] for k in CONTRIBUTOR_FIELDS if k in given}
         for key, text in contributor.items():
             limit = limits.NAME if key == "name" else limits.SHORT_TEXT
             limits.check_text(text, f"A contributor's {key}", limit)

@@ -17,6 +17,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
+from ...wire import models as wire
+from ...wire.enums import JobStatus
 from .. import models
 from ..execution.fair_queue import FairQueue
 from ..store import Store
@@ -87,7 +89,7 @@ class JobService:
                 session.add(job)
             session.commit()
 
-    def submit(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    def submit(self, actor: Actor, code_id: str, inputs: dict[str, Any]) -> wire.Job:
         actor.require_user("run code")
         if not isinstance(inputs, dict):
             raise BadRequest("inputs must be an object.")
@@ -100,7 +102,7 @@ class JobService:
         self._queue.put(job.user_id, job.id)
         return self.get(actor, job.id)
 
-    def submit_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    def submit_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> wire.Job:
         """A job of the version of ``name`` the Datasite picks (``code.version_to_run``)."""
         return self.submit(actor, self.code.version_to_run(actor, name), inputs)
 
@@ -127,9 +129,9 @@ class JobService:
             actor = Actor(user.id, user.email, user.name, ServiceRole(user.role))
             progress = JobProgress(self.store, job_id)
             outcome = self.code.run(actor, job.code_id, job.inputs, job_id, progress)
-            execution_id = outcome["id"]
-            status = "completed" if outcome["ok"] else "errored"
-            error = outcome.get("error", "")
+            execution_id = outcome.id
+            status = "completed" if outcome.ok else "errored"
+            error = outcome.error
         except RunInterrupted:  # cut off by close(): nothing came out, the run is given back
             status, error = "interrupted", INTERRUPTED
         except ServiceError as exc:
@@ -151,7 +153,7 @@ class JobService:
             session.add(row)
             session.commit()
 
-    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Job]:
         """One page of the jobs the caller may see (see ``paging``)."""
         actor.require_user("list jobs")
         with self.store.session() as session:
@@ -159,7 +161,7 @@ class JobService:
             if not actor.is_owner:
                 query = query.where(models.Job.user_id == actor.user_id)
 
-            def views(rows: Sequence[models.Job]) -> list[dict[str, Any]]:
+            def views(rows: Sequence[models.Job]) -> list[wire.Job]:
                 # their code and runs in two IN-queries: _view's session.get hits the identity map
                 preload(session, models.UserCode, {j.code_id for j in rows})
                 preload(session, models.Execution, {j.execution_id for j in rows})
@@ -175,11 +177,11 @@ class JobService:
                 views,
             )
 
-    def get(self, actor: Actor, job_id: str) -> dict[str, Any]:
+    def get(self, actor: Actor, job_id: str) -> wire.Job:
         with self.store.session() as session:
             return self._view(session, actor, self._visible(session, actor, job_id))
 
-    def kill(self, actor: Actor, job_id: str) -> dict[str, Any]:
+    def kill(self, actor: Actor, job_id: str) -> wire.Job:
         with self.store.session() as session:
             job = self._visible(session, actor, job_id)
             if job.status == "processing":
@@ -198,21 +200,21 @@ class JobService:
     def _visible(self, session: Any, actor: Actor, job_id: str) -> models.Job:
         return visible_row(session, actor, models.Job, job_id, "job")
 
-    def _view(self, session: Any, actor: Actor, job: models.Job) -> dict[str, Any]:
+    def _view(self, session: Any, actor: Actor, job: models.Job) -> wire.Job:
         code = session.get(models.UserCode, job.code_id)
         execution = session.get(models.Execution, job.execution_id) if job.execution_id else None
-        return {
-            "id": job.id,
-            "code_id": job.code_id,
-            "service_func_name": code.service_func_name if code else "",
-            "status": job.status,
-            "error": job.error,
-            "n_iters": job.n_iters,
-            "current_iter": job.current_iter,
-            "created_at": iso(job.created_at),
-            "updated_at": iso(job.updated_at),
-            "execution": self.code.execution_view(execution, actor) if execution else None,
-        }
+        return wire.Job(
+            id=job.id,
+            code_id=job.code_id,
+            service_func_name=code.service_func_name if code else "",
+            status=JobStatus(job.status),
+            error=job.error,
+            n_iters=job.n_iters,
+            current_iter=job.current_iter,
+            created_at=iso(job.created_at),
+            updated_at=iso(job.updated_at),
+            execution=self.code.execution_view(execution, actor) if execution else None,
+        )
 
     def stop(self) -> None:
         """First step of a graceful stop: start no more jobs; runs cut off from now on end as

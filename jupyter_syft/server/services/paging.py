@@ -1,7 +1,8 @@
 """One way to page every list: keyset pages over (sort key, id), a small constant number of
 queries per page.
 
-A list route answers ``{"items": [...], "next_cursor": str | None, "total": int}``. Pass
+A list route answers a ``wire.models.Page``: ``{"items": [...], "next_cursor": str | None,
+"total": int}``. Pass
 ``next_cursor`` back as ``cursor`` for the next page; ``None`` means there is no next page.
 ``limit`` is 1..MAX_LIMIT (default DEFAULT_LIMIT); ``order`` is ``oldest`` (default) or
 ``newest``. Cursors are opaque (base64 of the list's name, the order and the last row's key):
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
+from ...wire.models import Page
 from .errors import BadRequest
 
 DEFAULT_LIMIT = 100
@@ -79,12 +81,12 @@ def page(
     key: Any,
     row_id: Any,
     params: PageParams | None,
-    views: Callable[[Sequence[Any]], list[dict[str, Any]]],
-) -> dict[str, Any]:
+    views: Callable[[Sequence[Any]], list[Any]],
+) -> Page[Any]:
     """One page of ``query`` (filtered, unordered), ordered by (``key``, ``row_id``).
 
-    ``name`` ties cursors to this list; ``views`` turns the page's rows into JSON, loading what
-    they refer to in a few IN-queries (see ``preload``), never a query per row.
+    ``name`` ties cursors to this list; ``views`` turns the page's rows into wire models,
+    loading what they refer to in a few IN-queries (see ``preload``), never a query per row.
     """
     params = params or PageParams()
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -104,7 +106,7 @@ def page(
     if more and rows:
         last = rows[-1]
         next_cursor = _encode(name, params.order, getattr(last, key.key), getattr(last, row_id.key))
-    return {"items": views(rows), "next_cursor": next_cursor, "total": int(total)}
+    return Page[Any](items=views(rows), next_cursor=next_cursor, total=int(total))
 
 
 def _encode(name: str, order: str, key: Any, row_id: Any) -> str:

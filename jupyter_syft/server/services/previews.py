@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ...wire import models as wire
 from .code import CodeService
 from .datasets import DatasetService, decode_stored
 
 MAX_ROWS = 100
 MAX_COLUMNS = 50
 MAX_TEXT = 4000
+# The models behind ``wire.models.Preview`` (the route's answer, one of them by ``kind``).
+AnyPreview = wire.DataFramePreview | wire.ArrayPreview | wire.TextPreview
 
 
 class PreviewService:
@@ -22,17 +25,17 @@ class PreviewService:
         self.datasets = datasets
         self.code = code
 
-    def asset(self, actor: Any, asset_id: str, which: str, rows: int = 5) -> dict[str, Any]:
+    def asset(self, actor: Any, asset_id: str, which: str, rows: int = 5) -> AnyPreview:
         path, _size = self.datasets.open_value(actor, asset_id, which)
         return preview(decode_stored(path), rows)
 
-    def result(self, actor: Any, execution_id: str, rows: int = 20) -> dict[str, Any]:
+    def result(self, actor: Any, execution_id: str, rows: int = 20) -> AnyPreview:
         path, _size = self.code.open_result(actor, execution_id)
         return preview(decode_stored(path), rows)
 
 
-def preview(value: Any, rows: int = 5) -> dict[str, Any]:
-    """``{"kind": "dataframe"|"array"|"text", ...}`` with at most ``rows`` rows."""
+def preview(value: Any, rows: int = 5) -> AnyPreview:
+    """A table (``kind`` dataframe or array) of at most ``rows`` rows, or the value as text."""
     rows = max(1, min(int(rows), MAX_ROWS))
     kind = type(value).__name__
     if kind == "Series":
@@ -41,12 +44,12 @@ def preview(value: Any, rows: int = 5) -> dict[str, Any]:
     if kind == "DataFrame":
         columns = list(value.columns[:MAX_COLUMNS])
         head = value.iloc[:rows, :MAX_COLUMNS]
-        return {
-            "kind": "dataframe",
-            "shape": list(value.shape),
-            "columns": [str(c) for c in columns],
-            "rows": [[_cell(v) for v in row] for row in head.itertuples(index=False)],
-        }
+        return wire.DataFramePreview(
+            kind="dataframe",
+            shape=list(value.shape),
+            columns=[str(c) for c in columns],
+            rows=[[_cell(v) for v in row] for row in head.itertuples(index=False)],
+        )
     if kind == "ndarray":
         head = value[:rows]
         if head.ndim == 1:
@@ -56,21 +59,21 @@ def preview(value: Any, rows: int = 5) -> dict[str, Any]:
         else:
             return _text(value, shape=list(value.shape))
         width = 1 if head.ndim == 1 else min(value.shape[1], MAX_COLUMNS)
-        return {
-            "kind": "array",
-            "shape": list(value.shape),
-            "dtype": str(value.dtype),
-            "columns": [str(i) for i in range(width)],
-            "rows": table,
-        }
+        return wire.ArrayPreview(
+            kind="array",
+            shape=list(value.shape),
+            dtype=str(value.dtype),
+            columns=[str(i) for i in range(width)],
+            rows=table,
+        )
     return _text(value)
 
 
-def _text(value: Any, shape: list[int] | None = None) -> dict[str, Any]:
+def _text(value: Any, shape: list[int] | None = None) -> wire.TextPreview:
     text = repr(value)
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT] + " …"
-    return {"kind": "text", "type": type(value).__name__, "shape": shape, "text": text}
+    return wire.TextPreview(kind="text", type=type(value).__name__, shape=shape, text=text)
 
 
 def _cell(value: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from ...wire import models as wire
 from .. import models
 from ..store import Store
 from . import limits, paging
@@ -15,7 +16,7 @@ from .actor import Actor
 from .audit import AuditLog
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .paging import PageParams, preload
-from .views import iso
+from .views import iso, person
 
 
 class ProjectService:
@@ -23,23 +24,21 @@ class ProjectService:
         self.store = store
         self.audit = audit
 
-    def create(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    def create(self, actor: Actor, payload: wire.ProjectCreate) -> wire.Project:
         actor.require_user("create projects")
-        name = payload.get("name")
-        if not isinstance(name, str) or not name.strip():
+        name = payload.name
+        if not name.strip():
             raise BadRequest("A project needs a name.")
         limits.check_text(name.strip(), "The project's name", limits.NAME)
-        description = limits.text_field(payload, "description", limits.TEXT) or ""
-        email = payload.get("user_email_address")
-        if email is not None and not isinstance(email, str):
-            raise BadRequest("user_email_address must be text.")
-        if email and str(email).strip().lower() != actor.email and not actor.is_owner:
+        description = limits.check_text(payload.description or "", "description", limits.TEXT)
+        email = payload.user_email_address
+        if email and email.strip().lower() != actor.email and not actor.is_owner:
             raise Forbidden("You can only create projects for yourself.")
         owner_id = actor.user_id
         with self.store.session() as session:
-            if email and actor.is_owner and str(email).strip().lower() != actor.email:
+            if email and actor.is_owner and email.strip().lower() != actor.email:
                 user = session.exec(
-                    select(models.User).where(models.User.email == str(email).strip().lower())
+                    select(models.User).where(models.User.email == email.strip().lower())
                 ).first()
                 if user is None:
                     raise NotFound(f"No user with email {limits.clip(email)}.")
@@ -60,7 +59,7 @@ class ProjectService:
         self.add_event(project.id, "created", actor, name=project.name)
         return self.get(actor, project.id)
 
-    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Project]:
         """One page of the projects the caller may see (see ``paging``)."""
         actor.require_user("list projects")
         with self.store.session() as session:
@@ -68,7 +67,7 @@ class ProjectService:
             if not actor.is_owner:
                 query = query.where(models.Project.user_id == actor.user_id)
 
-            def views(rows: Sequence[models.Project]) -> list[dict[str, Any]]:
+            def views(rows: Sequence[models.Project]) -> list[wire.Project]:
                 preload(session, models.User, {p.user_id for p in rows})
                 request_ids: dict[str, list[str]] = {p.id: [] for p in rows}
                 if rows:  # every page project's request ids in one query
@@ -90,11 +89,13 @@ class ProjectService:
                 views,
             )
 
-    def get(self, actor: Actor, key: str) -> dict[str, Any]:
+    def get(self, actor: Actor, key: str) -> wire.Project:
         with self.store.session() as session:
             return self._view(session, self.visible(session, actor, key))
 
-    def events(self, actor: Actor, key: str, page: PageParams | None = None) -> dict[str, Any]:
+    def events(
+        self, actor: Actor, key: str, page: PageParams | None = None
+    ) -> wire.Page[wire.ProjectEvent]:
         """One page of a project's history, oldest first (see ``paging``)."""
         with self.store.session() as session:
             project = self.visible(session, actor, key)
@@ -106,12 +107,12 @@ class ProjectService:
                 col(models.ProjectEvent.seq),
                 page,
                 lambda rows: [
-                    {
-                        "kind": e.kind,
-                        "actor": e.actor_email,
-                        "detail": e.detail,
-                        "created_at": iso(e.created_at),
-                    }
+                    wire.ProjectEvent(
+                        kind=e.kind,
+                        actor=e.actor_email,
+                        detail=e.detail,
+                        created_at=iso(e.created_at),
+                    )
                     for e in rows
                 ],
             )
@@ -143,7 +144,7 @@ class ProjectService:
 
     def _view(
         self, session: Any, project: models.Project, request_ids: Sequence[str] | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Project:
         user = session.get(models.User, project.user_id)
         if request_ids is None:
             request_ids = session.exec(
@@ -152,11 +153,11 @@ class ProjectService:
                 .order_by(col(models.Request.created_at), col(models.Request.id))
             ).all()
         # its history is paged on its own: GET projects/{id}/events
-        return {
-            "id": project.id,
-            "name": project.name,
-            "description": project.description,
-            "created_at": iso(project.created_at),
-            "user": {"name": user.name, "email": user.email} if user else None,
-            "request_ids": list(request_ids),
-        }
+        return wire.Project(
+            id=project.id,
+            name=project.name,
+            description=project.description,
+            created_at=iso(project.created_at),
+            user=person(user),
+            request_ids=list(request_ids),
+        )

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from ...wire import models as wire
+from ...wire.enums import Decision
 from .. import models
 from ..store import Store
 from . import limits, paging
@@ -22,7 +24,7 @@ from .projects import ProjectService
 from .settings import SettingsService
 from .views import iso
 
-STATUS_NAMES = {"pending": "PENDING", "approved": "APPROVED", "rejected": "REJECTED"}
+STATUSES = [d.value for d in Decision]
 
 
 class RequestService:
@@ -40,16 +42,12 @@ class RequestService:
         self.code = code
         self.projects = projects
 
-    def create(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
-        """Ask for ``payload["code"]`` to run on private data (submitting the code if needed)."""
+    def create(self, actor: Actor, payload: wire.RequestCreate) -> wire.Request:
+        """Ask for ``payload.code`` to run on private data (submitting the code if needed)."""
         self.code.require_can_submit(actor)
-        code_payload = payload.get("code")
-        if not isinstance(code_payload, dict):
-            raise BadRequest("A request needs the code to run.")
-        reason = limits.text_field(payload, "reason", limits.TEXT) or ""
-        project_id = payload.get("project_id")
-        if project_id is not None and not isinstance(project_id, str):
-            raise BadRequest("project_id must be a project's id (text).")
+        code_payload = payload.code
+        reason = limits.check_text(payload.reason or "", "reason", limits.TEXT)
+        project_id = payload.project_id
         with self.store.session() as session:
             if project_id is not None:
                 project = self.projects.visible(session, actor, project_id)
@@ -82,7 +80,7 @@ class RequestService:
                 project_id, "code_request", actor, request=request.id, code=code.service_func_name
             )
         if self.settings.value("auto_approve"):
-            return self._decide(SYSTEM, request.id, "approved")
+            return self._decide(SYSTEM, request.id, Decision.APPROVED)
         return self.get(actor, request.id)
 
     # --- reading -----------------------------------------------------------------------------
@@ -92,7 +90,7 @@ class RequestService:
         status: str | None = None,
         project_id: str | None = None,
         page: PageParams | None = None,
-    ) -> dict[str, Any]:
+    ) -> wire.Page[wire.Request]:
         """One page of the requests the caller may see (see ``paging``)."""
         actor.require_user("list requests")
         with self.store.session() as session:
@@ -100,13 +98,13 @@ class RequestService:
             if not actor.is_owner:
                 query = query.where(models.Request.user_id == actor.user_id)
             if status:
-                if status not in STATUS_NAMES:
-                    raise BadRequest("status is one of pending, approved, rejected.")
+                if status not in STATUSES:
+                    raise BadRequest(f"status is one of {', '.join(STATUSES)}.")
                 query = query.where(models.Request.status == status)
             if project_id:
                 query = query.where(models.Request.project_id == project_id)
 
-            def views(rows: Sequence[models.Request]) -> list[dict[str, Any]]:
+            def views(rows: Sequence[models.Request]) -> list[wire.Request]:
                 # what the views refer to, in three IN-queries; _view's session.get then hits
                 # the identity map instead of asking the store once per row
                 codes = preload(session, models.UserCode, {r.code_id for r in rows})
@@ -125,39 +123,39 @@ class RequestService:
                 views,
             )
 
-    def get(self, actor: Actor, request_id: str) -> dict[str, Any]:
+    def get(self, actor: Actor, request_id: str) -> wire.Request:
         with self.store.session() as session:
             return self._view(session, self._visible(session, actor, request_id))
 
     def _visible(self, session: Any, actor: Actor, request_id: str) -> models.Request:
         return visible_row(session, actor, models.Request, request_id, "request")
 
-    def _view(self, session: Any, request: models.Request) -> dict[str, Any]:
+    def _view(self, session: Any, request: models.Request) -> wire.Request:
         code = session.get(models.UserCode, request.code_id)
         user = session.get(models.User, request.user_id)
         project = session.get(models.Project, request.project_id) if request.project_id else None
-        return {
-            "id": request.id,
-            "status": STATUS_NAMES[request.status],
-            "reason": request.reason,
-            "deny_reason": request.deny_reason,
-            "created_at": iso(request.created_at),
-            "updated_at": iso(request.updated_at),
-            "requesting_user_name": user.name if user else "",
-            "requesting_user_email": user.email if user else "",
-            "requesting_user_institution": user.institution if user else "",
-            "project": {"id": project.id, "name": project.name} if project else None,
-            "code": self.code.view(code, session),
-            "nested": self._nested_view(session, request, code),
-            "sandbox": self.code.sandbox_kind(),
-        }
+        return wire.Request(
+            id=request.id,
+            status=Decision(request.status),
+            reason=request.reason,
+            deny_reason=request.deny_reason,
+            created_at=iso(request.created_at),
+            updated_at=iso(request.updated_at),
+            requesting_user_name=user.name if user else "",
+            requesting_user_email=user.email if user else "",
+            requesting_user_institution=user.institution if user else "",
+            project=wire.ProjectRef(id=project.id, name=project.name) if project else None,
+            code=self.code.view(code, session),
+            nested=self._nested_view(session, request, code),
+            sandbox=self.code.sandbox_kind(),
+        )
 
     def _nested_view(
         self, session: Any, request: models.Request, code: models.UserCode
-    ) -> builtins.list[dict[str, Any]]:
+    ) -> builtins.list[wire.NestedFunction]:
         """The functions this request launches as nested jobs, with their code: once approved,
         the plan its owner approved; before, what its real calls resolve to now."""
-        if code.nested_plan and request.status == "approved":
+        if code.nested_plan and request.status == Decision.APPROVED:
             rows = [(name, session.get(models.UserCode, i)) for name, i in code.nested_plan.items()]
             approved = True
         elif code.nested_calls:
@@ -165,13 +163,13 @@ class RequestService:
         else:
             return []
         return [
-            {
-                "name": name,
-                "code_id": row.id if row else None,
-                "raw_code": row.raw_code if row else "",
-                "submit_time": iso(row.submit_time) if row else None,
-                "approved_as_nested": approved and row is not None,
-            }
+            wire.NestedFunction(
+                name=name,
+                code_id=row.id if row else None,
+                raw_code=row.raw_code if row else "",
+                submit_time=iso(row.submit_time) if row else None,
+                approved_as_nested=approved and row is not None,
+            )
             for name, row in rows
         ]
 
@@ -182,11 +180,11 @@ class RequestService:
         request_id: str,
         approve_nested: bool = False,
         nested_code_ids: builtins.list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> wire.Request:
         actor.require_owner("approve requests")
         if approve_nested:
             self._approve_nested(actor, request_id, nested_code_ids)
-        return self._decide(actor, request_id, "approved")
+        return self._decide(actor, request_id, Decision.APPROVED)
 
     def _approve_nested(
         self, actor: Actor, request_id: str, shown: builtins.list[str] | None
@@ -223,18 +221,18 @@ class RequestService:
             session.commit()
         self.audit.record(actor, "request.approve_nested", "request", request_id, nested=plan)
 
-    def deny(self, actor: Actor, request_id: str, reason: str) -> dict[str, Any]:
+    def deny(self, actor: Actor, request_id: str, reason: str) -> wire.Request:
         actor.require_owner("deny requests")
         if not isinstance(reason, str) or not reason.strip():
             raise BadRequest(
                 "Say why you deny it: request.deny(reason='...'). The scientist sees the reason."
             )
         limits.check_text(reason, "The reason", limits.TEXT)
-        return self._decide(actor, request_id, "rejected", reason.strip())
+        return self._decide(actor, request_id, Decision.REJECTED, reason.strip())
 
     def deposit(
         self, actor: Actor, request_id: str, blob_id: str, stdout: str = "", stderr: str = ""
-    ) -> dict[str, Any]:
+    ) -> wire.Request:
         """Approve, and store the owner's own result as the code's output."""
         actor.require_owner("deposit results")
         stdout, stderr = str(stdout or ""), str(stderr or "")
@@ -263,31 +261,31 @@ class RequestService:
             session.add(code)
             session.commit()
         self.audit.record(actor, "request.deposit", "request", request_id, blob=blob_id)
-        return self._decide(actor, request_id, "approved")
+        return self._decide(actor, request_id, Decision.APPROVED)
 
     def _decide(
-        self, actor: Actor, request_id: str, status: str, reason: str = ""
-    ) -> dict[str, Any]:
+        self, actor: Actor, request_id: str, decision: Decision, reason: str = ""
+    ) -> wire.Request:
+        """The request and its code take the same decision (one vocabulary: ``Decision``)."""
         with self.store.session() as session:
             request = session.get(models.Request, request_id)
             if request is None:
                 raise NotFound(f"No request with id {request_id}.")
             code = session.get(models.UserCode, request.code_id)
             assert code is not None
-            request.status = status
+            request.status = code.status = decision.value
             request.deny_reason = reason
             request.decided_by = actor.user_id
             request.updated_at = models.utcnow()
-            code.status = "approved" if status == "approved" else "denied"
             session.add(request)
             session.add(code)
             session.commit()
             project_id = request.project_id
-        self.audit.record(actor, f"request.{status}", "request", request_id, reason=reason)
+        self.audit.record(actor, f"request.{decision.value}", "request", request_id, reason=reason)
         if project_id:
             self.projects.add_event(
                 project_id,
-                "approved" if status == "approved" else "denied",
+                "approved" if decision is Decision.APPROVED else "denied",
                 actor,
                 request=request_id,
                 reason=reason,

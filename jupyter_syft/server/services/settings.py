@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from ...wire import models as wire
 from .. import models
 from ..store import Store
 from . import limits
@@ -82,18 +83,19 @@ class SettingsService:
     def public(self) -> dict[str, Any]:
         return {k: v for k, v in self.values().items() if SETTINGS[k].public}
 
-    def get(self, actor: Actor) -> dict[str, Any]:
-        return self.values() if actor.is_owner else self.public()
+    def get(self, actor: Actor) -> wire.Settings:
+        """All of them for owners; the public ones for everyone else."""
+        return wire.Settings(**(self.values() if actor.is_owner else self.public()))
 
-    def update(self, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, actor: Actor, changes: wire.SettingsUpdate) -> wire.Settings:
         actor.require_owner("change the Datasite's settings")
-        clean = self._validate(changes)
+        clean = self._validate(changes.given())
         with self.store.session() as session:
             for key, value in clean.items():
                 session.merge(models.Setting(key=key, value=value))
             session.commit()
         self.audit.record(actor, "settings.update", "settings", "", changes=clean)
-        return self.values()
+        return wire.Settings(**self.values())
 
     def initialize(self, **values: Any) -> None:
         """Set values at start-up only where none is stored yet."""

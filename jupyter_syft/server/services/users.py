@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
+from ...wire import models as wire
 from .. import models
 from ..security import (
     MAX_EMAIL_CHARS,
@@ -29,7 +30,6 @@ from .views import user_view
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 DEFAULT_ROOT_PASSWORD = "changethis"  # noqa: S105 - PySyft's well-known default, flagged on login
-PROFILE_FIELDS = {"name", "institution", "website"}
 PROFILE_LIMITS = {
     "name": limits.NAME,
     "institution": limits.SHORT_TEXT,
@@ -47,11 +47,11 @@ class UserService:
         self.current_password_limiter = LoginRateLimiter()
 
     # --- creating accounts -------------------------------------------------------------------
-    def create(self, actor: Actor, fields: dict[str, Any]) -> dict[str, Any]:
+    def create(self, actor: Actor, fields: wire.UserCreate) -> wire.User:
         actor.require_owner("create users")
         return self._create(actor, fields)
 
-    def register(self, actor: Actor, fields: dict[str, Any]) -> dict[str, Any]:
+    def register(self, actor: Actor, fields: wire.UserCreate) -> wire.User:
         """Self-service sign-up (when enabled), or an owner registering someone."""
         if actor.is_owner:
             return self._create(actor, fields)
@@ -60,7 +60,7 @@ class UserService:
                 "This Datasite does not allow sign-up. Ask its owner to enable it with "
                 "client.settings.allow_guest_signup(enable=True), or to create an account for you."
             )
-        if fields.get("role") not in (
+        if fields.role not in (
             None,
             "",
             ServiceRole.DATA_SCIENTIST.name,
@@ -69,7 +69,7 @@ class UserService:
             raise Forbidden(
                 "Self-registered accounts are data scientists; an owner can change roles."
             )
-        return self._create(actor, {**fields, "role": ServiceRole.DATA_SCIENTIST}, self_signup=True)
+        return self._create(actor, fields, self_signup=True)
 
     def ensure_root(self, email: str, password: str, name: str = "Root") -> bool:
         """Create the first admin when the Datasite has no users. True if it was created."""
@@ -89,41 +89,34 @@ class UserService:
         return True
 
     def _create(
-        self, actor: Actor, fields: dict[str, Any], self_signup: bool = False
-    ) -> dict[str, Any]:
-        unknown = set(fields) - {
-            "email",
-            "name",
-            "password",
-            "password_verify",
-            "role",
-            "institution",
-            "website",
-            "mock_execution_permission",
-        }
-        if unknown:
-            raise BadRequest(f"Unknown user field(s): {limits.clip(', '.join(sorted(unknown)))}.")
-        email = _normalize_email(_text(fields, "email", required=True))
-        password = fields.get("password")
-        if not isinstance(password, str) or not password:
+        self, actor: Actor, fields: wire.UserCreate, self_signup: bool = False
+    ) -> wire.User:
+        """Self-registered accounts are data scientists without mock execution."""
+        email = _normalize_email(_text(fields.email, "email", required=True))
+        password = fields.password
+        if not password:
             raise BadRequest("A password is required.")
         _check_password_length(password)
-        verify = fields.get("password_verify")
+        verify = fields.password_verify
         if verify is not None and verify != password:
             raise BadRequest("The passwords do not match: password_verify must equal password.")
-        role = _role(fields.get("role"), default=ServiceRole.DATA_SCIENTIST)
+        role = (
+            ServiceRole.DATA_SCIENTIST
+            if self_signup
+            else _role(fields.role, default=ServiceRole.DATA_SCIENTIST)
+        )
         if role > actor.role and not self_signup:
             raise Forbidden(
                 f"You cannot create an account with a higher role ({role.name}) than yours."
             )
-        mock_exec = bool(fields.get("mock_execution_permission", False)) and not self_signup
+        mock_exec = bool(fields.mock_execution_permission) and not self_signup
         user = models.User(
             email=email,
-            name=_text(fields, "name") or email.split("@")[0],
+            name=_text(fields.name, "name") or email.split("@")[0],
             role=int(role),
             password_hash=hash_password(password),
-            institution=_text(fields, "institution"),
-            website=_text(fields, "website"),
+            institution=_text(fields.institution, "institution"),
+            website=_text(fields.website, "website"),
             mock_execution_permission=mock_exec,
         )
         with self.store.session() as session:
@@ -136,7 +129,7 @@ class UserService:
         return user_view(user)
 
     # --- reading -----------------------------------------------------------------------------
-    def list(self, actor: Actor, page: PageParams | None = None) -> dict[str, Any]:
+    def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.User]:
         """One page of the accounts the caller may see (see ``paging``)."""
         actor.require_user("list users")
         with self.store.session() as session:
@@ -153,10 +146,10 @@ class UserService:
                 lambda rows: [user_view(u) for u in rows],
             )
 
-    def get(self, actor: Actor, user_id: str) -> dict[str, Any]:
+    def get(self, actor: Actor, user_id: str) -> wire.User:
         return user_view(self._visible(actor, user_id))
 
-    def me(self, actor: Actor) -> dict[str, Any] | None:
+    def me(self, actor: Actor) -> wire.User | None:
         return None if actor.is_anonymous else self.get(actor, actor.user_id or "")
 
     def _visible(self, actor: Actor, user_id: str) -> models.User:
@@ -170,14 +163,9 @@ class UserService:
         return user
 
     # --- changing ----------------------------------------------------------------------------
-    def update(self, actor: Actor, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, actor: Actor, user_id: str, body: wire.UserUpdate) -> wire.User:
         user = self._visible(actor, user_id)
-        unknown = set(changes) - PROFILE_FIELDS - OWNER_FIELDS - {"email"}
-        if unknown:
-            raise BadRequest(
-                f"Cannot change {limits.clip(', '.join(sorted(unknown)))}; you can change: "
-                f"{', '.join(sorted(PROFILE_FIELDS | OWNER_FIELDS | {'email'}))}."
-            )
+        changes = body.given()  # only the fields sent change
         if set(changes) & OWNER_FIELDS:
             actor.require_owner("change roles, mock-execution permission or disable accounts")
             if user.id == actor.user_id and "role" in changes:
@@ -322,14 +310,11 @@ def _normalize_email(email: str) -> str:
     return email
 
 
-def _text(fields: dict[str, Any], key: str, required: bool = False) -> str:
-    value = fields.get(key)
+def _text(value: str | None, key: str, required: bool = False) -> str:
     if value is None or value == "":
         if required:
             raise BadRequest(f"{key} is required.")
         return ""
-    if not isinstance(value, str):
-        raise BadRequest(f"{key} must be text.")
     if key in PROFILE_LIMITS:
         limits.check_text(value.strip(), key, PROFILE_LIMITS[key])
     return value.strip()

@@ -1,11 +1,11 @@
-"""Plain-JSON views of store rows, shaped for the API."""
+"""Store rows as wire models (``jupyter_syft.wire.models``): what the API answers."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 from ...roles import ServiceRole
+from ...wire import models as wire
 from .. import models
 
 
@@ -17,15 +17,20 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z"
 
 
-def user_view(user: models.User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": ServiceRole(user.role).name,
-        "institution": user.institution,
-        "website": user.website,
-        "mock_execution_permission": user.mock_execution_permission,
-        "disabled": user.disabled,
-        "created_at": iso(user.created_at),
-    }
+def user_view(user: models.User) -> wire.User:
+    return wire.User(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=ServiceRole(user.role).name,
+        institution=user.institution,
+        website=user.website,
+        mock_execution_permission=user.mock_execution_permission,
+        disabled=user.disabled,
+        created_at=iso(user.created_at),
+    )
+
+
+def person(user: models.User | None) -> wire.Person | None:
+    """Who made something (None: their account is gone)."""
+    return wire.Person(name=user.name, email=user.email) if user else None

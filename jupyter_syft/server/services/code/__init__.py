@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ....wire import models as wire
 from ... import models
 from ...blobs import BlobStore
 from ...execution import ProgressSink, Runner
@@ -43,29 +44,29 @@ class CodeService:
     def require_can_submit(self, actor: Actor) -> None:
         self.submissions.require_can_submit(actor)
 
-    def submit(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    def submit(self, actor: Actor, payload: wire.CodeSubmit) -> wire.Code:
         return self.submissions.submit(actor, payload)
 
-    def new_code(self, session: Any, actor: Actor, payload: dict[str, Any]) -> models.UserCode:
+    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> models.UserCode:
         return self.submissions.new_code(session, actor, payload)
 
     def find_submitted(
-        self, session: Any, actor: Actor, payload: dict[str, Any]
+        self, session: Any, actor: Actor, payload: wire.CodeSubmit
     ) -> models.UserCode | None:
         return self.submissions.find_submitted(session, actor, payload)
 
     def list(
         self, actor: Actor, page: PageParams | None = None, name: str | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Page[wire.Code]:
         return self.submissions.list(actor, page, name)
 
-    def get(self, actor: Actor, code_id: str) -> dict[str, Any]:
+    def get(self, actor: Actor, code_id: str) -> wire.Code:
         return self.submissions.get(actor, code_id)
 
     def version_to_run(self, actor: Actor, name: Any) -> str:
         return self.submissions.version_to_run(actor, name)
 
-    def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
+    def view(self, code: models.UserCode, session: Any = None) -> wire.Code:
         return self.submissions.view(code, session)
 
     def nested_closure(
@@ -81,24 +82,24 @@ class CodeService:
         inputs: dict[str, Any],
         job_id: str | None = None,
         progress: ProgressSink | None = None,
-    ) -> dict[str, Any]:
+    ) -> wire.Execution:
         return self.runs.run(actor, code_id, inputs, job_id, progress)
 
-    def run_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    def run_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> wire.Execution:
         """Run the version of ``name`` the Datasite picks (``version_to_run``)."""
         return self.runs.run(actor, self.version_to_run(actor, name), inputs)
 
-    def run_on_mocks(self, actor: Actor, code_id: str) -> dict[str, Any]:
+    def run_on_mocks(self, actor: Actor, code_id: str) -> wire.Execution:
         return self.runs.run_on_mocks(actor, code_id)
 
     def execution_view(
         self, execution: models.Execution, actor: Actor, notice: str = ""
-    ) -> dict[str, Any]:
+    ) -> wire.Execution:
         return self.runs.execution_view(execution, actor, notice)
 
     def executions(
         self, actor: Actor, code_id: str, page: PageParams | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Page[wire.Execution]:
         return self.runs.executions(actor, code_id, page)
 
     def open_result(self, actor: Actor, execution_id: str) -> tuple[Path, int]:

@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from ....wire import models as wire
+from ....wire.enums import Decision
 from ... import models
 from ...blobs import BlobStore
 from ...execution import Limits, NestedFunction, ProgressSink, Runner, RunResult, RunSpec
@@ -94,20 +96,20 @@ class CodeRuns:
         inputs: dict[str, Any],
         job_id: str | None = None,
         progress: ProgressSink | None = None,
-    ) -> dict[str, Any]:
+    ) -> wire.Execution:
         """Run ``code_id`` for ``actor``: on private data if approved, else on mocks if
         allowed. ``job_id`` and ``progress``: it runs as that job, reporting progress there."""
         code, request, user = self._load(actor, code_id)
         guests_may_run = self.settings.value("allow_guest_code_requests")
-        if code.status == "approved" and actor.is_guest and not guests_may_run:
+        if code.status == Decision.APPROVED and actor.is_guest and not guests_may_run:
             raise Forbidden(
                 "Guests cannot run code on this Datasite's private data; ask its owner for an "
                 "account."
             )
         run = _Run(actor, code, job_id, progress)
-        if code.status == "approved":
+        if code.status == Decision.APPROVED:
             return self._run_approved(run, inputs)
-        if code.status == "denied":
+        if code.status == Decision.REJECTED:
             raise _denied(request)
         if _may_run_on_mocks(actor, user):
             return self._execute(run, self._bind(code, inputs, private=False), False, MOCK_NOTICE)
@@ -117,12 +119,12 @@ class CodeRuns:
             "Prototype on the mocks meanwhile (call the Syft function itself with the assets)."
         )
 
-    def run_on_mocks(self, actor: Actor, code_id: str) -> dict[str, Any]:
+    def run_on_mocks(self, actor: Actor, code_id: str) -> wire.Execution:
         """Run ``code_id`` on the mocks of the assets its input policy names, whatever its
         status (denied code excepted): owners, and scientists allowed mock execution. It never
         reads private data and counts no run."""
         code, request, user = self._load(actor, code_id)
-        if code.status == "denied":
+        if code.status == Decision.REJECTED:
             raise _denied(request)
         if not _may_run_on_mocks(actor, user):
             raise Forbidden(
@@ -130,7 +132,7 @@ class CodeRuns:
                 "on the mocks here; ask its owner."
             )
         bound = self._bind(code, mock_inputs(code), private=False)
-        notice = MOCK_NOTICE if code.status == "pending" else ON_MOCKS_NOTICE
+        notice = MOCK_NOTICE if code.status == Decision.PENDING else ON_MOCKS_NOTICE
         return self._execute(_Run(actor, code, None, None), bound, False, notice)
 
     def _load(
@@ -154,7 +156,7 @@ class CodeRuns:
             raise Forbidden("This account is disabled; ask the Datasite's owner.")
         return code, request, user
 
-    def _run_approved(self, run: _Run, inputs: dict[str, Any]) -> dict[str, Any]:
+    def _run_approved(self, run: _Run, inputs: dict[str, Any]) -> wire.Execution:
         code = run.code
         bound = self._bind(code, inputs, private=True)
         claim = self.claims.claim(code.id, code.output_policy.get("limit"), run.job_id)
@@ -164,7 +166,7 @@ class CodeRuns:
             except BaseException:
                 self.claims.release(claim)  # it never delivered: do not leave the run claimed
                 raise
-            if outcome["error_kind"] == "internal":
+            if outcome.error_kind == "internal":
                 self.claims.give_back_one(code.id)  # our failure, not the scientist's
             return outcome
         last = self._last_private_execution(code.id)
@@ -236,7 +238,7 @@ class CodeRuns:
         private: bool,
         notice: str,
         claim: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> wire.Execution:
         code, actor = run.code, run.actor
         with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="args-") as tmp:
             paths: dict[str, Path] = {}
@@ -320,29 +322,32 @@ class CodeRuns:
     # --- results -----------------------------------------------------------------------------
     def execution_view(
         self, execution: models.Execution, actor: Actor, notice: str = ""
-    ) -> dict[str, Any]:
-        view: dict[str, Any] = {
-            "id": execution.id,
-            "code_id": execution.code_id,
-            "ok": execution.ok,
-            "on_private_data": execution.on_private_data,
-            "deposited": execution.deposited,
-            "error": execution.error,
-            "error_kind": execution.error_kind,
-            "sandbox": execution.sandbox,
-            "duration_s": execution.duration_s,
-            "created_at": iso(execution.created_at),
-            "has_result": execution.result_blob_id is not None,
-            "notice": notice,
-        }
+    ) -> wire.Execution:
         # Prints from code that saw private data could carry it: only owners read those.
-        if actor.is_owner or not execution.on_private_data:
-            view["stdout"], view["stderr"] = execution.stdout, execution.stderr
-        return view
+        prints = (
+            {"stdout": execution.stdout, "stderr": execution.stderr}
+            if actor.is_owner or not execution.on_private_data
+            else {}
+        )
+        return wire.Execution(
+            id=execution.id,
+            code_id=execution.code_id,
+            ok=execution.ok,
+            on_private_data=execution.on_private_data,
+            deposited=execution.deposited,
+            error=execution.error,
+            error_kind=execution.error_kind,
+            sandbox=execution.sandbox,
+            duration_s=execution.duration_s,
+            created_at=iso(execution.created_at),
+            has_result=execution.result_blob_id is not None,
+            notice=notice,
+            **prints,
+        )
 
     def executions(
         self, actor: Actor, code_id: str, page: PageParams | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Page[wire.Execution]:
         """One page of the code's runs, oldest first (owners also see what it printed)."""
         with self.store.session() as session:
             visible(session, actor, code_id)

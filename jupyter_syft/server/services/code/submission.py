@@ -13,6 +13,8 @@ from sqlmodel import col, select
 
 from .... import analysis
 from ....policies import INPUT_POLICIES, OUTPUT_POLICIES, USER_TYPES
+from ....wire import models as wire
+from ....wire.enums import Decision
 from ... import models
 from ...store import Store
 from .. import paging
@@ -22,7 +24,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..limits import CODE, NAME, check_text, clip
 from ..paging import PageParams, preload
 from ..settings import SettingsService
-from ..views import iso
+from ..views import iso, person
 from .binding import decode_inline
 
 
@@ -42,7 +44,7 @@ class CodeSubmissions:
                 "(client.register(...)) and log in."
             )
 
-    def submit(self, actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:
+    def submit(self, actor: Actor, payload: wire.CodeSubmit) -> wire.Code:
         self.require_can_submit(actor)
         with self.store.session() as session:
             code = self.new_code(session, actor, payload)
@@ -54,22 +56,19 @@ class CodeSubmissions:
         self.audit.record(actor, "code.submit", "code", code.id, name=code.service_func_name)
         return self.view(code)
 
-    def new_code(self, session: Any, actor: Actor, payload: dict[str, Any]) -> models.UserCode:
+    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> models.UserCode:
         """The row for a submission, checked (not added to the session)."""
-        name = payload.get("name")
-        raw = payload.get("raw_code")
-        if not isinstance(name, str) or not name.isidentifier():
+        name, raw = payload.name, payload.raw_code
+        if not name.isidentifier():
             raise BadRequest("A Syft function needs a valid Python name.")
         check_text(name, "The function's name", NAME)
-        if not isinstance(raw, str) or not raw.strip():
+        if not raw.strip():
             raise BadRequest("The function's source code is missing.")
         check_text(raw, "The function's source code", CODE)
-        pool = payload.get("worker_pool_name")
-        if pool is not None and not isinstance(pool, str):
-            raise BadRequest("worker_pool_name must be text.")
+        pool = payload.worker_pool_name
         check_text(pool or "", "worker_pool_name", NAME)
-        input_policy = self._check_input_policy(session, payload.get("input_policy"))
-        output_policy = _check_output_policy(payload.get("output_policy"))
+        input_policy = self._check_input_policy(session, payload.input_policy)
+        output_policy = _check_output_policy(payload.output_policy)
         # Other functions this scientist submitted may be launched as nested jobs by name.
         submitted = session.exec(
             select(models.UserCode.service_func_name).where(
@@ -100,59 +99,56 @@ class CodeSubmissions:
             output_policy=output_policy,
             findings=[f.to_json() for f in findings],
             nested_calls=analysis.nested_calls(raw, name),
-            share_results_with_owners=bool(payload.get("share_results_with_owners", False)),
+            share_results_with_owners=payload.share_results_with_owners,
             worker_pool_name=pool or "default-pool",
         )
 
     def find_submitted(
-        self, session: Any, actor: Actor, payload: dict[str, Any]
+        self, session: Any, actor: Actor, payload: wire.CodeSubmit
     ) -> models.UserCode | None:
-        code_hash = _code_hash(payload.get("name"), payload.get("raw_code"))
+        code_hash = _code_hash(payload.name, payload.raw_code)
         return session.exec(
             select(models.UserCode).where(
                 models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
             )
         ).first()
 
-    def _check_input_policy(self, session: Any, policy: Any) -> dict[str, Any]:
-        policy = policy or {"type": "EmptyInputPolicy", "inputs": {}}
-        if not isinstance(policy, dict) or not _known(policy.get("type"), INPUT_POLICIES):
+    def _check_input_policy(
+        self, session: Any, policy: wire.InputPolicyBody | None
+    ) -> dict[str, Any]:
+        """As stored: the shape of a ``wire.InputPolicy``."""
+        if policy is None:
+            return models.default_input_policy()
+        if not _known(policy.type, INPUT_POLICIES):
             raise BadRequest(f"Unknown input policy; use one of {', '.join(INPUT_POLICIES)}.")
-        inputs = policy.get("inputs") or {}
-        if not isinstance(inputs, dict):
-            raise BadRequest("The input policy's inputs must be an object.")
         clean: dict[str, Any] = {}
-        for param, spec in inputs.items():
-            kind = spec.get("kind") if isinstance(spec, dict) else None
+        for param, spec in (policy.inputs or {}).items():
+            kind = spec.kind
             if kind == "asset":
-                asset_id = spec.get("id")
-                asset = session.get(models.Asset, asset_id) if isinstance(asset_id, str) else None
+                asset_id = spec.id
+                asset = session.get(models.Asset, asset_id) if asset_id is not None else None
                 if asset is None:
                     raise NotFound(
                         f"Input {clip(param)} names an asset that is not on this Datasite."
                     )
                 clean[param] = {"kind": "asset", "id": asset.id, "name": asset.name}
-            elif kind == "type" and policy["type"] == "MixedInputPolicy":
-                if spec.get("type") not in USER_TYPES:
+            elif kind == "type" and policy.type == "MixedInputPolicy":
+                if spec.type not in USER_TYPES:
                     raise BadRequest(
                         f"Input {clip(param)}: types allowed are {', '.join(USER_TYPES)}."
                     )
-                clean[param] = {"kind": "type", "type": spec["type"]}
-            elif kind == "constant" and policy["type"] == "MixedInputPolicy":
-                value = decode_inline(spec.get("data"), param)
-                clean[param] = {
-                    "kind": "constant",
-                    "data": spec["data"],
-                    "preview": _preview(value),
-                }
+                clean[param] = {"kind": "type", "type": spec.type}
+            elif kind == "constant" and policy.type == "MixedInputPolicy":
+                value = decode_inline(spec.data, param)
+                clean[param] = {"kind": "constant", "data": spec.data, "preview": _preview(value)}
             else:
-                raise BadRequest(f"Input {clip(param)} of {policy['type']} is not valid.")
-        return {"type": policy["type"], "inputs": clean}
+                raise BadRequest(f"Input {clip(param)} of {policy.type} is not valid.")
+        return {"type": policy.type, "inputs": clean}
 
     # --- reading -----------------------------------------------------------------------------
     def list(
         self, actor: Actor, page: PageParams | None = None, name: str | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Page[wire.Code]:
         """One page of the code the caller may see, by submit time (see ``paging``); ``name``:
         only the versions of that function."""
         actor.require_user("list code")
@@ -163,7 +159,7 @@ class CodeSubmissions:
             if name:
                 query = query.where(models.UserCode.service_func_name == name)
 
-            def views(rows: Sequence[models.UserCode]) -> builtins.list[dict[str, Any]]:
+            def views(rows: Sequence[models.UserCode]) -> builtins.list[wire.Code]:
                 preload(session, models.User, {c.user_id for c in rows})  # authors, one query
                 return [self.view(c, session) for c in rows]
 
@@ -177,7 +173,7 @@ class CodeSubmissions:
                 views,
             )
 
-    def get(self, actor: Actor, code_id: str) -> dict[str, Any]:
+    def get(self, actor: Actor, code_id: str) -> wire.Code:
         with self.store.session() as session:
             return self.view(visible(session, actor, code_id), session)
 
@@ -201,27 +197,27 @@ class CodeSubmissions:
             raise NotFound(
                 f"No code named {name!r} was submitted: use client.code.request_code_execution(fn)."
             )
-        approved = [c for c in mine if c.status == "approved"]
+        approved = [c for c in mine if c.status == Decision.APPROVED]
         return (approved or mine)[-1].id
 
-    def view(self, code: models.UserCode, session: Any = None) -> dict[str, Any]:
+    def view(self, code: models.UserCode, session: Any = None) -> wire.Code:
         author = session.get(models.User, code.user_id) if session is not None else None
-        return {
-            "id": code.id,
-            "service_func_name": code.service_func_name,
-            "raw_code": code.raw_code,
-            "code": code.code,
-            "parameters": code.parameters,
-            "input_policy": code.input_policy,
-            "output_policy": code.output_policy,
-            "findings": code.findings,
-            "status": code.status,
-            "runs_used": code.runs_used,
-            "share_results_with_owners": code.share_results_with_owners,
-            "worker_pool_name": code.worker_pool_name,
-            "submit_time": iso(code.submit_time),
-            "user": {"name": author.name, "email": author.email} if author else None,
-        }
+        return wire.Code(
+            id=code.id,
+            service_func_name=code.service_func_name,
+            raw_code=code.raw_code,
+            code=code.code,
+            parameters=code.parameters,
+            input_policy=wire.InputPolicy.model_validate(code.input_policy),
+            output_policy=wire.OutputPolicy.model_validate(code.output_policy),
+            findings=[wire.Finding.model_validate(f) for f in code.findings],
+            status=Decision(code.status),
+            runs_used=code.runs_used,
+            share_results_with_owners=code.share_results_with_owners,
+            worker_pool_name=code.worker_pool_name,
+            submit_time=iso(code.submit_time),
+            user=person(author),
+        )
 
     def nested_closure(
         self, session: Any, code: models.UserCode
@@ -274,11 +270,12 @@ def _preview(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _check_output_policy(policy: Any) -> dict[str, Any]:
-    policy = policy or {"type": "OutputPolicyExecuteOnce", "limit": 1}
-    if not isinstance(policy, dict) or not _known(policy.get("type"), OUTPUT_POLICIES):
+def _check_output_policy(policy: wire.OutputPolicyBody | None) -> dict[str, Any]:
+    """As stored: the shape of a ``wire.OutputPolicy``."""
+    if policy is None:
+        return models.default_output_policy()
+    if not _known(policy.type, OUTPUT_POLICIES):
         raise BadRequest(f"Unknown output policy; use one of {', '.join(OUTPUT_POLICIES)}.")
-    limit = policy.get("limit")
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+    if policy.limit < 1:
         raise BadRequest("An output policy's limit must be a whole number of at least 1.")
-    return {"type": policy["type"], "limit": limit}
+    return {"type": policy.type, "limit": policy.limit}

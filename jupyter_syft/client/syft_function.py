@@ -1,0 +1,228 @@
+"""Writing Syft functions: ``@sy.syft_function`` and ``@sy.syft_function_single_use`` turn a
+function into a code request-to-be, which runs on its assets' mocks when called. Submitting
+and calling submitted code is ``code.py``; what runs return is ``results.py``."""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import textwrap
+import types
+from collections.abc import Callable
+from typing import Any
+
+from .. import display
+from ..errors import SyftException, SyftInfo, SyftSuccess, SyftWarning, show
+from ..policies import (
+    EmptyInputPolicy,
+    ExactMatch,
+    InputPolicy,
+    OutputPolicy,
+    OutputPolicyExecuteOnce,
+)
+from .results import MockResult
+
+CREATED = (
+    "Syft function '{name}' successfully created. To add a code request, please create a "
+    "project using `project = syft.Project(...)`, then use command `project.create_code_request`."
+)
+
+
+class SyftFunction:
+    """A function turned into a code request-to-be. Calling it runs it on the assets' mocks."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        input_policy: InputPolicy | None = None,
+        output_policy: OutputPolicy | None = None,
+        share_results_with_owners: bool = False,
+        worker_pool_name: str | None = None,
+        name: str | None = None,
+    ):
+        from .. import analysis
+
+        if not inspect.isfunction(func):
+            raise SyftException("@sy.syft_function decorates a function (def ...).")
+        self.func = func
+        self.func_name = name or func.__name__
+        try:
+            source = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError):
+            raise SyftException(
+                f"Cannot read the source of {func.__name__}: "
+                "define it in a notebook cell or a file."
+            ) from None
+        if self.func_name != func.__name__:
+            source = source.replace(f"def {func.__name__}(", f"def {self.func_name}(", 1)
+        self.raw_code = source
+        self.input_policy = input_policy if input_policy is not None else EmptyInputPolicy()
+        self.output_policy = (
+            output_policy if output_policy is not None else OutputPolicyExecuteOnce()
+        )
+        self.share_results_with_owners = share_results_with_owners
+        self.worker_pool_name = worker_pool_name or "default-pool"
+        self.findings = analysis.analyze(
+            source,
+            self.func_name,
+            policy_keys=self.input_policy.inputs,
+            known_functions=_syft_functions_in_scope(),
+        )
+        problems = [f for f in self.findings if f.severity == "error"]
+        if problems:
+            show(SyftWarning("\n".join(f.message for f in problems)))
+        show(SyftSuccess(CREATED.format(name=self.func_name)))
+
+    # --- PySyft's attributes -----------------------------------------------------------------
+    @property
+    def code(self) -> str:
+        return self.raw_code
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return self.input_policy.kwargs
+
+    @property
+    def input_policy_type(self) -> type[InputPolicy]:
+        return type(self.input_policy)
+
+    @property
+    def output_policy_type(self) -> type[OutputPolicy]:
+        return type(self.output_policy)
+
+    @property
+    def service_func_name(self) -> str:
+        return self.func_name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.func_name,
+            "raw_code": self.raw_code,
+            "input_policy": self.input_policy.to_json(),
+            "output_policy": self.output_policy.to_json(),
+            "share_results_with_owners": self.share_results_with_owners,
+            "worker_pool_name": self.worker_pool_name,
+        }
+
+    # --- emulated run ------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> MockResult:
+        """Run on the mocks of the given assets, in a fresh namespace like the Datasite's.
+
+        Nothing is sent anywhere and no private data is involved.
+        """
+        from .datasets import RemoteAsset
+
+        if args:
+            raise SyftException(f"Call {self.func_name} with keyword arguments, e.g. data=asset.")
+        hints = " ".join(f.message for f in self.findings if f.kind == "free_name")
+        if self.func.__code__.co_freevars:
+            raise SyftException(
+                f"{self.func_name} uses variables of an enclosing function "
+                f"({', '.join(self.func.__code__.co_freevars)}); a Syft function must be "
+                f"self-contained. {hints}".strip()
+            )
+        values = {k: v.mock if isinstance(v, RemoteAsset) else v for k, v in kwargs.items()}
+        # The same code object with empty globals: like on the Datasite, notebook globals are
+        # not visible, so a missing import fails here first instead of after approval.
+        isolated = types.FunctionType(
+            self.func.__code__,
+            {"__builtins__": builtins, "__name__": "__syft_function__"},
+            self.func_name,
+            self.func.__defaults__,
+            None,
+        )
+        try:
+            value = isolated(**values)
+        except NameError as exc:
+            raise SyftException(
+                f"{self.func_name} failed on the mocks: {exc}. {hints}".strip()
+            ) from None
+        n_assets = sum(isinstance(v, RemoteAsset) for v in kwargs.values())
+        show(
+            SyftInfo(
+                f"Ran '{self.func_name}' on the mocks of {n_assets} asset(s) in an emulated "
+                "Datasite: no private data was used."
+            )
+        )
+        return MockResult(value)
+
+    def __repr__(self) -> str:
+        return (
+            f"SyftFunction {self.func_name}\n  input policy: {self.input_policy!r}\n"
+            f"  output policy: {self.output_policy!r}\n\n{self.raw_code}"
+        )
+
+    def _repr_html_(self) -> str:
+        return display.card(
+            self.func_name,
+            [
+                ("Input policy", repr(self.input_policy)),
+                ("Output policy", repr(self.output_policy)),
+            ],
+            extra_html=display.code_html(self.raw_code) + display.findings_html(self.findings),
+            kind="Syft function",
+        )
+
+
+def _syft_functions_in_scope() -> list[str]:
+    """Names of Syft functions defined where the decorator runs (the notebook, or the calling
+    script or function): nested jobs may launch them by name."""
+    import sys
+
+    namespaces: list[dict[str, Any]] = []
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            namespaces.append(shell.user_ns)
+    except ImportError:  # pragma: no cover
+        pass
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("jupyter_syft"):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is not None:
+        namespaces += [frame.f_locals, frame.f_globals]
+    return sorted(
+        {name for ns in namespaces for name, v in list(ns.items()) if isinstance(v, SyftFunction)}
+    )
+
+
+def syft_function(
+    input_policy: InputPolicy | None = None,
+    output_policy: OutputPolicy | None = None,
+    share_results_with_owners: bool = False,
+    worker_pool_name: str | None = None,
+    name: str | None = None,
+) -> Callable[[Callable[..., Any]], SyftFunction]:
+    def decorator(func: Callable[..., Any]) -> SyftFunction:
+        return SyftFunction(
+            func, input_policy, output_policy, share_results_with_owners, worker_pool_name, name
+        )
+
+    return decorator
+
+
+def syft_function_single_use(
+    *args: Any,
+    share_results_with_owners: bool = False,
+    worker_pool_name: str | None = None,
+    **kwargs: Any,
+) -> Callable[[Callable[..., Any]], SyftFunction]:
+    """Shorthand: ExactMatch(**kwargs) inputs, one run on private data."""
+    if args:
+        raise SyftException("Name each asset: @sy.syft_function_single_use(data=asset).")
+    return syft_function(
+        input_policy=ExactMatch(**kwargs),
+        output_policy=OutputPolicyExecuteOnce(),
+        share_results_with_owners=share_results_with_owners,
+        worker_pool_name=worker_pool_name,
+    )
+
+
+def require_function(code: Any) -> None:
+    if not isinstance(code, SyftFunction):
+        raise SyftException(
+            "Expected a Syft function (decorate it with @sy.syft_function), "
+            f"not {type(code).__name__}."
+        )

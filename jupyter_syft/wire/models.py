@@ -1,0 +1,630 @@
+"""The Datasite's JSON, as pydantic models: every answer, every body, every query.
+
+The server's services build the answers (``Answer`` models) and the HTTP layer writes them;
+handlers validate bodies with the ``Body`` models; ``openapi.py`` documents all of them, and the
+sidebar's TypeScript types are generated from that. Times are ISO-8601 UTC text ending in
+``Z`` (``2025-01-31T12:00:00Z``); ids are 32 hex digits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .enums import Decision, JobStatus
+
+T = TypeVar("T")
+# A JSON-safe cell of a preview: numbers beyond 2**53, NaN and the like come as text.
+Cell = bool | int | float | str | None
+
+
+class Answer(BaseModel):
+    """Base of what the Datasite answers.
+
+    A field with a default is left out of the JSON unless the view set it (the answer is
+    dumped with ``exclude_unset``): that is how owner-only fields (an asset's
+    ``data_summary``, a private run's ``stdout``) stay absent for everyone else, rather than
+    null. Every other field has no default, so a view cannot forget one.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object sent on the wire."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Body(BaseModel):
+    """Base of what callers send. Types are strict (no "1" for 1, no 1 for True), as the
+    services always were. Unknown fields are ignored (older and newer clients keep working),
+    except where a typo would silently change nothing: accounts and settings refuse them."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    # How a refusal of an unknown field calls it ("Unknown setting 'colour'").
+    unknown_field: ClassVar[str] = "field"
+
+    def given(self) -> dict[str, Any]:
+        """The fields the caller sent, as sent (``None`` included)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class Query(BaseModel):
+    """Base of a route's query parameters (each field one parameter)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- common answers -------------------------------------------------------------------------------
+class Ok(Answer):
+    """Done: the route has nothing else to say."""
+
+    ok: Literal[True]
+
+
+class Error(Answer):
+    """Every refusal and failure: a short code and a message in plain words."""
+
+    error: str
+    detail: str
+
+
+class Page(Answer, Generic[T]):
+    """One page of a list, oldest first unless ``order=newest``; pass ``next_cursor`` back as
+    ``cursor`` for the next one (null: there is none). ``total`` counts every row you may see."""
+
+    items: list[T]
+    next_cursor: str | None
+    total: int
+
+
+class Person(Answer):
+    """Who made something: an uploader, an author, a project's scientist."""
+
+    name: str
+    email: str
+
+
+# --- the Datasite, its settings and accounts ------------------------------------------------------
+class PublicSettings(Answer):
+    """The settings anyone may read."""
+
+    name: str
+    organization: str
+    description: str
+    admin_email: str
+    signup_enabled: bool
+    allow_guest_sessions: bool
+    allow_guest_code_requests: bool
+    auto_approve: bool
+
+
+class Settings(PublicSettings):
+    """The Datasite's settings: owners get them all, others only the public ones."""
+
+    exec_wall_seconds: int = 0
+    exec_cpu_seconds: int = 0
+    exec_memory_mb: int = 0
+    token_ttl_hours: int = 0
+    max_upload_bytes: int = 0
+    retention_days_runs: int = 0
+    retention_days_jobs: int = 0
+    orphan_grace_hours: int = 0
+
+
+class Metadata(PublicSettings):
+    """What a Datasite is, before logging in: its public settings and versions."""
+
+    server_type: Literal["datasite"]
+    version: str
+    api_version: int
+    format_version: int
+
+
+class User(Answer):
+    """An account; ``role`` is a role's name (``ADMIN``, ``DATA_OWNER``, ``DATA_SCIENTIST``,
+    ``GUEST``)."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    institution: str
+    website: str
+    mock_execution_permission: bool
+    disabled: bool
+    created_at: str | None
+
+
+class LoginAnswer(Answer):
+    """A new session: send ``token`` as ``Authorization: Bearer <token>``."""
+
+    token: str
+    expires_at: str | None
+    user: User
+    warnings: list[str]
+
+
+class GuestSession(Answer):
+    """A guest's session: send ``token`` as ``Authorization: Bearer <token>``."""
+
+    token: str
+    user: User
+
+
+# --- datasets -------------------------------------------------------------------------------------
+class Contributor(Answer):
+    """Someone credited for a dataset or an asset; only the fields given are present."""
+
+    name: str
+    email: str = ""
+    role: str = ""
+    phone: str = ""
+    note: str = ""
+
+
+class Asset(Answer):
+    """One asset of a dataset: its mock anyone may read, its private value only its owners.
+    ``data_summary`` and ``data_size`` are present for owners only."""
+
+    id: str
+    dataset_id: str
+    name: str
+    description: str
+    contributors: list[Contributor]
+    shape: list[int] | None
+    mock_is_real: bool
+    has_mock: bool
+    mock_summary: dict[str, Any] | None
+    mock_size: int
+    data_type: str | None
+    can_read_data: bool
+    created_at: str | None
+    data_summary: dict[str, Any] = Field(default_factory=dict)
+    data_size: int = 0
+
+
+class Dataset(Answer):
+    """A dataset and its assets."""
+
+    id: str
+    name: str
+    summary: str
+    description: str
+    citation: str
+    url: str
+    contributors: list[Contributor]
+    uploader: Person | None
+    created_at: str | None
+    mb_size: float
+    assets: list[Asset]
+
+
+class BlobInfo(Answer):
+    """An uploaded value: name it by ``blob_id`` in a dataset's assets or a deposit."""
+
+    blob_id: str
+    size: int
+    summary: dict[str, Any]
+
+
+# --- code and its runs ----------------------------------------------------------------------------
+class AssetInput(Answer):
+    """A policy input bound to an asset of this Datasite."""
+
+    kind: Literal["asset"]
+    id: str
+    name: str
+
+
+class TypeInput(Answer):
+    """A policy input that takes any value of a type (MixedInputPolicy)."""
+
+    kind: Literal["type"]
+    type: str
+
+
+class ConstantInput(Answer):
+    """A policy input fixed to a value (MixedInputPolicy): ``data`` is the encoded value in
+    base64, ``preview`` its repr (cut to 200 characters)."""
+
+    kind: Literal["constant"]
+    data: str
+    preview: str
+
+
+PolicyInput = Annotated[AssetInput | TypeInput | ConstantInput, Field(discriminator="kind")]
+
+
+class InputPolicy(Answer):
+    """Which inputs the code may run on: parameter name -> what it is bound to."""
+
+    type: str
+    inputs: dict[str, PolicyInput]
+
+
+class OutputPolicy(Answer):
+    """How many times the code may run on private data."""
+
+    type: str
+    limit: int
+
+
+class Finding(Answer):
+    """A problem the Datasite found in submitted source (``severity``: error or warning)."""
+
+    kind: str
+    severity: str
+    line: int
+    name: str
+    message: str
+
+
+class Code(Answer):
+    """A submitted Syft function (one version of it) and where it stands."""
+
+    id: str
+    service_func_name: str
+    raw_code: str
+    code: str
+    parameters: list[str]
+    input_policy: InputPolicy
+    output_policy: OutputPolicy
+    findings: list[Finding]
+    status: Decision
+    runs_used: int
+    share_results_with_owners: bool
+    worker_pool_name: str
+    submit_time: str | None
+    user: Person | None
+
+
+class Execution(Answer):
+    """One run of a function, or a result its owner deposited. ``stdout`` and ``stderr`` are
+    present unless the run saw private data and the caller is not an owner."""
+
+    id: str
+    code_id: str
+    ok: bool
+    on_private_data: bool
+    deposited: bool
+    error: str
+    error_kind: str
+    sandbox: str
+    duration_s: float
+    created_at: str | None
+    has_result: bool
+    notice: str
+    stdout: str = ""
+    stderr: str = ""
+
+
+class Job(Answer):
+    """A background run (``blocking=False``) and its progress."""
+
+    id: str
+    code_id: str
+    service_func_name: str
+    status: JobStatus
+    error: str
+    n_iters: int
+    current_iter: int
+    created_at: str | None
+    updated_at: str | None
+    execution: Execution | None
+
+
+# --- requests and projects ------------------------------------------------------------------------
+class ProjectRef(Answer):
+    """The project a request belongs to."""
+
+    id: str
+    name: str
+
+
+class NestedFunction(Answer):
+    """A function a request launches as a nested job: once approved, the one approved;
+    before, what its call resolves to now (``code_id`` null: not submitted)."""
+
+    name: str
+    code_id: str | None
+    raw_code: str
+    submit_time: str | None
+    approved_as_nested: bool
+
+
+class Request(Answer):
+    """A code request: a scientist asks to run ``code`` on private data."""
+
+    id: str
+    status: Decision
+    reason: str
+    deny_reason: str
+    created_at: str | None
+    updated_at: str | None
+    requesting_user_name: str
+    requesting_user_email: str
+    requesting_user_institution: str
+    project: ProjectRef | None
+    code: Code
+    nested: list[NestedFunction]
+    sandbox: str
+
+
+class Project(Answer):
+    """A scientist's project: its purpose and its requests (history: ``.../events``)."""
+
+    id: str
+    name: str
+    description: str
+    created_at: str | None
+    user: Person | None
+    request_ids: list[str]
+
+
+class ProjectEvent(Answer):
+    """One entry of a project's history (``kind``: created, code_request, approved, denied)."""
+
+    kind: str
+    actor: str
+    detail: dict[str, Any]
+    created_at: str | None
+
+
+# --- previews -------------------------------------------------------------------------------------
+class DataFramePreview(Answer):
+    """The first rows of a table (at most 50 columns)."""
+
+    kind: Literal["dataframe"]
+    shape: list[int]
+    columns: list[str]
+    rows: list[list[Cell]]
+
+
+class ArrayPreview(Answer):
+    """The first rows of a 1- or 2-dimensional array (at most 50 columns)."""
+
+    kind: Literal["array"]
+    shape: list[int]
+    dtype: str
+    columns: list[str]
+    rows: list[list[Cell]]
+
+
+class TextPreview(Answer):
+    """Any other value, as its repr (cut to 4,000 characters)."""
+
+    kind: Literal["text"]
+    type: str
+    shape: list[int] | None
+    text: str
+
+
+Preview = Annotated[DataFramePreview | ArrayPreview | TextPreview, Field(discriminator="kind")]
+
+
+# --- bodies ---------------------------------------------------------------------------------------
+class LoginBody(Body):
+    """Log in with an account's email and password."""
+
+    email: str
+    password: str
+
+
+class UserCreate(Body):
+    """A new account (sign-up, or an owner creating one); ``role`` a role's name or value."""
+
+    model_config = ConfigDict(extra="forbid")
+    unknown_field: ClassVar[str] = "user field"
+
+    email: str
+    password: str
+    password_verify: str | None = None
+    name: str | None = None
+    role: str | int | None = None
+    institution: str | None = None
+    website: str | None = None
+    mock_execution_permission: bool | None = None
+
+
+class UserUpdate(Body):
+    """Changes to an account: only the fields given change (role, permission and disabled:
+    owners only)."""
+
+    model_config = ConfigDict(extra="forbid")
+    unknown_field: ClassVar[str] = "user field"
+
+    email: str | None = None
+    name: str | None = None
+    institution: str | None = None
+    website: str | None = None
+    role: str | int | None = None
+    mock_execution_permission: bool | None = None
+    disabled: bool | None = None
+
+
+class PasswordChange(Body):
+    """A new password; your own needs the current one too."""
+
+    new_password: str
+    current_password: str | None = None
+
+
+class SettingsUpdate(Body):
+    """Changes to the Datasite's settings (owners): only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+    unknown_field: ClassVar[str] = "setting"
+
+    name: str | None = None
+    organization: str | None = None
+    description: str | None = None
+    admin_email: str | None = None
+    signup_enabled: bool | None = None
+    allow_guest_sessions: bool | None = None
+    allow_guest_code_requests: bool | None = None
+    auto_approve: bool | None = None
+    exec_wall_seconds: int | None = None
+    exec_cpu_seconds: int | None = None
+    exec_memory_mb: int | None = None
+    token_ttl_hours: int | None = None
+    max_upload_bytes: int | None = None
+    retention_days_runs: int | None = None
+    retention_days_jobs: int | None = None
+    orphan_grace_hours: int | None = None
+
+
+class DatasetPreflight(Body):
+    """Ask, before uploading any value, whether a dataset of this name could be created."""
+
+    name: str
+
+
+class ContributorBody(Body):
+    """Someone to credit: a name, and optionally how to reach them."""
+
+    name: str
+    email: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    note: str | None = None
+
+
+class AssetCreate(Body):
+    """An asset of a new dataset: ``data`` and ``mock`` are the ``blob_id`` s of uploaded
+    values (``mock`` null: no mock)."""
+
+    name: str
+    description: str | None = None
+    contributors: list[ContributorBody] | None = None
+    shape: list[int] | None = None
+    data: str
+    mock: str | None = None
+    mock_is_real: bool = False
+
+
+class DatasetCreate(Body):
+    """A new dataset, its values uploaded first (``POST blobs``)."""
+
+    name: str
+    summary: str | None = None
+    description: str | None = None
+    citation: str | None = None
+    url: str | None = None
+    contributors: list[ContributorBody] | None = None
+    assets: list[AssetCreate]
+
+
+class PolicyInputBody(Body):
+    """An input of an input policy: ``{"kind": "asset", "id": ...}``, ``{"kind": "type",
+    "type": "int"}`` or ``{"kind": "constant", "data": <base64 of an encoded value>}``."""
+
+    kind: str
+    id: str | None = None
+    type: str | None = None
+    data: str | None = None
+
+
+class InputPolicyBody(Body):
+    """Which inputs the code may run on: its type and parameter name -> input."""
+
+    type: str
+    inputs: dict[str, PolicyInputBody] | None = None
+
+
+class OutputPolicyBody(Body):
+    """How many times the code may run on private data."""
+
+    type: str
+    limit: int
+
+
+class CodeSubmit(Body):
+    """A Syft function to submit: its name, its source and its policies."""
+
+    name: str
+    raw_code: str
+    input_policy: InputPolicyBody | None = None
+    output_policy: OutputPolicyBody | None = None
+    share_results_with_owners: bool = False
+    worker_pool_name: str | None = None
+
+
+class RunInputs(Body):
+    """A run's arguments: parameter name -> an asset (``{"asset": id}``) or a value sent
+    inline (see the Python client's ``client/inputs``)."""
+
+    inputs: dict[str, Any] | None = None
+
+
+class RequestCreate(Body):
+    """Ask to run code on private data (the code is submitted with it if it is new)."""
+
+    code: CodeSubmit
+    reason: str | None = None
+    project_id: str | None = None
+
+
+class ApproveBody(Body):
+    """Approve a request; with ``approve_nested``, also the nested functions you reviewed
+    (``nested_code_ids``: the ids listed under the request's ``nested``)."""
+
+    approve_nested: bool = False
+    nested_code_ids: list[str] | None = None
+
+
+class DenyBody(Body):
+    """Deny a request; the scientist sees the reason."""
+
+    reason: str
+
+
+class DepositBody(Body):
+    """Approve a request with the owner's own result (an uploaded value's ``blob_id``)."""
+
+    blob_id: str
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+class ProjectCreate(Body):
+    """A new project; owners may create one for a scientist (``user_email_address``)."""
+
+    name: str
+    description: str | None = None
+    user_email_address: str | None = None
+
+
+# --- queries --------------------------------------------------------------------------------------
+class PageQuery(Query):
+    """Which page of a list: at most ``limit`` rows after ``cursor``, in ``order``."""
+
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = None
+    order: Literal["oldest", "newest"] = "oldest"
+
+
+class RequestListQuery(PageQuery):
+    """Which requests: by status and project, paged."""
+
+    status: Decision | None = None
+    project_id: str | None = None
+
+
+class CodeListQuery(PageQuery):
+    """Which code: the versions of one function (``name``), paged."""
+
+    name: str | None = None
+
+
+class RowsQuery(Query):
+    """How many rows of a value to preview (taken as 1 to 100)."""
+
+    rows: int = Field(default=5, ge=0)
+
+
+class ValueQuery(Query):
+    """``rows``: only the value's first rows (taken as 1 to 100), still in the value format;
+    absent: all of it."""
+
+    rows: int | None = Field(default=None, ge=0)
