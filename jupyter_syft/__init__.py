@@ -39,6 +39,7 @@ _EXPORTS = {
     "RequestStatus": "client.statuses",
     "UserCodeStatus": "client.statuses",
     "Job": "client.jobs",
+    "OutputHeld": "client.results",
     "JobStatus": "client.statuses",
     "Constant": "policies",
     "EmptyInputPolicy": "policies",

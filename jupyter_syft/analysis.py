@@ -189,6 +189,10 @@ _RISKY_MODULES = {
     "shelve": "can run arbitrary code while loading data",
     "shutil": "can delete or move files",
     "importlib": "can import modules chosen at run time",
+    # The output checks run in the function's own process: code reaching for them, or for any
+    # object of the process, could tamper with the report a reviewer relies on.
+    "jupyter_syft": "can reach the Datasite's own code in the sandbox (e.g. its output checks)",
+    "gc": "can reach any object of the process (e.g. the output checks)",
 }
 
 # How a free name is read; the fix we suggest depends on it.

@@ -31,7 +31,8 @@ if (($# == 0)); then
     tests/test_nested_jobs.py tests/test_review_widget.py tests/test_route_security.py \
     tests/test_account_security.py tests/test_login_limits.py tests/test_nested_approval.py \
     tests/test_pagination.py tests/test_bad_input.py tests/test_fuzz_routes.py tests/test_faults.py \
-    tests/test_run_routes.py tests/test_contract_models.py \
+    tests/test_run_routes.py tests/test_contract_models.py tests/test_release_modes.py \
+    tests/test_outputs_review.py tests/test_held_outputs_security.py tests/test_client_outputs.py \
     tests/test_seeds_e2e.py tests/test_seeds_setup.py
 fi
 if (($# == 0)); then

@@ -958,3 +958,18 @@ def test_valid_uses_of_compiler_checked_constructs():
             return [y async for y in aiter(xs)], first, rest, (n := 1), n
         """
     assert [f.name for f in check(source)] == ["g", "lock"]
+
+
+def test_reaching_for_the_output_checks_is_shown_to_the_reviewer():
+    # The disclosure checks run in the function's own process; code that imports them (or
+    # walks every object with gc) could tamper with the report, so the reviewer is told.
+    findings = check(
+        """
+        def f(data):
+            import gc
+            from jupyter_syft.disclosure import checks
+            return len(data)
+        """
+    )
+    imports = [(f.name, f.line) for f in findings if f.kind == "risky_import"]
+    assert imports == [("gc", 3), ("jupyter_syft.disclosure", 4)]

@@ -226,6 +226,24 @@ def test_owner_only_fields_are_absent_for_everyone_else(site):
     assert "stdout" in owners_view["items"][0]
 
 
+def test_output_review_answers_are_their_models(site):
+    """A held result, the owners' list of outputs and a decision: each answer is its model."""
+    site, ids = site
+    site.ok("owner", "patch", routes.SETTINGS, {"release": "manual"})
+    inputs = {"inputs": {"data": {"kind": "asset", "id": ids["asset_id"]}}}
+    held = site.ok("scientist", "post", routes.CODE_RUN, inputs, code_id=ids["code_id"])
+    assert held["release"] == "held" and held["report"]["checks"]
+    listed = site.ok("owner", "get", routes.OUTPUTS, query={"state": "held"})
+    assert [o["execution_id"] for o in listed["items"]] == [held["id"]]
+    site.ok("owner", "get", routes.OUTPUT, execution_id=held["id"])
+    decided = site.ok(
+        "owner", "post", routes.OUTPUT_WITHHOLD, {"reason": "no"}, execution_id=held["id"]
+    )
+    assert decided["state"] == "withheld" and decided["decided_by"]["email"] == OWNER[0]
+    runs = site.ok("scientist", "get", routes.CODE_EXECUTIONS, code_id=ids["code_id"])
+    assert [r["release"] for r in runs["items"]][-1] == "withheld"
+
+
 def test_a_denied_request_and_its_code_say_rejected(site):
     site, _ids = site
     code = {"name": "other", "raw_code": "def other():\n    return 1\n"}

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import jupyter_syft as sy
+from jupyter_syft.server.services.actor import Actor
 from tests.nested_example import submit_nested_example
 
 distributed = pytest.importorskip("distributed")
@@ -45,7 +46,7 @@ def clients(dask_node):
     return root, ds, data
 
 
-def test_runs_go_to_the_cluster_inside_the_sandbox(cluster, clients):
+def test_runs_go_to_the_cluster_inside_the_sandbox(cluster, clients, dask_node):
     root, ds, data = clients
     asset = ds.datasets[0].assets[0]
 
@@ -61,6 +62,12 @@ def test_runs_go_to_the_cluster_inside_the_sandbox(cluster, clients):
     result = ds.code.where_am_i(data=asset)
     assert result.get()["total"] == int(data.to_numpy().sum())
     assert result.execution["sandbox"].startswith("dask:")
+    # the disclosure checks ran on the Dask worker, next to the data, and their report came back
+    code_id = root.requests[0].code.id
+    owner = Actor(root.account.id, root.account.email, "root", sy.ServiceRole.ADMIN)
+    (run,) = dask_node.datasite.services.code.executions(owner, code_id).items
+    assert run.report is not None and run.report.rules == "acro"
+    assert "No disclosure report came back" not in str(run.report)
     workers = cluster.scheduler_info["workers"]
     assert len(workers) == 2
 

@@ -67,6 +67,7 @@ IDS_FOR_PREFIX = {
     "assets/": ("asset",),
     "code/": ("code",),
     "executions/": ("execution",),
+    "outputs/": ("execution",),
     "requests/": ("request",),
     "jobs/": ("job",),
 }

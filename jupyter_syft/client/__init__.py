@@ -7,6 +7,8 @@ Bottom to top (each module imports only those before it):
 - By audience: ``dataset_authoring`` (owners write and upload datasets), ``datasets``
   (everyone browses them); ``syft_function`` (scientists write code and try it on mocks),
   ``user_code`` (submitted code, as reviewed), ``code`` (``client.code``: submit, call by
-  name); ``requests``, ``jobs``, ``projects``, ``users``, ``settings``.
+  name); ``requests``, ``jobs``, ``outputs`` (owners review results held for output review;
+  the held state and disclosure report scientists see are ``results``), ``projects``,
+  ``users``, ``settings``.
 - ``client`` (``DatasiteClient``) on top, and ``login`` (``sy.login``...).
 """

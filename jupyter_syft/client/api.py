@@ -168,6 +168,29 @@ class DatasiteAPI:
         path = routes.path(routes.EXECUTION_RESULT, execution_id=execution_id)
         return self.connection.download(path, label="result")
 
+    def execution(self, code_id: str, execution_id: str) -> models.Execution | None:
+        """One run of ``code_id`` as it stands now (its release state may have changed)."""
+        return next((e for e in self.executions(code_id) if e.id == execution_id), None)
+
+    # --- outputs (owners' output review) -----------------------------------------------------
+    def outputs(self, state: str | None = None) -> Iterator[models.Output]:
+        """Results of runs on private data, oldest first; ``state``: held, released, withheld."""
+        return _pages(models.Output, self.connection.get_pages(routes.OUTPUTS, state=state))
+
+    def output(self, execution_id: str) -> models.Output:
+        path = routes.path(routes.OUTPUT, execution_id=execution_id)
+        return _parse(models.Output, self.connection.get(path))
+
+    def release_output(self, execution_id: str, comment: str | None = None) -> models.Output:
+        """Give a held result to its requester, with a comment they will read."""
+        path = routes.path(routes.OUTPUT_RELEASE, execution_id=execution_id)
+        return _parse(models.Output, self.connection.post(path, {"comment": comment}))
+
+    def withhold_output(self, execution_id: str, reason: str) -> models.Output:
+        """Refuse a held result: its requester reads ``reason``."""
+        path = routes.path(routes.OUTPUT_WITHHOLD, execution_id=execution_id)
+        return _parse(models.Output, self.connection.post(path, {"reason": reason}))
+
     # --- jobs --------------------------------------------------------------------------------
     def jobs(self) -> Iterator[models.Job]:
         return _pages(models.Job, self.connection.get_pages(routes.JOBS))

@@ -15,6 +15,7 @@ from .code import CodeAPI
 from .dataset_authoring import Dataset, upload_dataset
 from .datasets import DatasetCollection
 from .jobs import JobCollection
+from .outputs import OutputCollection
 from .projects import ProjectCollection, RemoteProject
 from .requests import RequestCollection
 from .session import Session
@@ -115,6 +116,12 @@ class DatasiteClient:
     @property
     def requests(self) -> RequestCollection:
         return RequestCollection(self.session)
+
+    @property
+    def outputs(self) -> OutputCollection:
+        """Results of runs on private data, held ones first (owners): ``.held``,
+        ``.released``, ``.withheld``; each with its report, value, ``release``/``withhold``."""
+        return OutputCollection(self.session)
 
     @property
     def projects(self) -> ProjectCollection:

@@ -41,7 +41,8 @@ class RemoteFunction:
             raise SyftException(
                 f"Exception encountered while running {self.name}:\n{execution.error}"
             )
-        return ResultPointer(self._session, execution)
+        # Held for output review: the pointer says so, and its get() raises with the report.
+        return ResultPointer(self._session, execution, name=self.name)
 
     def __repr__(self) -> str:
         return f"<RemoteFunction {self.name} on {self._session.name}>"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import display
 from ..errors import SyftException, SyftSuccess
 from .collection import Collection
-from .results import ResultPointer
+from .results import DisclosureReportView, ResultPointer, report_of, state_word
 from .statuses import JobStatus
 from .view import Field, View
 
@@ -44,6 +44,18 @@ class Job(View):
         return f"{current}/{n}" if n else ""
 
     @property
+    def release(self) -> str:
+        """Its result's release state (released, held for output review, withheld); "" before
+        it ran."""
+        execution = self._model.execution
+        return "" if execution is None else state_word(execution.release)
+
+    @property
+    def report(self) -> DisclosureReportView | None:
+        """Its result's disclosure report, once it ran (None: no checks ran)."""
+        return report_of(self._model.execution)
+
+    @property
     def resolved(self) -> bool:
         return self.status in DONE
 
@@ -70,7 +82,8 @@ class Job(View):
         """The result of a completed job (a pointer; ``.get()`` gives the value)."""
         execution = self._model.execution
         if self.status == JobStatus.COMPLETED and execution is not None:
-            return ResultPointer(self._session, execution)
+            # Held for output review: the pointer says so, and its get() raises with the report.
+            return ResultPointer(self._session, execution, name=self.service_func_name)
         if self.status in (JobStatus.ERRORED, JobStatus.INTERRUPTED):
             raise SyftException(f"Job {self.id} {self.status.value}: {self.error}")
         raise SyftException(f"Job {self.id} is still {self.status.value}: call job.wait() first.")
@@ -94,13 +107,19 @@ class Job(View):
 
     def __repr__(self) -> str:
         progress = f", progress={self.progress}" if self.progress else ""
-        return f"Job({self.service_func_name}, id={self.id}, status={self.status.value}{progress})"
+        held = f", output={self.release}" if self.release not in ("", "released") else ""
+        return (
+            f"Job({self.service_func_name}, id={self.id}, status={self.status.value}"
+            f"{progress}{held})"
+        )
 
     def _repr_html_(self) -> str:
         return display.card(
             f"Job: {self.service_func_name}",
             [("Id", self.id), ("Status", self.status.value), ("Progress", self.progress),
-             ("Created", self.creation_time), ("Error", self.error)],
+             ("Created", self.creation_time), ("Error", self.error),
+             ("Output", _output_words(self.release))],
+            extra_html="" if self.report is None else self.report.html(),
             kind="Job",
         )  # fmt: skip
 
@@ -109,10 +128,18 @@ class JobCollection(Collection[Job]):
     """``client.jobs``: this account's jobs (every job, for owners)."""
 
     title = "Jobs"
-    headers = ("Function", "Status", "Progress", "Created", "ID")
+    headers = ("Function", "Status", "Output", "Progress", "Created", "ID")
 
     def _fetch(self) -> Iterable[Job]:
         return (Job(self._session, j) for j in self._session.api.jobs())
 
     def _row(self, j: Job) -> list[Any]:
-        return [j.service_func_name, j.status.value, j.progress, j.creation_time, j.id]
+        return [
+            j.service_func_name, j.status.value, _output_words(j.release), j.progress,
+            j.creation_time, j.id,
+        ]  # fmt: skip
+
+
+def _output_words(release: str) -> str:
+    """A result's release state in words ("" when released or not run yet)."""
+    return {"held": "held for output review", "withheld": "withheld"}.get(release, "")

@@ -144,7 +144,7 @@ class SyftFunction:
                 "Datasite: no private data was used."
             )
         )
-        return MockResult(value)
+        return MockResult(value, report=_mock_report(value, values), where="mocks")
 
     def __repr__(self) -> str:
         return (
@@ -162,6 +162,22 @@ class SyftFunction:
             extra_html=display.code_html(self.raw_code) + display.findings_html(self.findings),
             kind="Syft function",
         )
+
+
+def _mock_report(value: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The disclosure checks of an emulated run, here on the mocks, with the default rules
+    (the Datasite checks its own runs with its rule set). Only where pandas is loaded already
+    (the checks need it; a run on plain values does not pay for importing it)."""
+    import sys
+
+    if "pandas" not in sys.modules:
+        return None
+    try:
+        from ..disclosure import check_result
+
+        return check_result(value, inputs)
+    except Exception:  # the checks are a courtesy here: never fail the emulated run
+        return None
 
 
 def _syft_functions_in_scope() -> list[str]:

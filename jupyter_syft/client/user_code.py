@@ -11,7 +11,7 @@ from .. import display
 from ..errors import SyftException
 from .datasets import DatasetCollection, RemoteAsset
 from .local_run import run_in_this_kernel
-from .results import ResultPointer
+from .results import DisclosureReportView, ResultPointer, state_word
 from .statuses import UserCodeStatus
 from .view import Field, View
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 class UserCodeView(View):
     _model: models.Code
+    mock_report: DisclosureReportView | None = None  # of the latest run_on_mocks() here
 
     id = Field()
     service_func_name = Field()
@@ -66,6 +67,28 @@ class UserCodeView(View):
         owners, or for the scientist's own mock runs) what the code printed."""
         return [e.to_json() for e in self._session.api.executions(self.id)]
 
+    @property
+    def output_status(self) -> str:
+        """Where its latest result from private data stands: "released", "held for output
+        review" (with the checks' outcome) or "withheld: <reason>"; "" if none yet."""
+        private = [e for e in self._session.api.executions(self.id) if e.on_private_data]
+        if not private:
+            return ""
+        last = private[-1]
+        state = state_word(last.release)
+        outcome = f" (disclosure checks: {last.report.outcome})" if last.report else ""
+        if state == "held":
+            return f"held for output review{outcome}"
+        if state == "withheld":
+            return f"withheld: {last.release_note}" if last.release_note else "withheld"
+        return f"released{outcome}"
+
+    def _output_status_shown(self) -> str:
+        try:
+            return self.output_status
+        except SyftException:  # a repr never fails for a history it may not read
+            return ""
+
     def logs(self) -> str:
         """What the latest run printed (stdout, then stderr), where you may see it."""
         history = self.output_history
@@ -86,7 +109,9 @@ class UserCodeView(View):
                 f"Exception encountered while running {self.service_func_name} on the mocks:\n"
                 f"{execution.error}"
             )
-        return ResultPointer(self._session, execution).get()
+        pointer = ResultPointer(self._session, execution, name=self.service_func_name)
+        self.mock_report = pointer.report  # the disclosure checks, as the real run would get
+        return pointer.get()
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the code HERE, in this kernel, on what you pass (assets become their data).
@@ -101,9 +126,11 @@ class UserCodeView(View):
 
     def __repr__(self) -> str:
         inputs, output = self.input_policy, self.output_policy
+        result = self._output_status_shown()
         return (
             f"UserCode {self.service_func_name} (status {self.status})\n"
-            f"  input policy: {inputs['type']} {list(inputs['inputs'])}\n"
+            + (f"  latest result: {result}\n" if result else "")
+            + f"  input policy: {inputs['type']} {list(inputs['inputs'])}\n"
             f"  output policy: {output['type']} (limit {output['limit']})\n\n"
             f"{self.raw_code}"
         )
@@ -123,6 +150,7 @@ class UserCodeView(View):
                     "Output policy",
                     f"{output['type']} (limit {output['limit']}, used {self.runs_used})",
                 ),
+                ("Latest result", self._output_status_shown()),
             ],
             extra_html=display.table(["Input", "Value"], inputs)
             + display.code_html(self.raw_code)

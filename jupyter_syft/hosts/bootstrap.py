@@ -5,7 +5,8 @@ password announced once, and the demo dataset when asked.
 ``JUPYTER_SYFT_CONNECTION_FILE`` in ``local_session``). Each host takes from them only what it
 documents: ``jupyter-syft serve`` and the Jupyter server extension the store, root account and
 Dask scheduler; the extension also its name, folder and demo flag; ``sy.orchestra.launch`` only
-``JUPYTER_SYFT_HOME``, as its root account is PySyft's fixed one.
+``JUPYTER_SYFT_HOME``, as its root account is PySyft's fixed one. Every host takes
+``JUPYTER_SYFT_RELEASE`` (see ``open_datasite``).
 
 Importing this module stays light: the server is imported when a Datasite is opened.
 """
@@ -37,6 +38,7 @@ class HostEnvironment:
     root_password: str = ""  # JUPYTER_SYFT_ROOT_PASSWORD
     dask_scheduler: str = ""  # JUPYTER_SYFT_DASK_SCHEDULER
     seed_demo: bool = False  # JUPYTER_SYFT_SEED_DEMO=1 (or true, yes)
+    release: str = ""  # JUPYTER_SYFT_RELEASE: on_approval, checked or manual
 
     @classmethod
     def read(cls) -> HostEnvironment:
@@ -52,6 +54,7 @@ class HostEnvironment:
             root_password=env("root_password"),
             dask_scheduler=env("dask_scheduler"),
             seed_demo=env("seed_demo").lower() in ("1", "true", "yes"),
+            release=env("release").lower(),
         )
 
 
@@ -107,24 +110,54 @@ def config_from_env(
     )
 
 
+# How each host releases results of runs on private data (the Datasite setting ``release``,
+# ``wire.enums.ReleaseMode``): a Datasite people serve checks every result and holds what fails;
+# sy.orchestra.launch releases on approval, as PySyft does, so its tutorials run unchanged.
+RELEASE_SERVED = "checked"
+RELEASE_ORCHESTRA = "on_approval"
+RELEASE_MODES = ("on_approval", "checked", "manual")
+
+
+def release_mode(host_default: str, env: HostEnvironment | None = None) -> tuple[str, bool]:
+    """The release mode to start with, and whether it was asked for (``JUPYTER_SYFT_RELEASE``)
+    rather than the host's default."""
+    asked = (env or HostEnvironment.read()).release
+    if not asked:
+        return host_default, False
+    if asked not in RELEASE_MODES:
+        raise SyftException(
+            f"{variable('release')}={asked[:40]!r} is not a release mode: use "
+            f"{', '.join(RELEASE_MODES)}."
+        )
+    return asked, True
+
+
 def open_datasite(
     config: DatasiteConfig,
     *,
     announce_password: Callable[[str, str], None] | None = None,
     seed_demo: bool = False,
     on_demo_added: Callable[[], None] | None = None,
+    release: str = RELEASE_SERVED,
 ) -> Datasite:
     """Open (or create) the Datasite of ``config``, as every host does.
 
     ``announce_password(email, password)`` is called once, when the root account was just
     created with a generated password: the host prints or logs it, and it is never shown
     again. With ``seed_demo`` the demo dataset is added unless it is there already
-    (``on_demo_added()`` then says it was).
+    (``on_demo_added()`` then says it was). ``release`` is the host's default release mode:
+    it is set where the Datasite has none yet (an owner's choice stays); the variable
+    ``JUPYTER_SYFT_RELEASE`` sets it at every start instead.
     """
     from ..server.datasite import Datasite
 
+    mode, asked = release_mode(release)
     datasite = Datasite(config)
     try:
+        if asked:
+            datasite.services.settings.force(release=mode)
+        else:
+            datasite.services.settings.initialize(release=mode)
         password = datasite.generated_root_password
         if password and announce_password is not None:
             announce_password(config.root_email, password)

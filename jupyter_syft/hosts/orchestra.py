@@ -88,7 +88,7 @@ def launch(
     ``client.account.set_password(...)``. PySyft's other options are accepted and ignored.
     """
     from ..server.datasite import DatasiteConfig
-    from .bootstrap import open_datasite
+    from .bootstrap import RELEASE_ORCHESTRA, open_datasite
     from .standalone import DatasiteServer
 
     name = name or "datasite"
@@ -116,7 +116,8 @@ def launch(
             root_email=DEFAULT_ROOT_EMAIL,
             root_password=DEFAULT_ROOT_PASSWORD,
             dask_scheduler=dask_scheduler,
-        )
+        ),
+        release=RELEASE_ORCHESTRA,
     )
     try:
         server = DatasiteServer(datasite, host=host, port=port_number)

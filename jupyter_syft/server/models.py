@@ -198,6 +198,16 @@ class Execution(SQLModel, table=True):
     sandbox: str = ""
     duration_s: float = 0.0
     created_at: datetime = Field(default_factory=utcnow)
+    # Output checking (issue 13): the disclosure report the worker made next to the data (None:
+    # none ran, e.g. a deposit or a run from before), and whether the result may leave:
+    # released | held | withheld (wire.enums.ReleaseState). Older rows were all released.
+    report: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    release: str = "released"
+    decided_by: str = ""  # the owner who released or withheld a held result (a user id)
+    decision_note: str = ""  # their comment (release) or reason (withhold)
+    decided_at: datetime | None = None
+    # sha256 of the code, inputs, result and rule set, for the output's audit events
+    digests: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class ProjectEvent(SQLModel, table=True):

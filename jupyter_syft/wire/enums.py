@@ -25,3 +25,22 @@ class JobStatus(str, Enum):
     COMPLETED = "completed"
     ERRORED = "errored"
     INTERRUPTED = "interrupted"
+
+
+class ReleaseState(str, Enum):
+    """Whether a run's result may leave the Datasite: released (its requester may read it),
+    held (for an owner's output review) or withheld (an owner refused it, saying why)."""
+
+    RELEASED = "released"
+    HELD = "held"
+    WITHHELD = "withheld"
+
+
+class ReleaseMode(str, Enum):
+    """The Datasite setting ``release``: when a result of a run on private data is released.
+    ``on_approval``: at once (the checks' report travels with it); ``checked``: at once if
+    every disclosure check passes, else held; ``manual``: always held for an owner."""
+
+    ON_APPROVAL = "on_approval"
+    CHECKED = "checked"
+    MANUAL = "manual"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .enums import Decision, JobStatus
+from .enums import Decision, JobStatus, ReleaseMode, ReleaseState
 
 T = TypeVar("T")
 # A JSON-safe cell of a preview: numbers beyond 2**53, NaN and the like come as text.
@@ -97,6 +97,7 @@ class PublicSettings(Answer):
     allow_guest_sessions: bool
     allow_guest_code_requests: bool
     auto_approve: bool
+    release: ReleaseMode
 
 
 class Settings(PublicSettings):
@@ -110,6 +111,7 @@ class Settings(PublicSettings):
     retention_days_runs: int = 0
     retention_days_jobs: int = 0
     orphan_grace_hours: int = 0
+    disclosure_rules: dict[str, Any] | str | None = None
 
 
 class Metadata(PublicSettings):
@@ -279,9 +281,35 @@ class Code(Answer):
     user: Person | None
 
 
+DisclosureOutcome = Literal["pass", "fail", "review"]
+
+
+class DisclosureCheck(Answer):
+    """One disclosure rule applied to a result: ``cells`` are ``[row, column]`` labels of the
+    table cells it concerns (never a value of the data)."""
+
+    rule: str
+    outcome: DisclosureOutcome
+    reason: str
+    cells: list[list[str]]
+
+
+class DisclosureReport(Answer):
+    """The automatic disclosure checks of one result, run next to the data: the worst
+    check's ``outcome`` (fail > review > pass), the rule set's name and digest, each check.
+    It carries no value of the data, so a scientist may read it even when the result is held."""
+
+    outcome: DisclosureOutcome
+    rules: str
+    rules_digest: str
+    checks: list[DisclosureCheck]
+
+
 class Execution(Answer):
     """One run of a function, or a result its owner deposited. ``stdout`` and ``stderr`` are
-    present unless the run saw private data and the caller is not an owner."""
+    present unless the run saw private data and the caller is not an owner. ``release``:
+    whether the result may be read (held or withheld: only owners may, ``release_note`` says
+    why it was withheld); ``report``: the disclosure checks (null: none ran, e.g. a deposit)."""
 
     id: str
     code_id: str
@@ -295,6 +323,9 @@ class Execution(Answer):
     created_at: str | None
     has_result: bool
     notice: str
+    release: ReleaseState
+    release_note: str
+    report: DisclosureReport | None
     stdout: str = ""
     stderr: str = ""
 
@@ -312,6 +343,27 @@ class Job(Answer):
     created_at: str | None
     updated_at: str | None
     execution: Execution | None
+
+
+class Output(Answer):
+    """A result of a run on private data, for the owners' output review: where it stands
+    (``state``), its disclosure report, the code and request it came from, and who decided
+    (``decided_by`` null: nobody yet; ``decision_note``: the release comment or the reason it
+    was withheld). The value itself: ``executions/{execution_id}/result`` (owners)."""
+
+    execution_id: str
+    code_id: str
+    request_id: str | None
+    service_func_name: str
+    user: Person | None
+    state: ReleaseState
+    report: DisclosureReport | None
+    has_result: bool
+    ok: bool
+    created_at: str | None
+    decided_by: Person | None
+    decided_at: str | None
+    decision_note: str
 
 
 # --- requests and projects ------------------------------------------------------------------------
@@ -472,6 +524,8 @@ class SettingsUpdate(Body):
     retention_days_runs: int | None = None
     retention_days_jobs: int | None = None
     orphan_grace_hours: int | None = None
+    release: ReleaseMode | None = Field(default=None, strict=False)  # its value, as text
+    disclosure_rules: dict[str, Any] | str | None = None
 
 
 class DatasetPreflight(Body):
@@ -587,6 +641,18 @@ class DepositBody(Body):
     stderr: str | None = None
 
 
+class ReleaseBody(Body):
+    """Release a held result to its requester, optionally with a comment they will read."""
+
+    comment: str | None = None
+
+
+class WithholdBody(Body):
+    """Withhold a held result: its requester reads the reason (and may resubmit)."""
+
+    reason: str
+
+
 class ProjectCreate(Body):
     """A new project; owners may create one for a scientist (``user_email_address``)."""
 
@@ -609,6 +675,12 @@ class RequestListQuery(PageQuery):
 
     status: Decision | None = None
     project_id: str | None = None
+
+
+class OutputQuery(PageQuery):
+    """Which outputs: by state (held, released, withheld), paged."""
+
+    state: ReleaseState | None = None
 
 
 class CodeListQuery(PageQuery):

@@ -415,6 +415,74 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/outputs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Results of runs on private data, for output review (owners); by state, paged. */
+    get: operations['getOutputs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/outputs/{execution_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A run's result as an output under review (owners). */
+    get: operations['getOutput'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/outputs/{execution_id}/release': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Release a held result to its requester (owners; not your own request). */
+    post: operations['postOutputRelease'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/outputs/{execution_id}/withhold': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withhold a held result, saying why (owners; not your own request). */
+    post: operations['postOutputWithhold'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/projects': {
     parameters: {
       query?: never;
@@ -876,6 +944,29 @@ export interface components {
       /** @default null */
       stdout?: string | null;
     };
+    /**
+     * @description One disclosure rule applied to a result: `cells` are `[row, column]` labels of the
+     *     table cells it concerns (never a value of the data).
+     */
+    DisclosureCheck: {
+      cells: string[][];
+      /** @enum {string} */
+      outcome: 'pass' | 'fail' | 'review';
+      reason: string;
+      rule: string;
+    };
+    /**
+     * @description The automatic disclosure checks of one result, run next to the data: the worst
+     *     check's `outcome` (fail > review > pass), the rule set's name and digest, each check.
+     *     It carries no value of the data, so a scientist may read it even when the result is held.
+     */
+    DisclosureReport: {
+      checks: components['schemas']['DisclosureCheck'][];
+      /** @enum {string} */
+      outcome: 'pass' | 'fail' | 'review';
+      rules: string;
+      rules_digest: string;
+    };
     /** @description Every refusal and failure: a short code and a message in plain words. */
     Error: {
       detail: string;
@@ -883,7 +974,9 @@ export interface components {
     };
     /**
      * @description One run of a function, or a result its owner deposited. `stdout` and `stderr` are
-     *     present unless the run saw private data and the caller is not an owner.
+     *     present unless the run saw private data and the caller is not an owner. `release`:
+     *     whether the result may be read (held or withheld: only owners may, `release_note` says
+     *     why it was withheld); `report`: the disclosure checks (null: none ran, e.g. a deposit).
      */
     Execution: {
       code_id: string;
@@ -897,6 +990,9 @@ export interface components {
       notice: string;
       ok: boolean;
       on_private_data: boolean;
+      release: components['schemas']['ReleaseState'];
+      release_note: string;
+      report: components['schemas']['DisclosureReport'] | null;
       sandbox: string;
       /** @default  */
       stderr?: string;
@@ -994,6 +1090,7 @@ export interface components {
       format_version: number;
       name: string;
       organization: string;
+      release: components['schemas']['ReleaseMode'];
       /** @constant */
       server_type: 'datasite';
       signup_enabled: boolean;
@@ -1014,6 +1111,36 @@ export interface components {
     Ok: {
       /** @constant */
       ok: true;
+    };
+    /**
+     * @description A result of a run on private data, for the owners' output review: where it stands
+     *     (`state`), its disclosure report, the code and request it came from, and who decided
+     *     (`decided_by` null: nobody yet; `decision_note`: the release comment or the reason it
+     *     was withheld). The value itself: `executions/{execution_id}/result` (owners).
+     */
+    Output: {
+      code_id: string;
+      created_at: string | null;
+      decided_at: string | null;
+      decided_by: components['schemas']['Person'] | null;
+      decision_note: string;
+      execution_id: string;
+      has_result: boolean;
+      ok: boolean;
+      report: components['schemas']['DisclosureReport'] | null;
+      request_id: string | null;
+      service_func_name: string;
+      state: components['schemas']['ReleaseState'];
+      user: components['schemas']['Person'] | null;
+    };
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    OutputPage: {
+      items: components['schemas']['Output'][];
+      next_cursor: string | null;
+      total: number;
     };
     /** @description How many times the code may run on private data. */
     OutputPolicy: {
@@ -1098,6 +1225,24 @@ export interface components {
       id: string;
       name: string;
     };
+    /** @description Release a held result to its requester, optionally with a comment they will read. */
+    ReleaseBody: {
+      /** @default null */
+      comment?: string | null;
+    };
+    /**
+     * @description The Datasite setting `release`: when a result of a run on private data is released.
+     *     `on_approval`: at once (the checks' report travels with it); `checked`: at once if
+     *     every disclosure check passes, else held; `manual`: always held for an owner.
+     * @enum {string}
+     */
+    ReleaseMode: 'on_approval' | 'checked' | 'manual';
+    /**
+     * @description Whether a run's result may leave the Datasite: released (its requester may read it),
+     *     held (for an owner's output review) or withheld (an owner refused it, saying why).
+     * @enum {string}
+     */
+    ReleaseState: 'released' | 'held' | 'withheld';
     /** @description A code request: a scientist asks to run `code` on private data. */
     Request: {
       code: components['schemas']['Code'];
@@ -1148,6 +1293,13 @@ export interface components {
       allow_guest_sessions: boolean;
       auto_approve: boolean;
       description: string;
+      /** @default null */
+      disclosure_rules?:
+        | {
+            [key: string]: unknown;
+          }
+        | string
+        | null;
       /** @default 0 */
       exec_cpu_seconds?: number;
       /** @default 0 */
@@ -1160,6 +1312,7 @@ export interface components {
       organization: string;
       /** @default 0 */
       orphan_grace_hours?: number;
+      release: components['schemas']['ReleaseMode'];
       /** @default 0 */
       retention_days_jobs?: number;
       /** @default 0 */
@@ -1181,6 +1334,13 @@ export interface components {
       /** @default null */
       description?: string | null;
       /** @default null */
+      disclosure_rules?:
+        | {
+            [key: string]: unknown;
+          }
+        | string
+        | null;
+      /** @default null */
       exec_cpu_seconds?: number | null;
       /** @default null */
       exec_memory_mb?: number | null;
@@ -1194,6 +1354,8 @@ export interface components {
       organization?: string | null;
       /** @default null */
       orphan_grace_hours?: number | null;
+      /** @default null */
+      release?: components['schemas']['ReleaseMode'] | null;
       /** @default null */
       retention_days_jobs?: number | null;
       /** @default null */
@@ -1283,6 +1445,10 @@ export interface components {
       role?: string | number | null;
       /** @default null */
       website?: string | null;
+    };
+    /** @description Withhold a held result: its requester reads the reason (and may resubmit). */
+    WithholdBody: {
+      reason: string;
     };
   };
   responses: {
@@ -1990,6 +2156,113 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Metadata'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getOutputs: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+        state?: components['schemas']['ReleaseState'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OutputPage'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getOutput: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Output'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postOutputRelease: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReleaseBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Output'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postOutputWithhold: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['WithholdBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Output'];
         };
       };
       '4XX': components['responses']['Error'];

@@ -107,6 +107,7 @@ def run_remote(
     run_id: str = "",
     background: bool = False,
     private: bool = False,
+    rules: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Dask task: run one job with this machine's sandboxed worker pool, which answers
     its nested jobs from ``nested_code`` (plain data: name -> ``NestedFunction.to_json()``).
@@ -129,6 +130,7 @@ def run_remote(
             private=private,
             progress=progress,
             background=background,
+            rules=rules,
         )
         result = runner.run(spec)
     data = None
@@ -147,6 +149,7 @@ def run_remote(
         "sandbox": result.sandbox,
         "progress": list(progress.events),
         "nested": [[r.name, r.code_id, r.ok] for r in result.nested],
+        "report": result.report,
     }
 
 
@@ -246,6 +249,7 @@ class DaskRunner:
                 run_id,
                 spec.background,
                 spec.private,
+                spec.rules,
                 pure=False,
                 key=run_id,
                 priority=0 if spec.background else 10,  # blocking calls first
@@ -289,6 +293,7 @@ class DaskRunner:
             duration_s=time.monotonic() - started,
             sandbox=f"dask:{out['sandbox']}",
             nested=_nested_runs(out.get("nested")),
+            report=out.get("report") if isinstance(out.get("report"), dict) else None,
         )
 
     def _wait(

@@ -104,7 +104,9 @@ class Job:
         self._status: dict[str, Any] | None = None
         self._failure: tuple[str, str] | None = None
 
-    def result(self, ok: bool, kind: str | None, error: str | None) -> RunResult:
+    def result(
+        self, ok: bool, kind: str | None, error: str | None, report: dict[str, Any] | None = None
+    ) -> RunResult:
         return RunResult(
             ok=ok,
             result_file=self.final if ok else None,
@@ -114,6 +116,7 @@ class Job:
             stderr=self.err.text(),
             duration_s=time.monotonic() - self.started,
             sandbox=self.launcher.mode,
+            report=report,
         )
 
     def run(self) -> RunResult:
@@ -145,6 +148,8 @@ class Job:
                 "max_result_bytes": limits.max_result_bytes,
             },
         }
+        if self.spec.rules is not None:
+            job["rules"] = self.spec.rules
         try:
             protocol.send_json(self.worker.sock, protocol.JOB, job, [out_w, err_w, *input_fds])
         except OSError as exc:
@@ -284,7 +289,8 @@ class Job:
             except serde.SerdeError as exc:
                 return self.result(False, BAD_RESULT, f"The result is incomplete: {exc}")
             os.rename(self.partial, self.final)
-            return self.result(True, None, None)
+            report = status.get("report")
+            return self.result(True, None, None, report if isinstance(report, dict) else None)
         kind = status.get("error_kind")
         kind = kind if kind in _WORKER_KINDS else INTERNAL
         error = status.get("error")

@@ -95,6 +95,7 @@ class NestedCalls:
                 inputs=paths,
                 label=f"{self.spec.label} > {name}",
                 on_call=self,
+                rules=None,  # its value goes back into the parent run, which is checked
             )
             result = self.runner.run(spec)
         with self._lock:

@@ -94,6 +94,10 @@ class RunSpec:
     # workers reserved for blocking calls, and runs at a lower CPU priority. Nested runs
     # inherit it from the run that launched them.
     background: bool = False
+    # The disclosure rule set (``jupyter_syft.disclosure.RuleSet.to_json()``): the worker checks
+    # the result with it, next to the data, before sending it. None: no check (nested runs,
+    # whose values only go back into the run that launched them).
+    rules: dict[str, Any] | None = None
 
 
 @dataclass
@@ -107,3 +111,6 @@ class RunResult:
     duration_s: float  # from the job reaching its worker until its result was complete
     sandbox: str  # "bwrap" or "none"
     nested: list[NestedRun] = field(default_factory=list)  # the nested jobs it launched
+    # The disclosure report the worker made (``jupyter_syft.disclosure.check_result``), as it
+    # sent it: untrusted JSON, checked by whoever stores it. None: no check was asked or made.
+    report: dict[str, Any] | None = None

@@ -7,8 +7,10 @@ socket (``--nice``: a worker for a background job lowers its CPU priority). The 
 numpy, pandas and pyarrow, reports READY and waits. Its job arrives as one frame carrying the
 source, the limits and file descriptors for stdout, stderr and each input (see
 ``jupyter_syft.server.execution.protocol``). It then limits itself (CPU, memory, processes,
-file size), maps its inputs, defines the function, calls it, streams the encoded result back
-and exits at once: no exit handlers, no waiting for threads the user code left behind.
+file size), maps its inputs, defines the function, calls it, checks the result for disclosure
+when the job carries a rule set (``jupyter_syft.disclosure``, imported then: the report goes
+back in the DONE status), streams the encoded result back and exits at once: no exit handlers,
+no waiting for threads the user code left behind.
 
 This is the only module of jupyter_syft that executes user code.
 """
@@ -318,6 +320,51 @@ def _send_result(sock: socket.socket, value: Any, max_bytes: int) -> dict[str, A
     return {"ok": True, "result_bytes": encoded.nbytes}
 
 
+class _Checker:
+    """The disclosure checks of this job's result (``jupyter_syft.disclosure``), imported when
+    a job asks for them, before the user's code is defined, and run after it returned, before
+    its result is sent: inside the sandbox, under the job's limits. Whatever goes wrong here
+    becomes a "review" report with the reason (a result nobody could check is never a pass)."""
+
+    def __init__(self, rules: Any):
+        self.name, self.digest = "unknown", ""
+        self.error = ""
+        try:
+            from jupyter_syft.disclosure import RuleSet, check_result, track
+
+            self.rules = RuleSet.from_json(rules)
+            # Before the user's code runs: pandas aggregations then record their real groups,
+            # so a table of means or sums is checked with the group sizes behind each cell.
+            track.install()
+            self.name, self.digest = str(self.rules.name), str(self.rules.digest())
+            self._check = check_result
+        except BaseException as exc:  # a broken install or rule set: nothing can be checked
+            self.error = f"The disclosure checks could not start ({type(exc).__name__})."
+
+    def report(self, value: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        if self.error:
+            return self._review(self.error)
+        try:
+            report = self._check(value, inputs, self.rules)
+            json.dumps(report)  # it must travel as JSON
+        except MemoryError:
+            return self._review("The disclosure checks ran out of memory.")
+        except BaseException as exc:
+            return self._review(f"The disclosure checks failed ({type(exc).__name__}).")
+        if not isinstance(report, dict):
+            return self._review("The disclosure checks gave no report.")
+        return report
+
+    def _review(self, reason: str) -> dict[str, Any]:
+        check = {"rule": "checker", "outcome": "review", "reason": reason, "cells": []}
+        return {
+            "outcome": "review",
+            "rules": self.name,
+            "rules_digest": self.digest,
+            "checks": [check],
+        }
+
+
 def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str, Any]:
     if len(fds) < 2:
         return _failure("internal", "The worker received no output pipes.")
@@ -347,6 +394,8 @@ def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str
             f"The worker could not read the input {exc.name!r}.",
             f"{type(exc.cause).__name__}: {exc.cause}",
         )
+    checker = _Checker(job["rules"]) if job.get("rules") is not None else None
+    inputs = dict(kwargs)  # what the checks compare the result with (not ``datasite``)
     try:
         func = _define(job["source"], name, filename, job.get("nested"))
         if "datasite" in func.__code__.co_varnames[: func.__code__.co_argcount]:
@@ -354,7 +403,11 @@ def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str
         value = func(**kwargs)
     except BaseException as exc:  # everything the user code raises is the user's error
         return _user_error(exc, filename, limits)
-    return _send_result(sock, value, int(limits["max_result_bytes"]))
+    report = checker.report(value, inputs) if checker is not None else None
+    status = _send_result(sock, value, int(limits["max_result_bytes"]))
+    if report is not None and status.get("ok"):
+        status["report"] = report
+    return status
 
 
 def _flush() -> None:

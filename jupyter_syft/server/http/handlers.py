@@ -31,6 +31,8 @@ from ...wire.models import (
     LoginBody,
     Metadata,
     Ok,
+    Output,
+    OutputQuery,
     Page,
     PageQuery,
     PasswordChange,
@@ -38,6 +40,7 @@ from ...wire.models import (
     Project,
     ProjectCreate,
     ProjectEvent,
+    ReleaseBody,
     Request,
     RequestCreate,
     RequestListQuery,
@@ -49,6 +52,7 @@ from ...wire.models import (
     UserCreate,
     UserUpdate,
     ValueQuery,
+    WithholdBody,
 )
 from ..services import limits
 from ..services.errors import BadRequest
@@ -462,6 +466,61 @@ class ExecutionPreviewHandler(Endpoint):
         self.send_json(await self.run(self.services.previews.result, self.actor, execution_id))
 
 
+class OutputsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "Results of runs on private data, for output review (owners); by state, paged.",
+            Page[Output],
+            query=OutputQuery,
+        )
+    }
+
+    async def get(self) -> None:
+        state = self.get_query_argument("state", None)
+        self.send_json(await self.run(self.services.outputs.list, self.actor, state, _page(self)))
+
+
+class OutputHandler(Endpoint):
+    contract = {"get": Op("A run's result as an output under review (owners).", Output)}
+
+    async def get(self, execution_id: str) -> None:
+        self.send_json(await self.run(self.services.outputs.get, self.actor, execution_id))
+
+
+class OutputReleaseHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Release a held result to its requester (owners; not your own request).",
+            Output,
+            body=ReleaseBody,
+        )
+    }
+
+    async def post(self, execution_id: str) -> None:
+        body: ReleaseBody = self.body()
+        self.send_json(
+            await self.run(
+                self.services.outputs.release, self.actor, execution_id, body.comment or ""
+            )
+        )
+
+
+class OutputWithholdHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Withhold a held result, saying why (owners; not your own request).",
+            Output,
+            body=WithholdBody,
+        )
+    }
+
+    async def post(self, execution_id: str) -> None:
+        body: WithholdBody = self.body()
+        self.send_json(
+            await self.run(self.services.outputs.withhold, self.actor, execution_id, body.reason)
+        )
+
+
 class RequestsHandler(Endpoint):
     json_limit = limits.VALUE_JSON_BODY  # values sent inline (arguments, constants)
     contract = {
@@ -632,6 +691,10 @@ ROUTES: list[tuple[str, type]] = [
     (routes.JOB_KILL, JobKillHandler),
     (routes.EXECUTION_RESULT, ExecutionResultHandler),
     (routes.EXECUTION_PREVIEW, ExecutionPreviewHandler),
+    (routes.OUTPUTS, OutputsHandler),
+    (routes.OUTPUT, OutputHandler),
+    (routes.OUTPUT_RELEASE, OutputReleaseHandler),
+    (routes.OUTPUT_WITHHOLD, OutputWithholdHandler),
     (routes.REQUESTS, RequestsHandler),
     (routes.REQUEST, RequestHandler),
     (routes.REQUEST_APPROVE, RequestApproveHandler),

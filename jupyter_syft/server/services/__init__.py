@@ -14,6 +14,7 @@ from .auth import AuthService
 from .code import CodeService
 from .datasets import DatasetService
 from .jobs import JobService
+from .outputs import OutputService
 from .previews import PreviewService
 from .projects import ProjectService
 from .requests import RequestService
@@ -33,6 +34,7 @@ class Services:
     requests: RequestService
     jobs: JobService
     previews: PreviewService
+    outputs: OutputService
 
     @classmethod
     def build(
@@ -54,4 +56,5 @@ class Services:
             requests=RequestService(store, audit, settings, code, projects),
             jobs=JobService(store, audit, code),
             previews=PreviewService(datasets, code),
+            outputs=OutputService(store, audit),
         )

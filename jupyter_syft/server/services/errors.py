@@ -28,6 +28,18 @@ class Forbidden(ServiceError):
     code = "forbidden"
 
 
+class Held(Forbidden):
+    """A result held for the owners' output review: only they may read its value for now."""
+
+    code = "held"
+
+
+class Withheld(Held):
+    """A result the Datasite's owners withheld after review: its requester reads why."""
+
+    code = "withheld"
+
+
 class NotFound(ServiceError):
     code = "not_found"
 

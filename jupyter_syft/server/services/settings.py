@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import select
 
 from ...wire import models as wire
+from ...wire.enums import ReleaseMode
 from .. import models
 from ..store import Store
 from . import limits
@@ -53,6 +55,22 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "orphan_grace_hours": SettingSpec(
         24, int, False, "Hours an uploaded value no dataset uses is kept before it is deleted."
+    ),
+    # Output checking (jupyter_syft.disclosure): public, so scientists know before they run.
+    "release": SettingSpec(
+        ReleaseMode.ON_APPROVAL.value,
+        ReleaseMode,
+        True,
+        "When a result of a run on private data is released: 'on_approval' (at once, with its "
+        "disclosure report), 'checked' (at once if every check passes, else held for an "
+        "owner) or 'manual' (every one held for an owner).",
+    ),
+    "disclosure_rules": SettingSpec(
+        "acro",
+        dict,
+        False,
+        "The disclosure checks' rule set: a preset name ('acro', 'opensafely', 'datashield') "
+        'or an object of values over a preset ({"preset": "acro", "safe_threshold": 5}).',
     ),
 }
 
@@ -107,6 +125,14 @@ class SettingsService:
                     session.add(models.Setting(key=key, value=value))
             session.commit()
 
+    def force(self, **values: Any) -> None:
+        """Set values at start-up whatever is stored (a host's explicit configuration)."""
+        clean = self._validate(values)
+        with self.store.session() as session:
+            for key, value in clean.items():
+                session.merge(models.Setting(key=key, value=value))
+            session.commit()
+
     @staticmethod
     def _validate(changes: dict[str, Any]) -> dict[str, Any]:
         clean: dict[str, Any] = {}
@@ -118,6 +144,12 @@ class SettingsService:
                     f"Unknown setting {limits.clip(key)}. Settings you can change: {known}."
                 )
             shown = limits.clip(value)
+            if spec.type is ReleaseMode:
+                clean[key] = _release_mode(value)
+                continue
+            if key == "disclosure_rules":
+                clean[key] = _disclosure_rules(value)
+                continue
             if spec.type is bool and not isinstance(value, bool):
                 raise BadRequest(f"Setting {key!r} takes True or False, not {shown}.")
             if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -138,3 +170,48 @@ class SettingsService:
                 )
             clean[key] = value
         return clean
+
+
+def _release_mode(value: Any) -> str:
+    try:
+        return ReleaseMode(value).value
+    except ValueError:
+        modes = ", ".join(repr(m.value) for m in ReleaseMode)
+        raise BadRequest(f"Setting 'release' takes one of {modes}, not {limits.clip(value)}.")
+
+
+def _disclosure_rules(value: Any) -> Any:
+    """A preset name or an object over one, checked by the rule engine; stored as given (None:
+    the default preset)."""
+    from ...disclosure import RuleSet  # the engine is pure and small, but only needed here
+
+    if value is None:
+        return SETTINGS["disclosure_rules"].default
+    if isinstance(value, str):
+        limits.check_text(value, "Setting 'disclosure_rules'", limits.SHORT_TEXT)
+    elif isinstance(value, dict):
+        if len(json.dumps(value, default=str)) > limits.SHORT_TEXT:
+            raise BadRequest(
+                f"Setting 'disclosure_rules' is too long: {limits.SHORT_TEXT} characters at most."
+            )
+    else:
+        raise BadRequest(
+            "Setting 'disclosure_rules' takes a preset name or an object, "
+            f"not {limits.clip(value)}."
+        )
+    try:
+        RuleSet.from_json(value)
+    except ValueError as exc:
+        raise BadRequest(f"Setting 'disclosure_rules': {limits.clip(str(exc), 300)}") from None
+    return value
+
+
+def rule_set(value: Any) -> Any:
+    """The RuleSet a stored ``disclosure_rules`` value names (the default preset if the stored
+    value no longer validates, e.g. after an upgrade renamed a rule)."""
+    from ...disclosure import RuleSet
+
+    try:
+        return RuleSet.from_json(value)
+    except ValueError:
+        return RuleSet.from_json(None)

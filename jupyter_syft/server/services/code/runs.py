@@ -13,6 +13,7 @@ in the ``RunSpec`` and reports back only through the result and the job's ``Prog
 from __future__ import annotations
 
 import builtins
+import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ....wire import models as wire
-from ....wire.enums import Decision
+from ....wire.enums import Decision, ReleaseMode, ReleaseState
 from ... import models
 from ...blobs import BlobStore
 from ...execution import Limits, NestedFunction, ProgressSink, Runner, RunResult, RunSpec
@@ -32,9 +33,9 @@ from ...store import Store
 from .. import paging
 from ..actor import Actor
 from ..audit import AuditLog
-from ..errors import Conflict, Forbidden, NotFound, Unavailable
+from ..errors import Conflict, Forbidden, Held, NotFound, Unavailable, Withheld
 from ..paging import PageParams
-from ..settings import SettingsService
+from ..settings import SettingsService, rule_set
 from ..views import iso
 from .binding import Bound, bind, mock_inputs
 from .claims import RunClaims
@@ -49,6 +50,18 @@ DEPOSITED_NOTICE = "This result was deposited by the data owner."
 MOCK_NOTICE = "Ran on mock data: this code is not approved for private data (yet)."
 ON_MOCKS_NOTICE = "Ran on mock data, as asked: no run was counted."
 INTERRUPTED = "The Datasite stopped while this code was running; run it again."
+HELD_NOTICE = (
+    "This result is held for output review: the Datasite's owners check it before it is "
+    "released to you. Its disclosure report (execution.report) says which checks it did not "
+    "pass; you get the value once an owner releases it, or read their reason if they withhold it."
+)
+WITHHELD_NOTICE = (
+    "This result was withheld by the Datasite's owners after output review. Reason: {reason} "
+    "You may change your code (e.g. return an aggregate) and submit it again."
+)
+# Bounds of a report as stored (the worker's caps: jupyter_syft.disclosure.report); a report
+# is untrusted input (it comes out of the process that ran the user's code).
+MAX_CHECKS, MAX_CELLS, MAX_LABEL, MAX_REASON, MAX_NAME = 50, 50, 40, 300, 100
 
 
 class RunInterrupted(Unavailable):
@@ -251,6 +264,7 @@ class CodeRuns:
                     paths[param] = Path(tmp) / f"{param}.jsyf"
                     paths[param].write_bytes(ref)
                     paths[param].chmod(0o644)
+            rules = rule_set(self.settings.value("disclosure_rules"))
             spec = RunSpec(
                 source=code.code,
                 func_name=code.service_func_name,
@@ -262,6 +276,7 @@ class CodeRuns:
                 private=private,
                 progress=run.progress,
                 background=run.job_id is not None,  # blocking calls keep a warm worker
+                rules=rules.to_json(),  # on private data and on mocks alike
             )
             result = self.runner.run(spec)
         self._audit_nested(actor, result, private)
@@ -273,6 +288,9 @@ class CodeRuns:
             self._register_blob(info)
             self.blobs.settled(info.id)
             blob_id = info.id
+        report = clean_report(result.report, rules) if blob_id is not None else None
+        release = self._release_state(private, report) if blob_id is not None else None
+        digests = self.digests(code, bound, blob_id, rules.digest()) if private else {}
         execution = models.Execution(
             code_id=code.id,
             user_id=actor.user_id or "",
@@ -285,6 +303,9 @@ class CodeRuns:
             stderr=result.stderr,
             sandbox=result.sandbox,
             duration_s=result.duration_s,
+            report=report,
+            release=(release or ReleaseState.RELEASED).value,
+            digests=digests,
         )
         with self.store.session() as session:
             session.add(execution)
@@ -300,7 +321,47 @@ class CodeRuns:
             private=private,
             ok=execution.ok,
         )
+        if private and report is not None:
+            self.audit.record(
+                actor,
+                "output.report",
+                "execution",
+                execution.id,
+                outcome=report["outcome"],
+                release=execution.release,
+                **digests,
+            )
         return self.execution_view(execution, actor, notice)
+
+    def _release_state(self, private: bool, report: dict[str, Any] | None) -> ReleaseState:
+        """Whether a new result may go to its requester now (the Datasite's ``release``)."""
+        if not private:
+            return ReleaseState.RELEASED  # mocks hold nothing private: their report is shown
+        mode = self.settings.value("release")
+        if mode == ReleaseMode.MANUAL.value:
+            return ReleaseState.HELD
+        if mode == ReleaseMode.CHECKED.value:
+            passed = report is not None and report.get("outcome") == "pass"
+            return ReleaseState.RELEASED if passed else ReleaseState.HELD
+        return ReleaseState.RELEASED
+
+    @staticmethod
+    def digests(
+        code: models.UserCode, bound: dict[str, Bound], blob_id: str | None, rules_digest: str
+    ) -> dict[str, Any]:
+        """The sha256 hashes an output's audit events carry: of the code that ran, of each
+        input (a stored value's id is its sha256; a value sent inline is hashed here), of the
+        result and of the rule set it was checked with."""
+        inputs = {
+            param: ref if kind == "blob" else hashlib.sha256(ref).hexdigest()  # type: ignore[arg-type]
+            for param, (kind, ref) in bound.items()
+        }
+        return {
+            "code_sha256": hashlib.sha256(code.code.encode()).hexdigest(),
+            "inputs_sha256": inputs,
+            "result_sha256": blob_id or "",
+            "rules_digest": rules_digest,
+        }
 
     def _audit_nested(self, actor: Actor, result: RunResult, private: bool) -> None:
         """The nested jobs the run launched (their values stayed inside it)."""
@@ -329,6 +390,12 @@ class CodeRuns:
             if actor.is_owner or not execution.on_private_data
             else {}
         )
+        release = ReleaseState(execution.release or ReleaseState.RELEASED.value)
+        if release is ReleaseState.HELD:
+            notice = " ".join(filter(None, (HELD_NOTICE, notice)))
+        elif release is ReleaseState.WITHHELD:
+            reason = execution.decision_note or "none given."
+            notice = " ".join(filter(None, (WITHHELD_NOTICE.format(reason=reason), notice)))
         return wire.Execution(
             id=execution.id,
             code_id=execution.code_id,
@@ -342,6 +409,9 @@ class CodeRuns:
             created_at=iso(execution.created_at),
             has_result=execution.result_blob_id is not None,
             notice=notice,
+            release=release,
+            release_note=execution.decision_note,
+            report=report_view(execution.report),
             **prints,
         )
 
@@ -371,9 +441,102 @@ class CodeRuns:
                 raise NotFound(f"No result {execution_id}.")
             if execution.result_blob_id is None:
                 raise NotFound("This run produced no result.")
+            if not actor.is_owner:
+                refuse_unreleased(execution)
             blob = session.get(models.Blob, execution.result_blob_id)
             assert blob is not None
         return self.blobs.path(blob.id), blob.size
+
+
+def refuse_unreleased(execution: models.Execution) -> None:
+    """Raise ``Held`` or ``Withheld`` unless the result is released (for anyone but owners)."""
+    if execution.release == ReleaseState.HELD.value:
+        raise Held(
+            "This result is held for output review: the Datasite's owners check it before it "
+            "is released. Its disclosure report is on the run (execution.report); wait for an "
+            "owner to release it (job.wait() / .get() again later), or ask them."
+        )
+    if execution.release == ReleaseState.WITHHELD.value:
+        raise Withheld(
+            "This result was withheld by the Datasite's owners after output review. Reason: "
+            f"{execution.decision_note or 'none given.'} You may change your code (e.g. return "
+            "an aggregate) and submit it again."
+        )
+    if execution.release != ReleaseState.RELEASED.value:  # a state this version does not know
+        raise Held("This result is not released.")
+
+
+def clean_report(report: Any, rules: Any) -> dict[str, Any]:
+    """The worker's report, checked and bounded (it is untrusted: it comes out of the process
+    that ran the user's code). Missing or malformed: a "review" report saying so, so that a
+    result nobody could check never counts as passing."""
+
+    def review(reason: str) -> dict[str, Any]:
+        check = {"rule": "checker", "outcome": "review", "reason": reason, "cells": []}
+        return {
+            "outcome": "review",
+            "rules": str(rules.name),
+            "rules_digest": rules.digest(),
+            "checks": [check],
+        }
+
+    if not isinstance(report, dict):
+        return review("No disclosure report came back from the run.")
+    try:
+        raw_checks = report.get("checks")
+        if not isinstance(raw_checks, list):
+            raise ValueError
+        checks: builtins.list[dict[str, Any]] = [
+            {
+                "rule": _text(c["rule"], MAX_NAME),
+                "outcome": _outcome(c["outcome"]),
+                "reason": _text(c["reason"], MAX_REASON),
+                "cells": [
+                    [_text(label, MAX_LABEL) for label in cell[:2]]
+                    for cell in c.get("cells", [])[:MAX_CELLS]
+                    if isinstance(cell, list)
+                ],
+            }
+            for c in raw_checks[:MAX_CHECKS]
+        ]
+        cleaned: dict[str, Any] = {
+            "outcome": _outcome(report["outcome"]),
+            "rules": _text(report["rules"], MAX_NAME),
+            "rules_digest": _text(report["rules_digest"], 64),
+            "checks": checks,
+        }
+        wire.DisclosureReport.model_validate(cleaned)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return review("The run's disclosure report could not be read.")
+    if cleaned["rules_digest"] != rules.digest():
+        return review("The run's disclosure report was made with other rules than the Datasite's.")
+    # The outcome is never better than its worst check, and nothing vouched for is no pass.
+    rank = {"pass": 0, "review": 1, "fail": 2}
+    outcomes: builtins.list[str] = [cleaned["outcome"], *(c["outcome"] for c in checks)]
+    worst = max(outcomes, key=rank.__getitem__)
+    if worst == "pass" and (not checks or len(raw_checks) > MAX_CHECKS):
+        worst = "review"
+    cleaned["outcome"] = worst
+    return cleaned
+
+
+def _text(value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _outcome(value: Any) -> str:
+    if value not in ("pass", "fail", "review"):
+        raise ValueError
+    return str(value)
+
+
+def report_view(report: dict[str, Any] | None) -> wire.DisclosureReport | None:
+    """A stored report as the wire shows it (None: no checks ran, e.g. a deposit)."""
+    if not report:
+        return None
+    return wire.DisclosureReport.model_validate(report)
 
 
 def _may_run_on_mocks(actor: Actor, user: models.User | None) -> bool:
