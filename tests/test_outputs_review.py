@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from datetime import timedelta
 
 import pytest
 from held_outputs import COUNTS, ROWS, SCIENTIST, Site
+from sqlmodel import select
 
 from jupyter_syft import serde
+from jupyter_syft.server import models
 from jupyter_syft.wire import routes
 
 SECOND_OWNER = ("owner2@example.org", "pw-owner-2")
@@ -222,3 +225,26 @@ def test_racing_decisions_give_one_outcome_and_one_audit_event(site, node, round
         )
         assert event["detail"]["note"] == winner["decision_note"]
     assert node.datasite.services.audit.verify()
+
+
+def test_run_retention_never_prunes_a_held_output(site, node):
+    code_id = site.approved("rows", ROWS)
+    older, latest = site.run(code_id), site.run(code_id)
+    assert older["release"] == latest["release"] == "held"
+    store = node.datasite.store
+    with store.session() as session:
+        for execution in session.exec(select(models.Execution)).all():
+            execution.created_at = models.utcnow() - timedelta(days=400)
+            session.add(execution)
+        session.commit()
+    site.ok("owner", "patch", routes.SETTINGS, {"retention_days_runs": 30})
+    node.datasite.retention.collect()
+    # the older run is not its function's latest, yet it is kept: it still awaits a decision
+    held = site.ok("owner", "get", routes.OUTPUTS, query={"state": "held"})
+    assert {o["execution_id"] for o in held["items"]} == {older["id"], latest["id"]}
+    # once decided, it is an ordinary old run again
+    site.ok("owner", "post", routes.OUTPUT_WITHHOLD, {"reason": "rows"}, execution_id=older["id"])
+    node.datasite.retention.collect()
+    with store.session() as session:
+        assert session.get(models.Execution, older["id"]) is None
+        assert session.get(models.Execution, latest["id"]) is not None

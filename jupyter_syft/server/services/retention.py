@@ -130,7 +130,12 @@ class RetentionService:
                     )
                 ).all()
             )
-            old = session.exec(select(execution.id).where(col(execution.created_at) < cutoff))
+            # A held output waits for an owner's decision, however old: never pruned.
+            old = session.exec(
+                select(execution.id).where(
+                    col(execution.created_at) < cutoff, col(execution.release) != "held"
+                )
+            )
             doomed = [e for e in old.all() if e not in keep]
             for start in range(0, len(doomed), _CHUNK):
                 chunk = doomed[start : start + _CHUNK]
