@@ -248,6 +248,29 @@ private data:
 with sy.raises(sy.SyftException, show=True):
     client.code.size_by_diagnosis(data=tumours)
 """),
+    md("""
+## A second question: diagnosis by tumour size
+
+Dana also wants a frequency table: how many tumours of each diagnosis fall in each band of
+mean radius. Every result computed from private data is **checked for disclosure** next to the
+data before it leaves (ACRO's rules: each count at least 10, no zeros; this Datasite releases a
+result at once only if it passes, otherwise an owner reviews it). The mock run shows the same
+checks, on the mock: below the table, they pass there. The real table may not.
+"""),
+    code(f"""
+%%syft_function --mock --request --project "{PROJECT}" --reason "How does the diagnosis vary with tumour size? (Table 1 of our paper)" data=tumours
+def radius_bands(data):
+    \"\"\"How many tumours of each diagnosis in each band of mean radius.\"\"\"
+    import pandas as pd
+
+    bands = pd.cut(
+        data["mean radius"],
+        [0, 12, 16, 20, float("inf")],
+        right=False,
+        labels=["0-12", "12-16", "16-20", "20+"],
+    )
+    return pd.crosstab(data["diagnosis"], bands.astype(str).rename("mean radius"))
+"""),
     code(f"""
 project = client.get_project(name="{PROJECT}")
 project.requests
@@ -261,12 +284,15 @@ Next: **[3 · Data owner: review and approve](03-data-owner-review.ipynb)**.
 mock_result = size_by_diagnosis(data=tumours).get()  # the same run as --mock above
 assert list(mock_result.columns) == ["cases", "mean_radius", "mean_area"]
 assert int(mock_result["cases"].sum()) == 569
+mock_bands = radius_bands(data=tumours)
+assert int(mock_bands.get().to_numpy().sum()) == 569
+assert mock_bands.report.outcome == "pass"  # on the mock
 assert tumours.data is None  # no private data for a scientist
-(request,) = project.requests
-assert request.status == sy.RequestStatus.PENDING
-assert request.code.service_func_name == "size_by_diagnosis"
-assert request.reason.startswith("Are malignant tumours larger")
-print("Done: size_by_diagnosis is submitted in the project '{PROJECT}' and waits for review.")
+requests = {{r.code.service_func_name: r for r in project.requests}}
+assert sorted(requests) == ["radius_bands", "size_by_diagnosis"]
+assert all(r.status == sy.RequestStatus.PENDING for r in requests.values())
+assert requests["size_by_diagnosis"].reason.startswith("Are malignant tumours larger")
+print("Done: size_by_diagnosis and radius_bands are submitted in '{PROJECT}' for review.")
 """),
 ]
 
@@ -328,29 +354,46 @@ review.status
     md("""
 The sidebar shows the new status too (click its reload button if it is open).
 
+Dana's second request, `radius_bands`, counts tumours by diagnosis and band of radius: code
+you can approve too. Approving code is not releasing its result: the Datasite checks each
+result from private data when it is computed, and keeps back what fails its checks for you to
+review (notebook 5).
+"""),
+    code("""
+bands_request = next(
+    r for r in client.requests if r.code.service_func_name == "radius_bands"
+)
+bands_request.code
+"""),
+    code("""
+bands_request.approve()
+"""),
+    md("""
 ## Check
 
-Next: **[4 · Data scientist: get the result](04-data-scientist-result.ipynb)**.
+Next: **[4 · Data scientist: get the results](04-data-scientist-result.ipynb)**.
 """),
     code("""
 request = request.refresh()
 assert request.status == sy.RequestStatus.APPROVED
+assert bands_request.refresh().status == sy.RequestStatus.APPROVED
 assert "approved" in review.status.value
 assert "mean_radius" in review.result.value  # the mock run's result, shown in the widget
 assert not client.requests.get_all_pending()
 assert request.project["name"] == "Tumour size study"
-print("Done: size_by_diagnosis is approved.")
+print("Done: size_by_diagnosis and radius_bands are approved.")
 """),
 ]
 
 # --------------------------------------------------------------------------------------------
 NOTEBOOKS["04-data-scientist-result.ipynb"] = [
     md("""
-# 4 · Data scientist: get the result
+# 4 · Data scientist: get the results
 
-**Dana** again. Her request is approved, so calling the function on the asset now runs it on
-the **private** data, in the Datasite's sandbox, and returns the result: the aggregates she
-asked for, never the rows.
+**Dana** again. Her requests are approved, so calling a function on the asset now runs it on
+the **private** data, in the Datasite's sandbox. Its result is checked for disclosure there,
+next to the data: what passes comes back at once; what fails is **held** for the owner's
+review.
 """),
     code(f"""
 import jupyter_syft as sy
@@ -360,35 +403,173 @@ client.requests
 """),
     code("""
 tumours = client.datasets["Tumour Measurements"].assets["tumours"]
-result = client.code.size_by_diagnosis(data=tumours).get()
+summary = client.code.size_by_diagnosis(data=tumours)
+result = summary.get()
 result
 """),
     md("""
-Malignant tumours are clearly larger. The output policy allowed one run on the private data:
-calling it again gives the stored result, with a notice, without running the code again.
+Malignant tumours are clearly larger. The table passed the checks (each mean summarises more
+than 10 tumours, and no tumour dominates): it came back at once, with its report.
+"""),
+    code("""
+summary.report
+"""),
+    md("""
+The output policy allowed one run on the private data: calling it again gives the stored
+result, with a notice, without running the code again.
 """),
     code("""
 client.code.size_by_diagnosis(data=tumours).get()
 """),
     md("""
+## A held result
+
+Now the table by size band. It passed the checks on the mock, but on the private data two
+cells count fewer than 10 tumours and one is zero: telling that nobody, or just a handful of
+patients, has that combination can identify them. The Datasite keeps the result back, **held
+for output review**, and says why: the report names each failing rule and how many cells it
+concerns (which cells is for the owner: a private table's labels can be data too), never a value.
+"""),
+    code("""
+bands = client.code.radius_bands(data=tumours)
+bands
+"""),
+    code("""
+with sy.raises(sy.SyftException, show=True):
+    bands.get()  # no value while it is held
+"""),
+    md("""
+Dana can tell the owner why the table should be released (ACRO's *exception request*): the
+owner reads it next to the report.
+"""),
+    code("""
+bands.justify(
+    "Table 1 of our paper: tumours by diagnosis and size band. "
+    "Suppressing the small cells is fine for us."
+)
+"""),
+    md("""
 ## Check
 
-Next: **[5 · The breast-cancer study end to end](05-breast-cancer-study.ipynb)**.
+Next: **[5 · Data owner: review the held result](05-data-owner-outputs.ipynb)**.
 """),
     code("""
 assert result.shape == (2, 3)
 assert sorted(result.index) == ["benign", "malignant"]
 assert result.loc["benign", "cases"] == 357 and result.loc["malignant", "cases"] == 212
 assert result.loc["malignant", "mean_radius"] > result.loc["benign", "mean_radius"]
-assert client.requests[0].status == sy.RequestStatus.APPROVED
-print("Done: Dana has her result, computed on data she never saw.")
+assert summary.release == "released" and summary.report.outcome == "pass"
+assert bands.release == "held" and bands.report.outcome == "fail"
+# while it is held, the report counts the failing cells; the owner sees which
+reasons = " ".join(check["reason"] for check in bands.report.failing)
+assert bands.report.failing_cells == [] and "the owners see which" in reasons, reasons
+assert "2 cells" in reasons and "1 cell" in reasons, reasons
+assert all(r.status == sy.RequestStatus.APPROVED for r in client.requests)
+print("Done: one result is Dana's, the other is held for the owner's review.")
 """),
 ]
 
 # --------------------------------------------------------------------------------------------
-NOTEBOOKS["05-breast-cancer-study.ipynb"] = [
+NOTEBOOKS["05-data-owner-outputs.ipynb"] = [
     md("""
-# 5 · A study end to end: logistic regression on breast-cancer data
+# 5 · Data owner: review a held result and release it
+
+**Alice** again. This Datasite releases a result at once only when it passes every disclosure
+check (its `release` setting is `checked`); the others wait for her in `client.outputs`, held
+ones first. The **Outputs** part of the Syft sidebar lists them too.
+"""),
+    code("""
+import jupyter_syft as sy
+
+client = sy.login_local()
+client.outputs.held
+"""),
+    md("""
+Each output shows where it came from, its disclosure report (the failing rule and cells) and
+the requester's justification:
+"""),
+    code("""
+output = client.outputs.held[0]
+output
+"""),
+    md("""
+As the owner she may look at the value itself: the preview marks the cells the checks name.
+"""),
+    code("""
+output.preview()
+"""),
+    md("""
+The table is what the request said, but its small cells could identify patients. She has
+three choices:
+
+- `output.release(comment=...)`: release it as it is (she takes responsibility);
+- `output.release(suppress=True)`: release it with the failing cells made missing (ACRO's
+  suppression; margins, if any, are recomputed without them);
+- `output.withhold(reason=...)`: refuse it; Dana reads the reason and may resubmit.
+
+Suppression keeps what Dana needs and removes the risk:
+"""),
+    code("""
+output.release(
+    comment="Released with the small and empty cells suppressed.", suppress=True
+)
+"""),
+    code("""
+output.refresh()
+"""),
+    md("""
+## Check
+
+Next: **[6 · Data scientist: the released table](06-data-scientist-released.ipynb)**.
+"""),
+    code("""
+assert output.state == "released" and output.suppressed
+assert output.suppressed_cells == 3
+assert output.justification.startswith("Table 1 of our paper")
+assert output.service_func_name == "radius_bands"
+assert not list(client.outputs.held)
+print("Done: radius_bands is released to Dana, with 3 cells suppressed.")
+"""),
+]
+
+# --------------------------------------------------------------------------------------------
+NOTEBOOKS["06-data-scientist-released.ipynb"] = [
+    md("""
+# 6 · Data scientist: the released table
+
+**Dana** once more. The owner released her table with its risky cells suppressed: they are
+missing (`NaN`), the others are the real counts.
+"""),
+    code(f"""
+import jupyter_syft as sy
+
+client = sy.login_local(email="{SCIENTIST_EMAIL}", password="{SCIENTIST_PASSWORD}")
+tumours = client.datasets["Tumour Measurements"].assets["tumours"]
+bands = client.code.radius_bands(data=tumours)
+table = bands.get()
+table
+"""),
+    md("""
+Benign tumours are mostly under 16, malignant ones mostly over 12: the answer to her
+question, with no cell that points at a handful of patients.
+
+## Check
+
+Next: **[7 · The breast-cancer study end to end](07-breast-cancer-study.ipynb)**.
+"""),
+    code("""
+assert bands.release == "released"
+assert table.isna().sum().sum() == 3
+assert table.loc["benign", "0-12"] == 163 and table.loc["malignant", "20+"] == 45
+assert table.isna().loc["benign", "20+"] and table.isna().loc["malignant", "0-12"]
+print("Done: Dana has her table, released after review with 3 cells suppressed.")
+"""),
+]
+
+# --------------------------------------------------------------------------------------------
+NOTEBOOKS["07-breast-cancer-study.ipynb"] = [
+    md("""
+# 7 · A study end to end: logistic regression on breast-cancer data
 
 PySyft's *breast cancer* tutorial, run on this JupyterLab's Datasite: its code is unchanged
 except for `import jupyter_syft as sy`, the logins (`sy.login_local`), datasets picked by name

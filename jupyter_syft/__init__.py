@@ -9,10 +9,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .version import __version__
+from .compat import Version as _Version
+from .version import __version__ as _package_version
+
+__version__ = _Version(_package_version)
 
 # public name -> module that defines it
 _EXPORTS = {
+    "requires": "compat",
+    "autocache": "downloads",
     "ServiceRole": "roles",
     "SyftException": "errors",
     "SyftError": "errors",

@@ -1,12 +1,15 @@
-"""``jupyter-syft``: run a standalone Datasite (``jupyter-syft serve --name demo --port 8083``)."""
+"""``jupyter-syft``: run a standalone Datasite (``jupyter-syft serve --name demo --port 8083``);
+check an exported audit log offline (``jupyter-syft audit verify audit.jsonl``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +31,22 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--seed-demo", action="store_true", help="add a demo dataset if there is none"
     )
+    audit = sub.add_parser("audit", help="check an audit log exported with client.audit.export")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify",
+        help="recompute every hash and link of an exported audit log (exit 1 at the first "
+        "bad line)",
+    )
+    verify.add_argument("file", type=Path, help="the JSON-lines file client.audit.export wrote")
+    verify.add_argument(
+        "--since",
+        metavar="SEQ:HASH",
+        help="also check that the log extends this checkpoint (client.audit.checkpoint())",
+    )
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return verify_export(args.file, args.since)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -46,6 +64,69 @@ def main(argv: list[str] | None = None) -> int:
             seed_demo=args.seed_demo,
         )
     )
+
+
+def verify_export(path: Path, since: str | None = None) -> int:
+    """``jupyter-syft audit verify FILE``: 0 and a summary when every event checks out, 1 and
+    the first bad line (and why) otherwise; 2 when the file or checkpoint cannot be used."""
+    from .audit_chain import FIELDS, ChainChecker
+
+    checkpoint: tuple[int | None, str | None] = (None, None)
+    if since is not None:
+        seq_text, _, digest = since.partition(":")
+        if not (seq_text.isascii() and seq_text.isdigit()) or (
+            seq_text != "0" and (len(digest) != 64 or not _is_hex(digest))
+        ):
+            print(
+                f"--since must be SEQ:HASH as client.audit.checkpoint() gave them "
+                f"(e.g. 42:{'0' * 64}), not {since[:80]!r}.",
+                file=sys.stderr,
+            )
+            return 2
+        checkpoint = (int(seq_text), digest.lower())
+    checker = ChainChecker(*checkpoint)
+    required = [f for f in FIELDS if f != "hash_version"]
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                event = _event(line, required)
+                if isinstance(event, str):
+                    print(f"{path}: line {number}: {event}", file=sys.stderr)
+                    return 1
+                if not checker.feed(event, position=number):
+                    break
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"Cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    verdict = checker.finish()
+    if not verdict.ok:
+        where = f"line {verdict.position} " if verdict.position is not None else ""
+        print(f"{path}: {where}(event seq {verdict.bad_seq}): {verdict.reason}", file=sys.stderr)
+        return 1
+    print(verdict.summary())
+    return 0
+
+
+def _event(line: str, required: list[str]) -> dict[str, Any] | str:
+    """One exported event, or what is wrong with the line."""
+    try:
+        event = json.loads(line)
+    except ValueError as exc:
+        return f"not a JSON event ({exc}): edited or cut"
+    if not isinstance(event, dict):
+        return "not a JSON object: edited"
+    missing = [f for f in required if f not in event]
+    if missing:
+        return f"the event has no {', '.join(missing)}: edited"
+    if not isinstance(event["seq"], int) or not isinstance(event["hash"], str):
+        return "its seq or hash has the wrong type: edited"
+    return event
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,10 @@ if (($# == 0)); then
     tests/test_pagination.py tests/test_bad_input.py tests/test_fuzz_routes.py tests/test_faults.py \
     tests/test_run_routes.py tests/test_contract_models.py tests/test_release_modes.py \
     tests/test_outputs_review.py tests/test_held_outputs_security.py tests/test_client_outputs.py \
-    tests/test_seeds_e2e.py tests/test_seeds_setup.py
+    tests/test_seeds_e2e.py tests/test_seeds_setup.py tests/test_audit_log.py \
+    tests/test_output_review_workflow.py tests/test_client_review_workflow.py \
+    tests/test_output_review_widget.py tests/test_report_labels.py tests/test_mock_report_audit.py \
+    tests/test_pysyft_names.py
 fi
 if (($# == 0)); then
   echo "==> UI tests: Galata in Debian's chromium (screenshots and traces in ui-tests/test-results)"

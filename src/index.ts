@@ -20,7 +20,11 @@ import { messageOf, SyftModel } from './model';
 import { CommandIDs, IRequest, ISyftModel, SIDEBAR_ID } from './tokens';
 // The sidebar is built at activation, so its views load with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { RequestReviewWidget, SyftSidebarWidget } from './widgets';
+import {
+  OutputReviewWidget,
+  RequestReviewWidget,
+  SyftSidebarWidget
+} from './widgets';
 
 export { SyftModel } from './model';
 export * from './tokens';
@@ -81,11 +85,41 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
     // A review talks to the Datasite shown when it was opened: reviews close when another
     // one is shown, and only the local Datasite's come back after a page reload.
     const reviews = new Set<RequestReviewWidget>();
+    const outputViews = new Set<OutputReviewWidget>();
+    const outputTracker = new WidgetTracker<OutputReviewWidget>({
+      namespace: 'jupyter-syft-output'
+    });
     model.datasiteChanged.connect(() => {
-      for (const review of [...reviews]) {
+      for (const review of [...reviews, ...outputViews]) {
         review.close();
       }
     });
+
+    const openOutput = (executionId: string): OutputReviewWidget => {
+      let widget = [...outputViews].find(w => w.executionId === executionId);
+      if (!widget) {
+        const output = model.getOutput(executionId);
+        const created = new OutputReviewWidget({
+          model,
+          executionId,
+          label: output
+            ? trans.__('Output: %1', output.service_func_name)
+            : undefined,
+          onOpenRequest: id =>
+            void commands.execute(CommandIDs.openRequest, { id }),
+          trans
+        });
+        outputViews.add(created);
+        created.disposed.connect(() => outputViews.delete(created));
+        if (model.datasite.kind === 'local') {
+          void outputTracker.add(created);
+        }
+        shell.add(created, 'main');
+        widget = created;
+      }
+      shell.activateById(widget.id);
+      return widget;
+    };
 
     const openRequest = (id: string): RequestReviewWidget => {
       let widget = [...reviews].find(w => w.requestId === id);
@@ -98,6 +132,8 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
             ? trans.__('Request: %1', request.code.service_func_name)
             : undefined,
           editorFactory: editorServices?.factoryService.newInlineEditor ?? null,
+          onOpenOutput: executionId =>
+            void commands.execute(CommandIDs.openOutput, { id: executionId }),
           trans
         });
         reviews.add(created);
@@ -145,6 +181,40 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
         return openRequest(id);
       }
     });
+    commands.addCommand(CommandIDs.openOutput, {
+      label: args =>
+        args.id
+          ? trans.__('Review Output %1', args.id)
+          : trans.__('Review Output'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            id: {
+              type: 'string',
+              description: trans.__('The id of the run that made the output')
+            }
+          },
+          required: ['id']
+        }
+      },
+      execute: async args => {
+        const id = String(args.id ?? '');
+        if (!id) {
+          throw new Error(trans.__('Give the id of the output to review.'));
+        }
+        if (!model.me) {
+          await model.refresh(); // e.g. restored at start-up, before the first load
+        }
+        if (!model.isOwner) {
+          // Output review is the owners': never call their routes for anyone else.
+          throw new Error(
+            trans.__("Only the Datasite's owners review outputs.")
+          );
+        }
+        return openOutput(id);
+      }
+    });
     commands.addCommand(CommandIDs.newConnectionNotebook, {
       label: trans.__('New Notebook Connected to the Syft Datasite'),
       caption: trans.__(
@@ -180,6 +250,12 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
       trans,
       onOpenRequest: id =>
         void commands.execute(CommandIDs.openRequest, { id }),
+      onOpenOutput: id =>
+        void commands
+          .execute(CommandIDs.openOutput, { id })
+          .catch(error =>
+            Notification.error(messageOf(error), { autoClose: 8000 })
+          ),
       onNewNotebook: () =>
         void commands.execute(CommandIDs.newConnectionNotebook).catch(() => {
           /* reported by the command */
@@ -192,6 +268,11 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
         command: CommandIDs.openRequest,
         args: widget => ({ id: widget.requestId }),
         name: widget => widget.requestId
+      });
+      void restorer.restore(outputTracker, {
+        command: CommandIDs.openOutput,
+        args: widget => ({ id: widget.executionId }),
+        name: widget => widget.executionId
       });
     }
 

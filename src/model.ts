@@ -14,8 +14,11 @@ import {
   ICode,
   IDataset,
   IExecution,
+  IJustification,
   IMetadata,
   IMockRun,
+  IOutput,
+  IOutputDetail,
   IPage,
   IPreview,
   IProject,
@@ -25,6 +28,7 @@ import {
   ISyftModel,
   IUser,
   LOCAL_API,
+  OutputFilter,
   PagedSection,
   REMOTES_API,
   StatusFilter
@@ -55,11 +59,22 @@ export const PAGE_SIZE = 100;
 const ORDER: Record<PagedSection, 'oldest' | 'newest'> = {
   datasets: 'oldest',
   projects: 'newest',
-  requests: 'newest'
+  requests: 'newest',
+  outputs: 'newest'
 };
 
+/** Output states: held ones wait for an owner. */
+const OUTPUT_STATES = ['held', 'released', 'withheld'] as const;
+
+/** Characters of a release comment or withhold reason the Datasite keeps. */
+export const MAX_NOTE = 2000;
+
+/** Characters of a justification the Datasite keeps. */
+export const MAX_JUSTIFICATION = 4000;
+
 /** Parts of the Datasite the sidebar loads; each may fail on its own (e.g. for guests). */
-type Section = 'metadata' | 'me' | 'datasets' | 'projects' | 'requests';
+type Section =
+  'metadata' | 'me' | 'datasets' | 'projects' | 'requests' | 'outputs';
 
 export class SyftModel implements ISyftModel, IDisposable {
   constructor(options: SyftModel.IOptions = {}) {
@@ -83,6 +98,11 @@ export class SyftModel implements ISyftModel, IDisposable {
   /** Another Datasite is shown: what was opened for the previous one no longer applies. */
   get datasiteChanged(): ISignal<this, DatasiteRef> {
     return this._datasiteChanged;
+  }
+
+  /** Emitted after an output was released or withheld (or voted on) here. */
+  get outputDecided(): ISignal<this, IOutput> {
+    return this._outputDecided;
   }
 
   get requestDecided(): ISignal<this, IRequest> {
@@ -158,6 +178,38 @@ export class SyftModel implements ISyftModel, IDisposable {
     return sortRequests(this._requests.filter(request => ids.has(request.id)));
   }
 
+  /** Outputs of runs on private data loaded so far (owners; the filter's state, newest first). */
+  get outputs(): readonly IOutput[] {
+    return this._outputs;
+  }
+
+  get outputFilter(): OutputFilter {
+    return this._outputFilter;
+  }
+
+  /** Outputs per state on the Datasite (owners; zeros for others). */
+  get outputCounts(): Record<OutputFilter, number> {
+    return this._outputCounts;
+  }
+
+  /** Show another state's outputs: loads its first page (the list is paged per state). */
+  async setOutputFilter(value: OutputFilter): Promise<void> {
+    if (value === this._outputFilter) {
+      return;
+    }
+    this._outputFilter = value;
+    this._outputs = [];
+    this._firstPage('outputs', null);
+    this._stateChanged.emit();
+    await this.refreshOutputs();
+  }
+
+  getOutput(executionId: string): IOutput | null {
+    return (
+      this._outputs.find(output => output.execution_id === executionId) ?? null
+    );
+  }
+
   getRequest(id: string): IRequest | null {
     return this._requests.find(request => request.id === id) ?? null;
   }
@@ -182,16 +234,19 @@ export class SyftModel implements ISyftModel, IDisposable {
       return;
     }
     const generation = this._generation;
-    const page = await this._page<{ id: string }>(section, cursor);
+    const page = await this._page<object>(section, cursor);
     if (generation !== this._generation || this._isDisposed) {
       return;
     }
     if (this._cursors[section] !== cursor) {
       return; // a refresh or another "load more" got there first
     }
-    const loaded = this[section] as readonly { id: string }[];
-    const known = new Set(loaded.map(row => row.id));
-    const rows = [...loaded, ...page.items.filter(row => !known.has(row.id))];
+    const loaded = this[section] as readonly object[];
+    const known = new Set(loaded.map(rowId));
+    const rows = [
+      ...loaded,
+      ...page.items.filter(row => !known.has(rowId(row)))
+    ];
     this._cursors[section] = page.next_cursor;
     this._totals[section] = page.total;
     if (section === 'requests') {
@@ -201,6 +256,8 @@ export class SyftModel implements ISyftModel, IDisposable {
       }
     } else if (section === 'projects') {
       this._projects = rows as IProject[];
+    } else if (section === 'outputs') {
+      this._outputs = rows as IOutput[];
     } else {
       this._datasets = rows as IDataset[];
     }
@@ -283,6 +340,21 @@ export class SyftModel implements ISyftModel, IDisposable {
       return;
     }
     this._statusCounts = counts;
+    // Output review is the owners' (the route refuses others): never asked for anyone else.
+    if (isOwnerRole(me)) {
+      const outputs = await load('outputs', () =>
+        Promise.all([this._page<IOutput>('outputs'), this._countOutputs()])
+      );
+      if (generation !== this._generation || this._isDisposed) {
+        return;
+      }
+      this._outputs = this._firstPage('outputs', outputs?.[0] ?? null);
+      this._outputCounts = outputs?.[1] ?? noOutputs();
+    } else {
+      this._outputs = [];
+      this._firstPage('outputs', null);
+      this._outputCounts = noOutputs();
+    }
     this._errors = errors;
     this._loading = false;
     this._stateChanged.emit();
@@ -319,6 +391,12 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._statusCounts = counts;
     if (this._errors.requests) {
       this._errors = { ...this._errors, requests: undefined };
+    }
+    if (this.isOwner) {
+      await this.refreshOutputs().catch(() => undefined);
+      if (generation !== this._generation || this._isDisposed) {
+        return [];
+      }
     }
     this._stateChanged.emit();
     if (added.length) {
@@ -471,6 +549,158 @@ export class SyftModel implements ISyftModel, IDisposable {
     );
   }
 
+  // --- outputs (owners) ---------------------------------------------------------------------
+  /** Reload the outputs' first page and counts (owners; the poll calls it too). */
+  async refreshOutputs(): Promise<void> {
+    if (!this.isOwner) {
+      return;
+    }
+    const generation = this._generation;
+    const filter = this._outputFilter;
+    try {
+      const [first, counts] = await Promise.all([
+        this._page<IOutput>('outputs'),
+        this._countOutputs()
+      ]);
+      if (
+        generation !== this._generation ||
+        this._isDisposed ||
+        filter !== this._outputFilter
+      ) {
+        return;
+      }
+      // A row decided since it was loaded leaves its state's list.
+      this._outputs = this._mergeFirstPage(
+        'outputs',
+        this._outputs,
+        first
+      ).filter(output => filter === 'all' || output.state === filter);
+      this._outputCounts = counts;
+      if (this._errors.outputs) {
+        this._errors = { ...this._errors, outputs: undefined };
+      }
+    } catch (error) {
+      this._errors = { ...this._errors, outputs: messageOf(error) };
+    }
+    this._stateChanged.emit();
+  }
+
+  /** One output (owners): where it stands, its report, its votes. */
+  async output(executionId: string): Promise<IOutput> {
+    const output = await this._api<IOutput>(
+      `outputs/${encodeURIComponent(executionId)}`
+    );
+    this._replaceOutput(output, false);
+    return output;
+  }
+
+  /**
+   * What the output view shows (owners): the output and its result's first rows. Released
+   * with suppression, the preview is the value as computed (what the checks ran on).
+   */
+  async outputDetail(executionId: string): Promise<IOutputDetail> {
+    const output = await this.output(executionId);
+    if (!output.has_result) {
+      return { output, preview: null };
+    }
+    const id = encodeURIComponent(executionId);
+    if (output.suppressed) {
+      try {
+        const preview = await this._api<IPreview>(
+          `outputs/${id}/original/preview`,
+          { query: { rows: 50 } }
+        );
+        return { output, preview, original: true };
+      } catch {
+        // fall back to the result as released
+      }
+    }
+    try {
+      return { output, preview: await this.executionPreview(executionId) };
+    } catch (error) {
+      return { output, preview: null, previewError: messageOf(error) };
+    }
+  }
+
+  /**
+   * Release a held output to its requester (owners), with a comment they read; `suppress`:
+   * with the cells its checks failed suppressed. With two reviewers, this is your vote.
+   */
+  async releaseOutput(
+    executionId: string,
+    comment: string,
+    suppress = false
+  ): Promise<IOutput> {
+    const text = comment.trim();
+    if (text.length > MAX_NOTE) {
+      throw new SyftRequestError(
+        400,
+        'bad_request',
+        `The comment is ${text.length} characters long: keep it to ${MAX_NOTE}.`
+      );
+    }
+    const output = await this._api<IOutput>(
+      `outputs/${encodeURIComponent(executionId)}/release`,
+      { method: 'POST', body: { comment: text || null, suppress } }
+    );
+    this._replaceOutput(output, true);
+    return output;
+  }
+
+  /** Withhold a held output (owners); its requester reads the reason, so one is required. */
+  async withholdOutput(executionId: string, reason: string): Promise<IOutput> {
+    const text = reason.trim();
+    if (!text) {
+      throw new SyftRequestError(
+        400,
+        'bad_request',
+        'Say why you withhold it: the scientist reads the reason.'
+      );
+    }
+    if (text.length > MAX_NOTE) {
+      throw new SyftRequestError(
+        400,
+        'bad_request',
+        `The reason is ${text.length} characters long: keep it to ${MAX_NOTE}.`
+      );
+    }
+    const output = await this._api<IOutput>(
+      `outputs/${encodeURIComponent(executionId)}/withhold`,
+      { method: 'POST', body: { reason: text } }
+    );
+    this._replaceOutput(output, true);
+    return output;
+  }
+
+  /**
+   * Say why a held output of yours should be released (the scientist who asked for it); its
+   * reviewers read it. A new justification replaces the last.
+   */
+  async justifyOutput(
+    executionId: string,
+    text: string
+  ): Promise<IJustification> {
+    const body = text.trim();
+    if (!body) {
+      throw new SyftRequestError(
+        400,
+        'bad_request',
+        'Say why it should be released: the reviewers read it.'
+      );
+    }
+    if (body.length > MAX_JUSTIFICATION) {
+      throw new SyftRequestError(
+        400,
+        'bad_request',
+        `The justification is ${body.length} characters long: keep it to ${MAX_JUSTIFICATION}.`
+      );
+    }
+    return this._api<IJustification>(
+      `outputs/${encodeURIComponent(executionId)}/justification`,
+      { method: 'POST', body: { text: body } }
+    );
+  }
+
   // --- Datasites -----------------------------------------------------------------------------
   /** Show another Datasite (the local one, or a remote connection) and load it. */
   async setDatasite(ref: DatasiteRef): Promise<void> {
@@ -482,8 +712,15 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._projects = [];
     this._requests = [];
     this._knownRequestIds = null;
-    this._cursors = { datasets: null, projects: null, requests: null };
-    this._totals = { datasets: 0, projects: 0, requests: 0 };
+    this._outputs = [];
+    this._outputCounts = noOutputs();
+    this._cursors = {
+      datasets: null,
+      projects: null,
+      requests: null,
+      outputs: null
+    };
+    this._totals = { datasets: 0, projects: 0, requests: 0, outputs: 0 };
     this._statusCounts = null;
     this._errors = {};
     this._stateChanged.emit();
@@ -566,9 +803,49 @@ export class SyftModel implements ISyftModel, IDisposable {
 
   /** The first page (or the page after `cursor`) of a list, in the list's order. */
   private _page<T>(section: PagedSection, cursor?: string): Promise<IPage<T>> {
+    const state =
+      section === 'outputs' && this._outputFilter !== 'all'
+        ? this._outputFilter
+        : undefined;
     return this._api<IPage<T>>(section, {
-      query: { limit: PAGE_SIZE, order: ORDER[section], cursor }
+      query: { limit: PAGE_SIZE, order: ORDER[section], cursor, state }
     });
+  }
+
+  /** Outputs per state on the Datasite (a page of one row each: its `total`). */
+  private async _countOutputs(): Promise<Record<OutputFilter, number>> {
+    const totals = await Promise.all(
+      OUTPUT_STATES.map(state =>
+        this._api<IPage<IOutput>>('outputs', {
+          query: { state, limit: 1 }
+        }).then(page => page.total)
+      )
+    );
+    return {
+      all: totals[0] + totals[1] + totals[2],
+      held: totals[0],
+      released: totals[1],
+      withheld: totals[2]
+    };
+  }
+
+  /** Keep a fresh copy of an output; after a decision, recount the states. */
+  private _replaceOutput(output: IOutput, decided: boolean): void {
+    const index = this._outputs.findIndex(
+      other => other.execution_id === output.execution_id
+    );
+    if (index >= 0) {
+      this._outputs = [
+        ...this._outputs.slice(0, index),
+        output,
+        ...this._outputs.slice(index + 1)
+      ];
+    }
+    if (decided) {
+      this._outputDecided.emit(output);
+      void this.refreshOutputs().catch(() => undefined);
+    }
+    this._stateChanged.emit();
   }
 
   /**
@@ -607,19 +884,19 @@ export class SyftModel implements ISyftModel, IDisposable {
    * new ones join at the front; pages loaded with "Load more" stay. If more rows arrived than
    * a page holds (no overlap with what is loaded), start again from this page.
    */
-  private _mergeFirstPage<T extends { id: string }>(
+  private _mergeFirstPage<T extends object>(
     section: PagedSection,
     loaded: readonly T[],
     page: IPage<T>
   ): T[] {
-    const fresh = new Set(page.items.map(row => row.id));
-    const overlaps = loaded.some(row => fresh.has(row.id));
+    const fresh = new Set(page.items.map(rowId));
+    const overlaps = loaded.some(row => fresh.has(rowId(row)));
     this._totals[section] = page.total;
     if (page.next_cursor === null || !overlaps) {
       this._cursors[section] = page.next_cursor; // it holds everything, or starts over
       return page.items;
     }
-    return [...page.items, ...loaded.filter(row => !fresh.has(row.id))];
+    return [...page.items, ...loaded.filter(row => !fresh.has(rowId(row)))];
   }
 
   /** Store the requests; returns those not seen before (none on a Datasite's first load). */
@@ -681,15 +958,20 @@ export class SyftModel implements ISyftModel, IDisposable {
   private _projects: IProject[] = [];
   private _requests: IRequest[] = [];
   private _knownRequestIds: Set<string> | null = null;
+  private _outputs: IOutput[] = [];
+  private _outputFilter: OutputFilter = 'held';
+  private _outputCounts: Record<OutputFilter, number> = noOutputs();
   private _cursors: Record<PagedSection, string | null> = {
     datasets: null,
     projects: null,
-    requests: null
+    requests: null,
+    outputs: null
   };
   private _totals: Record<PagedSection, number> = {
     datasets: 0,
     projects: 0,
-    requests: 0
+    requests: 0,
+    outputs: 0
   };
   private _statusCounts: Record<StatusFilter, number> | null = null;
   private _statusFilter: StatusFilter = 'all';
@@ -698,6 +980,7 @@ export class SyftModel implements ISyftModel, IDisposable {
   private _newRequests = new Signal<this, IRequest[]>(this);
   private _requestDecided = new Signal<this, IRequest>(this);
   private _datasiteChanged = new Signal<this, DatasiteRef>(this);
+  private _outputDecided = new Signal<this, IOutput>(this);
 }
 
 export namespace SyftModel {
@@ -709,6 +992,17 @@ export namespace SyftModel {
     /** The request function (default: requestAPI). */
     request?: RequestFunction;
   }
+}
+
+/** No outputs (not an owner, or none loaded yet). */
+function noOutputs(): Record<OutputFilter, number> {
+  return { all: 0, held: 0, released: 0, withheld: 0 };
+}
+
+/** A list row's id: an output is known by its run's id. */
+function rowId(row: object): string {
+  const value = row as { id?: string; execution_id?: string };
+  return value.id ?? value.execution_id ?? '';
 }
 
 /** A message for the user from any error. */

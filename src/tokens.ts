@@ -22,6 +22,7 @@ export namespace CommandIDs {
   export const refresh = 'jupyter-syft:refresh';
   export const newConnectionNotebook = 'jupyter-syft:new-connection-notebook';
   export const openRequest = 'jupyter-syft:open-request';
+  export const openOutput = 'jupyter-syft:open-output';
 }
 
 /** Roles, highest first (jupyter_syft/roles.py). */
@@ -57,6 +58,19 @@ export type IRequest = Schemas['Request'];
 export type INestedFunction = Schemas['NestedFunction'];
 /** One run of a code. */
 export type IExecution = Schemas['Execution'];
+/** A result of a run on private data, for the owners' output review. */
+export type IOutput = Schemas['Output'];
+/** A scientist's justification of a held output of theirs (what the reviewers read). */
+export type IJustification = Schemas['Justification'];
+/** One owner's vote on a held output (two-person review). */
+export type IOutputVote = Schemas['OutputVote'];
+/** Where an output stands: held (waiting for an owner), released or withheld. */
+export type ReleaseState = Schemas['ReleaseState'];
+/** A state filter for the output list: one state, or all of them. */
+export type OutputFilter = 'all' | ReleaseState;
+/** The disclosure checks of a result, and one of its checks. */
+export type IDisclosureReport = Schemas['DisclosureReport'];
+export type IDisclosureCheck = Schemas['DisclosureCheck'];
 /** A JSON preview of a value: an asset's first rows or a run's result. */
 export type IPreview =
   | Schemas['DataFramePreview']
@@ -70,7 +84,7 @@ export type IPreview =
 export type IPage<T> = Omit<Schemas['RequestPage'], 'items'> & { items: T[] };
 
 /** The lists the sidebar pages through. */
-export type PagedSection = 'datasets' | 'projects' | 'requests';
+export type PagedSection = 'datasets' | 'projects' | 'requests' | 'outputs';
 
 /** A remote Datasite this JupyterLab is logged into (never holds a token or password). */
 export interface IRemote {
@@ -110,6 +124,16 @@ export interface IMockRun {
   execution: IExecution;
   preview: IPreview | null;
   previewError?: string;
+}
+
+/** Everything the output view shows for one output (owners). */
+export interface IOutputDetail {
+  output: IOutput;
+  /** The result's first rows (null: no result, or it could not be previewed). */
+  preview: IPreview | null;
+  previewError?: string;
+  /** True when the preview is the value as computed, before suppression. */
+  original?: boolean;
 }
 
 /** The sidebar model's public face, for other plugins. */

@@ -6,11 +6,12 @@ import { CodeEditor } from '@jupyterlab/codeeditor';
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { LabIcon, ReactWidget } from '@jupyterlab/ui-components';
 
+import { OutputReview } from './components/OutputReview';
 import { RequestReview } from './components/RequestReview';
 import { SidebarTab, SyftSidebar } from './components/SyftSidebar';
 import { DOMAIN, TranslationContext } from './i18n';
 import { SyftModel } from './model';
-import { IRequest, SIDEBAR_ID } from './tokens';
+import { IOutput, IRequest, SIDEBAR_ID } from './tokens';
 
 const SYFT_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16">
 <g class="jp-icon3" fill="#616161">
@@ -43,6 +44,7 @@ export class SyftSidebarWidget extends ReactWidget {
         <SyftSidebar
           model={this._options.model}
           onOpenRequest={this._options.onOpenRequest}
+          onOpenOutput={this._options.onOpenOutput}
           onNewNotebook={this._options.onNewNotebook}
           initialTab={this._options.initialTab}
         />
@@ -58,6 +60,7 @@ export namespace SyftSidebarWidget {
   export interface IOptions {
     model: SyftModel;
     onOpenRequest: (id: string) => void;
+    onOpenOutput?: (executionId: string) => void;
     onNewNotebook: () => void;
     initialTab?: SidebarTab;
     trans?: TranslationBundle;
@@ -93,6 +96,7 @@ export class RequestReviewWidget extends ReactWidget {
           model={this._options.model}
           requestId={this._options.requestId}
           editorFactory={this._options.editorFactory}
+          onOpenOutput={this._options.onOpenOutput}
           onLoaded={this._onLoaded}
         />
       </TranslationContext.Provider>
@@ -116,6 +120,63 @@ export namespace RequestReviewWidget {
     requestId: string;
     label?: string;
     editorFactory?: CodeEditor.Factory | null;
+    onOpenOutput?: (executionId: string) => void;
+    trans?: TranslationBundle;
+  }
+}
+
+/** The main-area id of an output's review (one tab per output). */
+export function outputWidgetId(executionId: string): string {
+  return `jupyter-syft-output-${executionId}`;
+}
+
+export class OutputReviewWidget extends ReactWidget {
+  constructor(options: OutputReviewWidget.IOptions) {
+    super();
+    this._options = options;
+    this._trans = options.trans ?? nullTranslator.load(DOMAIN);
+    this.id = outputWidgetId(options.executionId);
+    this.addClass('jp-syft-review-widget');
+    this.title.icon = syftIcon;
+    this.title.label = options.label ?? this._trans.__('Output');
+    this.title.caption = this._trans.__(
+      'Output of run %1',
+      options.executionId
+    );
+    this.title.closable = true;
+  }
+
+  get executionId(): string {
+    return this._options.executionId;
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <TranslationContext.Provider value={this._trans}>
+        <OutputReview
+          model={this._options.model}
+          executionId={this._options.executionId}
+          onOpenRequest={this._options.onOpenRequest}
+          onLoaded={this._onLoaded}
+        />
+      </TranslationContext.Provider>
+    );
+  }
+
+  private _onLoaded = (output: IOutput): void => {
+    this.title.label = this._trans.__('Output: %1', output.service_func_name);
+  };
+
+  private _options: OutputReviewWidget.IOptions;
+  private _trans: TranslationBundle;
+}
+
+export namespace OutputReviewWidget {
+  export interface IOptions {
+    model: SyftModel;
+    executionId: string;
+    label?: string;
+    onOpenRequest?: (id: string) => void;
     trans?: TranslationBundle;
   }
 }

@@ -2,7 +2,7 @@
 
 One ``jupyter server`` is started the way Binder starts it, through ``binder/start`` (so the
 start script is what configures and seeds the Datasite), on a free loopback port with its own
-config, data, runtime and home folders. Notebooks 1 to 5 then run in order with nbclient, each in
+config, data, runtime and home folders. Notebooks 1 to 7 then run in order with nbclient, each in
 a fresh kernel that finds the Datasite through ``JUPYTER_SYFT_CONNECTION_FILE``, as kernels that
 JupyterLab starts do. They share nothing but the Datasite: each builds on what the previous ones
 left there. Every notebook ends with ``assert`` cells, so a notebook that does not do what it
@@ -36,7 +36,9 @@ NOTEBOOKS = [
     "02-data-scientist-request.ipynb",
     "03-data-owner-review.ipynb",
     "04-data-scientist-result.ipynb",
-    "05-breast-cancer-study.ipynb",
+    "05-data-owner-outputs.ipynb",
+    "06-data-scientist-released.ipynb",
+    "07-breast-cancer-study.ipynb",
 ]
 CELL_TIMEOUT = 120  # seconds for one cell
 START_TIMEOUT = 90  # seconds for the server to answer

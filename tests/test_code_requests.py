@@ -27,6 +27,11 @@ def test_approve_then_run_once_then_cached(root, scientist, asset, uploaded):
     assert request.status == sy.RequestStatus.PENDING and request.reason == "average age"
     with pytest.raises(sy.SyftException, match="waiting for approval"):
         scientist.code.mean_age(data=asset)
+    # a job is refused at once, as the blocking call is, rather than queued to fail later
+    with pytest.raises(sy.SyftException, match="waiting for approval"):
+        scientist.code.mean_age(data=asset, blocking=False)
+    assert len(scientist.jobs) == 0
+    assert "mean_age" in dir(scientist.code) and "request_code_execution" in dir(scientist.code)
 
     assert root.requests[0].code.findings == []
     root.requests[0].approve()
@@ -35,7 +40,7 @@ def test_approve_then_run_once_then_cached(root, scientist, asset, uploaded):
     assert "stdout" not in result.execution  # prints from private runs are for the owner only
 
     again = scientist.code.mean_age(data=asset)
-    assert again.get() == result.get() and "no longer valid" in again.execution["notice"]
+    assert again.get() == result.get() and "allows no more runs" in again.execution["notice"]
 
 
 def test_denied_code_says_why(root, scientist, asset):

@@ -727,3 +727,186 @@ def test_fuzz_reports_are_valid_and_clean(rows, shape, labels):
     for check in report["checks"]:
         assert MARKER_TEXT not in check["reason"] and "98765" not in check["reason"]
         assert all(len(x) <= 40 for cell in check["cells"] for x in cell)
+
+
+# ---- the worker's split: claims made where the function ran, checked in another process --------
+
+
+def _split(value, data, rules=None):
+    """As the worker does it: the claims from the tracking of this process, the checks on the
+    value decoded from its encoded bytes, with this process's tracking not consulted."""
+    from jupyter_syft import serde
+    from jupyter_syft.disclosure.checks import collect_claims
+
+    rules = rules if rules is not None else RuleSet()
+    claims = json.loads(json.dumps(collect_claims(value, rules)))
+    decoded = serde.decode(serde.dumps(value))
+    return check_result(decoded, {"data": data}, rules, claims=claims), claims
+
+
+def _failing(report):
+    return sorted(
+        (c["rule"], tuple(map(tuple, c["cells"])))
+        for c in report["checks"]
+        if c["outcome"] == "fail"
+    )
+
+
+def test_claims_give_the_in_process_outcome(data, tracked):
+    safe = data[data["ward"] != "Z"]
+    tables = [
+        data.groupby("ward")["income"].mean(),
+        data.groupby("ward")[["income", "bmi"]].sum(),
+        data.groupby("ward").agg({"income": "mean"}),
+        data.groupby(data["ward"].str.lower())["bmi"].median(),
+        data.groupby(["ward", "sex"], as_index=False)["bmi"].mean(),
+        data.pivot_table(index="ward", columns="sex", values="bmi", aggfunc="mean"),
+        pd.crosstab(data["ward"], data["sex"], values=data["bmi"], aggfunc="mean"),
+        data.groupby("ward")["income"].mean().round(1),
+        {"by_ward": data.groupby("ward")["income"].mean(), "n": 3},
+        safe.groupby("ward")["bmi"].mean(),
+        safe.groupby(["ward", "sex"])["bmi"].mean(),
+        safe.groupby("ward")["bmi"].agg(["mean", "count"]),
+        safe.groupby("ward")["bmi"].median(),
+        safe.groupby("ward")["bmi"].std(),
+        pd.crosstab(safe["ward"], safe["sex"]),
+        pd.crosstab(safe["ward"], safe["sex"], values=safe["income"], aggfunc="sum"),
+    ]
+    for table in tables:
+        together = run(table, data)
+        split, claims = _split(table, data)
+        assert claims, table
+        assert split["outcome"] == together["outcome"], (table, split, together)
+        assert _failing(split) == _failing(together), table
+
+
+def _lie(claims, **changes):
+    """The claims with some of their arrays changed (``name=function of the array``)."""
+    import base64
+
+    out = json.loads(json.dumps(claims))
+    for item in out:
+        for name, fn in changes.items():
+            if name == "labels":
+                item[name] = fn(item[name])
+                continue
+            arr = np.frombuffer(base64.b64decode(item[name]), dtype="<f8")
+            changed = fn(arr.copy())
+            if isinstance(changed, np.ndarray):
+                changed = base64.b64encode(changed.astype("<f8").tobytes()).decode()
+            item[name] = changed
+    return out
+
+
+def test_claims_are_untrusted(data, tracked):
+    from jupyter_syft import serde
+
+    table = data.groupby("ward")["income"].mean()  # ward Z: 3 records
+    _, claims = _split(table, data)
+    decoded = serde.decode(serde.dumps(table))
+
+    def check(claimed):
+        return check_result(decoded, {"data": data}, RuleSet(), claims=claimed)
+
+    # larger groups than the input has rows, fractional or negative counts, a largest value
+    # above the total: impossible statistics fail
+    for lie in (
+        {"count": lambda c: c * 0 + 1000.0},
+        {"count": lambda c: c + 0.5},
+        {"count": lambda c: c * 0 - 1.0},
+        {"count": lambda c: c * np.inf},
+        {"top1": lambda t: t * 10},
+        {"count": lambda c: ["many"] * len(c)},
+        {"count": lambda c: "not base64!"},
+        {"sum": lambda s: s[:1]},
+    ):
+        report = check(_lie(claims, **lie))
+        assert report["outcome"] == "fail", lie
+        assert "inconsistent group statistics" in [c["reason"] for c in report["checks"]]
+    # a claim for another table (other labels) is ignored: the table stays "review"
+    other = _lie(claims, labels=lambda _: "0" * 64)
+    assert check(other)["outcome"] == "review"
+    assert check([])["outcome"] == "review"
+    # a consistent lie (every group large) cannot make row-level data pass
+    rows = data[["ward", "income", "bmi"]].head(40)
+    import base64
+
+    def b64(values):
+        return base64.b64encode(np.asarray(values, dtype="<f8").tobytes()).decode()
+
+    fake = [
+        {
+            "path": "[]",
+            "rows": 40,
+            "cols": 3,
+            "labels": tracked.labels_digest(rows),
+            "kind": "stats",
+            "kinds": ["key", "stat", "stat"],
+            "nk_n": 2,
+            "margins": None,
+            "count": b64([20.0] * 120),
+            "sum": b64([2000.0] * 120),
+            "top1": b64([100.0] * 120),
+            "top2": b64([200.0] * 120),
+            "topn": b64([200.0] * 120),
+            "neg": b64([0.0] * 120),
+        }
+    ]
+    report = check_result(rows, {"data": data}, RuleSet(), claims=fake)
+    assert report["outcome"] == "fail" and "row_level" in rules_of(report)
+
+
+def test_pandas_group_codes_give_the_same_statistics(tracked):
+    """The fast path (pandas' own group codes) and the general one (factorizing the keys
+    again) agree: same counts, sums and signs per cell, same checks."""
+    import base64
+    import dataclasses
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "k": rng.choice(["x", "y", None], n),
+            "j": rng.integers(0, 4, n),
+            "c": pd.Categorical(rng.choice(["p", "q"], n), categories=["p", "q", "r"]),
+            "v": np.where(rng.random(n) < 0.05, np.nan, rng.lognormal(3, 1, n)),
+            "w": rng.normal(0, 1, n),
+        }
+    )
+    frame.loc[:4, "v"] = 5000.0  # one dominated group
+    tables = [
+        frame.groupby("k")["v"].mean(),
+        frame.groupby(["k", "j"], sort=False)["v"].mean(),
+        frame.groupby("c", observed=False)["v"].mean(),
+        frame.groupby("j")[["v", "w"]].sum(),
+        frame.groupby("j")["v"].agg(["mean", "median", "count"]),
+        pd.crosstab(frame["k"], frame["j"], values=frame["v"], aggfunc="mean"),
+        frame.pivot_table(index="j", columns="k", values="w", aggfunc="sum"),
+        frame[frame["j"] == 0].groupby("k")["v"].sum(),
+    ]
+    rules = RuleSet()
+
+    def arrays(claimed):
+        return {
+            name: np.frombuffer(base64.b64decode(claimed[name]), dtype="<f8")
+            for name in ("count", "sum", "neg")
+        }
+
+    for table in tables:
+        value = table.to_frame() if isinstance(table, pd.Series) else table
+        info = tracked.lookup(table)
+        assert info is not None and info.source.grouper is not None, table
+        fast = tracked.claim(value, info, rules)
+        general_info = tracked.Info(dataclasses.replace(info.source, grouper=None, grouped=None))
+        general = tracked.claim(value, general_info, rules)
+        for name, arr in arrays(fast).items():
+            np.testing.assert_allclose(arr, arrays(general)[name], rtol=1e-9, equal_nan=True)
+        assert tracked.check_claim(value, fast, rules) == tracked.check_claim(
+            value, general, rules
+        ), table
+    # a missing key kept as a group (dropna=False): pandas' codes count its records, where
+    # factorizing again had dropped them
+    table = frame.groupby("k", dropna=False)["v"].sum()
+    claimed = tracked.claim(table.to_frame(), tracked.lookup(table), rules)
+    counts = arrays(claimed)["count"]
+    assert counts.tolist() == frame.groupby("k", dropna=False)["v"].count().tolist()

@@ -106,6 +106,12 @@ def test_a_held_result_reaches_no_scientist_or_guest_through_any_route(site):
         assert answer.ok and MARKER.encode() not in answer.content, (template, answer.text)
     refused = site.call("requester", "get", routes.EXECUTION_RESULT, execution_id=held["id"])
     assert refused.status_code == 403 and refused.json()["error"] == "held"
+    # the requester may justify it (the answer is their own text); nobody else may even try
+    for who, status in (("requester", 200), ("other", 404), ("guest", 404)):
+        answer = site.call(
+            who, "post", routes.OUTPUT_JUSTIFICATION, {"text": "why"}, execution_id=held["id"]
+        )
+        assert answer.status_code == status and MARKER.encode() not in answer.content, who
     # and once released, the very same route hands it over: the walk above would have seen it
     site.ok("owner", "post", routes.OUTPUT_RELEASE, {}, execution_id=held["id"])
     value = site.ok("requester", "get", routes.EXECUTION_RESULT, execution_id=held["id"])

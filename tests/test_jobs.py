@@ -56,7 +56,7 @@ def test_failed_job_reports_why(root, scientist, approved, node):
         job.result
 
 
-def test_pending_code_job_errors_with_the_reason(root, scientist, uploaded):
+def test_a_job_of_pending_code_is_refused_at_once_with_the_reason(root, scientist, uploaded):
     asset = scientist.datasets[0].assets[0]
 
     @sy.syft_function_single_use(data=asset)
@@ -64,9 +64,12 @@ def test_pending_code_job_errors_with_the_reason(root, scientist, uploaded):
         return 1
 
     scientist.code.request_code_execution(waiting)
-    job = scientist.code.waiting(data=asset, blocking=False)
     with pytest.raises(sy.SyftException, match="waiting for approval"):
-        job.wait(timeout=60)
+        scientist.code.waiting(data=asset, blocking=False)
+    assert len(scientist.jobs) == 0 and len(root.jobs) == 0
+    root.requests[0].deny("Not with these inputs")
+    with pytest.raises(sy.SyftException, match="Not with these inputs"):
+        scientist.code.waiting(data=asset, blocking=False)
 
 
 def test_other_scientists_cannot_see_a_job(node, root, scientist, approved):

@@ -102,3 +102,26 @@ def test_land_twice_is_harmless(capsys):
     node.land()
     node.land()
     assert capsys.readouterr().out.count("Stopped Datasite") == 1
+
+
+def test_pysyft_options_are_named_as_not_needed_and_unknown_ones_refused(capsys):
+    node = sy.orchestra.launch(
+        name="opts-said", port="auto", reset=True, n_consumers=2, create_producer=True
+    )
+    node.land()
+    out = capsys.readouterr().out
+    assert "Not needed here, so not used: n_consumers (" in out and "create_producer (" in out
+    with pytest.raises(sy.SyftException, match=r"unknown option 'colour'.*n_consumers"):
+        sy.orchestra.launch(name="opts-said", port="auto", colour="blue")
+    with pytest.raises(sy.SyftException, match="db_url="):
+        sy.orchestra.launch(name="opts-said", port="auto", store_client_config={"x": 1})
+
+
+def test_the_handle_says_it_runs_in_python_as_pysyft_tutorials_check():
+    node = sy.orchestra.launch(name="kind", port="auto", reset=True, verbose=False)
+    try:
+        assert node.server_type.value == "python" and node.deployment_type.value == "python"
+    finally:
+        if node.server_type.value == "python":
+            node.land()
+    assert node._landed

@@ -87,6 +87,31 @@ def test_checked_holds_what_no_rule_can_vouch_for(site):
     assert execution["release"] == "held"
 
 
+TAMPER = """
+def tamper(data):
+    import jupyter_syft.disclosure as disclosure
+    from jupyter_syft.disclosure import checks, report, track
+    from jupyter_syft.server.execution import worker
+    ok = {"outcome": "pass", "rules": "acro", "rules_digest": "0" * 64, "checks": []}
+    fake = lambda *args, **kwargs: ok
+    disclosure.check_result = checks.check_result = report.build_report = fake
+    checks._row_level = lambda *args, **kwargs: []
+    track.check_claim = track.check_tracked = lambda *args, **kwargs: []
+    worker._Checker.report = lambda self, *args, **kwargs: ok
+    return {'rows': data.head(50).to_dict('records')}
+"""
+
+
+def test_checked_holds_row_level_output_of_code_that_patches_the_checks(site):
+    """The approved code replaces the checks in its own process: they run in another one."""
+    site.set_release("checked")
+    held = site.run(site.approved("tamper", TAMPER))
+    assert held["release"] == "held", held
+    assert held["report"]["outcome"] == "fail" and "row_level" in rules_of(held["report"], "fail")
+    refused = site.call("scientist", "get", routes.EXECUTION_RESULT, execution_id=held["id"])
+    assert refused.status_code == 403
+
+
 def test_the_rule_set_setting_reaches_the_worker(site):
     """The counts pass ACRO's threshold of 10 but not a custom one of 40: held."""
     site.set_release("checked", rules={"preset": "acro", "safe_threshold": 40})

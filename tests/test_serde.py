@@ -1152,3 +1152,13 @@ def test_arrow_length_bombs_are_refused():
     # Honest all-missing columns are fine.
     df = pd.DataFrame({"none": [None] * 100_000, "x": 1})
     assert decode(dumps(df))["none"].isna().all()
+
+
+def test_boolean_column_labels_come_back_as_booleans():
+    """pyarrow alone decodes them all as True (``pd.crosstab(a > 1, b > 0)`` has them)."""
+    flat = pd.crosstab(pd.Series([1, 2, 3, 4]) > 2, pd.Series([0, 1, 0, 1]) > 0)
+    tiered = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([(True, "a"), (False, "b")]))
+    for frame in (flat, tiered, pd.DataFrame({False: [1], True: [2]})):
+        back = loads(dumps(frame))
+        assert back.columns.equals(frame.columns) and back.equals(frame)
+    assert loads(dumps(flat)).columns.dtype == bool

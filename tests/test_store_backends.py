@@ -193,7 +193,7 @@ def test_end_to_end_single_use_code(site, root, scientist, asset, frames):
     result = scientist.code.mean_age(data=asset)
     assert result.get() == pytest.approx(private["age"].mean()) and result.on_private_data
     again = scientist.code.mean_age(data=asset)
-    assert again.get() == result.get() and "no longer valid" in again.execution["notice"]
+    assert again.get() == result.get() and "allows no more runs" in again.execution["notice"]
 
     with site.datasite.store.session() as session:
         code = session.exec(select(models.UserCode)).one()

@@ -181,10 +181,24 @@ class DatasiteAPI:
         path = routes.path(routes.OUTPUT, execution_id=execution_id)
         return _parse(models.Output, self.connection.get(path))
 
-    def release_output(self, execution_id: str, comment: str | None = None) -> models.Output:
-        """Give a held result to its requester, with a comment they will read."""
+    def release_output(
+        self, execution_id: str, comment: str | None = None, suppress: bool = False
+    ) -> models.Output:
+        """Give a held result to its requester, with a comment they will read; ``suppress``:
+        with the cells its failing checks name suppressed. With two reviewers: a vote."""
         path = routes.path(routes.OUTPUT_RELEASE, execution_id=execution_id)
-        return _parse(models.Output, self.connection.post(path, {"comment": comment}))
+        body = {"comment": comment, "suppress": suppress}
+        return _parse(models.Output, self.connection.post(path, body))
+
+    def output_original(self, execution_id: str) -> Any:
+        """An output's value as computed, before suppression (owners), decoded."""
+        path = routes.path(routes.OUTPUT_ORIGINAL, execution_id=execution_id)
+        return self.connection.download(path, label="original")
+
+    def justify_output(self, execution_id: str, text: str) -> models.Justification:
+        """Say why a held result of yours should be released (its reviewers read it)."""
+        path = routes.path(routes.OUTPUT_JUSTIFICATION, execution_id=execution_id)
+        return _parse(models.Justification, self.connection.post(path, {"text": text}))
 
     def withhold_output(self, execution_id: str, reason: str) -> models.Output:
         """Refuse a held result: its requester reads ``reason``."""
@@ -264,6 +278,30 @@ class DatasiteAPI:
     def project_events(self, project_id: str) -> Iterator[models.ProjectEvent]:
         path = routes.path(routes.PROJECT_EVENTS, project=project_id)
         return _pages(models.ProjectEvent, self.connection.get_pages(path))
+
+    # --- the audit log (owners) --------------------------------------------------------------
+    def audit_page(self, **query: Any) -> models.Page[models.AuditEvent]:
+        """One page of audit events; ``query``: AuditQuery's fields (None: not given)."""
+        params = {k: v for k, v in query.items() if v is not None}
+        answer = self.connection.get(routes.AUDIT_EVENTS, **params)
+        return _parse(models.Page[models.AuditEvent], answer)
+
+    def audit_events(self, page_size: int = 500, **query: Any) -> Iterator[models.AuditEvent]:
+        """Every audit event matching ``query``, page after page."""
+        pages = self.connection.get_pages(routes.AUDIT_EVENTS, limit=page_size, **query)
+        return _pages(models.AuditEvent, pages)
+
+    def audit_verify(
+        self, since_seq: int | None = None, since_hash: str | None = None
+    ) -> models.AuditVerification:
+        params = {"since_seq": since_seq, "since_hash": since_hash}
+        answer = self.connection.get(
+            routes.AUDIT_VERIFY, **{k: v for k, v in params.items() if v is not None}
+        )
+        return _parse(models.AuditVerification, answer)
+
+    def audit_checkpoint(self) -> models.AuditCheckpoint:
+        return _parse(models.AuditCheckpoint, self.connection.get(routes.AUDIT_CHECKPOINT))
 
 
 def _parse(model: type[M], answer: Any) -> M:

@@ -4,13 +4,15 @@ the views it hands out call the Datasite through its ``Session``, never through 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import display
 from ..errors import SyftException, SyftSuccess
 from ..roles import ServiceRole
 from ..wire import models
+from . import eager
 from .api import DatasiteAPI
+from .audit import AuditAPI
 from .code import CodeAPI
 from .dataset_authoring import Dataset, upload_dataset
 from .datasets import DatasetCollection
@@ -18,6 +20,7 @@ from .jobs import JobCollection
 from .outputs import OutputCollection
 from .projects import ProjectCollection, RemoteProject
 from .requests import RequestCollection
+from .services import PySyftAPI, Services
 from .session import Session
 from .settings import SettingsAPI
 from .users import UserCollection, UserView
@@ -86,6 +89,16 @@ class DatasiteClient:
 
     # --- services ----------------------------------------------------------------------------
     @property
+    def api(self) -> PySyftAPI:
+        """PySyft's ``client.api.services.<service>.<method>`` namespace."""
+        return PySyftAPI(self)
+
+    @property
+    def services(self) -> Services:
+        """PySyft's services by name, as ``client.api.services``."""
+        return Services(self)
+
+    @property
     def datasets(self) -> DatasetCollection:
         return DatasetCollection(self.session)
 
@@ -122,6 +135,12 @@ class DatasiteClient:
         """Results of runs on private data, held ones first (owners): ``.held``,
         ``.released``, ``.withheld``; each with its report, value, ``release``/``withhold``."""
         return OutputCollection(self.session)
+
+    @property
+    def audit(self) -> AuditAPI:
+        """The Datasite's hash-chained audit log (owners): ``events(...)``, ``verify()``,
+        ``checkpoint()``, ``export(path)``."""
+        return AuditAPI(self.session)
 
     @property
     def projects(self) -> ProjectCollection:
@@ -176,6 +195,11 @@ class DatasiteClient:
 
     def logout(self) -> None:
         self.session.log_out()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in eager.CLIENT_NAMES:  # PySyft's client.numpy & co: say what to do instead
+            eager.refuse(f"client.{name}")
+        raise AttributeError(f"'DatasiteClient' object has no attribute {name!r}")
 
     # --- display -----------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -82,6 +82,11 @@ class CodeAPI(Collection[UserCodeView]):
     def get_by_id(self, uid: str) -> UserCodeView:
         return UserCodeView(self._session, self._session.api.code_item(uid))
 
+    def __dir__(self) -> list[str]:
+        """With the submitted functions' names: ``client.code.<TAB>`` completes them."""
+        names = {c.service_func_name for c in self._items}
+        return sorted(set(super().__dir__()) | names)
+
     def __getattr__(self, name: str) -> RemoteFunction:
         if name.startswith("_"):
             raise AttributeError(name)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import display
 from ..errors import SyftError, SyftException, SyftSuccess, show
+from . import eager
 from .collection import Collection
 from .contributor import Contributor
 from .view import Field, View
@@ -51,6 +52,11 @@ class RemoteAsset(View):
     def policy_input(self) -> dict[str, Any]:
         """How a policy, or a call, names this asset on the wire (see ``policies.py``)."""
         return {"kind": "asset", "id": self.id, "name": self.name}
+
+    @property
+    def pointer(self) -> Any:
+        """PySyft's eager pointer: refused with the Syft-function way (see ``eager``)."""
+        eager.refuse("asset.pointer")
 
     @property
     def mock(self) -> Any:
@@ -206,6 +212,25 @@ class RemoteDataset(View):
         )
 
 
+class DatasetPage:
+    """One page of a dataset search (PySyft's ``DatasetPageView``)."""
+
+    def __init__(self, datasets: list[RemoteDataset], total: int):
+        self.datasets = datasets
+        self.total = total
+
+    def __len__(self) -> int:
+        return len(self.datasets)
+
+    def __repr__(self) -> str:
+        return f"{self.datasets!r}\n({len(self.datasets)} of {self.total})"
+
+    def _repr_html_(self) -> str:
+        table = getattr(self.datasets, "_repr_html_", None)
+        shown = table() if table else ""
+        return f"{shown}<p>{len(self.datasets)} of {self.total}</p>"
+
+
 class DatasetCollection(Collection[RemoteDataset]):
     """``client.datasets``: by position, by name, ``search(name=)``, ``get_all()``."""
 
@@ -233,8 +258,20 @@ class DatasetCollection(Collection[RemoteDataset]):
     def get_by_id(self, uid: str) -> RemoteDataset:
         return self._find(uid)
 
-    def search(self, name: str) -> list[RemoteDataset]:
-        return self.table(d for d in self._items if name.lower() in d.name.lower())
+    def search(
+        self, name: str, page_size: int | None = None, page_index: int = 0
+    ) -> list[RemoteDataset] | DatasetPage:
+        """Datasets whose name contains ``name`` (any case). With ``page_size``, as PySyft:
+        one page of them, ``.datasets`` and ``.total``; ``page_index`` counts from 0."""
+        found = [d for d in self._items if name.lower() in d.name.lower()]
+        if page_size is None:
+            return self.table(found)
+        if not isinstance(page_size, int) or page_size < 1:
+            raise SyftException(f"page_size must be a positive number, not {page_size!r}.")
+        if not isinstance(page_index, int) or page_index < 0:
+            raise SyftException(f"page_index counts from 0; {page_index!r} is not one.")
+        start = page_size * page_index
+        return DatasetPage(self.table(found[start : start + page_size]), len(found))
 
     def delete(self, key: str) -> SyftSuccess:
         dataset = self[key]

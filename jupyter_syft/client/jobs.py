@@ -88,6 +88,18 @@ class Job(View):
             raise SyftException(f"Job {self.id} {self.status.value}: {self.error}")
         raise SyftException(f"Job {self.id} is still {self.status.value}: call job.wait() first.")
 
+    def justify(self, text: str) -> SyftSuccess:
+        """Tell the owners reviewing this job's held result why it should be released (see
+        ``ResultPointer.justify``): only once it ran and while its result is held."""
+        execution = self.fetch()._model.execution
+        if execution is None:
+            raise SyftException(
+                f"Job {self.id} has no result yet: call job.wait(), then job.justify('...') "
+                "if its result is held."
+            )
+        result: SyftSuccess = self.result.justify(text)
+        return result
+
     def logs(self, stdout: bool = True, stderr: bool = True, _print: bool = True) -> str:
         execution = self.fetch().execution or {}
         if "stdout" not in execution:
@@ -138,6 +150,15 @@ class JobCollection(Collection[Job]):
             j.service_func_name, j.status.value, _output_words(j.release), j.progress,
             j.creation_time, j.id,
         ]  # fmt: skip
+
+    def _find(self, key: str) -> Job:
+        for job in self._items:
+            if job.id == key:
+                return job
+        raise SyftException(f"No job {key!r} here; client.jobs lists those you may see.")
+
+    def get_by_id(self, uid: str) -> Job:
+        return self._find(uid)
 
 
 def _output_words(release: str) -> str:

@@ -35,7 +35,7 @@ def login_as_guest(
 ) -> DatasiteClient:
     client = DatasiteClient.connect(DatasiteAPI.at(resolve_url(url, port)), None)
     if verbose:
-        print(f"Logged into <{client.name}: High-side Datasite> as GUEST")
+        print(f"Logged into <{client.name}: High side Datasite> as GUEST")
     return client
 
 

@@ -40,6 +40,24 @@ class OutputView(View):
     created_at = Field()
     decided_at = Field()
     decision_note = Field()  # the release comment, or why it was withheld
+    suppressed = Field()  # released with the failing cells suppressed
+    suppressed_cells = Field()
+    votes_needed = Field()  # 2: two owners' votes must agree (setting release_reviewers)
+    votes_cast = Field()
+    conflict = Field()  # two votes disagree: it stays held, either reviewer may vote again
+    justification = Field()  # the requester's: why it should be released
+    justified_at = Field()
+
+    @property
+    def my_vote(self) -> str:
+        """Your vote (``release``, ``release (suppressed)`` or ``withhold``), "" if none."""
+        vote = self._model.my_vote
+        return "" if vote is None else _vote_words(vote)
+
+    @property
+    def votes(self) -> list[dict[str, Any]]:
+        """Everyone's votes, once they are visible (decided, or in conflict); [] before."""
+        return [v.to_json() for v in self._model.votes]
 
     @property
     def state(self) -> str:
@@ -90,28 +108,61 @@ class OutputView(View):
     def value(self) -> Any:
         return self.get()
 
+    def original(self) -> Any:
+        """The value as computed, before suppression (the same as ``get()`` if nothing was
+        suppressed); owners only."""
+        if not self.has_result:
+            raise SyftException(f"The run of {self.service_func_name} left no result to show.")
+        return self._session.api.output_original(self.execution_id)
+
     def preview(self, rows: int = 20) -> ValuePreview:
         """The value's first ``rows`` rows as a table, the cells failing checks name marked
-        (in a notebook; the value is downloaded, owners only)."""
-        return ValuePreview(self.get(), self.report, rows)
+        (in a notebook; the value as computed is downloaded, owners only)."""
+        return ValuePreview(self.original(), self.report, rows)
 
     def refresh(self) -> OutputView:
         self._model = self._session.api.output(self.execution_id)
         return self
 
+    def review(self) -> Any:
+        """A review widget (ipywidgets): the report, a preview with the failing cells marked,
+        and Release / Release with suppression / Withhold buttons (owners)."""
+        import importlib  # the notebook layer is imported only when asked for (as requests.py)
+
+        return importlib.import_module("jupyter_syft.notebook.review").OutputReview(self)
+
     # --- decisions ---------------------------------------------------------------------------
-    def release(self, comment: str = "") -> SyftSuccess:
-        """Give the result to its requester; ``comment`` is shown to them."""
-        self._model = self._session.api.release_output(self.execution_id, comment or None)
-        return SyftSuccess(
-            f"Output of {self.service_func_name} ({self.execution_id}) released to "
-            f"{self.user or 'its requester'}."
-        )
+    def release(self, comment: str = "", suppress: bool = False) -> SyftSuccess:
+        """Give the result to its requester; ``comment`` is shown to them. ``suppress=True``:
+        give them the table with the cells its failing checks name made missing (NaN), its
+        margins recomputed and secondary suppression applied (``disclosure.suppress``); you
+        still read the value as computed with ``output.original()``. With two reviewers
+        (``votes_needed`` 2) this is your vote: released once another owner agrees."""
+        self._model = self._session.api.release_output(self.execution_id, comment or None, suppress)
+        return SyftSuccess(self._outcome("released"))
 
     def withhold(self, reason: str) -> SyftSuccess:
-        """Refuse the result; the requester reads ``reason`` (and may change and resubmit)."""
+        """Refuse the result; the requester reads ``reason`` (and may change and resubmit).
+        With two reviewers this is your vote: withheld once another owner agrees."""
         self._model = self._session.api.withhold_output(self.execution_id, reason)
-        return SyftSuccess(f"Output of {self.service_func_name} ({self.execution_id}) withheld.")
+        return SyftSuccess(self._outcome("withheld"))
+
+    def _outcome(self, verb: str) -> str:
+        what = f"Output of {self.service_func_name} ({self.execution_id})"
+        if self.state == "held":
+            if self.conflict:
+                return (
+                    f"Vote recorded: {what} stays held, the votes disagree. Read them with "
+                    "output.votes; either of you may vote again."
+                )
+            return (
+                f"Vote recorded ({self.votes_cast} of {self.votes_needed}): {what} is "
+                "decided when another owner's vote agrees."
+            )
+        if self.state == "withheld":
+            return f"{what} withheld."
+        cells = f", {self.suppressed_cells} cell(s) suppressed" if self.suppressed else ""
+        return f"{what} released to {self.user or 'its requester'}{cells}."
 
     # --- display -----------------------------------------------------------------------------
     def _fields(self) -> list[tuple[str, Any]]:
@@ -126,14 +177,32 @@ class OutputView(View):
             ("Decided by", self.decided_by),
             ("Decided at", self.decided_at),
             ("Comment" if self.state == RELEASED else "Reason", self.decision_note),
+            ("Suppressed cells", self.suppressed_cells if self.suppressed else None),
+            ("Votes", self._votes_line()),
+            ("Your vote", self.my_vote),
+            ("Justification", self.justification),
+            ("Justified at", self.justified_at),
         ]
+
+    def _votes_line(self) -> str:
+        if self.votes_needed < 2:
+            return ""
+        line = f"{self.votes_cast} of {self.votes_needed}"
+        if self.conflict:
+            line += " (they disagree: either reviewer may vote again)"
+        shown = "; ".join(
+            f"{_person(v.reviewer)}: {_vote_words(v)}" + (f" ({v.note})" if v.note else "")
+            for v in self._model.votes
+        )
+        return f"{line}: {shown}" if shown else line
 
     def __repr__(self) -> str:
         fields = "".join(f"\n  {k}: {v}" for k, v in self._fields() if v not in (None, ""))
         report = self.report
         tail = "" if report is None else "\n\n" + repr(report)
         hint = (
-            "\n\nSee its value with output.get(); decide with output.release(comment=...) or "
+            "\n\nSee its value with output.get(); decide with output.release(comment=...), "
+            "output.release(suppress=True) (a table: its failing cells made missing) or "
             "output.withhold(reason=...)."
             if self.state == "held"
             else ""
@@ -148,12 +217,34 @@ class OutputView(View):
         if self.state == "held":
             extra += (
                 '<p class="muted">See its value with <code>output.get()</code>; decide with '
-                "<code>output.release(comment=...)</code> or "
-                "<code>output.withhold(reason=...)</code>.</p>"
+                "<code>output.release(comment=...)</code>, "
+                "<code>output.release(suppress=True)</code> (a table: its failing cells made "
+                "missing) or <code>output.withhold(reason=...)</code>.</p>"
             )
         return display.card(
             f"Output: {self.service_func_name}", self._fields(), extra_html=extra, kind="Output"
         )
+
+
+def _review_words(o: OutputView) -> str:
+    """The listing's short word on the review: votes, conflict, justification, suppression."""
+    words = []
+    if o.state == "held" and o.votes_needed > 1:
+        words.append("votes disagree" if o.conflict else f"{o.votes_cast}/{o.votes_needed} votes")
+    if o.state == "held" and o.justification:
+        words.append("justified")
+    if o.suppressed:
+        words.append(f"{o.suppressed_cells} cell(s) suppressed")
+    return ", ".join(words)
+
+
+def _vote_words(vote: Any) -> str:
+    decision = str(getattr(vote.decision, "value", vote.decision))
+    return f"{decision} (suppressed)" if vote.suppress else decision
+
+
+def _person(who: Any) -> str:
+    return "someone" if who is None else f"{who.name} <{who.email}>"
 
 
 class ValuePreview:
@@ -224,7 +315,7 @@ class OutputCollection(Collection[OutputView]):
     ``.held``, ``.released``, ``.withheld``; by position, or by execution id."""
 
     title = "Outputs"
-    headers = ("Function", "State", "Checks", "Run by", "Ran at", "Execution")
+    headers = ("Function", "State", "Checks", "Review", "Run by", "Ran at", "Execution")
 
     def __init__(self, session: Session, state: str | None = None):
         # Listed at once: a scientist or guest gets the Datasite's refusal here.
@@ -237,7 +328,15 @@ class OutputCollection(Collection[OutputView]):
         return sorted(items, key=lambda o: _ORDER.get(o.state, 3))
 
     def _row(self, o: OutputView) -> list[Any]:
-        return [o.service_func_name, o.state, o.outcome, o.user, o.created_at, o.execution_id]
+        return [
+            o.service_func_name,
+            o.state,
+            o.outcome,
+            _review_words(o),
+            o.user,
+            o.created_at,
+            o.execution_id,
+        ]
 
     def _find(self, key: str) -> OutputView:
         for item in self._items:

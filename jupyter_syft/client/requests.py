@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import display
-from ..errors import SyftSuccess
+from ..errors import SyftException, SyftSuccess
 from .collection import Collection
 from .statuses import RequestStatus
 from .user_code import UserCodeView, describe_input
@@ -77,6 +77,13 @@ class RequestView(View):
         self._model = self._session.api.approve_request(self.id, approve_nested, nested_code_ids)
         return SyftSuccess(
             f"Request {self.id} changes applied: '{self.code.service_func_name}' approved."
+        )
+
+    def approve_with_client(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """PySyft's eager approval: refused, saying to use ``approve()``."""
+        raise SyftException(
+            "approve_with_client is PySyft's approval of eager pointer requests, which "
+            "jupyter_syft does not have: approve the code request with request.approve()."
         )
 
     def deny(self, reason: str) -> SyftSuccess:
@@ -225,3 +232,12 @@ class RequestCollection(Collection[RequestView]):
 
     def get_by_usercode_id(self, code_id: str) -> list[RequestView]:
         return self.table(r for r in self._items if r.code.id == code_id)
+
+    def _find(self, key: str) -> RequestView:
+        for request in self._items:
+            if request.id == key:
+                return request
+        raise SyftException(f"No request {key!r} here; client.requests lists those you may see.")
+
+    def get_by_id(self, uid: str) -> RequestView:
+        return self._find(uid)

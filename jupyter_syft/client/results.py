@@ -10,10 +10,11 @@ Plain Python (no pydantic): ``import jupyter_syft`` loads it through the Syft fu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import display
-from ..errors import SyftException
+from ..errors import SyftException, SyftSuccess
+from . import eager
 
 if TYPE_CHECKING:
     from ..wire import models
@@ -153,10 +154,12 @@ class OutputHeld(SyftException):
         state: str,
         report: DisclosureReportView | None,
         reason: str = "",
+        execution_id: str = "",
     ):
         self.state = state
         self.report = report
         self.reason = reason
+        self.execution_id = execution_id  # the run: result.justify(...) / job.justify(...)
         what = f"The result of {name}" if name else "This result"
         if state == WITHHELD:
             message = (
@@ -167,7 +170,8 @@ class OutputHeld(SyftException):
         else:
             message = (
                 f"{what} is held for output review: the Datasite's owners decide whether it is "
-                "released to you. Its value stays on the Datasite until then."
+                "released to you. Its value stays on the Datasite until then. To tell them why "
+                "it should be released: result.justify('...') (or job.justify('...'))."
             )
         if report is not None:
             message += "\n\n" + repr(report)
@@ -207,6 +211,10 @@ class ResultPointer:
         """``released``, ``held`` (for the owners' output review) or ``withheld``."""
         return state_word(self._execution.release)
 
+    def request(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """PySyft's ``pointer.request(client)``: refused with the Syft-function way."""
+        eager.refuse("pointer.request(...)")
+
     @property
     def held(self) -> bool:
         """Whether the Datasite keeps the value back (held or withheld), as last seen."""
@@ -225,7 +233,22 @@ class ResultPointer:
         return self
 
     def _refusal(self) -> OutputHeld:
-        return OutputHeld(self._name, self.release, self.report, self._execution.release_note)
+        return OutputHeld(
+            self._name,
+            self.release,
+            self.report,
+            self._execution.release_note,
+            execution_id=self.id,
+        )
+
+    def justify(self, text: str) -> SyftSuccess:
+        """Tell the owners reviewing this held result why it should be released (ACRO's
+        exception request): they read ``text`` (4,000 characters at most) with it; a new
+        justification replaces the last. Only the scientist who ran it, only while it is held."""
+        self._session.api.justify_output(self.id, text)
+        return SyftSuccess(
+            f"Justification sent: the owners reviewing {self._name or 'this result'} read it."
+        )
 
     def get(self) -> Any:
         if self._value is _NOT_LOADED:

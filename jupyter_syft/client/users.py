@@ -14,6 +14,7 @@ from .view import Field, View
 
 if TYPE_CHECKING:
     from ..wire import models
+    from .session import Session
 
 
 @dataclass
@@ -63,9 +64,7 @@ class UserView(View):
         return ServiceRole.parse(self._model.role)
 
     def update(self, **changes: Any) -> SyftSuccess:
-        if "role" in changes and changes["role"] is not None:
-            changes["role"] = ServiceRole.parse(changes["role"]).name
-        self._model = self._session.api.update_user(self.id, changes)
+        self._model = _update(self._session, self.id, changes)
         return SyftSuccess("User details successfully updated.", value=self)
 
     def allow_mock_execution(self, allow: bool = True) -> SyftSuccess:
@@ -183,6 +182,21 @@ class UserCollection(Collection[UserView]):
             raise SyftException("Pass either a UserCreate or keyword fields, not both.")
         return UserView(self._session, self._session.api.create_user(user_create.to_json()))
 
+    def update(self, uid: str | None = None, **changes: Any) -> SyftSuccess:
+        """Change account ``uid`` (PySyft's ``client.users.update(uid=..., role=...)``)."""
+        if not uid:
+            raise SyftException("Say whose account to change: client.users.update(uid=..., ...).")
+        if not changes:
+            raise SyftException("Say what to change, e.g. client.users.update(uid=..., role=...).")
+        user = UserView(self._session, _update(self._session, uid, changes))
+        return SyftSuccess("User details successfully updated.", value=user)
+
     def delete(self, uid: str) -> SyftSuccess:
         self._session.api.delete_user(uid)
         return SyftSuccess(f"User {uid} deleted.")
+
+
+def _update(session: Session, uid: str, changes: dict[str, Any]) -> models.User:
+    if changes.get("role") is not None:
+        changes["role"] = ServiceRole.parse(changes["role"]).name
+    return session.api.update_user(uid, changes)

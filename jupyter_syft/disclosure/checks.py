@@ -1,7 +1,13 @@
 """``check_result``: the automatic disclosure checks of one result, next to the private data.
 
-It runs inside the sandboxed worker after the user's function returned, with the function's
-inputs (the private data or its mock). What it decides, per kind of result:
+It runs inside the sandboxed worker, in the process that did NOT run the user's function (see
+``jupyter_syft.server.execution.worker``): on the result decoded from the bytes the function's
+process sent, with the function's inputs (the private data or its mock) and the per-cell group
+statistics that process computed for the tracked tables it returned (``collect_claims``, then
+``check_result(..., claims=...)``): untrusted evidence, checked for consistency (impossible
+statistics fail as "inconsistent group statistics"; a claim for other labels is ignored), and
+never a reason to skip the row-level checks. In one process (tests, local runs) it looks the
+tracked tables up itself. What it decides, per kind of result:
 
 - **Row-level data fails**: a table (DataFrame, Series, ndarray, list of dicts, dict of lists)
   holding rows of an input (same index labels with equal values in the shared columns, or the
@@ -25,6 +31,7 @@ raises becomes "review" with "the checker failed: <type>".
 
 from __future__ import annotations
 
+import json
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -32,12 +39,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_syft.disclosure import track
+from jupyter_syft.disclosure import helpers, track
 from jupyter_syft.disclosure.report import FAIL, PASS, REVIEW, Check, build_report, label
 from jupyter_syft.disclosure.rules import PRESETS, RuleSet
 from jupyter_syft.disclosure.tables import frequency_checks, marked_cells, plural
 
-__all__ = ["check_result"]
+__all__ = ["check_result", "collect_claims"]
 
 MAX_DEPTH = 3  # nesting of containers looked into
 MAX_ITEMS = 50  # items of a container looked into
@@ -59,11 +66,17 @@ def check_result(
     rules: RuleSet | dict[str, Any] | str | None = None,
     *,
     encoded_size: int | None = None,
+    claims: list[Any] | None = None,
 ) -> dict[str, Any]:
     """The disclosure report of ``value`` (see the module docstring). Never raises.
 
     ``inputs`` maps the function's argument names to the data it was given; ``encoded_size``
     (optional) is the size in bytes of the result as it would be sent, for the size cap.
+
+    ``claims``: the per-cell group statistics of the tracked tables in ``value``, made by
+    ``collect_claims`` in another process (the one that ran the function, which may have
+    lied: they are checked, see ``track.check_claim``); the tracking of this process is then
+    not consulted. Without it, tracked tables are looked up here (one process).
     """
     checks: list[Check] = []
     try:
@@ -73,7 +86,7 @@ def check_result(
         rules = PRESETS["acro"]
         checks.append(Check("rules", REVIEW, "the rule set was invalid; ACRO's defaults used"))
     try:
-        ctx = _Context(rules, dict(inputs or {}), encoded_size)
+        ctx = _Context(rules, dict(inputs or {}), encoded_size, claims=claims)
         if encoded_size is not None and encoded_size > rules.max_bytes:
             checks.append(
                 Check(
@@ -106,30 +119,71 @@ def check_result(
         }
 
 
+def collect_claims(
+    value: Any, rules: RuleSet | dict[str, Any] | str | None = None, max_bytes: int = 16 << 20
+) -> list[dict[str, Any]]:
+    """The per-cell group statistics of each tracked table in ``value`` (found as
+    ``check_result`` walks it), as JSON-ready dicts keyed by the table's place in ``value``:
+    made in the process that ran the function (where ``track`` recorded its aggregations), for
+    ``check_result(..., claims=...)`` in the one that checks. At most ``max_bytes`` of JSON:
+    tables beyond are left out (they stay "review"). Never raises."""
+    try:
+        if not isinstance(rules, RuleSet):
+            rules = RuleSet.from_json(rules)
+        ctx = _Context(rules, {}, None, collect=[], collect_bytes=max_bytes)
+        with track.suppressed():
+            ctx.check(value, depth=0)
+        return ctx.collected
+    except Exception:
+        return []
+
+
 # ---------------------------------------------------------------------------------------------
 
 
 class _Context:
-    def __init__(self, rules: RuleSet, inputs: dict[str, Any], encoded_size: int | None):
+    def __init__(
+        self,
+        rules: RuleSet,
+        inputs: dict[str, Any],
+        encoded_size: int | None,
+        claims: list[Any] | None = None,
+        collect: list[dict[str, Any]] | None = None,
+        collect_bytes: int = 0,
+    ):
         self.rules = rules
         self.inputs = inputs
         self.encoded_size = encoded_size
         self._frames: dict[str, pd.DataFrame] | None = None
+        # claims made elsewhere, by path (later ones for the same path are ignored)
+        self.claims: dict[str, Any] | None = None
+        if claims is not None:
+            self.claims = {}
+            for item in claims:
+                if isinstance(item, dict) and isinstance(item.get("path"), str):
+                    self.claims.setdefault(item["path"], item)
+        self.collected: list[dict[str, Any]] = []
+        self.collecting = collect is not None
+        self._room = collect_bytes
+
+    def lookup(self, value: Any, any_column: bool = False) -> track.Info | None:
+        if self.claims is not None:
+            return None  # the claims stand for this process's (empty) tracking
+        return track.lookup(value, any_column=any_column)
 
     # ---- dispatch ---------------------------------------------------------------------
 
-    def check(self, value: Any, depth: int) -> list[Check]:
+    def check(self, value: Any, depth: int, path: tuple[str, ...] = ()) -> list[Check]:
         if value is None:
             return [Check("empty", PASS, "the result is None: it holds no data")]
-        info = track.lookup(value)
         if isinstance(value, pd.DataFrame):
-            return self.table(value, info)
+            return self.table(value, self.lookup(value), path)
         if isinstance(value, pd.Series):
-            return self.table(_series_frame(value), info)
+            return self.table(_series_frame(value), self.lookup(value), path)
         if isinstance(value, pd.Index):
-            return self.table(pd.DataFrame({"value": value}), None)
+            return self.table(pd.DataFrame({"value": value}), None, path)
         if isinstance(value, np.ndarray):
-            return self.array(value)
+            return self.array(value, path)
         if isinstance(value, (bool, np.bool_)):
             return [Check("scalar", REVIEW, "a lone true/false value: no rule can classify it")]
         if isinstance(value, (numbers.Number, np.generic)):
@@ -144,9 +198,9 @@ class _Context:
         if isinstance(value, (str, bytes)):
             return [Check("text", REVIEW, "text: no rule can classify it")]
         if isinstance(value, Mapping):
-            return self.mapping(value, depth)
+            return self.mapping(value, depth, path)
         if isinstance(value, (list, tuple)):
-            return self.sequence(value, depth)
+            return self.sequence(value, depth, path)
         model = _model_checks(value, self.rules)
         if model is not None:
             return model
@@ -158,20 +212,20 @@ class _Context:
             )
         ]
 
-    def array(self, arr: np.ndarray) -> list[Check]:
+    def array(self, arr: np.ndarray, path: tuple[str, ...]) -> list[Check]:
         if arr.ndim == 0:
-            return self.check(arr.item(), depth=MAX_DEPTH)
+            return self.check(arr.item(), depth=MAX_DEPTH, path=path)
         if arr.ndim == 1:
-            return self.table(pd.Series(arr).to_frame(), None)
+            return self.table(pd.Series(arr).to_frame(), None, path)
         if arr.ndim == 2:
-            return self.table(pd.DataFrame(arr), None)
+            return self.table(pd.DataFrame(arr), None, path)
         checks = self.size(int(arr.shape[0]), int(arr.nbytes))
         checks.append(
             Check("object", REVIEW, f"an array of {arr.ndim} dimensions: no rule can classify it")
         )
         return checks
 
-    def mapping(self, value: Mapping[Any, Any], depth: int) -> list[Check]:
+    def mapping(self, value: Mapping[Any, Any], depth: int, path: tuple[str, ...]) -> list[Check]:
         items = list(value.items())[: MAX_ITEMS + 1]
         if not items:
             return [Check("empty", PASS, "an empty mapping: it holds no data")]
@@ -187,15 +241,17 @@ class _Context:
                 except Exception:
                     frame = None
                 if frame is not None:
-                    return self.table(frame, None)
+                    return self.table(frame, None, path)
         if len(value) <= self.rules.max_rows and all(
             isinstance(v, (numbers.Number, np.generic)) for v in value.values()
         ):
             frame = pd.Series(dict(value)).to_frame("value")
-            return self.table(frame, track.lookup(frame, any_column=True))
-        return self.container(items, depth, len(value))
+            return self.table(frame, self.lookup(frame, any_column=True), path)
+        return self.container(items, depth, len(value), path)
 
-    def sequence(self, value: list[Any] | tuple[Any, ...], depth: int) -> list[Check]:
+    def sequence(
+        self, value: list[Any] | tuple[Any, ...], depth: int, path: tuple[str, ...]
+    ) -> list[Check]:
         if not value:
             return [Check("empty", PASS, "an empty list: it holds no data")]
         n = len(value)
@@ -208,14 +264,16 @@ class _Context:
             except Exception:
                 frame = None
             if frame is not None:
-                return self.table(frame, None)
+                return self.table(frame, None, path)
         if all(isinstance(v, (numbers.Number, np.generic, str)) for v in head):
             if n > self.rules.max_rows:
                 return self.size(n, None) + self.row_count(n)
-            return self.table(pd.Series(list(value)).to_frame(), None)
-        return self.container(list(enumerate(value[: MAX_ITEMS + 1])), depth, n)
+            return self.table(pd.Series(list(value)).to_frame(), None, path)
+        return self.container(list(enumerate(value[: MAX_ITEMS + 1])), depth, n, path)
 
-    def container(self, items: list[tuple[Any, Any]], depth: int, n: int) -> list[Check]:
+    def container(
+        self, items: list[tuple[Any, Any]], depth: int, n: int, path: tuple[str, ...]
+    ) -> list[Check]:
         if depth >= MAX_DEPTH:
             return [Check("object", REVIEW, "nested too deeply to check")]
         checks: list[Check] = []
@@ -224,7 +282,7 @@ class _Context:
                 Check("object", REVIEW, f"more than {MAX_ITEMS} items: only the first checked")
             )
         for key, item in items[:MAX_ITEMS]:
-            for c in self.check(item, depth + 1):
+            for c in self.check(item, depth + 1, (*path, label(key))):
                 c["reason"] = f"item {label(key)}: {c['reason']}"
                 checks.append(Check(c["rule"], c["outcome"], c["reason"], c["cells"]))
         return checks
@@ -275,7 +333,29 @@ class _Context:
                     self._frames[str(name)] = frame
         return self._frames
 
-    def table(self, frame: pd.DataFrame, info: track.Info | None) -> list[Check]:
+    def input_rows(self) -> int | None:
+        """Rows of the largest input table: no group of a plain aggregation holds more
+        records. A bound for claims made elsewhere only (in one process, the tracking is
+        trusted, and a table of concatenated or merged inputs may hold more)."""
+        if self.claims is None:
+            return None
+        sizes = [len(f) for f in self.frames().values()]
+        return max(sizes) if sizes else None
+
+    def table(
+        self, frame: pd.DataFrame, info: track.Info | None, path: tuple[str, ...] = ()
+    ) -> list[Check]:
+        if self.collecting:
+            self.collect(frame, info, path)
+            return []
+        claimed: Any = None
+        if self.claims is not None:
+            claimed = self.claims.get(json.dumps(list(path)))
+        elif info is not None:
+            try:
+                claimed = helpers.claim(frame, info.source) or track.claim(frame, info, self.rules)
+            except Exception as exc:  # a source it cannot map: the table is not passed
+                return [Check("table", REVIEW, f"the checker failed: {type(exc).__name__}")]
         rows = len(frame)
         nbytes: int | None = None
         if rows <= self.rules.max_rows and self.encoded_size is None:
@@ -284,16 +364,80 @@ class _Context:
         checks += self.row_count(rows)
         if checks:  # fails already: skip the costly checks on a huge result
             return checks
-        if info is not None:
-            # an aggregation pandas computed (tracked): its cells summarise groups, so a cell
-            # equal to a record's value (a median, a group of one) is judged by the group rules
-            checks += _guard(lambda: track.check_tracked(frame, info, self.rules), "table")
-            return checks
-        checks += _guard(lambda: _row_level(frame, self.frames(), self.rules), "row_level")
+        if claimed is None:
+            checks += _guard(lambda: _row_level(frame, self.frames(), self.rules), "row_level")
+        elif self.claims is not None:
+            # claims from the process that ran the function, which may have lied: row-level
+            # data fails even in a table claimed to be an aggregation. Only the columns of
+            # single records' values by nature (medians, min, max...) are left out.
+            checks += _guard(
+                lambda: _row_level(
+                    _claimed_statistics(frame, claimed, ("spread", "single")),
+                    self.frames(),
+                    self.rules,
+                    _claimed_statistics(frame, claimed, _STATISTICS),
+                ),
+                "row_level",
+            )
         if any(c["outcome"] == FAIL for c in checks):
             return checks
+        if claimed is not None:
+            # an aggregation pandas computed (tracked): its cells are judged by the group rules
+            # with the real groups behind them
+            tracked = _guard_none(
+                lambda: (
+                    helpers.check_claim(frame, claimed, self.rules, self.input_rows())
+                    or track.check_claim(frame, claimed, self.rules, self.input_rows())
+                ),
+                "table",
+            )
+            if tracked is not None:
+                return checks + tracked
         checks += _guard(lambda: _classify(frame, self.rules), "table")
         return checks
+
+    def collect(self, frame: pd.DataFrame, info: track.Info | None, path: tuple[str, ...]) -> None:
+        if info is None or len(frame) > self.rules.max_rows:
+            return
+        try:
+            item = helpers.claim(frame, info.source) or track.claim(frame, info, self.rules)
+            item["path"] = json.dumps(list(path))
+            size = len(json.dumps(item))
+        except Exception:
+            return
+        if size <= self._room:
+            self._room -= size
+            self.collected.append(item)
+
+
+# what a claimed table's cells are, when its values are looked for in the inputs' identifier
+# columns: statistics (equal to a record's value by nature, or by chance), and counts
+_STATISTICS = ("spread", "single", "stat", "count", "share")
+
+
+def _claimed_statistics(
+    frame: pd.DataFrame, claimed: Any, leave_out: tuple[str, ...]
+) -> pd.DataFrame:
+    """``frame`` without the columns a claim says are statistics of kinds ``leave_out``:
+    medians, min, max are a record's value by nature, and a mean may equal one by chance;
+    the group rules judge them."""
+    if not isinstance(claimed, dict):
+        return frame
+    if claimed.get("kind") == "counts":  # every column holds counts
+        return frame.iloc[:, []] if "count" in leave_out else frame
+    kinds = claimed.get("kinds")
+    if not isinstance(kinds, list) or len(kinds) != frame.shape[1]:
+        return frame
+    keep = [j for j, k in enumerate(kinds) if k not in leave_out]
+    return frame.iloc[:, keep]
+
+
+def _guard_none(fn: Any, rule: str) -> list[Check] | None:
+    try:
+        result: list[Check] | None = fn()
+        return result
+    except Exception as exc:
+        return [Check(rule, REVIEW, f"the checker failed: {type(exc).__name__}")]
 
 
 def _guard(fn: Any, rule: str) -> list[Check]:
@@ -325,7 +469,14 @@ def _as_frame(value: Any) -> pd.DataFrame | None:
 # ---- row-level ------------------------------------------------------------------------------
 
 
-def _row_level(result: pd.DataFrame, inputs: dict[str, pd.DataFrame], rules: RuleSet) -> list:
+def _row_level(
+    result: pd.DataFrame,
+    inputs: dict[str, pd.DataFrame],
+    rules: RuleSet,
+    for_identifiers: pd.DataFrame | None = None,
+) -> list:
+    """``for_identifiers``: the part of ``result`` looked into for values of single records
+    (default: all of it)."""
     checks: list[Check] = []
     if not len(result):
         return checks
@@ -334,7 +485,10 @@ def _row_level(result: pd.DataFrame, inputs: dict[str, pd.DataFrame], rules: Rul
             continue
         for fn in (_same_rows, _same_values, _head_tail, _identifier):
             try:
-                found = fn(result, frame, rules)
+                part = (
+                    for_identifiers if fn is _identifier and for_identifiers is not None else result
+                )
+                found = fn(part, frame, rules)
             except Exception:
                 found = None
             if found:
@@ -358,6 +512,8 @@ def _same_rows(result: pd.DataFrame, frame: pd.DataFrame, rules: RuleSet) -> str
     index = result.index[:SAMPLE]
     if not index.is_unique:
         index = index.unique()
+    if not _comparable(index, frame.index):
+        return None  # no label can be equal (and a costly conversion of the input's labels)
     common = index.intersection(frame.index)
     if not len(common):
         return None
@@ -394,23 +550,29 @@ def _head_tail(result: pd.DataFrame, frame: pd.DataFrame, rules: RuleSet) -> str
     k = len(result)
     if k < 2 or k > len(frame):
         return None
-    for rc in list(result.columns)[:MAX_ITEMS]:
-        mine = result[rc].to_numpy()
-        if mine.dtype.kind not in "biufcmMO":
-            continue
-        for c in list(frame.columns)[:200]:
-            col = frame[c]
-            for part in (col.iloc[:k], col.iloc[-k:]):
-                theirs = part.to_numpy()
-                if theirs.dtype.kind != mine.dtype.kind and not (
-                    theirs.dtype.kind in "iuf" and mine.dtype.kind in "iuf"
-                ):
-                    continue
-                try:
-                    if bool(np.all(theirs == mine)):
-                        return _HEAD_TAIL
-                except Exception:  # noqa: S112 - incomparable types: not the same values
-                    continue
+    head = result.iloc[:, :MAX_ITEMS]
+    if head.shape[1] and len(set(head.dtypes)) == 1 and isinstance(head.dtypes.iloc[0], np.dtype):
+        mine_columns = list(head.to_numpy().T)  # one block: no per-column indexing
+    else:
+        mine_columns = [head.iloc[:, j].to_numpy() for j in range(head.shape[1])]
+    mine_columns = [m for m in mine_columns if m.dtype.kind in "biufcmMO"]
+    if not mine_columns:
+        return None
+    parts = []  # each input column's first and last k values, taken once
+    for j in range(min(frame.shape[1], 200)):
+        col = frame.iloc[:, j]
+        parts += [col.iloc[:k].to_numpy(), col.iloc[-k:].to_numpy()]
+    for mine in mine_columns:
+        for theirs in parts:
+            if theirs.dtype.kind != mine.dtype.kind and not (
+                theirs.dtype.kind in "iuf" and mine.dtype.kind in "iuf"
+            ):
+                continue
+            try:
+                if bool(np.all(theirs == mine)):
+                    return _HEAD_TAIL
+            except Exception:  # noqa: S112 - incomparable types: not the same values
+                continue
     return None
 
 
@@ -431,8 +593,15 @@ def _identifier(result: pd.DataFrame, frame: pd.DataFrame, rules: RuleSet) -> st
         if kind not in "iufOSUmM" and not isinstance(col.dtype, pd.StringDtype):
             continue
         # integer ids are dense ranges: counts fall in them by chance, so only a column of the
-        # same name counts
-        candidates = [(rc, v) for rc, v in columns if kind not in "iu" or rc == c]
+        # same name counts; values of another type cannot be equal (and would make the
+        # membership test below a slow one of Python objects)
+        candidates = [
+            (rc, v)
+            for rc, v in columns
+            if (kind not in "iu" or rc == c)
+            and (kind != "f" or v.dtype.kind == "f")  # float identifiers: of floats only
+            and _comparable(pd.Index(v), col)
+        ]
         if not candidates:
             continue
         if not col.iloc[:SAMPLE].is_unique:
@@ -446,6 +615,26 @@ def _identifier(result: pd.DataFrame, frame: pd.DataFrame, rules: RuleSet) -> st
             if found and found * 2 >= len(values):
                 return _IDENTIFIER
     return None
+
+
+def _numbers_in(values: Any) -> bool:
+    return any(isinstance(v, (numbers.Number, np.generic)) for v in list(values[:SAMPLE]))
+
+
+def _comparable(mine: Any, theirs: Any) -> bool:
+    """Whether values of ``mine`` (a small sample) can equal values of ``theirs``: numbers
+    compare with numbers, anything with Python objects that may hold numbers."""
+    a, b = mine.dtype.kind, theirs.dtype.kind
+    numeric_a, numeric_b = a in "iufb", b in "iufb"
+    if numeric_a and numeric_b:
+        return True
+    if numeric_b:
+        return a == "O" and _numbers_in(mine)
+    if numeric_a:
+        return b == "O"  # (a sample check of the input would cost the input's size)
+    if a in "mM" or b in "mM":
+        return a == b or "O" in (a, b)
+    return True
 
 
 # ---- tables ---------------------------------------------------------------------------------

@@ -7,16 +7,26 @@ grouped data (a reference, never a copy), the keys and the aggregated columns. N
 computed then; the scientist's code and results are unchanged.
 
 When the function returns such a table (or one derived from it keeping its labels, e.g.
-``.round(2)`` or a column subset), ``check_tracked`` recomputes, for each cell, the number of
-records behind it, their sum, largest value, the sum of the n largest and of the two largest,
-and whether any is negative, and applies the rules: minimum group size, n-k dominance, p-ratio
-(ACRO's definitions) and, for counts, the frequency rules. Anything it cannot map (a key that is
-a function, an index level...) is simply not tracked, and the table stays "review".
+``.round(2)`` or a column subset), ``claim`` computes, for each cell, the number of records
+behind it, their sum, largest value, the sum of the n largest and of the two largest, and
+whether any is negative: in the process that ran the function, reusing pandas' own group codes
+(the GroupBy's ``group_info``, crosstab's and pivot_table's inner grouping) with a few
+vectorised passes (``np.bincount``, ``np.maximum.at``; no sort, no factorizing again; where the
+largest value already shows a cell clears n-k dominance and the p-ratio, upper bounds stand
+for the exact top values). Only tables actually returned cost anything. ``check_claim`` (in
+the process that checks, which trusts no claim) applies the rules: minimum group size, n-k
+dominance, p-ratio (ACRO's definitions) and, for counts, the frequency rules. Anything it
+cannot map (a key that is a function, an index level...) is simply not tracked, and the table
+stays "review". ``check_tracked`` does both in one process.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
+import json
 import threading
 import weakref
 from collections import OrderedDict
@@ -31,7 +41,16 @@ from jupyter_syft.disclosure.report import FAIL, PASS, REVIEW, Check, label
 from jupyter_syft.disclosure.rules import RuleSet
 from jupyter_syft.disclosure.tables import frequency_checks, marked_cells, plural
 
-__all__ = ["Info", "install", "installed", "lookup", "uninstall"]
+__all__ = [
+    "Info",
+    "check_claim",
+    "claim",
+    "install",
+    "installed",
+    "labels_digest",
+    "lookup",
+    "uninstall",
+]
 
 MAX_ENTRIES = 64  # tables remembered (the most recent)
 MAX_SIGNED_ROWS = 100_000  # larger results are not matched by their labels
@@ -72,6 +91,10 @@ class Source:
     key_names: list[Any] = field(default_factory=list)
     single_value: bool = True  # the result's columns carry no value level
     positional: bool = False  # keys and values align by position, not by index labels
+    # pandas' own grouping (a GroupBy's grouper: its group codes, already computed) and the
+    # frame it grouped: the per-cell statistics reuse them instead of factorizing again
+    grouper: Any = None
+    grouped: Any = None
 
 
 @dataclass
@@ -161,6 +184,9 @@ def suppressed() -> Any:
 def _wrap_groupby(original: Any, name: str) -> Any:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         with _quiet() as outermost:
+            if not outermost and getattr(_state, "inner", False) is None:
+                # the first aggregation inside crosstab / pivot_table: its grouping (all keys)
+                _state.inner = (getattr(self, "_grouper", None), getattr(self, "obj", None))
             result = original(self, *args, **kwargs)
             if outermost:
                 with contextlib.suppress(Exception):
@@ -177,10 +203,20 @@ def _wrap_groupby(original: Any, name: str) -> Any:
 def _wrap(original: Any, make_source: Callable[..., Source | None]) -> Any:
     def function(*args: Any, **kwargs: Any) -> Any:
         with _quiet() as outermost:
-            result = original(*args, **kwargs)
+            if outermost:
+                _state.inner = None
+            try:
+                result = original(*args, **kwargs)
+            finally:
+                inner = getattr(_state, "inner", None) if outermost else None
+                if outermost:
+                    _state.inner = False
             if outermost:
                 with contextlib.suppress(Exception):
-                    _record(result, make_source(*args, **kwargs))
+                    source = make_source(*args, **kwargs)
+                    if source is not None and inner is not None:
+                        source.grouper, source.grouped = inner
+                    _record(result, source)
         return result
 
     function.__name__ = getattr(original, "__name__", "function")
@@ -310,6 +346,7 @@ def _groupby_source(gb: Any, func: Any) -> Source | None:
         as_index=bool(getattr(gb, "as_index", True)),
         key_names=names,
         positional=True,
+        grouper=grouper,
     )
 
 
@@ -409,7 +446,8 @@ def _kind(name: str) -> str:
 
 
 class _Stats:
-    """Per-group statistics of one value over some of the keys (computed once, vectorised)."""
+    """Per-group statistics of one value over some of the keys (computed once, vectorised):
+    the general way, factorizing the keys again (a grouping pandas did not keep, margins)."""
 
     def __init__(self, keys: list[Any], value: Any, n: int, positional: bool):
         if positional:
@@ -433,24 +471,135 @@ class _Stats:
             ids = np.zeros(len(frame), dtype=np.int64)
             self.index = {(): 0}
             ngroups = 1
-        valid = ids >= 0
-        self.has_values = value is not None
-        if value is None:
-            self.count = np.bincount(ids[valid], minlength=ngroups)
+        x = None
+        if value is not None:
+            x = pd.to_numeric(frame["v"], errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+        _group_stats(self, ids, x, ngroups, n, None)
+
+    def ids(self, rows: list[tuple[Any, ...]], ckeys: list[tuple[Any, ...]]) -> np.ndarray:
+        """The group of each cell (row, column key): shape (len(rows), len(ckeys)); -1: none."""
+        out = np.array([[self.index.get(r + c, -1) for c in ckeys] for r in rows], dtype=np.int64)
+        return out.reshape(len(rows), len(ckeys))
+
+
+class _CodedStats:
+    """The same statistics from pandas' own group codes (a GroupBy's ``group_info``: computed
+    by the aggregation already), so nothing is factorized again."""
+
+    def __init__(self, grouper: Any, value: Any, n: int, rules: RuleSet | None):
+        ids, _, ngroups = grouper.group_info
+        self.result_index = grouper.result_index
+        x = None
+        if value is not None:
+            series = value if isinstance(value, pd.Series) else pd.Series(np.asarray(value))
+            if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf":
+                x = series.to_numpy().astype("float64", copy=False)  # a view for float64
+            else:
+                numbers = pd.to_numeric(series, errors="coerce")
+                x = numbers.to_numpy(dtype="float64", na_value=np.nan)
+            if len(x) != len(ids):
+                raise ValueError("the values are not aligned with the groups")
+        _group_stats(self, np.asarray(ids, dtype=np.intp), x, int(ngroups), n, rules)
+
+    def ids(self, rows: list[tuple[Any, ...]], ckeys: list[tuple[Any, ...]]) -> np.ndarray:
+        """As ``_Stats.ids``, with one vectorised lookup of every cell in pandas' groups."""
+        k, m = len(rows), len(ckeys)
+        if not k or not m:
+            return np.full((k, m), -1, dtype=np.int64)
+        levels: list[Any] = []
+        for i in range(len(rows[0])):
+            level = np.empty(k, dtype=object)
+            level[:] = [r[i] for r in rows]
+            levels.append(np.tile(level, m))
+        for i in range(len(ckeys[0])):
+            level = np.empty(m, dtype=object)
+            level[:] = [c[i] for c in ckeys]
+            levels.append(np.repeat(level, k))
+        if self.result_index.nlevels > 1:
+            target: pd.Index = pd.MultiIndex.from_arrays(levels)
+        else:
+            target = pd.Index(levels[0], tupleize_cols=False)
+        ids = np.asarray(self.result_index.get_indexer(target), dtype=np.int64)
+        return ids.reshape(m, k).T
+
+
+def _group_stats(
+    st: Any, ids: np.ndarray, x: np.ndarray | None, ngroups: int, n: int, rules: RuleSet | None
+) -> None:
+    """Per group: records, sum, whether any is negative, the largest value, the sum of the 2
+    and of the ``n`` largest (``rules`` given: upper bounds where they already clear n-k
+    dominance and the p-ratio, see ``_largest``). ``ids`` -1: a record in no group.
+
+    A few vectorised passes over the data: no sort, no factorizing."""
+    all_valid = not len(ids) or int(ids.min()) >= 0
+    st.has_values = x is not None
+    if x is None:
+        st.count = np.bincount(ids if all_valid else ids[ids >= 0], minlength=ngroups)
+        return
+    low = float(x.min()) if len(x) else 0.0  # NaN if any value is missing
+    if not all_valid or np.isnan(low):
+        ok = (ids >= 0) & ~np.isnan(x)
+        ids, x = ids[ok], x[ok]
+        low = float(x.min()) if len(x) else 0.0
+    st.count = np.bincount(ids, minlength=ngroups)
+    st.sum = np.bincount(ids, weights=x, minlength=ngroups)
+    if low < 0:
+        st.neg = np.bincount(ids, weights=(x < 0).astype(float), minlength=ngroups)
+    else:
+        st.neg = np.zeros(ngroups)
+    if rules is not None and n <= 2 and low >= 0 and len(x):
+        # the largest value of all bounds every group's: where 2 x it is already below the
+        # n-k share of a group's total, and leaves the p-ratio's share, the group clears both
+        top = float(x.max())
+        total = st.sum
+        with np.errstate(invalid="ignore"):
+            clear = (st.count >= 2) & (2 * top < rules.nk_k * total)
+            clear &= total - 2 * top >= rules.p_ratio * top
+        if clear.all():
+            st.top1 = np.full(ngroups, top)
+            st.top2 = np.full(ngroups, 2 * top)
+            st.topn = st.top1 if n == 1 else st.top2
             return
-        arr = pd.to_numeric(frame["v"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        ok = valid & ~np.isnan(arr)
-        i, x = ids[ok], arr[ok]
-        self.count = np.bincount(i, minlength=ngroups)
-        self.sum = np.bincount(i, weights=x, minlength=ngroups)
-        self.neg = np.bincount(i, weights=(x < 0).astype(float), minlength=ngroups)
-        self.top1, self.top2, self.topn = _largest(i, x, ngroups, n)
+    st.top1, st.top2, st.topn = _largest(ids, x, ngroups, n, st.sum, rules)
 
 
 def _largest(
-    i: np.ndarray, x: np.ndarray, ngroups: int, n: int
+    i: np.ndarray,
+    x: np.ndarray,
+    ngroups: int,
+    n: int,
+    total: np.ndarray | None = None,
+    rules: RuleSet | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group: the largest value, the sum of the 2 largest and of the ``n`` largest."""
+    """Per group: the largest value, the sum of the 2 largest and of the ``n`` largest.
+
+    With ``rules`` (and ``n`` <= 2), a group whose largest value alone already shows it can
+    fail neither n-k dominance nor the p-ratio (2 x largest < k x total, and the total minus
+    2 x largest at least p x largest) gets 2 x largest as its sum of the two largest: an upper
+    bound that gives the same outcome, without the second pass.
+    """
+    if n <= 2:
+        top1 = np.full(ngroups, -np.inf)
+        np.maximum.at(top1, i, x)
+        empty = np.isneginf(top1)
+        top1[empty] = 0.0
+        top2 = 2 * top1
+        if total is not None and rules is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                clear = (
+                    (top1 >= 0)
+                    & (top2 < rules.nk_k * total)
+                    & (total - top2 >= rules.p_ratio * top1)
+                )
+            todo = ~clear & ~empty
+        else:
+            todo = ~empty
+        if todo.any():
+            second = _second(i, x, top1, todo, ngroups)
+            top2 = np.where(todo, top1 + second, top2)
+        return top1, top2, (top1 if n == 1 else top2)
     if n <= 4:
         # a few rounds of a per-group argmax (each O(len)): far quicker than a full sort
         remaining = np.ones(len(x), dtype=bool)
@@ -472,54 +621,119 @@ def _largest(
     starts = np.searchsorted(si, np.arange(ngroups))
     pos = np.arange(len(si)) - starts[si]
 
-    def total(k: int) -> np.ndarray:
+    def total_of(k: int) -> np.ndarray:
         return np.bincount(si[pos < k], weights=sx[pos < k], minlength=ngroups)
 
-    return total(1), total(2), total(n)
+    return total_of(1), total_of(2), total_of(n)
+
+
+def _second(
+    i: np.ndarray, x: np.ndarray, top1: np.ndarray, todo: np.ndarray, ngroups: int
+) -> np.ndarray:
+    """The second largest value of the groups ``todo`` (0 for a group of one record)."""
+    rows = todo[i]
+    if not rows.all():
+        i, x = i[rows], x[rows]
+    at_top = x == top1[i]
+    ties = np.bincount(i, weights=at_top, minlength=ngroups)
+    rest = np.full(ngroups, -np.inf)
+    np.maximum.at(rest, i, np.where(at_top, -np.inf, x))
+    second = np.where(ties >= 2, top1, rest)
+    return np.where(np.isneginf(second), 0.0, second)
 
 
 def _tuple(key: Any) -> tuple[Any, ...]:
     return key if isinstance(key, tuple) else (key,)
 
 
-def check_tracked(frame: pd.DataFrame, info: Info, rules: RuleSet) -> list[Check]:
-    """The rules on a tracked table, cell by cell, with the real groups behind each cell."""
-    src = info.source
-    if (
+# ---- the statistics of a returned table (the "claim") and the rules on them -----------------
+
+CLAIM_FIELDS = ("count", "sum", "top1", "top2", "topn", "neg")
+_KINDS = frozenset({"count", "share", "stat", "spread", "single", "key", "opaque"})
+INCONSISTENT = "inconsistent group statistics"
+
+
+def labels_digest(frame: pd.DataFrame) -> str:
+    """A digest of a table's shape and labels (as text, so 1 and "1" match), to tie a claim
+    to the table it describes."""
+    digest = hashlib.sha256()
+    for axis in (frame.index, frame.columns):
+        digest.update(json.dumps([str(v) for v in axis.tolist()]).encode())
+        digest.update(b"\x00")
+    digest.update(f"{frame.shape}".encode())
+    return digest.hexdigest()
+
+
+def _is_count_table(frame: pd.DataFrame, src: Source) -> bool:
+    return bool(
         src.as_index
         and isinstance(src.func, str)
         and src.func in COUNT_FUNCS
         and all(frame[c].dtype.kind in "iu" for c in frame.columns)
-    ):
+    )
+
+
+def claim(frame: pd.DataFrame, info: Info, rules: RuleSet) -> dict[str, Any]:
+    """The per-cell statistics of a tracked table, as plain JSON: computed where the table
+    was made (next to the data it summarises), checked by ``check_claim``."""
+    src = info.source
+    rows, cols = frame.shape
+    base: dict[str, Any] = {
+        "rows": rows,
+        "cols": cols,
+        "labels": labels_digest(frame),
+        "margins": src.margins_name,
+    }
+    if _is_count_table(frame, src):
         # a table of counts: its cells are the group sizes themselves
-        return frequency_checks(frame, frame.to_numpy(dtype="float64"), rules)
+        return {**base, "kind": "counts"}
     n_rows, n_cols = len(src.row_keys), len(src.col_keys)
     value_names = [v for v in src.values if v is not None]
-    cache: dict[tuple[bool, bool, Any], _Stats] = {}
+    cache: dict[tuple[bool, bool, Any], Any] = {}
+    coded = _coded(src, n_rows + n_cols)
 
-    def stats(all_rows: bool, all_cols: bool, value: Any) -> _Stats:
+    def stats(all_rows: bool, all_cols: bool, value: Any) -> Any:
         key = (all_rows, all_cols, value)
         if key not in cache:
-            keys = ([] if all_rows else src.row_keys) + ([] if all_cols else src.col_keys)
             series = src.values.get(value) if value is not None or None in src.values else None
-            cache[key] = _Stats(keys, series, rules.nk_n, src.positional)
+            if coded is not None and not all_rows and not all_cols:
+                if series is not None and src.grouped is not None:
+                    series = _inner_values(src, value)
+                cache[key] = _CodedStats(coded, series, rules.nk_n, rules)
+            else:
+                keys = ([] if all_rows else src.row_keys) + ([] if all_cols else src.col_keys)
+                cache[key] = _Stats(keys, series, rules.nk_n, src.positional)
         return cache[key]
 
     margin = src.margins_name
     shape = frame.shape
-    count = np.zeros(shape)
-    total = np.full(shape, np.nan)
-    top1 = np.full(shape, np.nan)
-    top2 = np.full(shape, np.nan)
-    topn = np.full(shape, np.nan)
-    negative = np.zeros(shape, dtype=bool)
+    arrays = {
+        "count": np.zeros(shape),
+        "sum": np.full(shape, np.nan),
+        "top1": np.full(shape, np.nan),
+        "top2": np.full(shape, np.nan),
+        "topn": np.full(shape, np.nan),
+        "neg": np.zeros(shape, dtype=bool),
+    }
     kinds: list[str] = []
     key_cols = set(map(_col_key, src.key_names)) if not src.as_index else set()
+    if src.as_index:
+        row_keys = [(_tuple(row) if n_rows > 1 else (row,)) for row in frame.index]
+    else:
+        names = [k for k in src.key_names if k in frame.columns]
+        row_keys = [tuple(r) for r in frame[names].itertuples(index=False, name=None)]
+    row_margin = np.array(
+        [margin is not None and len(r) > 0 and label(r[0]) == margin for r in row_keys],
+        dtype=bool,
+    )
+    # columns that share their statistics (same value, margin or not): looked up together
+    together: dict[tuple[Any, bool], list[tuple[int, tuple[Any, ...]]]] = {}
+    dtypes = list(frame.dtypes)
     for j, col in enumerate(frame.columns):
         if _col_key(col) in key_cols:
             kinds.append("key")
             continue
-        if frame.iloc[:, j].dtype.kind not in "iufb":
+        if dtypes[j].kind not in "iufb":
             kinds.append("opaque")  # lists, text, objects: not a statistic the rules know
             continue
         parts = _tuple(col) if isinstance(frame.columns, pd.MultiIndex) else (col,)
@@ -529,23 +743,138 @@ def check_tracked(frame: pd.DataFrame, info: Info, rules: RuleSet) -> list[Check
         kind = _kind(_func_name(func))
         kinds.append(kind)
         all_cols = margin is not None and n_cols > 0 and label(ckey[0]) == margin
-        for i, row in enumerate(frame.index):
-            if src.as_index:
-                rkey = _tuple(row) if n_rows > 1 else (row,)
-            else:
-                rkey = tuple(frame.iloc[i][k] for k in src.key_names)
-            all_rows = margin is not None and label(rkey[0]) == margin
-            counting_rows = kind == "count" and _func_name(func) in ("size", "len")
-            st = stats(all_rows, all_cols, None if counting_rows and value is None else value)
-            group = (() if all_rows else rkey) + (() if all_cols else ckey)
-            g = st.index.get(tuple(group))
-            if g is None:
-                continue  # an empty combination: 0 records
-            count[i, j] = st.count[g]
+        counting_rows = kind == "count" and _func_name(func) in ("size", "len")
+        wanted = None if counting_rows and value is None else value
+        together.setdefault((_Hashed(wanted), all_cols), []).append((j, () if all_cols else ckey))
+    for (wanted_key, all_cols), columns in together.items():
+        js = np.array([j for j, _ in columns], dtype=np.int64)
+        ckeys = [ck for _, ck in columns]
+        for all_rows in (False, True):
+            rows_here = np.flatnonzero(row_margin == all_rows)
+            if not len(rows_here):
+                continue
+            st = stats(all_rows, all_cols, wanted_key.value)
+            cell_rows = [() if all_rows else row_keys[i] for i in rows_here]
+            g = st.ids(cell_rows, ckeys)  # (rows, columns)
+            found = g >= 0  # not found: an empty combination, 0 records
+            ri, ci = np.nonzero(found)
+            at, cols_at, gi = rows_here[ri], js[ci], g[ri, ci]
+            arrays["count"][at, cols_at] = st.count[gi]
             if st.has_values:
-                total[i, j], top1[i, j] = st.sum[g], st.top1[g]
-                top2[i, j], topn[i, j] = st.top2[g], st.topn[g]
-                negative[i, j] = st.neg[g] > 0
+                arrays["sum"][at, cols_at], arrays["top1"][at, cols_at] = st.sum[gi], st.top1[gi]
+                arrays["top2"][at, cols_at], arrays["topn"][at, cols_at] = st.top2[gi], st.topn[gi]
+                arrays["neg"][at, cols_at] = st.neg[gi] > 0
+    # a group of no record (an unobserved category) has no statistics, as a missing one
+    empty = arrays["count"] == 0
+    for name in ("sum", "top1", "top2", "topn"):
+        arrays[name][empty] = np.nan
+    arrays["neg"][empty] = False
+    out = {**base, "kind": "stats", "kinds": kinds, "nk_n": rules.nk_n}
+    for name, arr in arrays.items():  # row-major float64, little-endian, base64
+        flat = np.ascontiguousarray(arr.ravel(), dtype="<f8")
+        flat = np.where(np.isfinite(flat), flat, np.nan)  # a value it cannot judge: none
+        out[name] = base64.b64encode(flat.tobytes()).decode("ascii")
+    return out
+
+
+class _Hashed:
+    """A value name as a dict key (names may be unhashable: compared by equality)."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __hash__(self) -> int:
+        try:
+            return hash(self.value)
+        except TypeError:
+            return 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Hashed):
+            return NotImplemented
+        try:
+            return bool(self.value == other.value) and type(self.value) is type(other.value)
+        except Exception:
+            return self.value is other.value
+
+
+def _coded(src: Source, nkeys: int) -> Any:
+    """pandas' grouping of the table's keys, when it can be reused as it is."""
+    grouper = src.grouper
+    if grouper is None or not src.as_index:
+        return None
+    try:
+        if len(grouper.groupings) != nkeys or grouper.result_index.nlevels != nkeys:
+            return None
+        if len(grouper.result_index) != grouper.group_info[2]:
+            return None
+        if src.grouped is None and not src.positional:
+            return None
+        return grouper
+    except Exception:
+        return None
+
+
+def _inner_values(src: Source, value: Any) -> Any:
+    """A value column of the frame crosstab / pivot_table grouped (aligned with its codes)."""
+    grouped = src.grouped
+    if isinstance(grouped, pd.DataFrame):
+        if value is None and "__dummy__" in grouped.columns:  # crosstab's values
+            return grouped["__dummy__"]
+        if value in grouped.columns:
+            return grouped[value]
+    raise ValueError("the value is not in the grouped frame")
+
+
+def check_tracked(frame: pd.DataFrame, info: Info, rules: RuleSet) -> list[Check]:
+    """The rules on a tracked table, cell by cell, with the real groups behind each cell
+    (in one process: ``claim`` then ``check_claim``)."""
+    checks = check_claim(frame, claim(frame, info, rules), rules)
+    if checks is None:  # pragma: no cover - a claim made here always matches its table
+        return [Check("table", REVIEW, "a tracked table that could not be checked")]
+    return checks
+
+
+def check_claim(
+    frame: pd.DataFrame, claimed: Any, rules: RuleSet, input_rows: int | None = None
+) -> list[Check] | None:
+    """The rules on a table, with per-cell statistics ``claimed`` for it (see ``claim``) by
+    a process that may have lied. None: the claim is not for this table (ignore it).
+    Statistics that cannot be true (a cell of no record with values, fractional counts, a
+    largest value above the total, more records in a column than the largest input has rows
+    ``input_rows``) fail as "inconsistent group statistics"."""
+    if not isinstance(claimed, dict):
+        return None
+    rows, cols = frame.shape
+    if (
+        claimed.get("rows") != rows
+        or claimed.get("cols") != cols
+        or claimed.get("labels") != labels_digest(frame)
+    ):
+        return None
+    kind = claimed.get("kind")
+    if kind == "counts":
+        if all(frame[c].dtype.kind in "iu" for c in frame.columns):
+            return frequency_checks(frame, frame.to_numpy(dtype="float64"), rules)
+        return None
+    if kind != "stats":
+        return None
+    try:
+        stats = _claimed_arrays(claimed, rows, cols)
+    except (TypeError, ValueError, UnicodeError, binascii.Error):
+        return [Check("claims", FAIL, INCONSISTENT)]
+    kinds = claimed.get("kinds")
+    if not isinstance(kinds, list) or len(kinds) != cols or not all(k in _KINDS for k in kinds):
+        return [Check("claims", FAIL, INCONSISTENT)]
+    dtypes = list(frame.dtypes)
+    for j in range(cols):  # the decoded table's own types decide what is a statistic
+        if kinds[j] != "key" and dtypes[j].kind not in "iufb":
+            kinds[j] = "opaque"
+    margin = claimed.get("margins")
+    if not _consistent(frame, stats, kinds, margin, input_rows):
+        return [Check("claims", FAIL, INCONSISTENT)]
+    count, total, top1, top2, topn, negative = (stats[f] for f in CLAIM_FIELDS)
+    negative = negative > 0
     checks: list[Check] = []
     if "opaque" in kinds:
         checks.append(
@@ -556,14 +885,18 @@ def check_tracked(frame: pd.DataFrame, info: Info, rules: RuleSet) -> list[Check
                 [["", label(frame.columns[j])] for j, k in enumerate(kinds) if k == "opaque"][:50],
             )
         )
-    if not src.as_index and src.key_names:
+    keys = [j for j, k in enumerate(kinds) if k == "key"]
+    if keys:
         # the groups' keys are columns here: name the cells' rows by them
         with contextlib.suppress(Exception):
-            keys = frame[[k for k in src.key_names if k in frame.columns]]
+            key_frame = frame.iloc[:, keys]
             frame = frame.set_axis(
-                pd.MultiIndex.from_frame(keys) if keys.shape[1] > 1 else pd.Index(keys.iloc[:, 0]),
+                pd.MultiIndex.from_frame(key_frame)
+                if key_frame.shape[1] > 1
+                else pd.Index(key_frame.iloc[:, 0]),
                 axis=0,
             )
+    shape = frame.shape
     magnitude = np.array([k in ("stat", "spread", "single") for k in kinds], dtype=bool)[None, :]
     magnitude = np.broadcast_to(magnitude, shape)
     counted = np.broadcast_to(np.array([k in ("count", "share") for k in kinds])[None, :], shape)
@@ -571,12 +904,85 @@ def check_tracked(frame: pd.DataFrame, info: Info, rules: RuleSet) -> list[Check
         arr = np.where(counted, count, np.nan)
         checks += frequency_checks(frame, arr, rules, skip=~counted)
     if magnitude.any():
+        if claimed.get("nk_n") != rules.nk_n:
+            topn = np.full(shape, np.nan)  # for another n: dominance cannot be judged
+            checks.append(Check("dominance", REVIEW, "the group statistics are for another n"))
         checks += _magnitude_checks(
             frame, rules, magnitude, count, total, top1, top2, topn, negative, kinds
         )
     if not checks:
         checks.append(Check("table", REVIEW, "a tracked table with nothing to check"))
     return checks
+
+
+def _claimed_arrays(claimed: dict[str, Any], rows: int, cols: int) -> dict[str, np.ndarray]:
+    out = {}
+    for name in CLAIM_FIELDS:
+        text = claimed.get(name)
+        if not isinstance(text, str) or len(text) > 4 * (rows * cols * 8 + 2) // 3 + 4:
+            raise ValueError(name)
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+        if len(data) != rows * cols * 8:
+            raise ValueError(name)
+        arr = np.frombuffer(data, dtype="<f8").astype("float64")
+        if name != "count":
+            arr = np.where(np.isfinite(arr), arr, np.nan)
+        out[name] = arr.reshape(rows, cols)
+    return out
+
+
+def _consistent(
+    frame: pd.DataFrame,
+    stats: dict[str, np.ndarray],
+    kinds: list[str],
+    margin: Any,
+    input_rows: int | None,
+) -> bool:
+    count, total, top1, top2, topn, neg = (stats[f] for f in CLAIM_FIELDS)
+    used = np.broadcast_to(
+        np.array([k not in ("key", "opaque") for k in kinds], dtype=bool)[None, :], count.shape
+    )
+    c = np.where(used, count, 0.0)
+    if not np.isfinite(c).all() or (c < 0).any() or (c != np.round(c)).any():
+        return False
+    if not np.isin(np.where(used, neg, 0.0), (0.0, 1.0)).all():
+        return False
+    valued = used & ~np.isnan(total)
+    if (valued & (c < 1)).any():
+        return False  # statistics of a group with no record
+    for arr in (top1, top2, topn):
+        if (valued & np.isnan(arr)).any():
+            return False
+    if (valued & (neg > c)).any():
+        return False
+    plain = valued & (neg == 0)
+    if plain.any():
+        scale = np.abs(np.where(plain, total, 0.0)) * 1e-9 + 1e-9
+        t, a, b, m = (np.where(plain, v, 0.0) for v in (total, top1, top2, topn))
+        if (
+            (a < 0).any()
+            or (a > t + scale).any()  # the largest is part of the total
+            or (b < a - scale).any()
+            or (m < a - scale).any()
+            or (a * np.where(plain, c, 0.0) < t - scale).any()  # n x the largest >= the total
+        ):
+            return False
+        single = plain & (c == 1)
+        if (single & (np.abs(a - t) > scale)).any():
+            return False
+    if input_rows is not None:
+        # each column's cells (margins left out) are disjoint groups of records
+        keep = np.ones(count.shape[0], dtype=bool)
+        colkeep = np.ones(count.shape[1], dtype=bool)
+        if margin is not None:
+            keep = np.array([label(_tuple(r)[0]) != str(margin) for r in frame.index], dtype=bool)
+            colkeep = np.array(
+                [label(_tuple(col)[-1]) != str(margin) for col in frame.columns], dtype=bool
+            )
+        per_column = np.where(used & keep[:, None] & colkeep[None, :], c, 0.0).sum(axis=0)
+        if (per_column > input_rows).any():
+            return False
+    return True
 
 
 def _value_and_func(prefix: tuple[Any, ...], src: Source, names: list[Any]) -> tuple[Any, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -19,8 +21,20 @@ DEFAULT_ROOT_PASSWORD = "changethis"  # noqa: S105 - PySyft's default; login war
 _running: dict[str, ServerHandle] = {}
 
 
+class DeploymentType(str, enum.Enum):
+    """How a Datasite runs (PySyft's name): here always in this Python process."""
+
+    PYTHON = "python"
+    REMOTE = "remote"
+
+
 class ServerHandle:
-    """A running Datasite: ``port``, ``url``, ``login()``, ``client``, ``land()``."""
+    """A running Datasite: ``port``, ``url``, ``login()``, ``client``, ``land()``.
+    ``deployment_type`` (and PySyft's older name for it, ``server_type``) is ``"python"``:
+    PySyft's tutorials end with ``if server.server_type.value == "python": server.land()``."""
+
+    deployment_type = DeploymentType.PYTHON
+    server_type = DeploymentType.PYTHON
 
     def __init__(self, name: str, server: DatasiteServer, data_dir: Path):
         self.name = name
@@ -80,17 +94,20 @@ def launch(
     db_url: str | None = None,
     dask_scheduler: str | None = None,
     verbose: bool = True,
-    **_pysyft_options: Any,
+    **pysyft_options: Any,
 ) -> ServerHandle:
     """Start a Datasite. The same ``name`` reopens the same data unless ``reset=True``.
 
     It starts with the root account ``info@openmined.org`` / ``changethis``; change it with
-    ``client.account.set_password(...)``. PySyft's other options are accepted and ignored.
+    ``client.account.set_password(...)``. PySyft's other options (``n_consumers``,
+    ``create_producer``...) are accepted, and the launch message says why each is not needed;
+    an option PySyft does not have either is refused.
     """
     from ..server.datasite import DatasiteConfig
     from .bootstrap import RELEASE_ORCHESTRA, open_datasite
     from .standalone import DatasiteServer
 
+    not_needed = _pysyft_only(dev_mode=dev_mode, **pysyft_options)
     name = name or "datasite"
     folder = Path(data_dir) if data_dir else datasite_folder(name)
     previous = _running.get(name)
@@ -127,6 +144,7 @@ def launch(
             f"Cannot start Datasite {name!r} on {host}:{port_number}: {exc.strerror}. "
             "Use another port, or port='auto' to pick a free one."
         ) from None
+    _log_to_file(folder / LOG_FILE)
     server.start()
     handle = ServerHandle(name, server, folder)
     _running[name] = handle
@@ -136,7 +154,87 @@ def launch(
             f"Datasite {name!r} is running at {handle.url} (started in {took:.2f} s). "
             "Local use only."
         )
+        if not_needed:
+            print("Not needed here, so not used: " + "; ".join(not_needed) + ".")
     return handle
+
+
+# PySyft 0.9's launch options that have no job here, and why.
+_NOT_NEEDED = {
+    "dev_mode": "there is no development mode: errors always say what went wrong",
+    "n_consumers": "every job runs in its own sandboxed worker, started as needed",
+    "create_producer": "jobs need no queue producer",
+    "thread_workers": "jobs run in sandboxed worker processes, never threads",
+    "queue_port": "jobs need no message queue",
+    "processes": "the Datasite serves from one process and runs jobs in workers",
+    "local_db": "the store is a SQLite file in the Datasite's folder (or db_url)",
+    "server_type": "this is a Datasite",
+    "node_type": "this is a Datasite",
+    "server_side_type": "a Datasite here holds private data: it is always the high side",
+    "node_side_type": "a Datasite here holds private data: it is always the high side",
+    "deploy_to": "it runs in this Python process; `jupyter-syft serve` runs one standalone",
+    "log_level": "the server's log is the datasite.log file in the Datasite's folder",
+    "tail": "the server's log is the datasite.log file in the Datasite's folder",
+    "enable_warnings": "warnings are always shown",
+    "background_tasks": "background jobs are always on",
+    "association_request_auto_approval": "Datasites do not associate with each other here",
+    "debug": "the server's log is the datasite.log file in the Datasite's folder",
+    "migrate": "the store migrates itself when it opens",
+}
+
+
+# PySyft options whose work is done another way here: ignoring them would change the outcome.
+_REFUSED = {
+    "store_client_config": "give the database as db_url='postgresql://...' (or nothing: SQLite)",
+    "from_state_folder": "migration states of PySyft cannot be loaded; upload the data again",
+}
+
+
+def _pysyft_only(dev_mode: bool = False, **options: Any) -> list[str]:
+    """PySyft's options given (``option: why it is not needed``); an unknown one is refused."""
+    for key in sorted(set(options) & set(_REFUSED)):
+        if options[key] is not None:
+            raise SyftException(f"sy.orchestra.launch does not take {key} here: {_REFUSED[key]}.")
+    options = {k: v for k, v in options.items() if k not in _REFUSED}
+    unknown = sorted(set(options) - set(_NOT_NEEDED))
+    if unknown:
+        raise SyftException(
+            f"sy.orchestra.launch got an unknown option {unknown[0]!r}. It takes name, port, "
+            "reset, host, data_dir, db_url, dask_scheduler and verbose, and accepts PySyft's "
+            f"own: {', '.join(sorted(_NOT_NEEDED))}."
+        )
+    given = dict(options, dev_mode=dev_mode) if dev_mode else options
+    return [f"{key} ({_NOT_NEEDED[key]})" for key in given]
+
+
+LOG_FILE = "datasite.log"
+# The server's loggers: in a notebook their lines (a refused call's "403 GET ...") would land
+# in the user's cell, so an in-process Datasite writes them to a file in its folder.
+_SERVER_LOGGERS = (
+    "tornado.access",
+    "tornado.application",
+    "tornado.general",
+    "jupyter_syft.server",
+)
+_log_handler: logging.Handler | None = None
+
+
+def _log_to_file(path: Path) -> None:
+    global _log_handler
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for name in _SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if _log_handler is not None:
+            logger.removeHandler(_log_handler)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        # Still propagated: an application that configured logging gets them too; what
+        # stops is Python's last-resort printing to stderr when nothing is configured.
+    if _log_handler is not None:
+        _log_handler.close()
+    _log_handler = handler
 
 
 def _port(port: int | str | None) -> int:

@@ -18,6 +18,7 @@ the text field takes the name of a notebook variable or a Python literal (``42``
 from __future__ import annotations
 
 import ast
+import contextlib
 import keyword
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from ..errors import SyftException
 
 if TYPE_CHECKING:
     from ..client.datasets import RemoteAsset
+    from ..client.outputs import OutputView
 
 _NOTHING = object()
 
@@ -421,14 +423,271 @@ class DatasiteReview(w.VBox):
             self.accordion.titles = self._titles()
 
 
+# --- output review ------------------------------------------------------------------------------
+PREVIEW_ROWS = 50  # rows of a result the output review shows
+MAX_NOTE = 2000  # characters of a release comment or a withhold reason
+
+
+def _failing_rules(report: Any) -> dict[tuple[str, str], list[str]]:
+    """``(row label, column label)`` -> the rules whose failing check names that cell."""
+    cells: dict[tuple[str, str], list[str]] = {}
+    for check in [] if report is None else report.checks:
+        if check.get("outcome") != "fail":
+            continue
+        for cell in check.get("cells") or []:
+            if len(cell) >= 2:
+                rules = cells.setdefault((str(cell[0]), str(cell[1])), [])
+                if check.get("rule") not in rules:
+                    rules.append(str(check.get("rule")))
+    return cells
+
+
+def _table_of(value: Any) -> Any:
+    """The value as a pandas table, as the checks see it (None: not a table)."""
+    import sys
+
+    pd = sys.modules.get("pandas")  # a table value means pandas is imported already
+    np = sys.modules.get("numpy")
+    if pd is None:
+        return None
+    try:
+        if isinstance(value, pd.DataFrame):
+            return value
+        if isinstance(value, pd.Series):
+            return value.to_frame(name=value.name if value.name is not None else "value")
+        if np is not None and isinstance(value, np.ndarray) and value.ndim in (1, 2):
+            return pd.DataFrame(value)
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return pd.DataFrame(value)
+    except Exception:  # a preview never fails: the plain value instead
+        return None
+    return None
+
+
+def preview_html(value: Any, report: Any, rows: int = PREVIEW_ROWS) -> tuple[str, int, int]:
+    """A result's first ``rows`` rows as an HTML table, every cell a failing check names
+    outlined, marked "!" and titled "fails: <rule>" (not colour alone); every string escaped.
+    Returns the HTML, the failing cells shown and those the preview does not show."""
+    from ..disclosure.report import label  # the checks' own names for rows and columns
+
+    failing = _failing_rules(report)
+    frame = _table_of(value)
+    if frame is None:
+        body = display.value_html(value, max_rows=rows)
+        return f'<div class="jsyft">{body}</div>', 0, len(failing)
+    head = frame.iloc[:rows]
+    columns = [label(c) for c in head.columns]
+    single = len(columns) == 1  # a Series: the checks may name its one column otherwise
+    shown: set[tuple[str, str]] = set()
+    lines = []
+    for index, row in zip(head.index, head.itertuples(index=False), strict=True):
+        name = label(index)
+        cells = []
+        for column, cell in zip(columns, row, strict=True):
+            rules = failing.get((name, column))
+            if rules is None and single:
+                match = [key for key in failing if key[0] == name]
+                rules = failing[match[0]] if match else None
+                if match:
+                    shown.add(match[0])
+            elif rules is not None:
+                shown.add((name, column))
+            text = display.esc(cell)
+            if rules is None:
+                cells.append(f"<td>{text}</td>")
+            else:
+                fails = display.esc("fails: " + ", ".join(rules))
+                cells.append(
+                    f'<td class="jsyft-cell-fail" title="{fails}" aria-label="{text}, {fails}" '
+                    'style="outline:2px solid #b02a37;outline-offset:-2px">'
+                    f"<strong>!</strong> {text}</td>"
+                )
+        lines.append(f"<tr><th>{display.esc(name)}</th>{''.join(cells)}</tr>")
+    header = "<th></th>" + "".join(f"<th>{display.esc(c)}</th>" for c in columns)
+    shape = f"{frame.shape[0]} rows x {frame.shape[1]} columns"
+    if frame.shape[0] > rows:
+        shape += f"; the first {rows} shown"
+    outside = len(failing) - len(shown)
+    marked = (
+        f"{len(shown)} cell(s) failing checks outlined and marked !"
+        + (f"; {outside} more outside the rows shown" if outside else "")
+        if failing
+        else "no cell fails a check"
+    )
+    html_table = (
+        f'<div class="jsyft"><p class="muted">{display.esc(shape)}; {display.esc(marked)}</p>'
+        f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(lines)}</tbody></table></div>"
+    )
+    return html_table, len(shown), outside
+
+
+class OutputReview(w.VBox):
+    """One output of a run on private data, for its reviewing owner: who ran what, the
+    disclosure report, a preview of the value with the failing cells marked, and Release,
+    Release with suppression and Withhold (a reason required). Buttons are disabled once it is
+    decided; errors show in the widget. It calls the :class:`OutputView`'s methods, so the
+    Datasite enforces every rule (e.g. nobody decides on their own request's output)."""
+
+    def __init__(
+        self,
+        output: OutputView,
+        on_change: Callable[[OutputReview], None] | None = None,
+        **kwargs: Any,
+    ):
+        self.output = output
+        self._on_change = on_change
+        self.header = w.HTML()
+        self.report_view = w.HTML()
+        self.preview = w.HTML()
+        self.status = w.HTML(_status_html("info", "Ready."))
+        self.failing_cells = 0
+        self.comment = w.Textarea(
+            placeholder="Comment for the scientist (optional; they read it)",
+            layout=w.Layout(width="60%", height="3.5em"),
+        )
+        self.reason = w.Textarea(
+            placeholder="Why you withhold it (required; the scientist reads it)",
+            layout=w.Layout(width="60%", height="3.5em"),
+        )
+        self.release_button = self._button(
+            "Release", lambda: self.release(False), "success", "Give the result to its requester."
+        )
+        self.suppress_button = self._button(
+            "Release with suppression",
+            lambda: self.release(True),
+            "warning",
+            "Give them the table with the cells failing checks suppressed.",
+        )
+        self.withhold_button = self._button(
+            "Withhold", self.withhold, "danger", "Refuse it, with a reason they read."
+        )
+        self._load_preview()
+        self._render()
+        super().__init__(
+            [
+                self.header,
+                self.report_view,
+                self.preview,
+                w.HBox([self.comment, self.release_button, self.suppress_button]),
+                w.HBox([self.reason, self.withhold_button]),
+                self.status,
+            ],
+            **kwargs,
+        )
+
+    @staticmethod
+    def _button(label: str, action: Callable[[], None], style: str, tooltip: str) -> w.Button:
+        button = w.Button(description=label, button_style=style, tooltip=tooltip)
+        button.on_click(lambda _button: action())
+        return button
+
+    # --- rendering ---------------------------------------------------------------------------
+    def _load_preview(self) -> None:
+        """The value as computed, with the failing cells marked (owners may read it)."""
+        o = self.output
+        if not o.has_result:
+            self.preview.value = '<div class="jsyft"><p class="muted">No result.</p></div>'
+            return
+        try:
+            try:
+                value = o.original()
+            except SyftException:
+                value = o.get()  # a Datasite without the original route
+            body, shown, outside = preview_html(value, o.report)
+            self.failing_cells = shown + outside
+            self.preview.value = f'{display.STYLE}<div class="jsyft"><h4>Result</h4></div>{body}'
+        except SyftException as exc:
+            self.preview.value = _status_html("error", f"No preview: {exc}")
+
+    def _render(self) -> None:
+        o = self.output
+        fields: list[tuple[str, Any]] = [
+            ("State", o.state),
+            ("Disclosure checks", o.outcome or "none ran"),
+            ("Run by", o.user),
+            ("Ran at", o.created_at),
+            ("Request", o.request_id),
+            ("Requester's justification", getattr(o, "justification", "")),
+        ]
+        needed = getattr(o, "votes_needed", 1) or 1
+        if needed > 1:
+            fields.append(("Votes", f"{getattr(o, 'votes_cast', 0)} of {needed} votes"))
+            fields.append(("Your vote", getattr(o, "my_vote", "")))
+            if getattr(o, "conflict", False):
+                fields.append(("Conflict", "the votes disagree: either reviewer may change theirs"))
+        if o.state != "held":
+            verb = "Released" if o.state == "released" else "Withheld"
+            if o.state == "released" and getattr(o, "suppressed", False):
+                verb += f" with suppression ({getattr(o, 'suppressed_cells', 0)} cells)"
+            fields.append((verb + " by", f"{o.decided_by or 'an owner'} at {o.decided_at or ''}"))
+            fields.append(("Comment" if o.state == "released" else "Reason", o.decision_note))
+        self.header.value = display.card(f"Output: {o.service_func_name}", fields, kind="Output")
+        report = o.report
+        none = '<p class="muted">No disclosure checks ran.</p>'
+        checks = none if report is None else report.html()
+        self.report_view.value = f'<div class="jsyft"><h4>Disclosure checks</h4>{checks}</div>'
+        held = o.state == "held"
+        self.release_button.disabled = not held
+        self.suppress_button.disabled = not held or self.failing_cells == 0
+        self.withhold_button.disabled = not held
+        self.comment.disabled = not held
+        self.reason.disabled = not held
+
+    # --- actions -----------------------------------------------------------------------------
+    def _act(self, action: Callable[[], str]) -> None:
+        self.status.value = _status_html("info", "Working...")
+        try:
+            kind, message = "ok", action()
+        except SyftException as exc:
+            kind, message = "error", str(exc)
+            # someone else may have decided meanwhile: show where it stands now
+            with contextlib.suppress(SyftException):
+                self.output.refresh()
+        self.status.value = _status_html(kind, message)
+        self._render()
+        if self._on_change is not None:
+            self._on_change(self)
+
+    def release(self, suppress: bool = False) -> None:
+        comment = self.comment.value.strip()
+        if len(comment) > MAX_NOTE:
+            self.status.value = _status_html(
+                "error", f"The comment is {len(comment)} characters long: keep it to {MAX_NOTE}."
+            )
+            return
+        if suppress:
+            self._act(lambda: self.output.release(comment, suppress=True).message)
+        else:
+            self._act(lambda: self.output.release(comment).message)
+
+    def withhold(self) -> None:
+        reason = self.reason.value.strip()
+        if not reason:
+            self.status.value = _status_html(
+                "error", "Give a reason to withhold it: the scientist reads it."
+            )
+            return
+        if len(reason) > MAX_NOTE:
+            self.status.value = _status_html(
+                "error", f"The reason is {len(reason)} characters long: keep it to {MAX_NOTE}."
+            )
+            return
+        self._act(lambda: self.output.withhold(reason).message)
+
+
 def review(target: Any, namespace: dict[str, Any] | None = None) -> w.VBox:
     """``sy.review(client)``: every pending request on the Datasite, one review each.
 
     Also takes one request (``sy.review(request)``, the same as ``request.review()``) or a list
-    of them (``sy.review(client.requests.get_all())``).
+    of them (``sy.review(client.requests.get_all())``), or an output (``sy.review(output)``, the
+    same as ``output.review()``).
     """
+    from ..client.outputs import OutputView
+
     if isinstance(target, RequestView):
         return RequestReview(target, namespace=namespace)
+    if isinstance(target, OutputView):
+        return OutputReview(target)
     if isinstance(target, DatasiteClient):
         pending = target.requests.get_all_pending()
         title = f"Pending requests on {target.name}"
@@ -441,6 +700,6 @@ def review(target: Any, namespace: dict[str, Any] | None = None) -> w.VBox:
             title = "Requests" if items else "No requests to review"
             return DatasiteReview(items, title, namespace=namespace)
     raise SyftException(
-        "sy.review takes a Datasite client (sy.review(client)), a request, or a list of "
-        f"requests; not {type(target).__name__}."
+        "sy.review takes a Datasite client (sy.review(client)), a request, a list of "
+        f"requests, or an output (client.outputs.held[0]); not {type(target).__name__}."
     )

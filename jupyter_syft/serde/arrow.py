@@ -8,6 +8,7 @@ undoes the two losses of a pandas -> Arrow -> pandas round trip.
 from __future__ import annotations
 
 import contextlib
+import json
 import struct
 from collections.abc import Iterator
 from typing import Any
@@ -106,8 +107,10 @@ def frame_from_arrow(view: memoryview, index: int) -> Any:
     pd = import_pandas()
     with _decoding(index):
         table = _checked_table(pa, view, index)
+        table, bool_levels = _text_bool_labels(table)
         frame = table.to_pandas()
         _restore_object_columns(frame, table, pd)
+        _restore_bool_labels(frame, bool_levels, pd)
     if type(frame) is not pd.DataFrame:
         raise bad(f"segment {index} did not decode to a DataFrame")
     return frame
@@ -123,9 +126,10 @@ def check_arrow(view: memoryview, index: int) -> int:
         table = _checked_table(pa, view, index)
         # Zero rows through the same conversion: the pandas metadata, index and types are
         # checked as decoding would, and no row is copied.
-        empty = table.slice(0, 0)
+        empty, bool_levels = _text_bool_labels(table.slice(0, 0))
         frame = empty.to_pandas()
         _restore_object_columns(frame, empty, pd)
+        _restore_bool_labels(frame, bool_levels, pd)
     if type(frame) is not pd.DataFrame:
         raise bad(f"segment {index} did not decode to a DataFrame")
     return int(frame.shape[1])  # as decoded: index columns are not counted
@@ -239,6 +243,45 @@ def _refuse_inflated_table(pa: Any, table: Any, nbytes: int, index: int) -> None
                     f"Refusing the DataFrame in segment {index}: it claims far more values "
                     f"than its {nbytes} bytes can hold (a memory bomb)."
                 )
+
+
+def _text_bool_labels(table: Any) -> tuple[Any, list[int]]:
+    """pyarrow stores boolean column labels as the text "True"/"False" and decodes them with
+    ``astype(bool)``, which makes every one True (``pd.crosstab(a > 1, b > 0)`` has such
+    labels). Their levels are read as text here and turned back into booleans after."""
+    meta = table.schema.pandas_metadata
+    levels = meta.get("column_indexes") if isinstance(meta, dict) else None
+    if not isinstance(levels, list):
+        return table, []
+    bools = [
+        i for i, level in enumerate(levels)
+        if isinstance(level, dict) and level.get("pandas_type") == "bool"
+    ]  # fmt: skip
+    if not bools:
+        return table, []
+    for i in bools:
+        levels[i] = dict(levels[i], pandas_type="unicode", numpy_type="object", metadata=None)
+    schema_meta = dict(table.schema.metadata)
+    schema_meta[b"pandas"] = json.dumps(meta).encode()
+    return table.replace_schema_metadata(schema_meta), bools
+
+
+def _restore_bool_labels(frame: Any, bool_levels: list[int], pd: Any) -> None:
+    if not bool_levels:
+        return
+
+    def as_bool(text: Any) -> bool:
+        if text not in ("True", "False"):
+            raise bad(f"a boolean column label reads {str(text)[:40]!r}")
+        return bool(text == "True")
+
+    columns = frame.columns
+    if isinstance(columns, pd.MultiIndex):
+        for i in bool_levels:
+            columns = columns.set_levels(columns.levels[i].map(as_bool), level=i)
+        frame.columns = columns
+    else:
+        frame.columns = pd.Index([as_bool(c) for c in columns], dtype=bool, name=columns.name)
 
 
 def _restore_object_columns(frame: Any, table: Any, pd: Any) -> None:

@@ -119,6 +119,9 @@ class AuditEvent(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = ""
     hash: str = ""
+    # How ``hash`` was computed (``jupyter_syft.audit_chain``): 1 for events written before
+    # seq was hashed (the default fills them in when the column is added), 2 for new ones.
+    hash_version: int = 1
 
 
 class UserCode(SQLModel, table=True):
@@ -208,6 +211,33 @@ class Execution(SQLModel, table=True):
     decided_at: datetime | None = None
     # sha256 of the code, inputs, result and rule set, for the output's audit events
     digests: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Released with suppression: result_blob_id is then the suppressed table everyone reads,
+    # original_blob_id the value as computed (owners only), suppressed_cells how many cells.
+    original_blob_id: str | None = Field(default=None, foreign_key="blobs.id")
+    suppressed_cells: int = 0
+    # The requester's justification of a held result (ACRO's exceptions), the latest one.
+    justification: str = ""
+    justified_at: datetime | None = None
+
+
+class OutputVote(SQLModel, table=True):
+    """One owner's vote on a held output when two must agree (setting ``release_reviewers``);
+    a new vote by the same reviewer replaces theirs."""
+
+    __tablename__ = "output_votes"
+    __table_args__ = (UniqueConstraint("execution_id", "reviewer_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    execution_id: str = Field(index=True, foreign_key="executions.id")
+    reviewer_id: str = Field(foreign_key="users.id")
+    decision: str  # release | withhold (wire.enums.Vote)
+    suppress: bool = False
+    note: str = ""
+    at: datetime = Field(default_factory=utcnow)
+    # Random, new with each vote: the vote's audit event carries only a hash of the vote with
+    # it (owners read the audit log, and votes are hidden until decided); the decision's event
+    # reveals both, so anyone can check the hashes.
+    nonce: str = ""
 
 
 class ProjectEvent(SQLModel, table=True):

@@ -36,6 +36,14 @@ class ReleaseState(str, Enum):
     WITHHELD = "withheld"
 
 
+class Vote(str, Enum):
+    """A reviewer's vote on a held output when the Datasite asks two owners to agree
+    (setting ``release_reviewers`` = 2): release it or withhold it."""
+
+    RELEASE = "release"
+    WITHHOLD = "withhold"
+
+
 class ReleaseMode(str, Enum):
     """The Datasite setting ``release``: when a result of a run on private data is released.
     ``on_approval``: at once (the checks' report travels with it); ``checked``: at once if

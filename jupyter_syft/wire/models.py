@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .enums import Decision, JobStatus, ReleaseMode, ReleaseState
+from .enums import Decision, JobStatus, ReleaseMode, ReleaseState, Vote
 
 T = TypeVar("T")
 # A JSON-safe cell of a preview: numbers beyond 2**53, NaN and the like come as text.
@@ -112,6 +112,7 @@ class Settings(PublicSettings):
     retention_days_jobs: int = 0
     orphan_grace_hours: int = 0
     disclosure_rules: dict[str, Any] | str | None = None
+    release_reviewers: int = 0
 
 
 class Metadata(PublicSettings):
@@ -345,11 +346,30 @@ class Job(Answer):
     execution: Execution | None
 
 
+class OutputVote(Answer):
+    """One owner's vote on a held output (setting ``release_reviewers`` = 2): ``decision``
+    release or withhold, ``suppress``: release it with the failing cells suppressed, ``note``:
+    their comment or reason, ``at``: when they voted (a new vote replaces their earlier one)."""
+
+    reviewer: Person | None
+    decision: Vote
+    suppress: bool
+    note: str
+    at: str | None
+
+
 class Output(Answer):
     """A result of a run on private data, for the owners' output review: where it stands
     (``state``), its disclosure report, the code and request it came from, and who decided
     (``decided_by`` null: nobody yet; ``decision_note``: the release comment or the reason it
-    was withheld). The value itself: ``executions/{execution_id}/result`` (owners)."""
+    was withheld). The value itself: ``executions/{execution_id}/result`` (owners): once it was
+    released with suppression (``suppressed``), that is the suppressed table its requester
+    reads, and the value as computed is ``outputs/{execution_id}/original``.
+
+    Review by two owners (``votes_needed`` 2): ``votes_cast`` counts the votes, ``my_vote`` is
+    yours; ``votes`` lists everyone's only once they are visible (decided, or ``conflict``:
+    the votes disagree and either reviewer may change theirs), else it is empty.
+    ``justification``: what the requester wrote to ask for its release (empty: nothing)."""
 
     execution_id: str
     code_id: str
@@ -364,6 +384,23 @@ class Output(Answer):
     decided_by: Person | None
     decided_at: str | None
     decision_note: str
+    suppressed: bool
+    suppressed_cells: int
+    votes_needed: int
+    votes_cast: int
+    my_vote: OutputVote | None
+    votes: list[OutputVote]
+    conflict: bool
+    justification: str
+    justified_at: str | None
+
+
+class Justification(Answer):
+    """A scientist's justification of a held output of theirs (what the reviewers read)."""
+
+    execution_id: str
+    justification: str
+    justified_at: str | None
 
 
 # --- requests and projects ------------------------------------------------------------------------
@@ -423,14 +460,61 @@ class ProjectEvent(Answer):
     created_at: str | None
 
 
+# --- the audit log --------------------------------------------------------------------------------
+class AuditEvent(Answer):
+    """One event of the Datasite's hash-chained audit log (owners): who (``actor_email``,
+    ``actor_id``) did what (``action``, e.g. ``output.release``) to which object, when
+    (``at``, to the microsecond: the hashed time), with ``detail``. ``hash`` covers every other
+    field and ``prev_hash`` (the event before's hash); ``hash_version`` says how it was
+    computed (``jupyter_syft.audit_chain``)."""
+
+    seq: int
+    hash_version: int
+    at: str
+    actor_id: str | None
+    actor_email: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerification(Answer):
+    """The audit log checked on the server: ``ok``, how many events (``count``; with a
+    checkpoint, from it to the head) and the head; or the first bad event (``bad_seq``) and
+    why (``reason``: edited, deleted, reordered, or no longer extending the checkpoint
+    ``since_seq``)."""
+
+    ok: bool
+    count: int
+    head_seq: int | None
+    head_hash: str | None
+    bad_seq: int | None
+    reason: str
+    since_seq: int | None
+
+
+class AuditCheckpoint(Answer):
+    """The head of the audit log, to keep elsewhere and verify against later (``seq`` 0 and
+    an empty hash: the log is empty)."""
+
+    seq: int
+    hash: str
+    at: str | None
+
+
 # --- previews -------------------------------------------------------------------------------------
 class DataFramePreview(Answer):
-    """The first rows of a table (at most 50 columns)."""
+    """The first rows of a table (at most 50 columns). ``index``: the rows' labels, written as
+    the disclosure checks name them (a report's ``cells`` are ``[row, column]`` labels)."""
 
     kind: Literal["dataframe"]
     shape: list[int]
     columns: list[str]
     rows: list[list[Cell]]
+    index: list[str] = []
 
 
 class ArrayPreview(Answer):
@@ -526,6 +610,7 @@ class SettingsUpdate(Body):
     orphan_grace_hours: int | None = None
     release: ReleaseMode | None = Field(default=None, strict=False)  # its value, as text
     disclosure_rules: dict[str, Any] | str | None = None
+    release_reviewers: int | None = None
 
 
 class DatasetPreflight(Body):
@@ -642,15 +727,25 @@ class DepositBody(Body):
 
 
 class ReleaseBody(Body):
-    """Release a held result to its requester, optionally with a comment they will read."""
+    """Release a held result to its requester, optionally with a comment they will read;
+    ``suppress``: release it with the cells its disclosure checks failed suppressed (a table
+    only). With two reviewers (setting ``release_reviewers``) this is your vote."""
 
     comment: str | None = None
+    suppress: bool = False
 
 
 class WithholdBody(Body):
-    """Withhold a held result: its requester reads the reason (and may resubmit)."""
+    """Withhold a held result: its requester reads the reason (and may resubmit). With two
+    reviewers (setting ``release_reviewers``) this is your vote."""
 
     reason: str
+
+
+class JustificationBody(Body):
+    """Why a held output of yours should be released (its reviewers read it)."""
+
+    text: str
 
 
 class ProjectCreate(Body):
@@ -700,3 +795,24 @@ class ValueQuery(Query):
     absent: all of it."""
 
     rows: int | None = Field(default=None, ge=0)
+
+
+class AuditQuery(PageQuery):
+    """Which audit events: by who acted (``user``: an email or a user id), the object, the
+    action (a prefix: ``output.`` matches them all) and ``since_seq`` (events after it);
+    newest first unless ``order=oldest``, paged."""
+
+    order: Literal["oldest", "newest"] = "newest"
+    user: str | None = None
+    object_id: str | None = None
+    object_type: str | None = None
+    action: str | None = None
+    since_seq: int | None = Field(default=None, ge=0)
+
+
+class AuditVerifyQuery(Query):
+    """A checkpoint to check the log extends (both or neither): ``since_seq``, ``since_hash``
+    as ``audit/checkpoint`` gave them."""
+
+    since_seq: int | None = Field(default=None, ge=0)
+    since_hash: str | None = None

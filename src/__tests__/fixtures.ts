@@ -4,7 +4,16 @@
  */
 import { SyftModel } from '../model';
 import { IRequestOptions, SyftRequestError } from '../request';
-import { ICode, IDataset, IPage, IProject, IRequest, IUser } from '../tokens';
+import {
+  ICode,
+  IDataset,
+  IExecution,
+  IOutput,
+  IPage,
+  IProject,
+  IRequest,
+  IUser
+} from '../tokens';
 
 export const owner: IUser = {
   id: 'u-owner',
@@ -69,6 +78,75 @@ export function makeRequest(overrides: Partial<IRequest> = {}): IRequest {
     code: makeCode(),
     nested: [],
     sandbox: 'bwrap',
+    ...overrides
+  };
+}
+
+/** A held output whose disclosure checks fail one cell of a two-row table. */
+export function makeOutput(overrides: Partial<IOutput> = {}): IOutput {
+  return {
+    execution_id: 'e1',
+    code_id: 'c1',
+    request_id: 'r1',
+    service_func_name: 'count_by_ward',
+    user: { name: scientist.name, email: scientist.email },
+    state: 'held',
+    report: {
+      outcome: 'fail',
+      rules: 'acro',
+      rules_digest: 'abc',
+      checks: [
+        {
+          rule: 'threshold',
+          outcome: 'fail',
+          reason: '1 cell counts fewer than 10',
+          cells: [['ward B', 'count']]
+        },
+        {
+          rule: 'dominance',
+          outcome: 'pass',
+          reason: 'no cell is dominated',
+          cells: []
+        }
+      ]
+    },
+    has_result: true,
+    ok: true,
+    created_at: '2026-11-22T12:00:00Z',
+    decided_by: null,
+    decided_at: null,
+    decision_note: '',
+    suppressed: false,
+    suppressed_cells: 0,
+    votes_needed: 1,
+    votes_cast: 0,
+    my_vote: null,
+    votes: [],
+    conflict: false,
+    justification: '',
+    justified_at: null,
+    ...overrides
+  };
+}
+
+/** A run on private data whose output is held. */
+export function makeExecution(overrides: Partial<IExecution> = {}): IExecution {
+  return {
+    id: 'e1',
+    code_id: 'c1',
+    ok: true,
+    on_private_data: true,
+    deposited: false,
+    error: '',
+    error_kind: '',
+    sandbox: 'bwrap',
+    duration_s: 0.5,
+    created_at: '2026-11-22T12:00:00Z',
+    has_result: true,
+    notice: '',
+    release: 'held',
+    release_note: '',
+    report: makeOutput().report,
     ...overrides
   };
 }
@@ -142,7 +220,8 @@ export class FakeServer {
       .on('GET', `${base}/users/me`, owner)
       .on('GET', `${base}/datasets`, page([dataset]))
       .on('GET', `${base}/projects`, page([project]))
-      .on('GET', `${base}/requests`, () => page(requests));
+      .on('GET', `${base}/requests`, () => page(requests))
+      .on('GET', `${base}/outputs`, page([]));
   }
 
   request = async <T>(

@@ -38,6 +38,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/audit/checkpoint': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The audit log's head (owners): keep it, verify against it later. */
+    get: operations['getAuditCheckpoint'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/audit/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The audit log (owners): events newest first, by who acted, object and action prefix, paged. */
+    get: operations['getAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/audit/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Check the audit log's hash chain on the server (owners); with since_seq and since_hash, that it still extends that checkpoint. */
+    get: operations['getAuditVerify'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/auth/guest': {
     parameters: {
       query?: never;
@@ -449,6 +500,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/outputs/{execution_id}/justification': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Say why a held output of yours should be released (its requester only; a new justification replaces the last). */
+    post: operations['postOutputJustification'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/outputs/{execution_id}/original': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An output's value as computed, before suppression (owners), in the value format. */
+    get: operations['getOutputOriginal'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/outputs/{execution_id}/original/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The first rows of an output's value as computed, before suppression (owners). */
+    get: operations['getOutputOriginalPreview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/outputs/{execution_id}/release': {
     parameters: {
       query?: never;
@@ -790,6 +892,61 @@ export interface components {
       kind: 'asset';
       name: string;
     };
+    /**
+     * @description The head of the audit log, to keep elsewhere and verify against later (`seq` 0 and
+     *     an empty hash: the log is empty).
+     */
+    AuditCheckpoint: {
+      at: string | null;
+      hash: string;
+      seq: number;
+    };
+    /**
+     * @description One event of the Datasite's hash-chained audit log (owners): who (`actor_email`,
+     *     `actor_id`) did what (`action`, e.g. `output.release`) to which object, when
+     *     (`at`, to the microsecond: the hashed time), with `detail`. `hash` covers every other
+     *     field and `prev_hash` (the event before's hash); `hash_version` says how it was
+     *     computed (`jupyter_syft.audit_chain`).
+     */
+    AuditEvent: {
+      action: string;
+      actor_email: string;
+      actor_id: string | null;
+      at: string;
+      detail: {
+        [key: string]: unknown;
+      };
+      hash: string;
+      hash_version: number;
+      object_id: string;
+      object_type: string;
+      prev_hash: string;
+      seq: number;
+    };
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    AuditEventPage: {
+      items: components['schemas']['AuditEvent'][];
+      next_cursor: string | null;
+      total: number;
+    };
+    /**
+     * @description The audit log checked on the server: `ok`, how many events (`count`; with a
+     *     checkpoint, from it to the head) and the head; or the first bad event (`bad_seq`) and
+     *     why (`reason`: edited, deleted, reordered, or no longer extending the checkpoint
+     *     `since_seq`).
+     */
+    AuditVerification: {
+      bad_seq: number | null;
+      count: number;
+      head_hash: string | null;
+      head_seq: number | null;
+      ok: boolean;
+      reason: string;
+      since_seq: number | null;
+    };
     /** @description An uploaded value: name it by `blob_id` in a dataset's assets or a deposit. */
     BlobInfo: {
       blob_id: string;
@@ -874,9 +1031,14 @@ export interface components {
       /** @default null */
       role?: string | null;
     };
-    /** @description The first rows of a table (at most 50 columns). */
+    /**
+     * @description The first rows of a table (at most 50 columns). `index`: the rows' labels, written as
+     *     the disclosure checks name them (a report's `cells` are `[row, column]` labels).
+     */
     DataFramePreview: {
       columns: string[];
+      /** @default [] */
+      index?: string[];
       /**
        * @description discriminator enum property added by openapi-typescript
        * @enum {string}
@@ -1067,6 +1229,16 @@ export interface components {
      */
     JobStatus:
       'created' | 'processing' | 'completed' | 'errored' | 'interrupted';
+    /** @description A scientist's justification of a held output of theirs (what the reviewers read). */
+    Justification: {
+      execution_id: string;
+      justification: string;
+      justified_at: string | null;
+    };
+    /** @description Why a held output of yours should be released (its reviewers read it). */
+    JustificationBody: {
+      text: string;
+    };
     /** @description A new session: send `token` as `Authorization: Bearer <token>`. */
     LoginAnswer: {
       expires_at: string | null;
@@ -1116,22 +1288,38 @@ export interface components {
      * @description A result of a run on private data, for the owners' output review: where it stands
      *     (`state`), its disclosure report, the code and request it came from, and who decided
      *     (`decided_by` null: nobody yet; `decision_note`: the release comment or the reason it
-     *     was withheld). The value itself: `executions/{execution_id}/result` (owners).
+     *     was withheld). The value itself: `executions/{execution_id}/result` (owners): once it was
+     *     released with suppression (`suppressed`), that is the suppressed table its requester
+     *     reads, and the value as computed is `outputs/{execution_id}/original`.
+     *
+     *     Review by two owners (`votes_needed` 2): `votes_cast` counts the votes, `my_vote` is
+     *     yours; `votes` lists everyone's only once they are visible (decided, or `conflict`:
+     *     the votes disagree and either reviewer may change theirs), else it is empty.
+     *     `justification`: what the requester wrote to ask for its release (empty: nothing).
      */
     Output: {
       code_id: string;
+      conflict: boolean;
       created_at: string | null;
       decided_at: string | null;
       decided_by: components['schemas']['Person'] | null;
       decision_note: string;
       execution_id: string;
       has_result: boolean;
+      justification: string;
+      justified_at: string | null;
+      my_vote: components['schemas']['OutputVote'] | null;
       ok: boolean;
       report: components['schemas']['DisclosureReport'] | null;
       request_id: string | null;
       service_func_name: string;
       state: components['schemas']['ReleaseState'];
+      suppressed: boolean;
+      suppressed_cells: number;
       user: components['schemas']['Person'] | null;
+      votes: components['schemas']['OutputVote'][];
+      votes_cast: number;
+      votes_needed: number;
     };
     /**
      * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
@@ -1151,6 +1339,18 @@ export interface components {
     OutputPolicyBody: {
       limit: number;
       type: string;
+    };
+    /**
+     * @description One owner's vote on a held output (setting `release_reviewers` = 2): `decision`
+     *     release or withhold, `suppress`: release it with the failing cells suppressed, `note`:
+     *     their comment or reason, `at`: when they voted (a new vote replaces their earlier one).
+     */
+    OutputVote: {
+      at: string | null;
+      decision: components['schemas']['Vote'];
+      note: string;
+      reviewer: components['schemas']['Person'] | null;
+      suppress: boolean;
     };
     /** @description A new password; your own needs the current one too. */
     PasswordChange: {
@@ -1225,10 +1425,16 @@ export interface components {
       id: string;
       name: string;
     };
-    /** @description Release a held result to its requester, optionally with a comment they will read. */
+    /**
+     * @description Release a held result to its requester, optionally with a comment they will read;
+     *     `suppress`: release it with the cells its disclosure checks failed suppressed (a table
+     *     only). With two reviewers (setting `release_reviewers`) this is your vote.
+     */
     ReleaseBody: {
       /** @default null */
       comment?: string | null;
+      /** @default false */
+      suppress?: boolean;
     };
     /**
      * @description The Datasite setting `release`: when a result of a run on private data is released.
@@ -1314,6 +1520,8 @@ export interface components {
       orphan_grace_hours?: number;
       release: components['schemas']['ReleaseMode'];
       /** @default 0 */
+      release_reviewers?: number;
+      /** @default 0 */
       retention_days_jobs?: number;
       /** @default 0 */
       retention_days_runs?: number;
@@ -1356,6 +1564,8 @@ export interface components {
       orphan_grace_hours?: number | null;
       /** @default null */
       release?: components['schemas']['ReleaseMode'] | null;
+      /** @default null */
+      release_reviewers?: number | null;
       /** @default null */
       retention_days_jobs?: number | null;
       /** @default null */
@@ -1446,7 +1656,16 @@ export interface components {
       /** @default null */
       website?: string | null;
     };
-    /** @description Withhold a held result: its requester reads the reason (and may resubmit). */
+    /**
+     * @description A reviewer's vote on a held output when the Datasite asks two owners to agree
+     *     (setting `release_reviewers` = 2): release it or withhold it.
+     * @enum {string}
+     */
+    Vote: 'release' | 'withhold';
+    /**
+     * @description Withhold a held result: its requester reads the reason (and may resubmit). With two
+     *     reviewers (setting `release_reviewers`) this is your vote.
+     */
     WithholdBody: {
       reason: string;
     };
@@ -1520,6 +1739,84 @@ export interface operations {
             | components['schemas']['DataFramePreview']
             | components['schemas']['ArrayPreview']
             | components['schemas']['TextPreview'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getAuditCheckpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditCheckpoint'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getAuditEvents: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+        user?: string;
+        object_id?: string;
+        object_type?: string;
+        action?: string;
+        since_seq?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditEventPage'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getAuditVerify: {
+    parameters: {
+      query?: {
+        since_seq?: number;
+        since_hash?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditVerification'];
         };
       };
       '4XX': components['responses']['Error'];
@@ -2207,6 +2504,87 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Output'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postOutputJustification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['JustificationBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Justification'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getOutputOriginal: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/vnd.jupyter-syft.value': unknown;
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getOutputOriginalPreview: {
+    parameters: {
+      query?: {
+        rows?: number;
+      };
+      header?: never;
+      path: {
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['DataFramePreview']
+            | components['schemas']['ArrayPreview']
+            | components['schemas']['TextPreview'];
         };
       };
       '4XX': components['responses']['Error'];

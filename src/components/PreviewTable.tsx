@@ -5,6 +5,7 @@
 import React from 'react';
 
 import { useTrans } from '../i18n';
+import { markKey } from '../outputs';
 import { IPreview } from '../tokens';
 import { formatShape } from '../utils';
 
@@ -29,6 +30,10 @@ function full(value: unknown): string | undefined {
 export function PreviewTable(props: {
   preview: IPreview;
   testid?: string;
+  /** Cells to mark ("row,column" of the data cells -> the rules they fail). */
+  marks?: ReadonlyMap<string, string[]>;
+  /** Show a table's row labels (a result's: e.g. the groups of a groupby). */
+  showIndex?: boolean;
 }): JSX.Element {
   const trans = useTrans();
   const { preview } = props;
@@ -37,6 +42,13 @@ export function PreviewTable(props: {
   const rows = table?.rows ?? [];
   const columns = table?.columns ?? [];
   const isTable = rows.length > 0;
+  const index =
+    props.showIndex &&
+    preview.kind === 'dataframe' &&
+    preview.index?.length === rows.length
+      ? preview.index
+      : null;
+  const marks = props.marks;
   return (
     <div
       className="jp-syft-preview"
@@ -54,8 +66,9 @@ export function PreviewTable(props: {
             {columns.length > 0 && (
               <thead>
                 <tr>
-                  {columns.map((column, index) => (
-                    <th key={index}>{cell(column)}</th>
+                  {index && <th className="jp-syft-index" />}
+                  {columns.map((column, position) => (
+                    <th key={position}>{cell(column)}</th>
                   ))}
                 </tr>
               </thead>
@@ -63,11 +76,37 @@ export function PreviewTable(props: {
             <tbody>
               {rows.map((row, rowIndex) => (
                 <tr key={rowIndex}>
-                  {(Array.isArray(row) ? row : [row]).map((value, index) => (
-                    <td key={index} title={full(value)}>
-                      {cell(value)}
-                    </td>
-                  ))}
+                  {index && (
+                    <th className="jp-syft-index" scope="row">
+                      {index[rowIndex]}
+                    </th>
+                  )}
+                  {(Array.isArray(row) ? row : [row]).map((value, position) => {
+                    const rules = marks?.get(markKey(rowIndex, position));
+                    if (!rules) {
+                      return (
+                        <td key={position} title={full(value)}>
+                          {cell(value)}
+                        </td>
+                      );
+                    }
+                    const fails = trans.__('fails: %1', rules.join(', '));
+                    return (
+                      <td
+                        key={position}
+                        className="jp-syft-cell-fail"
+                        data-testid="syft-cell-fail"
+                        data-rules={rules.join(' ')}
+                        title={`${fails}${full(value) ? ` (${full(value)})` : ''}`}
+                        aria-label={`${cell(value)}, ${fails}`}
+                      >
+                        <span className="jp-syft-cell-fail-mark" aria-hidden>
+                          !
+                        </span>
+                        {cell(value)}
+                      </td>
+                    );
+                  })}
                 </tr>
               ))}
             </tbody>

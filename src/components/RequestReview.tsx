@@ -10,7 +10,7 @@ import { Button } from '@jupyterlab/ui-components';
 
 import { hasChanges } from '../diff';
 import { useTrans } from '../i18n';
-import { messageOf, SyftModel } from '../model';
+import { MAX_JUSTIFICATION, messageOf, SyftModel } from '../model';
 import {
   IExecution,
   IFinding,
@@ -20,8 +20,15 @@ import {
   IRequestDetail
 } from '../tokens';
 import { CodeView } from './CodeView';
-import { ErrorMessage, formatTime, StatusBadge, useModelState } from './common';
+import {
+  ErrorMessage,
+  formatTime,
+  ReleaseBadge,
+  StatusBadge,
+  useModelState
+} from './common';
 import { DiffView } from './DiffView';
+import { DisclosureReportView } from './OutputReview';
 import { PreviewTable } from './PreviewTable';
 
 function Section(props: {
@@ -164,9 +171,130 @@ function Findings(props: { findings: IFinding[] }): JSX.Element {
   );
 }
 
+/**
+ * A run on private data's output: where it stands, its disclosure checks and, withheld, why.
+ * Owners open its review; a scientist reads the state and the report, never a held value.
+ */
+function OutputState(props: {
+  model: SyftModel;
+  execution: IExecution;
+  owner: boolean;
+  onOpenOutput?: (executionId: string) => void;
+}): JSX.Element | null {
+  const trans = useTrans();
+  const { execution } = props;
+  if (!execution.on_private_data || !execution.has_result) {
+    return null;
+  }
+  const state = execution.release;
+  return (
+    <div
+      className="jp-syft-output-state"
+      data-testid="syft-run-output"
+      data-state={state}
+    >
+      <div>
+        <span className="jp-syft-section-label">{trans.__('Output')} </span>
+        <ReleaseBadge state={state} />{' '}
+        <span className="jp-syft-muted">
+          {state === 'held'
+            ? trans.__('waiting for an owner to review it')
+            : state === 'withheld'
+              ? trans.__('not released')
+              : trans.__('its requester can read it')}
+        </span>
+        {props.onOpenOutput && (
+          <Button
+            minimal
+            small
+            className="jp-syft-link-button"
+            data-testid="syft-run-open-output"
+            onClick={() => props.onOpenOutput?.(execution.id)}
+          >
+            {state === 'held'
+              ? trans.__('Review the output')
+              : trans.__('Open the output')}
+          </Button>
+        )}
+      </div>
+      {state === 'withheld' && (
+        <div data-testid="syft-withhold-reason-shown">
+          {trans.__(
+            'Reason: %1',
+            execution.release_note || trans.__('none given')
+          )}
+        </div>
+      )}
+      {execution.report && <DisclosureReportView report={execution.report} />}
+      {state === 'held' && !props.owner && (
+        <Justify model={props.model} executionId={execution.id} />
+      )}
+    </div>
+  );
+}
+
+/** The requester asks for a held output's release, saying why (the reviewers read it). */
+function Justify(props: {
+  model: SyftModel;
+  executionId: string;
+}): JSX.Element {
+  const trans = useTrans();
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const send = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await props.model.justifyOutput(props.executionId, text);
+      setSent(answer.justified_at ?? '');
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="jp-syft-deny" data-testid="syft-justify">
+      <textarea
+        className="jp-mod-styled"
+        placeholder={trans.__(
+          'Why it should be released (the reviewers read this)'
+        )}
+        value={text}
+        rows={2}
+        maxLength={MAX_JUSTIFICATION}
+        data-testid="syft-justify-text"
+        onChange={event => setText(event.target.value)}
+      />
+      <Button
+        className="jp-mod-styled"
+        disabled={busy || !text.trim()}
+        data-testid="syft-justify-send"
+        onClick={() => void send()}
+      >
+        {busy ? trans.__('Sending…') : trans.__('Ask for its release')}
+      </Button>
+      {sent !== null && (
+        <div className="jp-syft-muted" data-testid="syft-justify-sent">
+          {trans.__('Sent %1: the reviewers read it.', formatTime(sent))}
+        </div>
+      )}
+      <ErrorMessage message={error} />
+    </div>
+  );
+}
+
 function ExecutionSummary(props: {
   execution: IExecution;
   testid?: string;
+  /** Shown with its output's state (runs of the review; not a mock run). */
+  output?: {
+    model: SyftModel;
+    owner: boolean;
+    onOpenOutput?: (executionId: string) => void;
+  };
 }): JSX.Element {
   const trans = useTrans();
   const { execution } = props;
@@ -213,6 +341,14 @@ function ExecutionSummary(props: {
           <pre className="jp-syft-pre">{execution.stderr}</pre>
         </>
       )}
+      {props.output && (
+        <OutputState
+          model={props.output.model}
+          execution={execution}
+          owner={props.output.owner}
+          onOpenOutput={props.output.onOpenOutput}
+        />
+      )}
     </div>
   );
 }
@@ -229,7 +365,11 @@ function MockRunResult(props: { run: IMockRun }): JSX.Element {
       {run.preview && (
         <>
           <div className="jp-syft-section-label">{trans.__('Result')}</div>
-          <PreviewTable preview={run.preview} testid="syft-result-preview" />
+          <PreviewTable
+            preview={run.preview}
+            showIndex
+            testid="syft-result-preview"
+          />
         </>
       )}
       <ErrorMessage message={run.previewError} />
@@ -386,6 +526,8 @@ export interface IRequestReviewProps {
   editorFactory?: CodeEditor.Factory | null;
   /** Called with the request once it is loaded (e.g. to title a tab). */
   onLoaded?: (request: IRequest) => void;
+  /** Open an output's review (owners only: scientists are never offered it). */
+  onOpenOutput?: (executionId: string) => void;
 }
 
 export function RequestReview(props: IRequestReviewProps): JSX.Element {
@@ -566,7 +708,15 @@ export function RequestReview(props: IRequestReviewProps): JSX.Element {
       {detail.executions.length > 0 && (
         <Section title={trans.__('Runs')}>
           {detail.executions.map(execution => (
-            <ExecutionSummary key={execution.id} execution={execution} />
+            <ExecutionSummary
+              key={execution.id}
+              execution={execution}
+              output={{
+                model,
+                owner,
+                onOpenOutput: owner ? props.onOpenOutput : undefined
+              }}
+            />
           ))}
         </Section>
       )}

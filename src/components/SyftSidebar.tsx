@@ -8,15 +8,18 @@ import { SyftModel } from '../model';
 import { useModelState } from './common';
 import { DatasetList } from './DatasetList';
 import { DatasiteBar } from './DatasiteBar';
+import { OutputList } from './OutputList';
 import { ProjectList } from './ProjectList';
 import { RequestList } from './RequestList';
 
-export type SidebarTab = 'datasets' | 'projects' | 'requests';
+export type SidebarTab = 'datasets' | 'projects' | 'requests' | 'outputs';
 
 export interface ISyftSidebarProps {
   model: SyftModel;
   /** Open a request's review. */
   onOpenRequest: (id: string) => void;
+  /** Open an output's review (owners). */
+  onOpenOutput?: (executionId: string) => void;
   /** Open a new notebook connected to the Datasite shown. */
   onNewNotebook: () => void;
   initialTab?: SidebarTab;
@@ -28,6 +31,8 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
   useModelState(model);
   const [tab, setTab] = useState<SidebarTab>(props.initialTab ?? 'datasets');
   const pending = model.requestCounts.pending;
+  const held = model.outputCounts.held;
+  const owner = model.isOwner;
   const tabs: { id: SidebarTab; label: string; count: number }[] = [
     {
       id: 'datasets',
@@ -43,8 +48,19 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
       id: 'requests',
       label: trans.__('Requests'),
       count: model.count('requests')
-    }
+    },
+    // Output review is the owners': scientists read their results' state in their requests.
+    ...(owner
+      ? [
+          {
+            id: 'outputs' as const,
+            label: trans.__('Outputs'),
+            count: model.outputCounts.all
+          }
+        ]
+      : [])
   ];
+  const shown: SidebarTab = tab === 'outputs' && !owner ? 'requests' : tab;
   return (
     <div className="jp-syft-sidebar-content">
       <header className="jp-syft-header">
@@ -56,9 +72,9 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
           <button
             key={item.id}
             role="tab"
-            aria-selected={tab === item.id}
+            aria-selected={shown === item.id}
             className={
-              'jp-syft-tab' + (tab === item.id ? ' jp-mod-active' : '')
+              'jp-syft-tab' + (shown === item.id ? ' jp-mod-active' : '')
             }
             data-testid={`syft-tab-${item.id}`}
             onClick={() => setTab(item.id)}
@@ -72,6 +88,14 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
               >
                 {pending}
               </span>
+            ) : item.id === 'outputs' && held > 0 ? (
+              <span
+                className="jp-syft-pending-count"
+                data-testid="syft-held-count"
+                title={trans.__('%1 held', held)}
+              >
+                {held}
+              </span>
             ) : (
               <span className="jp-syft-tab-count">{item.count}</span>
             )}
@@ -79,12 +103,15 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
         ))}
       </div>
       <div className="jp-syft-tab-body" role="tabpanel">
-        {tab === 'datasets' && <DatasetList model={model} />}
-        {tab === 'projects' && (
+        {shown === 'datasets' && <DatasetList model={model} />}
+        {shown === 'projects' && (
           <ProjectList model={model} onOpen={props.onOpenRequest} />
         )}
-        {tab === 'requests' && (
+        {shown === 'requests' && (
           <RequestList model={model} onOpen={props.onOpenRequest} />
+        )}
+        {shown === 'outputs' && (
+          <OutputList model={model} onOpen={id => props.onOpenOutput?.(id)} />
         )}
       </div>
     </div>

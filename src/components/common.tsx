@@ -6,7 +6,7 @@ import React, { useEffect, useReducer, useState } from 'react';
 
 import { useTrans } from '../i18n';
 import { messageOf, SyftModel } from '../model';
-import { PagedSection, RequestStatus } from '../tokens';
+import { PagedSection, ReleaseState, RequestStatus } from '../tokens';
 
 /** Re-render the calling component whenever the model's state changes. */
 export function useModelState(model: SyftModel): void {
@@ -35,6 +35,49 @@ export function StatusBadge(props: { status: RequestStatus }): JSX.Element {
       data-status={status}
     >
       {labels[status] ?? status}
+    </span>
+  );
+}
+
+/** Where an output stands: held, released or withheld. */
+export function ReleaseBadge(props: { state: ReleaseState }): JSX.Element {
+  const trans = useTrans();
+  const labels: Record<ReleaseState, string> = {
+    held: trans.__('Held'),
+    released: trans.__('Released'),
+    withheld: trans.__('Withheld')
+  };
+  return (
+    <span
+      className={`jp-syft-badge jp-syft-release-${props.state}`}
+      data-testid="syft-release-state"
+      data-state={props.state}
+    >
+      {labels[props.state] ?? props.state}
+    </span>
+  );
+}
+
+/** The disclosure checks' outcome: pass, fail or review (none ran: "no checks"). */
+export function OutcomeBadge(props: {
+  outcome: 'pass' | 'fail' | 'review' | null | undefined;
+}): JSX.Element {
+  const trans = useTrans();
+  const outcome = props.outcome ?? 'none';
+  const labels: Record<string, string> = {
+    pass: trans.__('pass'),
+    fail: trans.__('fail'),
+    review: trans.__('review'),
+    none: trans.__('no checks')
+  };
+  return (
+    <span
+      className={`jp-syft-badge jp-syft-outcome jp-syft-outcome-${outcome}`}
+      data-testid="syft-outcome"
+      data-outcome={outcome}
+      title={trans.__('Disclosure checks: %1', labels[outcome] ?? outcome)}
+    >
+      {labels[outcome] ?? outcome}
     </span>
   );
 }

@@ -2,6 +2,8 @@
 
     python helpers/datasite.py request --url URL --tag TAG   # a scientist asks; prints JSON
     python helpers/datasite.py status --url URL --id ID      # the request's status, as the owner
+    python helpers/datasite.py held-output --url URL --tag T # a run whose output is held; JSON
+    python helpers/datasite.py output --url URL --id ID      # an output's state, as the owner
     python helpers/datasite.py serve-remote                  # another Datasite, until stdin closes
 
 The JupyterLab under test hosts the Datasite (its owner: info@openmined.org, with the password
@@ -39,6 +41,22 @@ def build(features):
         return data["worst radius"].mean()
 
     return mean_worst_radius
+'''
+
+
+# A frequency table with small cells: radii binned by 5, counted. The largest bins hold fewer
+# than 10 samples, so the disclosure checks fail those cells and the output is held.
+COUNTS_FUNCTION = '''
+import jupyter_syft as sy
+
+
+def build(features):
+    @sy.syft_function_single_use(data=features)
+    def radius_counts(data):
+        """Samples per 5-unit band of the worst radius ({tag})."""
+        return (data["worst radius"] // 5 * 5).value_counts().sort_index()
+
+    return radius_counts
 '''
 
 
@@ -88,6 +106,44 @@ def make_request(url: str, tag: str) -> dict[str, str]:
         "project": f"Radius study {tag}",
         "status": request.status.name,
     }
+
+
+def _load(source: str, tag: str, features):
+    folder = Path(tempfile.mkdtemp(prefix="syft-galata-"))
+    module_path = folder / f"function_{tag.replace('-', '_')}.py"
+    module_path.write_text(textwrap.dedent(source).replace("{tag}", tag))
+    spec = importlib.util.spec_from_file_location(module_path.stem, module_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build(features)
+
+
+def held_output(url: str, tag: str) -> dict[str, str]:
+    """Release mode "checked": a scientist's request, approved by the owner, run on the
+    private data; its small cells fail the checks, so its output is held for review."""
+    root = owner(url)
+    root.settings.update(release="checked")
+    client = scientist(url)
+    features = client.datasets["Breast Cancer Wisconsin"].assets["BC Features"]
+    function = _load(COUNTS_FUNCTION, tag, features)
+    request = client.code.request_code_execution(function, reason=f"Radius bands ({tag})")
+    next(r for r in root.requests if r.id == request.id).approve()
+    result = client.code.radius_counts(data=features)
+    if not getattr(result, "held", False):
+        raise SystemExit(f"The output was not held: {result!r}")
+    output = next(o for o in root.outputs.held if o.request_id == request.id)
+    return {
+        "execution_id": output.execution_id,
+        "function": output.service_func_name,
+        "outcome": output.outcome,
+        "request_id": request.id,
+    }
+
+
+def output_state(url: str, execution_id: str) -> dict[str, str]:
+    output = owner(url).outputs[execution_id]
+    return {"execution_id": execution_id, "state": output.state, "note": output.decision_note}
 
 
 def status(url: str, request_id: str) -> dict[str, str]:
@@ -140,6 +196,12 @@ def main(argv: list[str]) -> None:
     check = sub.add_parser("status")
     check.add_argument("--url", required=True)
     check.add_argument("--id", required=True)
+    held = sub.add_parser("held-output")
+    held.add_argument("--url", required=True)
+    held.add_argument("--tag", required=True)
+    state = sub.add_parser("output")
+    state.add_argument("--url", required=True)
+    state.add_argument("--id", required=True)
     sub.add_parser("serve-remote")
     args = parser.parse_args(argv)
     if args.command == "serve-remote":
@@ -147,6 +209,10 @@ def main(argv: list[str]) -> None:
         return
     if args.command == "request":
         answer = make_request(args.url, args.tag)
+    elif args.command == "held-output":
+        answer = held_output(args.url, args.tag)
+    elif args.command == "output":
+        answer = output_state(args.url, args.id)
     else:
         answer = status(args.url, args.id)
     print(json.dumps(answer))

@@ -7,10 +7,29 @@ socket (``--nice``: a worker for a background job lowers its CPU priority). The 
 numpy, pandas and pyarrow, reports READY and waits. Its job arrives as one frame carrying the
 source, the limits and file descriptors for stdout, stderr and each input (see
 ``jupyter_syft.server.execution.protocol``). It then limits itself (CPU, memory, processes,
-file size), maps its inputs, defines the function, calls it, checks the result for disclosure
-when the job carries a rule set (``jupyter_syft.disclosure``, imported then: the report goes
-back in the DONE status), streams the encoded result back and exits at once: no exit handlers,
-no waiting for threads the user code left behind.
+file size), maps its inputs, defines the function, calls it, streams the encoded result back
+and exits at once: no exit handlers, no waiting for threads the user code left behind.
+
+A job that carries a rule set (a run on private data or its mock) has its result checked for
+disclosure (``jupyter_syft.disclosure``), and the checks must be out of reach of the code they
+judge, so the worker splits in two:
+
+- The worker (the parent) loads the inputs, imports the checks and forks. It never runs user
+  code: it relays the child's calls (nested jobs, progress: CALL/REPLY frames, checked) to the
+  control socket, receives the child's encoded result, decodes it with ``serde`` (no pickle),
+  checks it against its own inputs (private copy-on-write mappings: the child's writes never
+  reach them) and only then streams the bytes it received to the runner, with the report in
+  the DONE status.
+- The child closes the control socket, installs the pandas tracking (``disclosure.track``),
+  defines and calls the function, and sends back over a socket pair its encoded result, the
+  per-cell group statistics of the tracked tables in it (``checks.collect_claims``, JSON,
+  bounded; the parent treats them as untrusted evidence) and a status, then exits. Whatever
+  it changes in its own memory (the checks, the tracking, the report code) stays there.
+
+Both are non-dumpable (``_harden``, kept across fork): the child can neither ptrace the parent
+nor read its memory or descriptors in /proc. A child killed by a signal (CPU limit, memory)
+makes the parent end with the same signal, and a child that exits without a result makes it
+exit with the same status, so the runner reports them exactly as for a single process.
 
 This is the only module of jupyter_syft that executes user code.
 """
@@ -26,14 +45,17 @@ import math
 import mmap
 import os
 import resource
+import select
 import signal
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from jupyter_syft import serde
+from jupyter_syft.disclosure.helpers import AnalysisHelpers
 from jupyter_syft.server.execution import protocol
 
 ERROR_LIMIT = 64 << 10  # characters of error text sent back
@@ -42,6 +64,10 @@ _LINUX = sys.platform.startswith("linux")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
+
+CLAIMS = b"K"  # child -> worker: the group statistics of the result's tracked tables (JSON)
+MAX_CLAIMS = 16 << 20  # bytes of claims JSON (tables beyond stay "review")
+_POLL = 0.25  # seconds between checks that the child is still alive
 
 
 class _BadSource(Exception):
@@ -88,9 +114,11 @@ class _NestedJob:
         return f"<Job {self.name}: completed>"
 
 
-class _Datasite:
+class _Datasite(AnalysisHelpers):
     """The ``datasite`` argument: nested jobs and progress, asked of the server over the
-    control socket (the sandbox has no network)."""
+    control socket (the sandbox has no network; in a checked job, over the socket pair to the
+    worker, which relays), and the checked analyses of ``disclosure.helpers`` (``crosstab``,
+    ``ols``...: they record the counts behind their outputs for the checks)."""
 
     def __init__(self, sock: socket.socket):
         import threading
@@ -142,6 +170,17 @@ def _harden() -> None:
     prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # die with the server
 
 
+def _die_with_parent(parent: int) -> None:
+    """In the child: PR_SET_PDEATHSIG is cleared by fork, so set it again (and leave at once
+    if the parent is already gone)."""
+    if _LINUX:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _preload() -> None:
     """Import the heavy libraries and take the decoding paths once, before any job arrives."""
     import numpy  # noqa: F401
@@ -184,7 +223,7 @@ def _tasks_of_my_uid() -> int:
     return total
 
 
-def _apply_limits(limits: dict[str, Any]) -> None:
+def _apply_limits(limits: dict[str, Any], extra_processes: int = 0) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     # RLIMIT_CPU counts from process start, so the import time is added. SIGXCPU at the soft
     # limit, SIGKILL one second later if the job ignores it.
@@ -193,7 +232,8 @@ def _apply_limits(limits: dict[str, Any]) -> None:
     _cap(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
     _cap(resource.RLIMIT_FSIZE, int(limits["max_result_bytes"]))
     if _LINUX:  # elsewhere there is no /proc to count from
-        _cap(resource.RLIMIT_NPROC, _tasks_of_my_uid() + int(limits["max_processes"]))
+        allowance = int(limits["max_processes"]) + extra_processes
+        _cap(resource.RLIMIT_NPROC, _tasks_of_my_uid() + allowance)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too-long writes fail with EFBIG instead
 
 
@@ -321,31 +361,37 @@ def _send_result(sock: socket.socket, value: Any, max_bytes: int) -> dict[str, A
 
 
 class _Checker:
-    """The disclosure checks of this job's result (``jupyter_syft.disclosure``), imported when
-    a job asks for them, before the user's code is defined, and run after it returned, before
-    its result is sent: inside the sandbox, under the job's limits. Whatever goes wrong here
-    becomes a "review" report with the reason (a result nobody could check is never a pass)."""
+    """The disclosure checks of this job's result (``jupyter_syft.disclosure``), imported in
+    the worker before it forks and run there, after the child returned its result: out of
+    the user code's reach, under the job's limits. Whatever goes wrong here becomes a "review"
+    report with the reason (a result nobody could check is never a pass)."""
 
     def __init__(self, rules: Any):
         self.name, self.digest = "unknown", ""
         self.error = ""
+        self.rules_json = rules
         try:
-            from jupyter_syft.disclosure import RuleSet, check_result, track
+            from jupyter_syft.disclosure import RuleSet, check_result
 
             self.rules = RuleSet.from_json(rules)
-            # Before the user's code runs: pandas aggregations then record their real groups,
-            # so a table of means or sums is checked with the group sizes behind each cell.
-            track.install()
             self.name, self.digest = str(self.rules.name), str(self.rules.digest())
             self._check = check_result
         except BaseException as exc:  # a broken install or rule set: nothing can be checked
             self.error = f"The disclosure checks could not start ({type(exc).__name__})."
 
-    def report(self, value: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    def report(
+        self,
+        value: Any,
+        inputs: dict[str, Any],
+        claims: list[Any] | None = None,
+        encoded_size: int | None = None,
+    ) -> dict[str, Any]:
         if self.error:
             return self._review(self.error)
         try:
-            report = self._check(value, inputs, self.rules)
+            report = self._check(
+                value, inputs, self.rules, encoded_size=encoded_size, claims=claims or []
+            )
             json.dumps(report)  # it must travel as JSON
         except MemoryError:
             return self._review("The disclosure checks ran out of memory.")
@@ -377,7 +423,8 @@ def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     limits = job["limits"]
-    _apply_limits(limits)
+    checked = job.get("rules") is not None
+    _apply_limits(limits, extra_processes=1 if checked else 0)  # the child, when checked
     name = job["func_name"]
     filename = f"<syft function {name}>"
     try:
@@ -394,20 +441,279 @@ def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str
             f"The worker could not read the input {exc.name!r}.",
             f"{type(exc.cause).__name__}: {exc.cause}",
         )
-    checker = _Checker(job["rules"]) if job.get("rules") is not None else None
-    inputs = dict(kwargs)  # what the checks compare the result with (not ``datasite``)
+    if checked:
+        return _serve_checked(sock, job, kwargs)
     try:
-        func = _define(job["source"], name, filename, job.get("nested"))
-        if "datasite" in func.__code__.co_varnames[: func.__code__.co_argcount]:
-            kwargs.setdefault("datasite", _Datasite(sock))
-        value = func(**kwargs)
+        value = _call(sock, job, kwargs)
     except BaseException as exc:  # everything the user code raises is the user's error
         return _user_error(exc, filename, limits)
-    report = checker.report(value, inputs) if checker is not None else None
-    status = _send_result(sock, value, int(limits["max_result_bytes"]))
-    if report is not None and status.get("ok"):
-        status["report"] = report
-    return status
+    return _send_result(sock, value, int(limits["max_result_bytes"]))
+
+
+def _call(sock: socket.socket, job: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+    name = job["func_name"]
+    func = _define(job["source"], name, f"<syft function {name}>", job.get("nested"))
+    if "datasite" in func.__code__.co_varnames[: func.__code__.co_argcount]:
+        kwargs.setdefault("datasite", _Datasite(sock))
+    return func(**kwargs)
+
+
+# ---- a checked job: the function in a child, the checks here ---------------------------------
+
+
+class _Abort(Exception):
+    """The child broke the protocol: the run ends with an internal failure."""
+
+
+def _serve_checked(
+    sock: socket.socket, job: dict[str, Any], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    checker = _Checker(job["rules"])  # imported before the fork: the child cannot touch ours
+    inputs = dict(kwargs)  # what the checks compare the result with (not ``datasite``)
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    _flush()  # nothing buffered is written twice
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        mine.close()
+        _child(parent, sock, theirs, job, kwargs, checker.rules_json)
+    theirs.close()
+    child = _Child(pid)
+    try:
+        return _supervise(sock, mine, child, checker, inputs, job["limits"])
+    finally:
+        child.reap()
+        mine.close()
+
+
+class _Child:
+    """The child process; its pid is signalled only until it is reaped (never a reused pid)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.code: int | None = None  # its wait status, once reaped
+
+    def exited(self) -> bool:
+        if self.code is None:
+            done, code = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.code = code
+        return self.code is not None
+
+    def ended_badly(self, wait: float) -> bool:
+        """Whether it ended (within ``wait`` seconds) by a signal or with a non-zero status."""
+        deadline = time.monotonic() + wait
+        while not self.exited() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        code = self.code
+        return code is not None and (os.WIFSIGNALED(code) or os.WEXITSTATUS(code) != 0)
+
+    def wait(self) -> int:
+        if self.code is None:
+            self.code = os.waitpid(self.pid, 0)[1]
+        return self.code
+
+    def reap(self) -> None:
+        if self.code is None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                self.wait()
+
+
+def _child(
+    parent: int,
+    control: socket.socket,
+    chan: socket.socket,
+    job: dict[str, Any],
+    kwargs: dict[str, Any],
+    rules: Any,
+) -> NoReturn:
+    status: dict[str, Any]
+    try:
+        _die_with_parent(parent)
+        control.close()  # no handle to the control socket: only the socket pair to the parent
+        limits = job["limits"]
+        # the CPU limit counts from this process's start: the user code gets its allowance
+        _cap(resource.RLIMIT_CPU, math.ceil(float(limits["cpu_seconds"])), hard_extra=1)
+        filename = f"<syft function {job['func_name']}>"
+        try:
+            from jupyter_syft.disclosure import checks, track
+
+            # before the user's code runs: pandas aggregations then record their real groups
+            track.install()
+        except BaseException:  # the tables stay "review" (no claims)
+            checks = None  # type: ignore[assignment]
+        try:
+            value = _call(chan, job, kwargs)
+        except BaseException as exc:  # everything the user code raises is the user's error
+            status = _user_error(exc, filename, limits)
+        else:
+            claims: list[Any] = []
+            if checks is not None:
+                claims = checks.collect_claims(value, rules, MAX_CLAIMS)
+            status = _send_result(chan, value, int(limits["max_result_bytes"]))
+            if status.get("ok"):
+                protocol.send_frame(chan, CLAIMS, json.dumps(claims).encode())
+    except BaseException as exc:  # e.g. SystemExit from user code run while encoding
+        status = _failure(
+            "internal", "The worker failed.", "".join(traceback.format_exception(exc))
+        )
+    _flush()
+    with contextlib.suppress(BaseException):
+        protocol.send_json(chan, protocol.DONE, status)
+    os._exit(0)
+
+
+def _supervise(
+    control: socket.socket,
+    chan: socket.socket,
+    child: _Child,
+    checker: _Checker,
+    inputs: dict[str, Any],
+    limits: dict[str, Any],
+) -> dict[str, Any]:
+    """Relay the child's calls, collect its result and claims, then check and send."""
+    max_bytes = int(limits["max_result_bytes"])
+    received = bytearray()
+    claims: list[Any] | None = None
+    try:
+        while True:
+            frame = _from_child(chan, child)
+            if frame is None:
+                _end_like_the_child(child)
+            kind, payload = frame
+            if kind == protocol.DATA:
+                if len(received) + len(payload) > max_bytes:
+                    raise _Abort("more result bytes than the limit")
+                received += payload
+            elif kind == protocol.CALL:
+                _relay(control, chan, payload)
+            elif kind == CLAIMS and claims is None:
+                claims = _parse_claims(payload)
+            elif kind == protocol.DONE:
+                status = protocol.parse_json(payload)
+                break
+            else:
+                raise _Abort(f"unexpected frame {kind!r}")
+    except (_Abort, protocol.ProtocolError) as exc:
+        if isinstance(exc, protocol.ProtocolError) and child.ended_badly(wait=1.0):
+            _end_like_the_child(child)  # e.g. killed at its CPU limit in the middle of a frame
+        return _failure("internal", "The function's process broke the worker protocol.", str(exc))
+    except MemoryError:
+        return _failure(
+            "memory",
+            f"The function's result does not fit in the memory limit of {limits['memory_mb']} "
+            "MB a second time, for its disclosure checks. Return a smaller value.",
+        )
+    if status.get("ok") is not True:
+        return _child_failure(status)
+    if status.get("result_bytes") != len(received) or claims is None:
+        return _failure("internal", "The function's process sent an incomplete result.")
+    try:
+        value = serde.decode(memoryview(received))
+    except serde.SerdeError as exc:
+        return _failure("bad_result", f"The result is not a valid value: {exc}")
+    except MemoryError:
+        report = checker._review("The result does not fit in memory a second time for its checks.")
+    else:
+        report = checker.report(value, inputs, claims, encoded_size=len(received))
+        del value
+    view = memoryview(received)
+    for start in range(0, len(received), protocol.CHUNK):
+        protocol.send_frame(control, protocol.DATA, view[start : start + protocol.CHUNK])
+    view.release()
+    return {"ok": True, "result_bytes": len(received), "report": report}
+
+
+def _from_child(chan: socket.socket, child: _Child) -> tuple[bytes, bytes] | None:
+    """The child's next frame, or None once it is gone (it exited, or closed its end)."""
+    while True:
+        ready, _, _ = select.select([chan], [], [], _POLL)
+        if not ready:
+            if not child.exited():
+                continue
+            ready, _, _ = select.select([chan], [], [], 0)  # what it sent before it ended
+            if not ready:
+                return None
+        header = chan.recv(protocol.HEADER.size, socket.MSG_WAITALL)
+        if not header:
+            return None
+        if len(header) < protocol.HEADER.size:
+            raise protocol.ProtocolError("short frame header")
+        kind, size = protocol.HEADER.unpack(header)
+        limit = protocol.MAX_CALL_FRAME if kind == protocol.CALL else protocol.MAX_FRAME
+        if kind == CLAIMS:
+            limit = MAX_CLAIMS
+        if size > limit:
+            raise _Abort(f"frame {kind!r} of {size} bytes")
+        payload = _recv_exact(chan, size)
+        return kind, payload
+
+
+def _recv_exact(chan: socket.socket, size: int) -> bytes:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = chan.recv_into(view[got:])
+        if n == 0:
+            raise protocol.ProtocolError("the function's process closed its socket mid-frame")
+        got += n
+    return bytes(buf)
+
+
+def _relay(control: socket.socket, chan: socket.socket, payload: bytes) -> None:
+    """A call of the child (nested job, progress) to the runner, and its reply back."""
+    header, _ = protocol.unpack_call(payload)  # ProtocolError: a bad call ends the run
+    if not isinstance(header.get("call"), str):
+        raise _Abort("a call without a name")
+    protocol.send_frame(control, protocol.CALL, payload)
+    kind, reply, fds = protocol.recv_frame(control, max_size=protocol.MAX_CALL_FRAME)
+    for fd in fds:
+        os.close(fd)
+    if kind != protocol.REPLY:
+        raise _Abort(f"the runner answered a call with {kind!r}")
+    protocol.send_frame(chan, protocol.REPLY, reply)
+
+
+def _parse_claims(payload: bytes) -> list[Any]:
+    try:
+        claims = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise _Abort("claims that are not JSON") from None
+    if not isinstance(claims, list):
+        raise _Abort("claims that are not a list")
+    return claims
+
+
+def _child_failure(status: dict[str, Any]) -> dict[str, Any]:
+    """The child's own failure (a user error, memory, a bad result), as sent: only its kind
+    and text are kept, and a kind it may not report is an internal failure."""
+    kind = status.get("error_kind")
+    error = status.get("error")
+    error = error if isinstance(error, str) and error else "The job failed."
+    if kind in ("user_error", "memory", "bad_result"):
+        return {"ok": False, "error_kind": kind, "error": _bounded(error)}
+    detail = status.get("detail")
+    return _failure("internal", error, detail if isinstance(detail, str) else "")
+
+
+def _end_like_the_child(child: _Child) -> NoReturn:
+    """The child ended without a status: end this process the same way (the same signal, or
+    the same exit status), so the runner names it as it would for one process."""
+    code = child.wait()
+    _flush()
+    if os.WIFSIGNALED(code):
+        sig = os.WTERMSIG(code)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler
+            signal.signal(sig, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        with contextlib.suppress(OSError):
+            os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(code) if os.WIFEXITED(code) else 1)
 
 
 def _flush() -> None:

@@ -15,6 +15,11 @@ from ...wire import routes
 from ...wire.contract import VALUE_MEDIA_TYPE, Op
 from ...wire.models import (
     ApproveBody,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditQuery,
+    AuditVerification,
+    AuditVerifyQuery,
     BlobInfo,
     Code,
     CodeListQuery,
@@ -27,6 +32,8 @@ from ...wire.models import (
     Execution,
     GuestSession,
     Job,
+    Justification,
+    JustificationBody,
     LoginAnswer,
     LoginBody,
     Metadata,
@@ -500,7 +507,11 @@ class OutputReleaseHandler(Endpoint):
         body: ReleaseBody = self.body()
         self.send_json(
             await self.run(
-                self.services.outputs.release, self.actor, execution_id, body.comment or ""
+                self.services.outputs.release,
+                self.actor,
+                execution_id,
+                body.comment or "",
+                body.suppress,
             )
         )
 
@@ -518,6 +529,52 @@ class OutputWithholdHandler(Endpoint):
         body: WithholdBody = self.body()
         self.send_json(
             await self.run(self.services.outputs.withhold, self.actor, execution_id, body.reason)
+        )
+
+
+class OutputOriginalHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "An output's value as computed, before suppression (owners), in the value format.",
+            media_type=VALUE_MEDIA_TYPE,
+        )
+    }
+
+    async def get(self, execution_id: str) -> None:
+        path, size = await self.run(self.services.outputs.open_original, self.actor, execution_id)
+        await self.stream_file(path, size)
+
+
+class OutputOriginalPreviewHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "The first rows of an output's value as computed, before suppression (owners).",
+            Preview,
+            query=RowsQuery,
+        )
+    }
+
+    async def get(self, execution_id: str) -> None:
+        rows = _rows(self.get_query_argument("rows", "20"))
+        self.send_json(
+            await self.run(self.services.outputs.original_preview, self.actor, execution_id, rows)
+        )
+
+
+class OutputJustificationHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Say why a held output of yours should be released (its requester only; a new "
+            "justification replaces the last).",
+            Justification,
+            body=JustificationBody,
+        )
+    }
+
+    async def post(self, execution_id: str) -> None:
+        body: JustificationBody = self.body()
+        self.send_json(
+            await self.run(self.services.outputs.justify, self.actor, execution_id, body.text)
         )
 
 
@@ -624,6 +681,66 @@ class ProjectEventsHandler(Endpoint):
         self.send_json(await self.run(self.services.projects.events, self.actor, key, _page(self)))
 
 
+class AuditEventsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "The audit log (owners): events newest first, by who acted, object and action "
+            "prefix, paged.",
+            Page[AuditEvent],
+            query=AuditQuery,
+        )
+    }
+
+    async def get(self) -> None:
+        arg = self.get_query_argument
+        page = PageParams.parse(arg("limit", None), arg("cursor", None), arg("order", "newest"))
+        self.send_json(
+            await self.run(
+                self.services.audit.list_events,
+                self.actor,
+                user=arg("user", None),
+                object_id=arg("object_id", None),
+                object_type=arg("object_type", None),
+                action=arg("action", None),
+                since_seq=arg("since_seq", None),
+                page=page,
+            )
+        )
+
+
+class AuditVerifyHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "Check the audit log's hash chain on the server (owners); with since_seq and "
+            "since_hash, that it still extends that checkpoint.",
+            AuditVerification,
+            query=AuditVerifyQuery,
+        )
+    }
+
+    async def get(self) -> None:
+        arg = self.get_query_argument
+        self.send_json(
+            await self.run(
+                self.services.audit.verification,
+                self.actor,
+                arg("since_seq", None),
+                arg("since_hash", None),
+            )
+        )
+
+
+class AuditCheckpointHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "The audit log's head (owners): keep it, verify against it later.", AuditCheckpoint
+        )
+    }
+
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.audit.checkpoint, self.actor))
+
+
 VERBS = ("get", "post", "patch", "put", "delete")
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -695,6 +812,9 @@ ROUTES: list[tuple[str, type]] = [
     (routes.OUTPUT, OutputHandler),
     (routes.OUTPUT_RELEASE, OutputReleaseHandler),
     (routes.OUTPUT_WITHHOLD, OutputWithholdHandler),
+    (routes.OUTPUT_ORIGINAL, OutputOriginalHandler),
+    (routes.OUTPUT_ORIGINAL_PREVIEW, OutputOriginalPreviewHandler),
+    (routes.OUTPUT_JUSTIFICATION, OutputJustificationHandler),
     (routes.REQUESTS, RequestsHandler),
     (routes.REQUEST, RequestHandler),
     (routes.REQUEST_APPROVE, RequestApproveHandler),
@@ -703,4 +823,7 @@ ROUTES: list[tuple[str, type]] = [
     (routes.PROJECTS, ProjectsHandler),
     (routes.PROJECT, ProjectHandler),
     (routes.PROJECT_EVENTS, ProjectEventsHandler),
+    (routes.AUDIT_EVENTS, AuditEventsHandler),
+    (routes.AUDIT_VERIFY, AuditVerifyHandler),
+    (routes.AUDIT_CHECKPOINT, AuditCheckpointHandler),
 ]

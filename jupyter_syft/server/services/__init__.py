@@ -56,5 +56,5 @@ class Services:
             requests=RequestService(store, audit, settings, code, projects),
             jobs=JobService(store, audit, code),
             previews=PreviewService(datasets, code),
-            outputs=OutputService(store, audit),
+            outputs=OutputService(store, audit, blobs, settings),
         )

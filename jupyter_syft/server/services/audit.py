@@ -1,18 +1,44 @@
-"""Append-only, hash-chained audit log: each event's hash covers the previous one."""
+"""Append-only, hash-chained audit log: each event's hash covers the previous one.
+
+Every decision a Datasite takes on someone's behalf (accounts, datasets, code, requests,
+runs, output reviews) is recorded here by the service that takes it. How events are hashed
+and how a chain is checked is ``jupyter_syft.audit_chain`` (stdlib only: the offline checker
+``jupyter-syft audit verify FILE`` uses the same function).
+
+New events are hashed with version 2 (``hash_version`` column): ``seq`` is assigned here as
+the last event's + 1, under the log's lock (and, on PostgreSQL, an advisory lock shared with
+other processes), and is covered by the hash, so a renumbered event or a gap is seen. Events
+a database already held (``hash_version`` 1: the column's default fills them in) keep
+verifying the way they were hashed.
+
+Owners read the log (``events``), check it on the server (``verification``: the whole chain
+in pages of ``VERIFY_PAGE`` events, so memory stays bounded however long it is), and take a
+``checkpoint`` (the head's seq and hash) to keep elsewhere; ``verification(since=...)`` later
+proves the log still extends it.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlmodel import col, select
 
+from ...audit_chain import HASH_VERSION, ChainChecker, Verdict, at_text, event_hash
+from ...wire import models as wire
 from .. import models
 from ..store import Store
+from . import limits, paging
 from .actor import Actor
+from .errors import BadRequest
+from .paging import PageParams
 from .views import iso
+
+VERIFY_PAGE = 1000  # events read at once while verifying
+FILTER_LIMIT = 320  # characters of a filter value (an email is at most 254)
+HASH_LENGTH = 64
 
 
 class AuditLog:
@@ -20,40 +46,125 @@ class AuditLog:
         self.store = store
         self._lock = threading.Lock()  # one writer at a time keeps the chain linear
 
+    # --- writing -----------------------------------------------------------------------------
     def record(
         self, actor: Actor, action: str, object_type: str = "", object_id: str = "", **detail: Any
     ) -> None:
+        # What is hashed must be exactly what the database gives back: JSON-safe detail, and
+        # text without NUL (PostgreSQL stores U+FFFD for it, see store._without_nul).
+        clean_detail = _no_nul(json.loads(json.dumps(detail, default=str)))
         with self._lock, self.store.session() as session:
             self.store.lock(session, "audit")  # other processes sharing a PostgreSQL database
             last = session.exec(
                 select(models.AuditEvent).order_by(col(models.AuditEvent.seq).desc()).limit(1)
             ).first()
             event = models.AuditEvent(
-                actor_id=actor.user_id,
-                actor_email=actor.email,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                detail=detail,
+                seq=(last.seq or 0) + 1 if last else 1,
+                actor_id=_no_nul(actor.user_id),
+                actor_email=_no_nul(actor.email),
+                action=_no_nul(action),
+                object_type=_no_nul(object_type),
+                object_id=_no_nul(object_id),
+                detail=clean_detail,
                 prev_hash=last.hash if last else "",
+                hash_version=HASH_VERSION,
             )
-            event.hash = _event_hash(event)
+            event.hash = event_hash(_fields(event))
             session.add(event)
             session.commit()
 
+    # --- checking ----------------------------------------------------------------------------
     def verify(self) -> bool:
-        """True when no event was changed, removed or reordered."""
+        """True when no event was changed, removed or reordered (in-process use)."""
+        return self._check().ok
+
+    def verification(
+        self, actor: Actor, since_seq: str | None = None, since_hash: str | None = None
+    ) -> wire.AuditVerification:
+        """The whole chain checked (owners); with a checkpoint, that the log extends it."""
+        actor.require_owner("verify the audit log")
+        checkpoint = _checkpoint(since_seq, since_hash)
+        verdict = self._check(*checkpoint) if checkpoint else self._check()
+        return wire.AuditVerification(
+            ok=verdict.ok,
+            count=verdict.count,
+            head_seq=verdict.head_seq,
+            head_hash=verdict.head_hash or None,
+            bad_seq=verdict.bad_seq,
+            reason=verdict.reason,
+            since_seq=checkpoint[0] if checkpoint else None,
+        )
+
+    def _check(self, since_seq: int | None = None, since_hash: str | None = None) -> Verdict:
+        checker = ChainChecker(since_seq, since_hash)
+        start = max(0, (since_seq or 0) - 1)
+        for event in self._walk(start):
+            if not checker.feed(event):
+                break
+        return checker.finish()
+
+    def _walk(self, after: int) -> Iterator[dict[str, Any]]:
+        """Every event with seq > ``after``, oldest first, read ``VERIFY_PAGE`` at a time."""
+        while True:
+            with self.store.session() as session:
+                rows = session.exec(
+                    select(models.AuditEvent)
+                    .where(col(models.AuditEvent.seq) > after)
+                    .order_by(col(models.AuditEvent.seq))
+                    .limit(VERIFY_PAGE)
+                ).all()
+                events = [_fields(e) for e in rows]
+            yield from events
+            if len(events) < VERIFY_PAGE:
+                return
+            after = events[-1]["seq"]
+
+    def checkpoint(self, actor: Actor) -> wire.AuditCheckpoint:
+        """The head of the log (owners): keep it elsewhere, verify against it later."""
+        actor.require_owner("take audit checkpoints")
         with self.store.session() as session:
-            prev = ""
-            for event in session.exec(
-                select(models.AuditEvent).order_by(col(models.AuditEvent.seq))
-            ):
-                if event.prev_hash != prev or event.hash != _event_hash(event):
-                    return False
-                prev = event.hash
-        return True
+            last = session.exec(
+                select(models.AuditEvent).order_by(col(models.AuditEvent.seq).desc()).limit(1)
+            ).first()
+        if last is None:
+            return wire.AuditCheckpoint(seq=0, hash="", at=None)
+        at = at_text(last.at).replace("+00:00", "Z")
+        return wire.AuditCheckpoint(seq=last.seq or 0, hash=last.hash, at=at)
+
+    # --- reading -----------------------------------------------------------------------------
+    def list_events(
+        self,
+        actor: Actor,
+        user: str | None = None,
+        object_id: str | None = None,
+        object_type: str | None = None,
+        action: str | None = None,
+        since_seq: str | None = None,
+        page: PageParams | None = None,
+    ) -> wire.Page[wire.AuditEvent]:
+        """One page of events (owners), newest first unless ``order=oldest``, filtered by who
+        acted (``user``: an email or a user id), the object, the action (a prefix:
+        ``output.`` matches every output decision) and ``since_seq`` (events after it)."""
+        actor.require_owner("read the audit log")
+        query = select(models.AuditEvent)
+        E = models.AuditEvent
+        if user:
+            _check_filter(user, "user")
+            query = query.where((col(E.actor_email) == user) | (col(E.actor_id) == user))
+        if object_id:
+            query = query.where(col(E.object_id) == _check_filter(object_id, "object_id"))
+        if object_type:
+            query = query.where(col(E.object_type) == _check_filter(object_type, "object_type"))
+        if action:
+            _check_filter(action, "action")
+            query = query.where(col(E.action).startswith(action, autoescape=True))
+        if since_seq not in (None, ""):
+            query = query.where(col(E.seq) > _seq(since_seq, "since_seq"))
+        with self.store.session() as session:
+            return paging.page(session, query, "audit", col(E.seq), col(E.seq), page, _views)
 
     def events(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest ``limit`` events as dicts (in-process use: tests, the server's own)."""
         with self.store.session() as session:
             rows = session.exec(
                 select(models.AuditEvent).order_by(col(models.AuditEvent.seq).desc()).limit(limit)
@@ -72,19 +183,77 @@ class AuditLog:
             ]
 
 
-def _event_hash(event: models.AuditEvent) -> str:
-    body = json.dumps(
-        [
-            event.prev_hash,
-            event.at.isoformat(),
-            event.actor_id,
-            event.actor_email,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.detail,
-        ],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+def _fields(event: models.AuditEvent) -> dict[str, Any]:
+    """Every hashed field of ``event``, plus seq, hash and hash_version."""
+    return {
+        "seq": event.seq,
+        "hash_version": event.hash_version,
+        "at": at_text(event.at),
+        "actor_id": event.actor_id,
+        "actor_email": event.actor_email,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "detail": event.detail,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _views(rows: Sequence[models.AuditEvent]) -> list[wire.AuditEvent]:
+    views = []
+    for event in rows:
+        fields = _fields(event)
+        fields["at"] = fields["at"].replace("+00:00", "Z")  # the wire's way; same instant
+        views.append(wire.AuditEvent(**fields))
+    return views
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    return value
+
+
+def _check_filter(value: str, name: str) -> str:
+    if len(value) > FILTER_LIMIT:
+        raise BadRequest(
+            f"{name} is too long: {len(value)} characters, {FILTER_LIMIT} at most. "
+            "Filter by an email, a user id, an object id or an action prefix."
+        )
+    return value
+
+
+def _seq(value: str, name: str) -> int:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise BadRequest(
+            f"{name} must be a whole number (an event's seq), not {limits.clip(value)}."
+        )
+    return int(value)
+
+
+def _checkpoint(seq: str | None, hash_: str | None) -> tuple[int, str] | None:
+    """A checkpoint from query values: both or neither."""
+    if seq in (None, "") and hash_ in (None, ""):
+        return None
+    if seq in (None, "") or hash_ is None:
+        raise BadRequest(
+            "Give both since_seq and since_hash (a checkpoint from client.audit.checkpoint()), "
+            "or neither to verify the whole log."
+        )
+    number = _seq(seq, "since_seq")
+    if number == 0:
+        if hash_ != "":
+            raise BadRequest("The checkpoint of an empty log (since_seq 0) has an empty hash.")
+        return 0, ""
+    hash_ = hash_.lower()
+    if len(hash_) != HASH_LENGTH or any(c not in "0123456789abcdef" for c in hash_):
+        raise BadRequest(
+            "since_hash must be the checkpoint's hash: 64 hex digits, as client.audit."
+            f"checkpoint() gave it, not {limits.clip(hash_)}."
+        )
+    return number, hash_

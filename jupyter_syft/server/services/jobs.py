@@ -93,7 +93,9 @@ class JobService:
         actor.require_user("run code")
         if not isinstance(inputs, dict):
             raise BadRequest("inputs must be an object.")
-        self.code.get(actor, code_id)  # visible to this caller, or NotFound
+        # Visible to this caller (else NotFound) and runnable now: pending code without mock
+        # permission, denied code, a disabled account are refused here, not by a failed job.
+        self.code.admit(actor, code_id)
         job = models.Job(code_id=code_id, user_id=actor.user_id or "", inputs=inputs)
         with self.store.session() as session:
             session.add(job)

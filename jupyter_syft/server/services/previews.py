@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ...disclosure.report import label
 from ...wire import models as wire
 from .code import CodeService
 from .datasets import DatasetService, decode_stored
@@ -49,6 +50,7 @@ def preview(value: Any, rows: int = 5) -> AnyPreview:
             shape=list(value.shape),
             columns=[str(c) for c in columns],
             rows=[[_cell(v) for v in row] for row in head.itertuples(index=False)],
+            index=[label(i) for i in head.index],
         )
     if kind == "ndarray":
         head = value[:rows]

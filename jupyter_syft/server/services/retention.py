@@ -51,6 +51,7 @@ def referenced_blobs(session: Any, ids: Iterable[str]) -> set[str]:
         col(models.Asset.data_blob_id),
         col(models.Asset.mock_blob_id),
         col(models.Execution.result_blob_id),
+        col(models.Execution.original_blob_id),  # the value as computed, under a suppression
     )
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
@@ -144,6 +145,9 @@ class RetentionService:
                     .where(col(models.Job.execution_id).in_(chunk))
                     .values(execution_id=None)
                 )
+                session.exec(
+                    delete(models.OutputVote).where(col(models.OutputVote.execution_id).in_(chunk))
+                )
                 session.exec(delete(execution).where(col(execution.id).in_(chunk)))
             session.commit()
         return len(doomed)
@@ -168,6 +172,7 @@ class RetentionService:
             ~exists().where(col(models.Asset.data_blob_id) == col(blob.id)),
             ~exists().where(col(models.Asset.mock_blob_id) == col(blob.id)),
             ~exists().where(col(models.Execution.result_blob_id) == col(blob.id)),
+            ~exists().where(col(models.Execution.original_blob_id) == col(blob.id)),
         )
         with self.store.session() as session:
             doomed = session.exec(select(blob.id).where(*unreferenced)).all()

@@ -72,6 +72,14 @@ SETTINGS: dict[str, SettingSpec] = {
         "The disclosure checks' rule set: a preset name ('acro', 'opensafely', 'datashield') "
         'or an object of values over a preset ({"preset": "acro", "safe_threshold": 5}).',
     ),
+    "release_reviewers": SettingSpec(
+        1,
+        int,
+        False,
+        "How many owners decide a held output: 1 (one owner releases or withholds it) or 2 "
+        "(two owners' votes must agree, each voting without seeing the other's; neither may be "
+        "its requester).",
+    ),
 }
 
 
@@ -161,6 +169,11 @@ class SettingsService:
             if spec.type is int and value > INT_LIMITS.get(key, MAX_INT):
                 raise BadRequest(
                     f"Setting {key!r} is too large: {INT_LIMITS.get(key, MAX_INT)} at most."
+                )
+            if key == "release_reviewers" and value not in (1, 2):
+                raise BadRequest(
+                    f"Setting 'release_reviewers' takes 1 (one owner decides a held output) "
+                    f"or 2 (two owners must agree), not {shown}."
                 )
             if spec.type is int and value < spec.minimum:
                 raise BadRequest(

@@ -85,6 +85,10 @@ class CodeService:
     ) -> wire.Execution:
         return self.runs.run(actor, code_id, inputs, job_id, progress)
 
+    def admit(self, actor: Actor, code_id: str) -> None:
+        """Refuses, with the reason, a run ``actor`` may not start now (see ``runs.admit``)."""
+        self.runs.admit(actor, code_id)
+
     def run_by_name(self, actor: Actor, name: Any, inputs: dict[str, Any]) -> wire.Execution:
         """Run the version of ``name`` the Datasite picks (``version_to_run``)."""
         return self.runs.run(actor, self.version_to_run(actor, name), inputs)

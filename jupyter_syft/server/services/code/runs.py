@@ -43,8 +43,8 @@ from .submission import visible
 
 log = logging.getLogger("jupyter_syft.server")
 EXHAUSTED_NOTICE = (
-    "Your result has been fetched from output_history, because your OutputPolicy is no longer "
-    "valid."
+    "Your code's output policy allows no more runs, so this is the result of its last run. "
+    "To run it again, submit it in a new request."
 )
 DEPOSITED_NOTICE = "This result was deposited by the data owner."
 MOCK_NOTICE = "Ran on mock data: this code is not approved for private data (yet)."
@@ -112,6 +112,16 @@ class CodeRuns:
     ) -> wire.Execution:
         """Run ``code_id`` for ``actor``: on private data if approved, else on mocks if
         allowed. ``job_id`` and ``progress``: it runs as that job, reporting progress there."""
+        code, private = self.admit(actor, code_id)
+        run = _Run(actor, code, job_id, progress)
+        if private:
+            return self._run_approved(run, inputs)
+        return self._execute(run, self._bind(code, inputs, private=False), False, MOCK_NOTICE)
+
+    def admit(self, actor: Actor, code_id: str) -> tuple[models.UserCode, bool]:
+        """Whether ``actor`` may run ``code_id`` now, and on what: ``(code, True)`` on the
+        private data, ``(code, False)`` on the mocks; refused otherwise, with the reason. A job
+        asks this before it is queued, so it is refused at once rather than failing later."""
         code, request, user = self._load(actor, code_id)
         guests_may_run = self.settings.value("allow_guest_code_requests")
         if code.status == Decision.APPROVED and actor.is_guest and not guests_may_run:
@@ -119,13 +129,12 @@ class CodeRuns:
                 "Guests cannot run code on this Datasite's private data; ask its owner for an "
                 "account."
             )
-        run = _Run(actor, code, job_id, progress)
         if code.status == Decision.APPROVED:
-            return self._run_approved(run, inputs)
+            return code, True
         if code.status == Decision.REJECTED:
             raise _denied(request)
         if _may_run_on_mocks(actor, user):
-            return self._execute(run, self._bind(code, inputs, private=False), False, MOCK_NOTICE)
+            return code, False
         name = self.settings.value("name")
         raise Forbidden(
             f"Your code is waiting for approval. Code status on server '{name}' is PENDING. "
@@ -290,7 +299,8 @@ class CodeRuns:
             blob_id = info.id
         report = clean_report(result.report, rules) if blob_id is not None else None
         release = self._release_state(private, report) if blob_id is not None else None
-        digests = self.digests(code, bound, blob_id, rules.digest()) if private else {}
+        # Mock runs too: a scientist's pre-submission report is part of the record.
+        digests = self.digests(code, bound, blob_id, rules.digest())
         execution = models.Execution(
             code_id=code.id,
             user_id=actor.user_id or "",
@@ -321,12 +331,13 @@ class CodeRuns:
             private=private,
             ok=execution.ok,
         )
-        if private and report is not None:
+        if report is not None:
             self.audit.record(
                 actor,
                 "output.report",
                 "execution",
                 execution.id,
+                private=private,
                 outcome=report["outcome"],
                 release=execution.release,
                 **digests,
@@ -396,6 +407,14 @@ class CodeRuns:
         elif release is ReleaseState.WITHHELD:
             reason = execution.decision_note or "none given."
             notice = " ".join(filter(None, (WITHHELD_NOTICE.format(reason=reason), notice)))
+        elif execution.original_blob_id is not None:  # released with suppression (outputs.py)
+            cells = execution.suppressed_cells
+            suppressed = (
+                f"Released after output review with {cells} cell{'s' if cells != 1 else ''} "
+                "suppressed: they are missing (NaN) in the result, and its totals are the sums "
+                "of the cells that remain."
+            )
+            notice = " ".join(filter(None, (suppressed, notice)))
         return wire.Execution(
             id=execution.id,
             code_id=execution.code_id,
@@ -411,7 +430,14 @@ class CodeRuns:
             notice=notice,
             release=release,
             release_note=execution.decision_note,
-            report=report_view(execution.report),
+            # While a private result is kept back, the cells' labels are the owners' to see:
+            # labels of a private table (a group key, an identifier) can be data themselves.
+            report=report_view(
+                execution.report,
+                hide_cells=execution.on_private_data
+                and not actor.is_owner
+                and release is not ReleaseState.RELEASED,
+            ),
             **prints,
         )
 
@@ -532,11 +558,22 @@ def _outcome(value: Any) -> str:
     return str(value)
 
 
-def report_view(report: dict[str, Any] | None) -> wire.DisclosureReport | None:
-    """A stored report as the wire shows it (None: no checks ran, e.g. a deposit)."""
+def report_view(
+    report: dict[str, Any] | None, hide_cells: bool = False
+) -> wire.DisclosureReport | None:
+    """A stored report as the wire shows it (None: no checks ran, e.g. a deposit).
+    ``hide_cells``: each check says how many cells it concerns, not which."""
     if not report:
         return None
-    return wire.DisclosureReport.model_validate(report)
+    view = wire.DisclosureReport.model_validate(report)
+    if hide_cells:
+        for check in view.checks:
+            if check.cells:
+                n = len(check.cells)
+                count = f"{n} cell" if n == 1 else f"{n} cells"
+                check.reason = f"{check.reason} ({count}; the owners see which)"
+                check.cells = []
+    return view
 
 
 def _may_run_on_mocks(actor: Actor, user: models.User | None) -> bool:
