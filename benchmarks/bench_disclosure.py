@@ -116,7 +116,9 @@ SOURCES = {
 
 
 def end_to_end(data: Any, overheads: dict[tuple[str, bool], float], repeat: int) -> None:
+    import contextlib
     import importlib.util
+    import io
     import tempfile
 
     import jupyter_syft as sy
@@ -145,10 +147,11 @@ def end_to_end(data: Any, overheads: dict[tuple[str, bool], float], repeat: int)
                 assert spec is not None and spec.loader is not None
                 module = importlib.util.module_from_spec(spec)
                 spec.loader.exec_module(module)
-                fn = sy.syft_function(
-                    input_policy=sy.ExactMatch(data=asset),
-                    output_policy=sy.OutputPolicyExecuteCount(limit=repeat + 2),
-                )(getattr(module, fn_name))
+                with contextlib.redirect_stdout(io.StringIO()):  # its "created" message
+                    fn = sy.syft_function(
+                        input_policy=sy.ExactMatch(data=asset),
+                        output_policy=sy.OutputPolicyExecuteCount(limit=repeat + 2),
+                    )(getattr(module, fn_name))
                 owner.code.request_code_execution(fn)
                 owner.requests[-1].approve(disable_warnings=True)
                 getattr(owner.code, fn_name)(data=asset).get()  # a warm worker

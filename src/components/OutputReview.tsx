@@ -5,7 +5,7 @@
  * release with the failing cells suppressed, or withhold (with a reason). A release is
  * confirmed in a dialog first. All text from the Datasite is rendered as text.
  */
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback, useState } from 'react';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
@@ -24,6 +24,7 @@ import {
   formatTime,
   OutcomeBadge,
   ReleaseBadge,
+  useDetail,
   useModelState
 } from './common';
 import { PreviewTable } from './PreviewTable';
@@ -431,23 +432,15 @@ export function OutputReview(props: IOutputReviewProps): JSX.Element {
   const trans = useTrans();
   const { model, executionId, onLoaded } = props;
   useModelState(model);
-  const [detail, setDetail] = useState<IOutputDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      const loaded = await model.outputDetail(executionId);
-      setDetail(loaded);
-      setError(null);
-      onLoaded?.(loaded.output);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [model, executionId, onLoaded]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const fetch = useCallback(
+    () => model.outputDetail(executionId),
+    [model, executionId]
+  );
+  const reportLoaded = useCallback(
+    (loaded: IOutputDetail) => onLoaded?.(loaded.output),
+    [onLoaded]
+  );
+  const { detail, setDetail, error, load } = useDetail(fetch, reportLoaded);
 
   if (!detail) {
     return (

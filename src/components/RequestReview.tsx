@@ -3,7 +3,7 @@
  * (highlighted), its inputs and policies, static-analysis findings, the diff against the
  * previous submission, earlier runs. Owners approve, deny (with a reason) or run it on mocks.
  */
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback, useState } from 'react';
 import { CodeEditor } from '@jupyterlab/codeeditor';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
@@ -25,6 +25,7 @@ import {
   formatTime,
   ReleaseBadge,
   StatusBadge,
+  useDetail,
   useModelState
 } from './common';
 import { DiffView } from './DiffView';
@@ -534,23 +535,15 @@ export function RequestReview(props: IRequestReviewProps): JSX.Element {
   const trans = useTrans();
   const { model, requestId, onLoaded } = props;
   useModelState(model);
-  const [detail, setDetail] = useState<IRequestDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      const loaded = await model.requestDetail(requestId);
-      setDetail(loaded);
-      setError(null);
-      onLoaded?.(loaded.request);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [model, requestId, onLoaded]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const fetch = useCallback(
+    () => model.requestDetail(requestId),
+    [model, requestId]
+  );
+  const reportLoaded = useCallback(
+    (loaded: IRequestDetail) => onLoaded?.(loaded.request),
+    [onLoaded]
+  );
+  const { detail, setDetail, error, load } = useDetail(fetch, reportLoaded);
 
   if (!detail) {
     return (

@@ -2,11 +2,42 @@
  * Small pieces shared by the views: a hook that re-renders on model changes, status
  * badges, error and empty messages.
  */
-import React, { useEffect, useReducer, useState } from 'react';
+import React, { useCallback, useEffect, useReducer, useState } from 'react';
 
 import { useTrans } from '../i18n';
 import { messageOf, SyftModel } from '../model';
 import { PagedSection, ReleaseState, RequestStatus } from '../tokens';
+
+/**
+ * A detail view's data: fetched with ``fetch`` on mount and whenever it changes, again with
+ * ``load()``; ``onLoaded`` sees each fetched value. Errors become ``error`` (a message).
+ */
+export function useDetail<T>(
+  fetch: () => Promise<T>,
+  onLoaded?: (loaded: T) => void
+): {
+  detail: T | null;
+  setDetail: (detail: T) => void;
+  error: string | null;
+  load: () => Promise<void>;
+} {
+  const [detail, setDetail] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    try {
+      const loaded = await fetch();
+      setDetail(loaded);
+      setError(null);
+      onLoaded?.(loaded);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }, [fetch, onLoaded]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return { detail, setDetail, error, load };
+}
 
 /** Re-render the calling component whenever the model's state changes. */
 export function useModelState(model: SyftModel): void {
