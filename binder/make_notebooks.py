@@ -791,7 +791,7 @@ acc_train, acc_test = ptr.get()
 assert (acc_train, acc_test) == private_data_result
 assert 0.9 < acc_test <= 1.0 and 0.9 < acc_train <= 1.0
 assert request.refresh().status == sy.RequestStatus.APPROVED
-assert [e["kind"] for e in ml_project.events] == ["created", "code_request", "approved"]
+assert [e["kind"] for e in ml_project.history] == ["created", "code_request", "approved"]
 print(f"Done: train accuracy {acc_train:.3f}, test accuracy {acc_test:.3f} on the private data.")
 """),
 ]

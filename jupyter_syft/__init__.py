@@ -18,6 +18,7 @@ __version__ = _Version(_package_version)
 _EXPORTS = {
     "requires": "compat",
     "autocache": "downloads",
+    "ActionObject": "action_object",
     "ServiceRole": "roles",
     "SyftException": "errors",
     "SyftError": "errors",
@@ -36,6 +37,7 @@ _EXPORTS = {
     "Dataset": "client.dataset_authoring",
     "Asset": "client.dataset_authoring",
     "Contributor": "client.contributor",
+    "DataSubject": "client.data_subjects",
     "orchestra": "hosts.orchestra",
     "syft_function": "client.syft_function",
     "syft_function_single_use": "client.syft_function",

@@ -6,6 +6,7 @@ They are plain descriptions that travel as JSON; the Datasite enforces them, nev
 from __future__ import annotations
 
 import base64
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import SyftException
@@ -75,8 +76,37 @@ def decode_inline(data: str) -> Any:
     return serde.loads(base64.b64decode(data))
 
 
+class PolicyCode:
+    """``Policy.policy_code``: the policy class's source, with the policy classes it builds on,
+    as text (``print(fn.output_policy_type.policy_code)``). Works on the class and on an
+    instance."""
+
+    def __get__(self, instance: Any, owner: type) -> str:
+        builtin = owner.__module__ == __name__
+        header = (
+            f"# {owner.__name__}: a description sent with the code; the Datasite enforces it "
+            "(it never runs this code)."
+            if builtin
+            else f"# {owner.__name__}"
+        )
+        parts = [header]
+        for cls in owner.__mro__:
+            if cls in (InputPolicy, OutputPolicy, object) or not _is_policy(cls):
+                continue
+            try:
+                parts.append(inspect.getsource(cls).rstrip())
+            except (OSError, TypeError):
+                parts.append(f"# (the source of {cls.__name__} is not available here)")
+        return "\n\n".join(parts) + "\n"
+
+
+def _is_policy(cls: type) -> bool:
+    return issubclass(cls, (InputPolicy, OutputPolicy))
+
+
 class InputPolicy:
     kind = "InputPolicy"
+    policy_code = PolicyCode()
 
     def __init__(self, **inputs: Any):
         self.inputs = {name: input_spec(v) for name, v in inputs.items()}
@@ -126,6 +156,7 @@ class MixedInputPolicy(InputPolicy):
 class OutputPolicy:
     kind = "OutputPolicy"
     limit: int | None = None
+    policy_code = PolicyCode()
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.kind, "limit": self.limit}

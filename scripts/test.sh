@@ -36,7 +36,8 @@ if (($# == 0)); then
     tests/test_seeds_e2e.py tests/test_seeds_setup.py tests/test_audit_log.py \
     tests/test_output_review_workflow.py tests/test_client_review_workflow.py \
     tests/test_output_review_widget.py tests/test_report_labels.py tests/test_mock_report_audit.py \
-    tests/test_pysyft_names.py
+    tests/test_pysyft_names.py tests/test_data_subjects.py tests/test_code_objects.py \
+    tests/test_action_object.py tests/test_projects_pysyft.py
 fi
 if (($# == 0)); then
   echo "==> UI tests: Galata in Debian's chromium (screenshots and traces in ui-tests/test-results)"

@@ -244,8 +244,9 @@ def test_breast_cancer_notebook():
             data=scientist_client.datasets[0].assets[0]
         )
         assert ptr.get() == private_data_result
-        events = [e["kind"] for e in ml_project.events]
+        events = [e["kind"] for e in ml_project.history]
         assert events == ["created", "code_request", "approved"]
+        assert len(ml_project.events) == 1  # as PySyft counts: one ProjectRequest
     finally:
         domain_node.land()
 

@@ -133,6 +133,15 @@ class DatasiteAPI:
         path = routes.path(routes.ASSET_VALUE, asset_id=asset_id, which=which)
         return self.connection.download(path, rows=rows)
 
+    # --- data subjects -----------------------------------------------------------------------
+    def data_subjects(self) -> Iterator[models.DataSubject]:
+        return _pages(models.DataSubject, self.connection.get_pages(routes.DATA_SUBJECTS))
+
+    def add_data_subjects(self, subjects: list[Json]) -> models.DataSubjectAdded:
+        """``subjects``: ``models.DataSubjectBody`` fields: the one added, then its members."""
+        body = {"subjects": subjects}
+        return _parse(models.DataSubjectAdded, self.connection.post(routes.DATA_SUBJECTS, body))
+
     # --- code --------------------------------------------------------------------------------
     def code(self) -> Iterator[models.Code]:
         return _pages(models.Code, self.connection.get_pages(routes.CODE))
@@ -264,10 +273,21 @@ class DatasiteAPI:
         return _pages(models.Project, self.connection.get_pages(routes.PROJECTS))
 
     def create_project(
-        self, name: str, description: str = "", user_email_address: str | None = None
+        self,
+        name: str,
+        description: str = "",
+        user_email_address: str | None = None,
+        request_ids: list[str] | None = None,
     ) -> models.Project:
-        """Owners may create one for a scientist (``user_email_address``)."""
-        body = {"name": name, "description": description, "user_email_address": user_email_address}
+        """Owners may create one for a scientist (``user_email_address``); ``request_ids``
+        (your project-less requests) join it in the same transaction."""
+        body: Json = {
+            "name": name,
+            "description": description,
+            "user_email_address": user_email_address,
+        }
+        if request_ids is not None:
+            body["request_ids"] = request_ids
         return _parse(models.Project, self.connection.post(routes.PROJECTS, body))
 
     def project(self, project: str) -> models.Project:

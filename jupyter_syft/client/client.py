@@ -13,7 +13,14 @@ from ..wire import models
 from . import eager
 from .api import DatasiteAPI
 from .audit import AuditAPI
-from .code import CodeAPI
+from .code import (
+    CodeAPI,
+    CodeHistoriesDict,
+    UsersCodeHistoriesDict,
+    code_histories,
+    code_history,
+)
+from .data_subjects import DataSubjectRegistry
 from .dataset_authoring import Dataset, upload_dataset
 from .datasets import DatasetCollection
 from .jobs import JobCollection
@@ -103,6 +110,11 @@ class DatasiteClient:
         return DatasetCollection(self.session)
 
     @property
+    def data_subject_registry(self) -> DataSubjectRegistry:
+        """The Datasite's data subjects: ``get_all()``, ``add_data_subject(subject)`` (owners)."""
+        return DataSubjectRegistry(self.session)
+
+    @property
     def users(self) -> UserCollection:
         return UserCollection(self.session)
 
@@ -121,6 +133,16 @@ class DatasiteClient:
     @property
     def code(self) -> CodeAPI:
         return CodeAPI(self.session)
+
+    @property
+    def code_history(self) -> CodeHistoriesDict:
+        """Your submitted functions by name, each with its versions (``.fn[0]`` is the first)."""
+        return code_history(self.session, self.code)
+
+    @property
+    def code_histories(self) -> UsersCodeHistoriesDict:
+        """Every user's code histories by email (data owners and admins)."""
+        return code_histories(self.session, self.code)
 
     @property
     def jobs(self) -> JobCollection:

@@ -3,11 +3,13 @@ submitted code by name on the Datasite (``client.code.<name>(**assets)``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .. import display
 from ..errors import SyftException, SyftSuccess, SyftWarning, show
 from ..policies import value_spec
+from ..roles import ServiceRole
 from .collection import Collection
 from .jobs import Job
 from .requests import RequestView
@@ -91,3 +93,182 @@ class CodeAPI(Collection[UserCodeView]):
         if name.startswith("_"):
             raise AttributeError(name)
         return RemoteFunction(self._session, name)
+
+
+class CodeHistoryView:
+    """The versions of one submitted function, oldest first: ``history[0]`` is the first.
+
+    Reviewers (data owners, admins) index with a version number: a negative index would point
+    at another version as soon as a new one is submitted, so it is refused (as in PySyft)."""
+
+    def __init__(self, session: Session, name: str, versions: list[UserCodeView]):
+        self._session = session
+        self.service_func_name = name
+        self.user_code_history = versions
+
+    def __getitem__(self, index: int) -> UserCodeView:
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise SyftException(
+                f"Index a code history with a version number, e.g. [0], not {index!r}."
+            )
+        if index < 0 and self._session.role.value >= ServiceRole.DATA_OWNER.value:
+            raise SyftException(
+                f"Use a version number, not {index}: a negative index would point at another "
+                f"version once a new one is submitted. {self.service_func_name} has "
+                f"{len(self)} version(s), 0 to {len(self) - 1}."
+            )
+        if not -len(self) <= index < len(self):
+            raise SyftException(
+                f"{self.service_func_name} has {len(self)} version(s): use 0 to {len(self) - 1}."
+            )
+        return self.user_code_history[index]
+
+    def __len__(self) -> int:
+        return len(self.user_code_history)
+
+    def __iter__(self) -> Iterator[UserCodeView]:
+        return iter(self.user_code_history)
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [f"v{i}", c.status, c.submit_time, c.id, _first_lines(c.raw_code)]
+            for i, c in enumerate(self.user_code_history)
+        ]
+
+    def __repr__(self) -> str:
+        lines = [f"CodeHistory {self.service_func_name}: {len(self)} version(s)"]
+        lines += [f"  {v} {status} {time} {uid}" for v, status, time, uid, _ in self._rows()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return display.card(
+            f"{self.service_func_name}: {len(self)} version(s)",
+            [],
+            extra_html=display.table(
+                ["Version", "Status", "Submitted", "ID", "Code"], self._rows()
+            ),
+            kind="CodeHistory",
+        )
+
+
+class CodeHistoriesDict:
+    """One user's submitted functions by name: ``histories.fn`` or ``histories["fn"]`` is
+    a :class:`CodeHistoryView`."""
+
+    def __init__(self, session: Session, who: str, code: Iterable[UserCodeView]):
+        self._session = session
+        self.who = who
+        by_name: dict[str, list[UserCodeView]] = {}
+        for c in sorted(code, key=lambda c: c.submit_time or ""):
+            by_name.setdefault(c.service_func_name, []).append(c)
+        self.code_versions = {
+            name: CodeHistoryView(session, name, versions) for name, versions in by_name.items()
+        }
+
+    def __getitem__(self, name: str) -> CodeHistoryView:
+        if not isinstance(name, str):
+            raise SyftException(f"Index code histories with a function's name, not {name!r}.")
+        if name not in self.code_versions:
+            known = ", ".join(sorted(self.code_versions)) or "none yet"
+            raise SyftException(f"{self.who} submitted no function {name!r} (submitted: {known}).")
+        return self.code_versions[name]
+
+    def __getattr__(self, name: str) -> CodeHistoryView:
+        if name.startswith("_") or name not in self.__dict__.get("code_versions", {}):
+            raise AttributeError(name)
+        return self.code_versions[name]
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.code_versions))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.code_versions
+
+    def __len__(self) -> int:
+        return len(self.code_versions)
+
+    def keys(self) -> list[str]:
+        return list(self.code_versions)
+
+    def _rows(self) -> list[list[Any]]:
+        return [[name, len(h)] for name, h in self.code_versions.items()]
+
+    def __repr__(self) -> str:
+        lines = [f"Code history of {self.who}:"]
+        lines += [f"  {name}: {n} version(s)" for name, n in self._rows()] or ["  (none yet)"]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return display.card(
+            f"Code history of {self.who}",
+            [],
+            extra_html=display.table(["Function", "Versions"], self._rows()),
+            kind="CodeHistory",
+        )
+
+
+class UsersCodeHistoriesDict:
+    """Every user's code histories, by email (``client.code_histories["ann@example.org"]``):
+    for data owners and admins, who see everyone's submitted code."""
+
+    def __init__(self, session: Session, code: Iterable[UserCodeView]):
+        self._session = session
+        self._by_user: dict[str, list[UserCodeView]] = {}
+        for c in code:
+            user = c._model.user
+            self._by_user.setdefault(user.email if user else "", []).append(c)
+
+    @property
+    def user_dict(self) -> dict[str, list[str]]:
+        """Email -> the names of the functions they submitted."""
+        return {
+            email: sorted({c.service_func_name for c in codes})
+            for email, codes in self._by_user.items()
+        }
+
+    def __getitem__(self, email: str) -> CodeHistoriesDict:
+        if email not in self._by_user:
+            known = ", ".join(sorted(self._by_user)) or "nobody yet"
+            raise SyftException(f"No code submitted by {email!r} here. Users with code: {known}.")
+        return CodeHistoriesDict(self._session, email, self._by_user[email])
+
+    def keys(self) -> list[str]:
+        return list(self._by_user)
+
+    def __len__(self) -> int:
+        return len(self._by_user)
+
+    def __repr__(self) -> str:
+        lines = ["Code histories by user:"]
+        lines += [f"  {email}: {', '.join(names)}" for email, names in self.user_dict.items()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = [[email, ", ".join(names)] for email, names in self.user_dict.items()]
+        return display.card(
+            "Code histories by user",
+            [],
+            extra_html=display.table(["User", "Functions"], rows),
+            kind="UserCodeHistory",
+        )
+
+
+def code_history(session: Session, code: CodeAPI) -> CodeHistoriesDict:
+    """The caller's own submitted functions and their versions (``client.code_history``)."""
+    mine = [c for c in code if c._model.user is None or c._model.user.email == session.email]
+    return CodeHistoriesDict(session, session.email or "you", mine)
+
+
+def code_histories(session: Session, code: CodeAPI) -> UsersCodeHistoriesDict:
+    """Everyone's code histories by email (``client.code_histories``): reviewers only."""
+    if session.role.value < ServiceRole.DATA_OWNER.value:
+        raise SyftException(
+            "client.code_histories lists every user's code: it is for data owners and admins. "
+            "Your own versions are in client.code_history."
+        )
+    return UsersCodeHistoriesDict(session, code)
+
+
+def _first_lines(source: str, n: int = 6) -> str:
+    lines = source.splitlines()
+    return "\n".join(lines[:n]) + ("\n..." if len(lines) > n else "")

@@ -8,13 +8,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import display
+from ..action_object import EMPTY
 from ..errors import SyftException, SyftSuccess
 from .contributor import Contributor, contributor_list
+from .data_subjects import DataSubject, as_data_subject, data_subject_list
 
 if TYPE_CHECKING:
     from .session import Session
 
-_NO_MOCK = object()  # set by Asset.no_mock(): published without a mock, on purpose
+# Set by Asset.no_mock() (or PySyft's mock=sy.ActionObject.empty()): no mock, on purpose.
+_NO_MOCK = EMPTY
 
 
 class Asset:
@@ -40,6 +43,7 @@ class Asset:
         self.contributors = contributor_list(contributors)
         self.shape = shape
         self.mock_is_real = mock_is_real
+        self.data_subjects: list[DataSubject] = data_subject_list(data_subjects)
         if mock_is_real and mock is None:
             raise SyftException("mock_is_real=True needs a mock.")
 
@@ -60,6 +64,13 @@ class Asset:
 
     def set_description(self, description: str) -> None:
         self.description = description
+
+    def add_data_subject(self, data_subject: DataSubject | str) -> None:
+        """Name who or what this asset is about (register the subject with
+        ``client.data_subject_registry.add_data_subject`` to give it aliases and members)."""
+        subject = as_data_subject(data_subject)
+        if subject not in self.data_subjects:
+            self.data_subjects.append(subject)
 
     def add_contributor(
         self,
@@ -107,6 +118,7 @@ class Asset:
                 ("Data", type(self.data).__name__),
                 ("Mock", type(self.mock).__name__ if self.has_mock else "none"),
                 ("Contributors", ", ".join(c.name for c in self.contributors)),
+                ("Data subjects", ", ".join(d.name for d in self.data_subjects)),
             ],
             extra_html=(
                 f"<h4>Mock data{' (real)' if self.mock_is_real else ''}</h4>"
@@ -252,6 +264,7 @@ def upload_dataset(session: Session, dataset: Dataset, progress: bool = True) ->
                 "mock": mock.blob_id if mock else None,
                 "mock_is_real": asset.mock_is_real,
                 "shape": list(asset.shape) if asset.shape else None,
+                "data_subjects": [d.name for d in asset.data_subjects],
             }
         )
         if bar is not None:

@@ -12,6 +12,7 @@ from ..errors import SyftError, SyftException, SyftSuccess, show
 from . import eager
 from .collection import Collection
 from .contributor import Contributor
+from .data_subjects import DataSubject
 from .view import Field, View
 
 if TYPE_CHECKING:
@@ -48,6 +49,11 @@ class RemoteAsset(View):
     @property
     def contributors(self) -> list[Contributor]:
         return [Contributor(**c.to_json()) for c in self._model.contributors]
+
+    @property
+    def data_subjects(self) -> list[DataSubject]:
+        """Who or what this asset is about, as its owner named them."""
+        return [DataSubject(name=name) for name in self._model.data_subjects]
 
     def policy_input(self) -> dict[str, Any]:
         """How a policy, or a call, names this asset on the wire (see ``policies.py``)."""
@@ -102,6 +108,7 @@ class RemoteAsset(View):
                 ("Dataset", self._dataset_name),
                 ("Shape", self.shape),
                 ("Contributors", contributors),
+                ("Data subjects", ", ".join(self._model.data_subjects)),
                 ("Created on", self.created_at),
                 ("Description", self.description),
             ],

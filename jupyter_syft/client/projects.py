@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import display
-from ..errors import SyftException
+from ..errors import SyftException, SyftSuccess
 from .collection import Collection
 from .requests import RequestCollection, RequestView
 from .syft_function import SyftFunction, require_function
@@ -26,9 +26,33 @@ class Member(Protocol):
     def create_project(self, name: str, description: str = "") -> RemoteProject: ...
 
 
+class ProjectRequest:
+    """A code request in a project's history (PySyft's ``ProjectRequest``): ``.request`` is
+    the request as it is now on its Datasite (its ``.status``, ``.code``, ``.approve()``)."""
+
+    def __init__(self, session: Session, request_id: str, code_name: str = ""):
+        self._session = session
+        self.id = request_id
+        self.code_name = code_name
+
+    @property
+    def request(self) -> RequestView:
+        if not self.id:
+            raise SyftException("This project event names no request.")
+        return RequestView(self._session, self._session.api.request(self.id))
+
+    def approve(self, **kwargs: Any) -> SyftSuccess:
+        return self.request.approve(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"ProjectRequest(request={self.id!r}, code={self.code_name!r})"
+
+
 class Project:
-    """``sy.Project(name=, description=, members=[client, ...])``; ``send()`` creates it on each
-    member's Datasite. Code requests added before ``send()`` are sent with it."""
+    """``sy.Project(name=, description=, members=[client, ...])`` (PySyft's ``ProjectSubmit``).
+    ``create_code_request(fn, client)`` submits the request at once (a duplicate is refused
+    at once); ``send()`` creates the project on each member's Datasite together with its
+    requests, in one transaction per Datasite, and may be called again after a failure."""
 
     def __init__(
         self, name: str, description: str | None = None, members: list[Member] | None = None
@@ -40,37 +64,99 @@ class Project:
         self.members = list(members or [])
         if not self.members:
             raise SyftException("A project needs members: sy.Project(..., members=[client]).")
-        self._queued: list[tuple[SyftFunction, Member | None, str]] = []
-        self.sent: list[RemoteProject] = []
+        for member in self.members:
+            if not hasattr(member, "session"):
+                raise SyftException(
+                    "Project members are logged-in clients: sy.Project(..., members=[client])."
+                )
+        # per member (by position): the requests made for it, and the project once sent
+        self._requests: list[list[ProjectRequest]] = [[] for _ in self.members]
+        self._sent: list[RemoteProject | None] = [None for _ in self.members]
+
+    @property
+    def sent(self) -> list[RemoteProject]:
+        return [p for p in self._sent if p is not None]
+
+    @property
+    def events(self) -> list[ProjectRequest]:
+        """The code requests made so far, as PySyft counts a project's events."""
+        return [r for requests in self._requests for r in requests]
+
+    def _member_index(self, client: Member | None) -> int:
+        if client is None:
+            if len(self.members) == 1:
+                return 0
+            raise SyftException(
+                "This project has several members: say whose Datasite the request is for, "
+                "project.create_code_request(fn, client)."
+            )
+        for i, member in enumerate(self.members):
+            if member is client or getattr(member, "session", None) is client.session:
+                return i
+        raise SyftException(
+            "That client is not a member of this project: add it to "
+            "sy.Project(..., members=[...]) first."
+        )
 
     def create_code_request(
         self, obj: SyftFunction, client: Member | None = None, reason: str | None = None
-    ) -> Any:
-        if self.sent:
-            return [p.create_code_request(obj, reason=reason) for p in self._targets(client)]
-        self._queued.append((obj, client, reason or ""))
-        return None
-
-    def _targets(self, client: Member | None) -> list[RemoteProject]:
-        if client is None:
-            return self.sent
-        return [p for p in self.sent if p._session is client.session] or self.sent[:1]
+    ) -> SyftSuccess:
+        """Submit ``obj`` for review on ``client``'s Datasite now; ``send()`` puts it in the
+        project. The same function twice is refused here, before anything is sent."""
+        require_function(obj)
+        index = self._member_index(client)
+        member = self.members[index]
+        project = self._sent[index]
+        if project is not None:  # already sent: straight into the project
+            project.create_code_request(obj, reason=reason)
+            return SyftSuccess(
+                f"Code request for {obj.func_name!r} added to project {self.name!r}."
+            )
+        model = member.session.api.create_request(obj.to_json(), reason or "")
+        self._requests[index].append(ProjectRequest(member.session, model.id, obj.func_name))
+        return SyftSuccess(
+            f"Code request for {obj.func_name!r} submitted; project.send() adds it to the project."
+        )
 
     def send(self) -> RemoteProject:
-        for member in self.members:
-            self.sent.append(member.create_project(name=self.name, description=self.description))
-        for fn, client, reason in self._queued:
-            for project in self._targets(client):
-                project.create_code_request(fn, reason=reason)
-        self._queued.clear()
-        return self.sent[0]
+        """Create the project, with its requests, on each member's Datasite not done yet."""
+        for index, member in enumerate(self.members):
+            if self._sent[index] is None:
+                self._sent[index] = self._send_to(member, self._requests[index])
+        first = self._sent[0]
+        assert first is not None
+        return first
+
+    def _send_to(self, member: Member, requests: list[ProjectRequest]) -> RemoteProject:
+        api = member.session.api
+        ids = [r.id for r in requests]
+        try:
+            model = api.create_project(self.name, self.description, request_ids=ids)
+        except SyftException:
+            # sent before, its answer lost? Then the Datasite has this very project: adopt it
+            try:
+                existing = api.project(self.name)
+            except SyftException:
+                existing = None
+            if (
+                existing is None
+                or existing.description != self.description
+                or set(ids) != set(existing.request_ids)
+                or not ids
+            ):
+                raise
+            model = existing
+        return RemoteProject(member.session, model)
 
     def start(self) -> RemoteProject:  # PySyft's deprecated name
         return self.send()
 
     def __repr__(self) -> str:
         members = [m.name for m in self.members]
-        return f"Project(name={self.name!r}, members={members}, sent={bool(self.sent)})"
+        return (
+            f"Project(name={self.name!r}, members={members}, requests={len(self.events)}, "
+            f"sent={all(p is not None for p in self._sent)})"
+        )
 
     def _repr_html_(self) -> str:
         return display.card(
@@ -78,7 +164,7 @@ class Project:
             [
                 ("Description", self.description),
                 ("Members", ", ".join(m.name for m in self.members)),
-                ("Queued code requests", len(self._queued)),
+                ("Code requests", ", ".join(r.code_name for r in self.events) or "none yet"),
             ],
             kind="Project (not sent)",
         )
@@ -104,8 +190,23 @@ class RemoteProject(View):
         return RequestCollection(self._session, project_id=self.id).get_all()
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def history(self) -> list[dict[str, Any]]:
+        """Everything that happened to it, oldest first: ``{"kind": "created" |
+        "code_request" | "approved" | "denied", "actor", "detail", "created_at"}``."""
         return [e.to_json() for e in self._session.api.project_events(self.id)]
+
+    @property
+    def events(self) -> list[ProjectRequest]:
+        """Its code requests as PySyft counts a project's events: one ``ProjectRequest``
+        each (``event.request.status``); decisions show in the request's status, and the
+        whole history is ``project.history``."""
+        return [
+            ProjectRequest(
+                self._session, str(e.detail.get("request") or ""), e.detail.get("code") or ""
+            )
+            for e in self._session.api.project_events(self.id)
+            if e.kind == "code_request"
+        ]
 
     def create_code_request(
         self, obj: SyftFunction, client: Member | None = None, reason: str | None = None

@@ -120,7 +120,7 @@ class RequestView(View):
         code = self._model.code
         return (
             f"Request to change {code.service_func_name} (Pool Id: "
-            f"{code.worker_pool_name}) to permission RequestStatus.APPROVED. "
+            f"{code.worker_pool_name}) to approved. "
             + (
                 f"Nested requests: {', '.join(n.name for n in self._model.nested)}."
                 if self._model.nested

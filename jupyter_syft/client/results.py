@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import display
+from ..action_object import ActionObject
 from ..errors import SyftException, SyftSuccess
 from . import eager
 
@@ -211,6 +212,11 @@ class ResultPointer:
         """``released``, ``held`` (for the owners' output review) or ``withheld``."""
         return state_word(self._execution.release)
 
+    @property
+    def syft_action_data(self) -> Any:
+        """PySyft's name for the value: ``get()``."""
+        return self.get()
+
     def request(self, *args: Any, **kwargs: Any) -> NoReturn:
         """PySyft's ``pointer.request(client)``: refused with the Syft-function way."""
         eager.refuse("pointer.request(...)")
@@ -323,3 +329,6 @@ class MockResult:
             f"<span class='muted'>(mock run: no private data used)</span>"
             f"{display.value_html(self._value, max_rows=20)}{extra}</div>"
         )
+
+
+ActionObject.register(ResultPointer)  # isinstance(pointer, sy.ActionObject), as in PySyft

@@ -73,6 +73,10 @@ SERVICES: dict[str, tuple[str, dict[str, str | None]]] = {
     ),
     "project": ("projects", {**_same("get_all", "get_by_name"), "get_by_uid": "get_by_name"}),
     "settings": ("settings", _same("get", "update", "allow_guest_signup")),
+    "data_subject": (
+        "data_subject_registry",
+        {**_same("get_all", "get_by_name", "get_members"), "add": "add_data_subject"},
+    ),
     "job": ("jobs", _same("get_all", "get_by_id")),
     "output": ("outputs", _same("get_all", "held", "released", "withheld")),
     "audit": ("audit", _same("events", "verify", "checkpoint", "export")),
@@ -81,8 +85,6 @@ SERVICES: dict[str, tuple[str, dict[str, str | None]]] = {
 NOT_HERE = {
     "notification": "The notification inbox is not on this Datasite yet; list "
     "client.requests (owners) or your jobs' status (scientists).",
-    "data_subject": "Data subjects are not on this Datasite yet: describe them in the "
-    "dataset's or asset's description.",
     "action": eager.SYFT_FUNCTION_WAY,
     "worker": "Code runs in the Datasite's sandboxed workers; there are no worker pools to manage.",
     "worker_image": "Code runs in the Datasite's sandboxed workers; there are no images.",

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import display
 from ..errors import SyftException
+from ..policies import INPUT_POLICIES, OUTPUT_POLICIES, InputPolicy, OutputPolicy
 from .datasets import DatasetCollection, RemoteAsset
 from .local_run import run_in_this_kernel
 from .results import DisclosureReportView, ResultPointer, state_word
-from .statuses import UserCodeStatus
+from .statuses import CodeStatus
 from .view import Field, View
 
 if TYPE_CHECKING:
@@ -34,20 +35,38 @@ class UserCodeView(View):
     worker_pool_name = Field()
 
     @property
-    def status(self) -> str:
-        """``PENDING``, ``APPROVED`` or ``DENIED`` (PySyft's ``UserCodeStatus`` names)."""
-        return UserCodeStatus.from_wire(self._model.status).name
+    def status(self) -> CodeStatus:
+        """``approved``, ``pending`` or ``denied``: a word that compares equal to those words
+        (any case) and to ``sy.UserCodeStatus``; ``code.status.approved`` is a bool."""
+        return CodeStatus(self._model.status)
 
     @property
-    def input_policy(self) -> dict[str, Any]:
-        """``{"type": ..., "inputs": {parameter: {"kind": "asset" | "type" | "constant",
-        ...}}}``, as on the wire."""
-        return self._model.input_policy.to_json()
+    def input_policy(self) -> BoundInputPolicy:
+        """The input policy as submitted: ``.inputs``, ``.is_valid()`` (its assets still
+        exist), ``.assets``; ``input_policy["type"]`` and ``["inputs"]`` read the wire form."""
+        return BoundInputPolicy(self)
 
     @property
-    def output_policy(self) -> dict[str, Any]:
-        """``{"type": ..., "limit": ...}``, as on the wire."""
-        return self._model.output_policy.to_json()
+    def output_policy(self) -> BoundOutputPolicy:
+        """The output policy as submitted: ``.limit``, ``.count()`` (runs on private data
+        so far), ``.is_valid()`` (runs left); ``output_policy["limit"]`` reads the wire form."""
+        return BoundOutputPolicy(self)
+
+    @property
+    def input_policy_type(self) -> type[InputPolicy]:
+        return code_input_class(self._model.input_policy.type)
+
+    @property
+    def output_policy_type(self) -> type[OutputPolicy]:
+        return code_output_class(self._model.output_policy.type)
+
+    @property
+    def show_code(self) -> CodeText:
+        """The submitted source with a header naming it (PySyft's ``code.show_code``)."""
+        user = self._model.user
+        by = f" by {user.name} <{user.email}>" if user else ""
+        header = f"# Syft function {self.service_func_name}, submitted{by} ({self.status})\n"
+        return CodeText(header + self.raw_code)
 
     @property
     def findings(self) -> list[Finding]:
@@ -125,7 +144,7 @@ class UserCodeView(View):
         return self.run
 
     def __repr__(self) -> str:
-        inputs, output = self.input_policy, self.output_policy
+        inputs, output = self._model.input_policy.to_json(), self._model.output_policy.to_json()
         result = self._output_status_shown()
         return (
             f"UserCode {self.service_func_name} (status {self.status})\n"
@@ -136,16 +155,17 @@ class UserCodeView(View):
         )
 
     def _repr_html_(self) -> str:
-        inputs = [(k, describe_input(v)) for k, v in self.input_policy["inputs"].items()]
+        policy = self._model.input_policy.to_json()
+        inputs = [(k, describe_input(v)) for k, v in policy["inputs"].items()]
         user = self._model.user
-        output = self.output_policy
+        output = self._model.output_policy.to_json()
         return display.card(
             self.service_func_name,
             [
                 ("Id", self.id),
                 ("Status", self.status),
                 ("Submitted by", f"{user.name} <{user.email}>" if user else " <>"),
-                ("Input policy", self.input_policy["type"]),
+                ("Input policy", policy["type"]),
                 (
                     "Output policy",
                     f"{output['type']} (limit {output['limit']}, used {self.runs_used})",
@@ -157,6 +177,135 @@ class UserCodeView(View):
             + display.findings_html(self.findings),
             kind="UserCode",
         )
+
+
+class CodeText(str):
+    """Source code that shows as itself (no quotes), highlighted in a notebook."""
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+    def _repr_html_(self) -> str:
+        return display.code_html(str(self))
+
+
+class _BoundPolicy:
+    """A submitted function's policy: its wire form, readable as a dict (``policy["type"]``)
+    and as attributes, with the policy class's source (``policy_code``)."""
+
+    def __init__(self, code: UserCodeView, wire: dict[str, Any]):
+        self._code = code
+        self._wire = wire
+
+    @property
+    def kind(self) -> str:
+        """The policy's name (``ExactMatch``, ``OutputPolicyExecuteOnce``...)."""
+        return str(self._wire["type"])
+
+    @property
+    def policy_code(self) -> str:
+        return self._policy_class().policy_code
+
+    def _policy_class(self) -> type[Any]:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self._wire)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._wire[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._wire.get(key, default)
+
+    def keys(self) -> Any:
+        return self._wire.keys()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._wire
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _BoundPolicy):
+            return self._wire == other._wire
+        if isinstance(other, dict):
+            return self._wire == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class BoundInputPolicy(_BoundPolicy):
+    """``code.input_policy``: which inputs the code may run on."""
+
+    def __init__(self, code: UserCodeView):
+        super().__init__(code, code._model.input_policy.to_json())
+
+    def _policy_class(self) -> type[Any]:
+        return code_input_class(self.kind)
+
+    @property
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        return dict(self._wire["inputs"])
+
+    @property
+    def kwargs(self) -> dict[str, dict[str, Any]]:
+        return self.inputs
+
+    def _asset_ids(self) -> list[str]:
+        return [s["id"] for s in self._wire["inputs"].values() if s["kind"] == "asset"]
+
+    @property
+    def assets(self) -> list[RemoteAsset]:
+        return self._code.assets
+
+    def is_valid(self) -> bool:
+        """Whether every asset it names still exists on the Datasite (as you may see it)."""
+        ids = self._asset_ids()
+        if not ids:
+            return True
+        present = DatasetCollection(self._code._session).assets_by_id()
+        return all(i in present for i in ids)
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(f"{k}={describe_input(v)}" for k, v in self._wire["inputs"].items())
+        return f"{self.kind}({inputs})"
+
+
+class BoundOutputPolicy(_BoundPolicy):
+    """``code.output_policy``: how many runs on private data the code has, and has used."""
+
+    def __init__(self, code: UserCodeView):
+        super().__init__(code, code._model.output_policy.to_json())
+
+    def _policy_class(self) -> type[Any]:
+        return code_output_class(self.kind)
+
+    @property
+    def limit(self) -> int:
+        return int(self._wire["limit"])
+
+    def count(self) -> int:
+        """Runs on private data so far (asked of the Datasite now)."""
+        return self._code._session.api.code_item(self._code.id).runs_used
+
+    def runs_left(self) -> int:
+        return max(self.limit - self.count(), 0)
+
+    def is_valid(self) -> bool:
+        """Whether the code may run on private data again (runs left > 0)."""
+        return self.runs_left() > 0
+
+    def __repr__(self) -> str:
+        used = self._code.runs_used
+        return f"{self.kind}(limit={self.limit}, used {used}, {max(self.limit - used, 0)} left)"
+
+
+def code_input_class(kind: str) -> type[InputPolicy]:
+    return INPUT_POLICIES.get(kind, InputPolicy)
+
+
+def code_output_class(kind: str) -> type[OutputPolicy]:
+    return OUTPUT_POLICIES.get(kind, OutputPolicy)
 
 
 def describe_input(spec: dict[str, Any]) -> str:

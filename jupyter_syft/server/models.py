@@ -101,6 +101,23 @@ class Asset(SQLModel, table=True):
     mock_blob_id: str | None = Field(default=None, foreign_key="blobs.id")
     mock_is_real: bool = False
     shape: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # names of the data subjects the asset is about (PySyft's ``asset.data_subjects``)
+    data_subjects: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DataSubject(SQLModel, table=True):
+    """Who or what a dataset is about (PySyft's data subject registry): a unique name, its
+    aliases, and the names of its members (e.g. "Country" has "Canada")."""
+
+    __tablename__ = "data_subjects"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    description: str = ""
+    aliases: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    members: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -183,8 +183,28 @@ class Asset(Answer):
     data_type: str | None
     can_read_data: bool
     created_at: str | None
+    data_subjects: list[str]
     data_summary: dict[str, Any] = Field(default_factory=dict)
     data_size: int = 0
+
+
+class DataSubject(Answer):
+    """A data subject of the Datasite's registry: who or what its data is about."""
+
+    id: str
+    name: str
+    description: str
+    aliases: list[str]
+    members: list[str]
+    created_at: str | None
+
+
+class DataSubjectAdded(Answer):
+    """A data subject registered with its members: the names newly added (a member already
+    registered is linked, not added again)."""
+
+    subject: DataSubject
+    added: list[str]
 
 
 class Dataset(Answer):
@@ -640,6 +660,23 @@ class AssetCreate(Body):
     data: str
     mock: str | None = None
     mock_is_real: bool = False
+    data_subjects: list[str] | None = None
+
+
+class DataSubjectBody(Body):
+    """One data subject: its name, aliases and the names of its members."""
+
+    name: str
+    description: str | None = None
+    aliases: list[str] | None = None
+    members: list[str] | None = None
+
+
+class DataSubjectCreate(Body):
+    """A data subject and its members, flattened: ``subjects[0]`` is the one added (its name
+    must be new); the rest are its members, each added unless already registered."""
+
+    subjects: list[DataSubjectBody]
 
 
 class DatasetCreate(Body):
@@ -754,6 +791,9 @@ class ProjectCreate(Body):
     name: str
     description: str | None = None
     user_email_address: str | None = None
+    request_ids: list[str] | None = Field(default=None, max_length=500)
+    """Your own requests not yet in a project (made by ``ProjectSubmit.create_code_request``):
+    they join the project in the same transaction, so it is created with all of them or not."""
 
 
 # --- queries --------------------------------------------------------------------------------------

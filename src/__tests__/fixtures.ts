@@ -176,7 +176,8 @@ export const dataset: IDataset = {
       mock_size: 1024,
       data_type: 'DataFrame',
       can_read_data: true,
-      created_at: '2026-11-22T09:00:00Z'
+      created_at: '2026-11-22T09:00:00Z',
+      data_subjects: []
     }
   ]
 };

@@ -311,6 +311,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/data-subjects': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The data subjects registered on this Datasite (as its datasets: everyone who may browse them). */
+    get: operations['getDataSubjects'];
+    put?: never;
+    /** Register a data subject and its members (owners). */
+    post: operations['postDataSubjects'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/datasets': {
     parameters: {
       query?: never;
@@ -848,6 +866,7 @@ export interface components {
       created_at: string | null;
       /** @default 0 */
       data_size?: number;
+      data_subjects: string[];
       data_summary?: {
         [key: string]: unknown;
       };
@@ -872,6 +891,8 @@ export interface components {
       /** @default null */
       contributors?: components['schemas']['ContributorBody'][] | null;
       data: string;
+      /** @default null */
+      data_subjects?: string[] | null;
       /** @default null */
       description?: string | null;
       /** @default null */
@@ -1046,6 +1067,49 @@ export interface components {
       kind: 'dataframe';
       rows: (boolean | number | string | null)[][];
       shape: number[];
+    };
+    /** @description A data subject of the Datasite's registry: who or what its data is about. */
+    DataSubject: {
+      aliases: string[];
+      created_at: string | null;
+      description: string;
+      id: string;
+      members: string[];
+      name: string;
+    };
+    /**
+     * @description A data subject registered with its members: the names newly added (a member already
+     *     registered is linked, not added again).
+     */
+    DataSubjectAdded: {
+      added: string[];
+      subject: components['schemas']['DataSubject'];
+    };
+    /** @description One data subject: its name, aliases and the names of its members. */
+    DataSubjectBody: {
+      /** @default null */
+      aliases?: string[] | null;
+      /** @default null */
+      description?: string | null;
+      /** @default null */
+      members?: string[] | null;
+      name: string;
+    };
+    /**
+     * @description A data subject and its members, flattened: `subjects[0]` is the one added (its name
+     *     must be new); the rest are its members, each added unless already registered.
+     */
+    DataSubjectCreate: {
+      subjects: components['schemas']['DataSubjectBody'][];
+    };
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    DataSubjectPage: {
+      items: components['schemas']['DataSubject'][];
+      next_cursor: string | null;
+      total: number;
     };
     /** @description A dataset and its assets. */
     Dataset: {
@@ -1390,6 +1454,8 @@ export interface components {
       /** @default null */
       description?: string | null;
       name: string;
+      /** @default null */
+      request_ids?: string[] | null;
       /** @default null */
       user_email_address?: string | null;
     };
@@ -2180,6 +2246,58 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Execution'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getDataSubjects: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataSubjectPage'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postDataSubjects: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DataSubjectCreate'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataSubjectAdded'];
         };
       };
       '4XX': components['responses']['Error'];

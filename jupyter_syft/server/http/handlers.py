@@ -27,6 +27,9 @@ from ...wire.models import (
     Dataset,
     DatasetCreate,
     DatasetPreflight,
+    DataSubject,
+    DataSubjectAdded,
+    DataSubjectCreate,
     DenyBody,
     DepositBody,
     Execution,
@@ -652,6 +655,30 @@ class RequestDepositHandler(Endpoint):
         self.send_json(result)
 
 
+class DataSubjectsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "The data subjects registered on this Datasite (as its datasets: everyone who may "
+            "browse them).",
+            Page[DataSubject],
+            query=PageQuery,
+        ),
+        "post": Op(
+            "Register a data subject and its members (owners).",
+            DataSubjectAdded,
+            body=DataSubjectCreate,
+            status=201,
+        ),
+    }
+
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.data_subjects.list, self.actor, _page(self)))
+
+    async def post(self) -> None:
+        answer = await self.run(self.services.data_subjects.add, self.actor, self.body())
+        self.send_json(answer, 201)
+
+
 class ProjectsHandler(Endpoint):
     contract = {
         "get": Op("The projects you may see.", Page[Project], query=PageQuery),
@@ -795,6 +822,7 @@ ROUTES: list[tuple[str, type]] = [
     (routes.BLOBS, BlobUploadHandler),
     (routes.ASSET_VALUE, AssetValueHandler),
     (routes.ASSET_PREVIEW, AssetPreviewHandler),
+    (routes.DATA_SUBJECTS, DataSubjectsHandler),
     (routes.CODE, CodeListHandler),
     (routes.CODE_ITEM, CodeHandler),
     (routes.CODE_RUN, CodeRunHandler),

@@ -12,6 +12,7 @@ from ..store import Store
 from .audit import AuditLog
 from .auth import AuthService
 from .code import CodeService
+from .data_subjects import DataSubjectService
 from .datasets import DatasetService
 from .jobs import JobService
 from .outputs import OutputService
@@ -29,6 +30,7 @@ class Services:
     auth: AuthService
     users: UserService
     datasets: DatasetService
+    data_subjects: DataSubjectService
     code: CodeService
     projects: ProjectService
     requests: RequestService
@@ -51,6 +53,7 @@ class Services:
             auth=AuthService(store, audit, settings),
             users=UserService(store, audit, settings),
             datasets=datasets,
+            data_subjects=DataSubjectService(store, audit, settings),
             code=code,
             projects=projects,
             requests=RequestService(store, audit, settings, code, projects),

@@ -18,6 +18,7 @@ from ..store import Store
 from . import limits, paging
 from .actor import Actor
 from .audit import AuditLog
+from .data_subjects import asset_subjects
 from .errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from .paging import PageParams, preload
 from .retention import referenced_blobs
@@ -125,6 +126,7 @@ class DatasetService:
                 description = _optional_text(spec.description, "description")
                 contributors = _contributors(spec.contributors)
                 shape = _shape(spec.shape)
+                data_subjects = asset_subjects(spec.data_subjects)
                 data_blob = self._blob(session, spec.data, f"asset {asset_name!r} data")
                 mock_id = spec.mock
                 mock_blob = (
@@ -147,6 +149,7 @@ class DatasetService:
                         mock_blob_id=mock_blob.id if mock_blob else None,
                         mock_is_real=mock_is_real,
                         shape=list(shape) if isinstance(shape, (list, tuple)) else None,
+                        data_subjects=data_subjects,
                     )
                 )
             try:
@@ -278,6 +281,7 @@ class DatasetService:
             data_type=data.summary.get("type"),
             can_read_data=actor.is_owner,
             created_at=iso(asset.created_at),
+            data_subjects=list(asset.data_subjects),
             **private,
         )
 

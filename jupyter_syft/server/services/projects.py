@@ -48,7 +48,33 @@ class ProjectService:
             )
             session.add(project)
             try:
-                session.commit()
+                session.flush()
+            except IntegrityError:
+                raise Conflict(
+                    f"You already have a project named {limits.clip(name.strip())}: project "
+                    "names are unique per scientist. Open it with client.get_project(name=...) "
+                    "or choose another name."
+                )
+            attached = self._attach(session, project, payload.request_ids or [])
+            session.add(
+                models.ProjectEvent(
+                    project_id=project.id,
+                    kind="created",
+                    actor_email=actor.email,
+                    detail={"name": project.name},
+                )
+            )
+            for request, code_name in attached:
+                session.add(
+                    models.ProjectEvent(
+                        project_id=project.id,
+                        kind="code_request",
+                        actor_email=actor.email,
+                        detail={"request": request.id, "code": code_name},
+                    )
+                )
+            try:
+                session.commit()  # the project, its requests and its history: all or nothing
             except IntegrityError:
                 raise Conflict(
                     f"You already have a project named {limits.clip(name.strip())}: project "
@@ -56,8 +82,36 @@ class ProjectService:
                     "or choose another name."
                 )
         self.audit.record(actor, "project.create", "project", project.id, name=project.name)
-        self.add_event(project.id, "created", actor, name=project.name)
         return self.get(actor, project.id)
+
+    def _attach(
+        self, session: Any, project: models.Project, request_ids: Sequence[Any]
+    ) -> list[tuple[models.Request, str]]:
+        """Put the project's user's own project-less requests into ``project`` (unflushed)."""
+        attached: list[tuple[models.Request, str]] = []
+        seen: set[str] = set()
+        for request_id in request_ids:
+            if not isinstance(request_id, str) or not request_id:
+                raise BadRequest("request_ids lists request ids (text).")
+            if request_id in seen:
+                raise BadRequest(f"Request {limits.clip(request_id)} is listed twice.")
+            seen.add(request_id)
+            request = session.get(models.Request, request_id)
+            if request is None or request.user_id != project.user_id:
+                raise NotFound(
+                    f"No request {limits.clip(request_id)} of the project's scientist: "
+                    "make it with project.create_code_request(fn, client) first."
+                )
+            if request.project_id is not None:
+                raise Conflict(
+                    f"Request {limits.clip(request_id)} is already in a project: a request "
+                    "belongs to one project."
+                )
+            request.project_id = project.id
+            session.add(request)
+            code = session.get(models.UserCode, request.code_id)
+            attached.append((request, code.service_func_name if code else ""))
+        return attached
 
     def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Project]:
         """One page of the projects the caller may see (see ``paging``)."""
