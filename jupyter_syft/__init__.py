@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import compat as _compat
 from .compat import Version as _Version
 from .version import __version__ as _package_version
 
@@ -17,6 +18,7 @@ __version__ = _Version(_package_version)
 # public name -> module that defines it
 _EXPORTS = {
     "requires": "compat",
+    "test_settings": "compat",
     "autocache": "downloads",
     "ActionObject": "action_object",
     "ServiceRole": "roles",
@@ -37,7 +39,10 @@ _EXPORTS = {
     "Dataset": "client.dataset_authoring",
     "Asset": "client.dataset_authoring",
     "Contributor": "client.contributor",
+    "DatasetPageView": "client.datasets",
     "DataSubject": "client.data_subjects",
+    "ServerIdentity": "client.identity",
+    "service": "module_paths",
     "orchestra": "hosts.orchestra",
     "syft_function": "client.syft_function",
     "syft_function_single_use": "client.syft_function",
@@ -57,13 +62,25 @@ _EXPORTS = {
     "OutputPolicyExecuteCount": "policies",
     "OutputPolicyExecuteOnce": "policies",
     "SingleExecutionExactOutput": "policies",
+    "CustomInputPolicy": "policies",
+    "CustomOutputPolicy": "policies",
 }
 
 __all__ = ["__version__", *_EXPORTS]
+# PySyft's registries of public networks (client/networks.py says what to do instead).
+_NETWORK_NAMES = frozenset({"gateways", "datasites", "enclaves", "networks"})
+# PySyft internals its notebooks import (module_paths.INTERNALS says what to use instead).
+_PYSYFT_INTERNALS = frozenset({"UID", "AuthedServiceContext", "ServerType", "TwinMode"})
 
 
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
+    if module_name is None and name in _NETWORK_NAMES:  # PySyft's gateways: say they are not here
+        importlib.import_module(".client.networks", __name__).refuse(f"sy.{name}")
+    if module_name is None and name in _PYSYFT_INTERNALS:  # say why not, and what instead
+        importlib.import_module(".module_paths", __name__).refuse_internal(name)
+    if module_name is None and name in _compat.PYSYFT_ONLY_NAMES:  # sy.sync: say why not
+        _compat.refuse(name)
     if module_name is None:
         raise AttributeError(f"module 'jupyter_syft' has no attribute {name!r}")
     module = importlib.import_module(f".{module_name}", __name__)

@@ -38,6 +38,8 @@ UNKNOWN_POLICY_KEY = "unknown_policy_key"
 SYNTAX_ERROR = "syntax_error"
 NOT_A_FUNCTION = "not_a_function"
 COMPUTED_NESTED_JOB = "computed_nested_job"
+ENVIRONMENT_READ = "environment_read"
+ROW_LEVEL_RETURN = "row_level_return"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,9 @@ _RUNS_PROGRAMS = "runs other programs"
 _DELETES = "deletes files"
 _NAMESPACES = "reads or changes namespaces directly"
 _UNPICKLES = "loads pickled data, which can run arbitrary code"
+_READS_FILES = "reads files on the server (the function's data comes in as its inputs)"
+_LISTS_FILES = "lists files on the server"
+_READS_ENVIRONMENT = "reads the server's environment variables, which can hold secrets"
 _RISKY_CALLS = {
     "open": "opens files on the server",
     "io.open": "opens files on the server",
@@ -147,6 +152,19 @@ _RISKY_CALLS = {
     "pickle.loads": _UNPICKLES,
     "marshal.load": "loads code objects",
     "marshal.loads": "loads code objects",
+    "pandas.read_pickle": _UNPICKLES,
+    "numpy.load": _READS_FILES,
+    "numpy.loadtxt": _READS_FILES,
+    "numpy.genfromtxt": _READS_FILES,
+    "numpy.fromfile": _READS_FILES,
+    "pathlib.Path": "names a file on the server",
+    "os.listdir": _LISTS_FILES,
+    "os.scandir": _LISTS_FILES,
+    "os.walk": _LISTS_FILES,
+    "glob.glob": _LISTS_FILES,
+    "glob.iglob": _LISTS_FILES,
+    "os.getenv": _READS_ENVIRONMENT,
+    "os.getenvb": _READS_ENVIRONMENT,
 }
 _RISKY_CALL_PREFIXES = (
     ("os.exec", _RUNS_PROGRAMS),
@@ -161,6 +179,7 @@ _RISKY_CALL_PREFIXES = (
     ("urllib3.", "accesses the network"),
     ("aiohttp.", "accesses the network"),
     ("ctypes.", "calls native code directly"),
+    ("pandas.read_", _READS_FILES),
 )
 _ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "delattr"})
 
@@ -243,6 +262,7 @@ class _Walker:
         self.scopes: list[_Scope] = [self.module]
         self.reads: list[_Read] = []
         self.calls: list[tuple[_Scope, ast.Call]] = []
+        self.attributes: list[tuple[_Scope, ast.Attribute]] = []  # `name.attr` reads
         self.findings: list[Finding] = []
         self.nonlocals: list[tuple[_Scope, str, int]] = []
         self.sig = 0  # _SIG_* while visiting the analyzed function's own signature
@@ -398,6 +418,7 @@ class _Walker:
             self.needs_compile = True
         if type(node.value) is ast.Name:
             self.read(node.value.id, node.value, _ATTR)
+            self.attributes.append((self.scope, node))
         else:
             self.visit(node.value)
 
@@ -842,6 +863,150 @@ def _second_pass(walker: _Walker, available: frozenset[str]) -> None:
 
     for scope, call in walker.calls:
         _risky_call(walker, scope, call, defined)
+    for scope, attribute in walker.attributes:
+        _environment_read(walker, scope, attribute, defined)
+
+
+_ENVIRONMENT_ATTRIBUTES = frozenset({"os.environ", "os.environb", "posix.environ"})
+
+
+def _environment_read(
+    walker: _Walker, scope: _Scope, node: ast.Attribute, available: frozenset[str]
+) -> None:
+    """`os.environ` (read, indexed, iterated or copied): the server's secrets, not data."""
+    qualname = _resolve_call(scope, node, available)
+    if qualname not in _ENVIRONMENT_ATTRIBUTES:
+        return
+    line = walker.line(node)
+    walker.add(
+        ENVIRONMENT_READ,
+        WARNING,
+        line,
+        qualname,
+        f"`{qualname}` (line {line}) reads the server's environment variables, which can "
+        "hold secrets (tokens, passwords); a function computing on its inputs does not need "
+        "them. The reviewer will see this.",
+    )
+
+
+# Methods that hand back rows of a table as they are, and methods that aggregate. A return
+# whose chain has a row method and no aggregate is flagged: rows identify people.
+_ROW_METHOD_NAMES = (
+    "head tail sample nlargest nsmallest to_records to_numpy tolist to_list to_csv to_json "
+    "to_string to_markdown to_html to_parquet iterrows itertuples take"
+)
+_ROW_METHODS = frozenset(_ROW_METHOD_NAMES.split())
+_ROW_ATTRIBUTES = frozenset({"values", "iloc", "loc", "at", "iat", "T"})
+_AGGREGATE_NAMES = (
+    "groupby agg aggregate mean median sum count size std var min max quantile describe "
+    "value_counts nunique corr cov crosstab pivot_table resample rolling cumsum prod sem "
+    "skew kurt mode idxmax idxmin any all fit predict score"
+)
+_AGGREGATES = frozenset(_AGGREGATE_NAMES.split())
+_RECORD_ORIENTS = frozenset({"records", "list", "index", "split", "tight", "dict"})
+
+
+def row_level_returns(node: _FunctionNode, offset: int) -> list[Finding]:
+    """Returns that give back rows of an input rather than an aggregate of it: the input
+    itself (`return data`), or a chain like `data.head(50).to_dict("records")` with no
+    aggregation on the way. A heuristic for the reviewer (a warning), not a rule: the safe
+    outputs checks decide what is released."""
+    params = {a.arg for a in _arguments(node.args)} - {"datasite"}
+    assigned: dict[str, list[ast.expr]] = {}
+    returns: list[tuple[ast.Return, ast.expr]] = []
+    for child in _own_nodes(node):
+        if isinstance(child, ast.Assign) and len(child.targets) == 1:
+            target = child.targets[0]
+            if isinstance(target, ast.Name):
+                assigned.setdefault(target.id, []).append(child.value)
+        elif isinstance(child, ast.Return) and child.value is not None:
+            returns.append((child, child.value))
+    findings = []
+    for ret, value in returns:
+        what = _rows_in(value, params, assigned, depth=0)
+        if what:
+            line = ret.lineno - offset
+            findings.append(
+                Finding(
+                    ROW_LEVEL_RETURN,
+                    WARNING,
+                    line,
+                    what,
+                    f"line {line} returns rows of the input ({what}), not an aggregate of "
+                    "them: rows identify people. Return counts, means or model parameters "
+                    "instead; the reviewer will see this.",
+                )
+            )
+    return findings
+
+
+def _own_nodes(node: _FunctionNode) -> Iterable[ast.AST]:
+    """The function's nodes, without those of functions and classes nested in it."""
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    stack: list[ast.AST] = [n for n in node.body if not isinstance(n, nested)]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, nested))
+
+
+def _rows_in(
+    expr: ast.expr, params: set[str], assigned: dict[str, list[ast.expr]], depth: int
+) -> str:
+    """What in ``expr`` hands back rows ("" when nothing does)."""
+    if depth > 3:
+        return ""
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        return next((w for e in expr.elts if (w := _rows_in(e, params, assigned, depth))), "")
+    if isinstance(expr, ast.Dict):
+        values = [v for v in expr.values if v is not None]
+        return next((w for v in values if (w := _rows_in(v, params, assigned, depth))), "")
+    chain: list[tuple[str, ast.expr]] = []  # (method or attribute, node), outermost first
+    current = expr
+    while True:
+        if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            chain.append((current.func.attr, current))
+            current = current.func.value
+        elif isinstance(current, ast.Attribute):
+            chain.append((current.attr, current))
+            current = current.value
+        elif isinstance(current, ast.Subscript):
+            chain.append(("[]", current))
+            current = current.value
+        else:
+            break
+    if not isinstance(current, ast.Name):
+        return ""
+    names = [name for name, _node in chain]
+    if any(name in _AGGREGATES for name in names):
+        return ""
+    rowish = [
+        name
+        for name, part in chain
+        if name in _ROW_METHODS
+        or name in _ROW_ATTRIBUTES
+        or (name == "to_dict" and _record_orient(part))
+    ]
+    if current.id in params:
+        if rowish or not chain or all(n == "[]" for n in names):
+            return ast.unparse(expr)[:120]
+        return ""
+    if not chain and current.id in assigned:  # `rows = data.head(); return rows`
+        for value in assigned[current.id]:
+            found = _rows_in(value, params, assigned, depth + 1)
+            if found:
+                return f"{current.id} = {found}"
+    return ""
+
+
+def _record_orient(call: ast.expr) -> bool:
+    if not isinstance(call, ast.Call):
+        return False
+    orient = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg == "orient":
+            orient = kw.value
+    return isinstance(orient, ast.Constant) and orient.value in _RECORD_ORIENTS
 
 
 # -- parsing and selecting the function -----------------------------------------------------
@@ -1009,6 +1174,7 @@ def analyze(
             findings.append(error)
     findings.extend(_policy_findings(selected, policy_keys, offset))
     findings.extend(_nested_findings(selected, offset))
+    findings.extend(row_level_returns(selected, offset))
     findings.sort(key=lambda f: (f.line, f.kind, f.name))
     return findings
 
@@ -1105,3 +1271,79 @@ def _nested_findings(node: _FunctionNode, offset: int) -> list[Finding]:
         for call, target in _launch_job_calls(node)
         if target is None
     ]
+
+
+# -- custom policy classes ------------------------------------------------------------------
+
+NOT_A_POLICY = "not_a_policy"
+# What the sandbox puts in a policy class's namespace (``server.execution.worker``): ``sy`` and
+# ``syft`` (with the two base classes and SyftException), the bases by name, and the typing
+# names policy annotations use (annotations are not evaluated there).
+POLICY_NAMES = (
+    "sy",
+    "syft",
+    "CustomInputPolicy",
+    "CustomOutputPolicy",
+    "SyftException",
+    "Any",
+    "Callable",
+    "ClassVar",
+    "Dict",
+    "List",
+    "Optional",
+    "Set",
+    "Tuple",
+    "Type",
+)
+
+
+def analyze_policy_class(source: str, class_name: str, base: str) -> list[Finding]:
+    """Check a custom policy class as :func:`analyze` checks a function: ``source`` must be
+    exactly one class ``class_name`` deriving directly from ``base`` (``CustomInputPolicy``
+    or ``CustomOutputPolicy``, written bare or as ``sy.<base>``); the names its methods read
+    must be their own, builtins or what the sandbox provides (``POLICY_NAMES``); risky calls
+    and imports are reported for the reviewer. Lines are those of ``source``."""
+    try:
+        body, offset = _parse(source)
+    except SyntaxError as exc:
+        return [_syntax_finding(exc)]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return [Finding(SYNTAX_ERROR, ERROR, 0, "", f"Python cannot parse the policy: {exc}.")]
+    classes = [n for n in body if isinstance(n, ast.ClassDef)]
+    if len(body) != 1 or len(classes) != 1 or classes[0].name != class_name:
+        message = (
+            f"the policy source must be exactly one class, `class {class_name}({base}):`, with "
+            "nothing else at the top level."
+        )
+        return [Finding(NOT_A_POLICY, ERROR, 0, class_name, message)]
+    node = classes[0]
+    bases = [ast.unparse(b) for b in node.bases]
+    if bases not in ([base], [f"sy.{base}"], [f"syft.{base}"]) or node.keywords:
+        message = (
+            f"`{class_name}` must derive directly and only from sy.{base} "
+            f"(found: {', '.join(bases) or 'no base'})."
+        )
+        return [Finding(NOT_A_POLICY, ERROR, node.lineno - offset, class_name, message)]
+    walker = _Walker(offset)
+    try:
+        walker.class_(node)
+        _second_pass(walker, frozenset(POLICY_NAMES))
+    except RecursionError:
+        return [
+            Finding(
+                SYNTAX_ERROR,
+                ERROR,
+                node.lineno - offset,
+                class_name,
+                "the policy is nested too deeply to check: split it into smaller parts.",
+            )
+        ]
+    findings = walker.findings
+    try:
+        compile(ast.Module(body=[node], type_ignores=[]), "<policy>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        findings.append(_syntax_finding(exc, offset))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        findings.append(Finding(SYNTAX_ERROR, ERROR, 0, "", f"Python cannot compile it: {exc}."))
+    findings.sort(key=lambda f: (f.line, f.kind, f.name))
+    return findings

@@ -1,5 +1,6 @@
 """``jupyter-syft``: run a standalone Datasite (``jupyter-syft serve --name demo --port 8083``);
-check an exported audit log offline (``jupyter-syft audit verify audit.jsonl``)."""
+check an exported audit log offline (``jupyter-syft audit verify audit.jsonl``); run PySyft
+notebooks with only their imports changed (``jupyter-syft run-pysyft 00-load-data.ipynb``)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SEQ:HASH",
         help="also check that the log extends this checkpoint (client.audit.checkpoint())",
     )
+    from . import pysyft_notebooks
+
+    pysyft_notebooks.add_arguments(
+        sub.add_parser(
+            "run-pysyft",
+            help="run PySyft notebooks on jupyter_syft with only their imports changed",
+        )
+    )
     args = parser.parse_args(argv)
     if args.command == "audit":
         return verify_export(args.file, args.since)
+    if args.command == "run-pysyft":
+        return pysyft_notebooks.run(args)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -58,3 +58,46 @@ def requires(requirement: str, silent: bool = False) -> bool:
             )
         )
     return False
+
+
+class TestSettings:
+    """``sy.test_settings``: the settings PySyft's own test notebooks read their secrets from
+    (``test_settings.get("smtp_token", default=...)``). Here they come from environment
+    variables named ``SYFT_TEST_<NAME>`` (``SYFT_TEST_SMTP_TOKEN``); nothing else is read."""
+
+    __test__ = False  # not a pytest test class
+
+    def get(self, name: str, default: object = None) -> object:
+        import os
+
+        from .errors import SyftException
+
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 100:
+            raise SyftException(f"test_settings.get takes a setting name, not {name!r:.80}.")
+
+        return os.environ.get(f"SYFT_TEST_{name.upper()}", default)
+
+    def __repr__(self) -> str:
+        return "test_settings (environment variables SYFT_TEST_<NAME>)"
+
+
+test_settings = TestSettings()
+
+
+# PySyft names whose feature jupyter_syft does not have by design: what to do instead.
+PYSYFT_ONLY_NAMES = {
+    "sync": (
+        "sy.sync is PySyft's copying of code, requests and results between a low-side and a "
+        "high-side Datasite, which jupyter_syft does not have: one Datasite holds each private "
+        "dataset with its mock, scientists see only the mocks, and owners review and approve "
+        "requests on that same Datasite (client.requests). Upload the data with its mock to "
+        "one Datasite and let scientists log in to it."
+    ),
+}
+
+
+def refuse(name: str) -> None:
+    """Raise the SyftException saying why PySyft's ``sy.<name>`` is not here."""
+    from .errors import SyftException
+
+    raise SyftException(PYSYFT_ONLY_NAMES[name])

@@ -58,6 +58,17 @@ def paragraphs(text: str) -> str:
     return "".join(f"<p>{esc(p)}</p>" for p in text.split("\n\n") if p.strip())
 
 
+def markdown_html(text: str) -> str:
+    """Markdown as HTML, for texts other people wrote: raw HTML in it is escaped (shown as
+    text) and links with a scripting scheme (``javascript:``...) are dropped (mistune, which
+    Jupyter's nbconvert brings); escaped paragraphs without it."""
+    try:
+        import mistune
+    except ImportError:  # pragma: no cover - jupyter_server depends on nbconvert, which on it
+        return paragraphs(text)
+    return str(mistune.create_markdown(escape=True)(text))
+
+
 def code_html(source: str) -> str:
     """Syntax-highlighted Python (pygments escapes the text); plain escaped text without it."""
     try:

@@ -31,29 +31,90 @@ def write(path: Path, info: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def find() -> dict[str, Any]:
-    """The connection info of the JupyterLab that started this kernel (or the only one running)."""
+MAX_URL = 2000  # characters of a url= argument
+
+
+def find(url: str | None = None) -> dict[str, Any]:
+    """The connection info of the JupyterLab that started this kernel; outside such a kernel,
+    of the only JupyterLab Datasite running on this machine, or of the one at ``url``.
+
+    Several running and no ``url``: refused, listing them (joining the most recent one as its
+    owner without a word would act on a Datasite the user may not mean). The answer's
+    ``"how"`` says which way it was found, for the login message."""
     named = os.environ.get(ENV_VAR)
-    candidates = [Path(named)] if named else _running_files()
-    for path in candidates:
-        try:
-            info = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if _alive(int(info.get("pid", 0))):
-            return dict(info)
+    if url is not None:
+        if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL:
+            raise SyftException(
+                "login_local(url=...) takes the URL of a JupyterLab on this machine, "
+                "e.g. 'http://127.0.0.1:8888/'."
+            )
+        wanted = _same_url(url)
+        running = _running()
+        for info in running:
+            if _same_url(str(info.get("url", ""))) == wanted:
+                return dict(info, how="the URL you gave")
+        raise SyftException(
+            f"No JupyterLab Datasite at {url[:200]} is running on this machine. "
+            + _listing(running)
+        )
+    if named:
+        own = _read(Path(named))
+        if own is not None and _alive(int(own.get("pid", 0))):
+            return dict(own, how="the JupyterLab that started this kernel")
+    running = _running()
+    if len(running) == 1:
+        return dict(running[0], how="the only JupyterLab Datasite running on this machine")
+    if not running:
+        raise SyftException(
+            "No Datasite hosted by a running JupyterLab was found. sy.login_local() works in a "
+            "kernel started by a JupyterLab that has jupyter_syft installed; elsewhere use "
+            "sy.login(url=..., email=..., password=...)."
+        )
     raise SyftException(
-        "No Datasite hosted by a running JupyterLab was found. sy.login_local() works in a "
-        "kernel started by a JupyterLab that has jupyter_syft installed; elsewhere use "
-        "sy.login(url=..., email=..., password=...)."
+        "This kernel was not started by a JupyterLab, and several JupyterLab Datasites are "
+        f"running here. {_listing(running)} Say which: sy.login_local(url=...)."
     )
+
+
+def _listing(running: list[dict[str, Any]]) -> str:
+    if not running:
+        return "None is running."
+    urls = ", ".join(str(info.get("url", "?")) for info in running[:10])
+    return f"Running: {urls}."
+
+
+def _same_url(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _running() -> list[dict[str, Any]]:
+    """Connection info of every JupyterLab Datasite running, newest first."""
+    found = []
+    for path in _running_files():
+        info = _read(path)
+        if info is not None and _alive(int(info.get("pid", 0))):
+            found.append(info)
+    return found
 
 
 def _running_files() -> list[Path]:
     from jupyter_core.paths import jupyter_runtime_dir
 
-    files = Path(jupyter_runtime_dir()).glob(f"{PREFIX}*.json")
-    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+    files = []
+    for path in Path(jupyter_runtime_dir()).glob(f"{PREFIX}*.json"):
+        try:
+            files.append((path.stat().st_mtime, path))
+        except OSError:  # removed meanwhile: that JupyterLab stopped
+            continue
+    return [path for _mtime, path in sorted(files, reverse=True)]
 
 
 def _alive(pid: int) -> bool:

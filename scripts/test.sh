@@ -37,7 +37,10 @@ if (($# == 0)); then
     tests/test_output_review_workflow.py tests/test_client_review_workflow.py \
     tests/test_output_review_widget.py tests/test_report_labels.py tests/test_mock_report_audit.py \
     tests/test_pysyft_names.py tests/test_data_subjects.py tests/test_code_objects.py \
-    tests/test_action_object.py tests/test_projects_pysyft.py
+    tests/test_action_object.py tests/test_projects_pysyft.py tests/test_decisions.py \
+    tests/test_pysyft_tutorials_roles.py tests/test_pysyft_tutorials_getting_started.py \
+    tests/test_custom_policies.py tests/test_pysyft_tutorials_api.py tests/test_notifications.py \
+    tests/test_notification_mail.py tests/test_push_channel.py
 fi
 if (($# == 0)); then
   echo "==> UI tests: Galata in Debian's chromium (screenshots and traces in ui-tests/test-results)"

@@ -17,6 +17,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { DOMAIN } from './i18n';
 import { messageOf, SyftModel } from './model';
+import { pushNotes } from './notes';
 import { CommandIDs, IRequest, ISyftModel, SIDEBAR_ID } from './tokens';
 // The sidebar is built at activation, so its views load with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -27,12 +28,16 @@ import {
 } from './widgets';
 
 export { SyftModel } from './model';
+export { PushChannel } from './push';
 export * from './tokens';
 
 /**
  * The id of the jupyter-syft frontend plugin.
  */
 export const PLUGIN_ID = 'jupyter-syft:plugin';
+
+/** The sidebar tab's data attribute holding the pending-requests count (data-syft-pending). */
+const BADGE = 'syft-pending';
 
 const NO_ARGS = { args: { type: 'object', properties: {} } } as const;
 
@@ -305,7 +310,60 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
       });
     });
 
-    void model.refresh().then(() => model.startPolling());
+    // Changes the push channel tells of: held outputs for owners; decisions and results for
+    // scientists (new requests are announced above, once their list is reloaded).
+    model.pushed.connect((_, events) => {
+      for (const note of pushNotes(model, events, trans)) {
+        Notification.emit(note.message, note.type, {
+          autoClose: 10000,
+          actions: [
+            {
+              label: note.label,
+              callback: () => {
+                if (note.output) {
+                  void commands
+                    .execute(CommandIDs.openOutput, { id: note.output })
+                    .catch(error =>
+                      Notification.error(messageOf(error), { autoClose: 8000 })
+                    );
+                } else if (note.request) {
+                  openRequest(note.request);
+                } else {
+                  shell.activateById(SIDEBAR_ID);
+                }
+              }
+            }
+          ]
+        });
+      }
+    });
+
+    // The pending-requests badge on the sidebar's icon (owners).
+    const updateBadge = () => {
+      const pending = model.isOwner ? model.pendingCount : 0;
+      // Lumino renders the title's dataset as data-* attributes of the tab (style/base.css).
+      const { [BADGE]: shown, ...others } = sidebar.title.dataset;
+      const next = pending > 0 ? String(Math.min(pending, 99)) : undefined;
+      if (shown === next) {
+        return;
+      }
+      const dataset =
+        next === undefined ? others : { ...others, [BADGE]: next };
+      sidebar.title.dataset = dataset;
+      sidebar.title.caption =
+        pending > 0
+          ? trans._n(
+              'Syft Datasite: %1 code request waiting for review',
+              'Syft Datasite: %1 code requests waiting for review',
+              pending
+            )
+          : trans.__('Syft Datasite: datasets, projects, code requests');
+    };
+    model.stateChanged.connect(updateBadge);
+
+    // Listening first: a change made while the lists load is told, not lost.
+    model.startPush();
+    void model.refresh();
     void model.loadRemotes().catch(() => {
       /* no remote connections yet, or the server extension is older */
     });

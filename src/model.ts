@@ -8,10 +8,24 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { diffLines } from './diff';
-import { IRequestOptions, requestAPI, SyftRequestError } from './request';
+import {
+  IEventStream,
+  IPushEvent,
+  IPushEvents,
+  PushChannel,
+  PushState,
+  PushTopic
+} from './push';
+import {
+  IRequestOptions,
+  openEventStream,
+  requestAPI,
+  SyftRequestError
+} from './request';
 import {
   DatasiteRef,
   ICode,
+  INotificationCount,
   IDataset,
   IExecution,
   IJustification,
@@ -49,6 +63,16 @@ export type RequestFunction = <T>(
   settings?: ServerConnection.ISettings
 ) => Promise<T>;
 
+/** The stream function the model opens the push channel with (openEventStream; tests fake it). */
+export type StreamFunction = (
+  endpoint: string,
+  lastEventId: string | null,
+  settings?: ServerConnection.ISettings
+) => Promise<IEventStream>;
+
+/** When to count the inbox again after a push (its entries are written just after). */
+const UNREAD_RECHECK = 2000;
+
 /** Rows per page the sidebar asks for: small enough to show at once on a large Datasite. */
 export const PAGE_SIZE = 100;
 
@@ -81,6 +105,8 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._request = options.request ?? requestAPI;
     this._settings = options.serverSettings;
     this._pollInterval = options.pollInterval ?? 5000;
+    this._stream = options.stream ?? openEventStream;
+    this._pushOptions = options.push ?? {};
   }
 
   // --- state ---------------------------------------------------------------------------------
@@ -107,6 +133,26 @@ export class SyftModel implements ISyftModel, IDisposable {
 
   get requestDecided(): ISignal<this, IRequest> {
     return this._requestDecided;
+  }
+
+  /** Emitted with the push channel's events once the lists they name are reloaded. */
+  get pushed(): ISignal<this, IPushEvent[]> {
+    return this._pushed;
+  }
+
+  /** Where the push channel stands ('stopped' when not started). */
+  get pushState(): PushState {
+    return this._push?.state ?? 'stopped';
+  }
+
+  /** Unread notifications in the account's inbox (0 where the Datasite has none). */
+  get unreadCount(): number {
+    return this._unread;
+  }
+
+  /** Pending requests (the badge on the sidebar's icon). */
+  get pendingCount(): number {
+    return this.requestCounts.pending;
   }
 
   get datasite(): DatasiteRef {
@@ -358,6 +404,7 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._errors = errors;
     this._loading = false;
     this._stateChanged.emit();
+    void this._loadUnread();
   }
 
   /**
@@ -423,6 +470,172 @@ export class SyftModel implements ISyftModel, IDisposable {
   stopPolling(): void {
     this._poll?.dispose();
     this._poll = null;
+  }
+
+  /**
+   * Listen to the Datasite's push channel: each change reloads only the lists it names. When
+   * the stream drops, the channel polls with backoff and reconnects, resuming from the last
+   * event id; too much missed (or a restarted Datasite) reloads everything.
+   */
+  startPush(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this.stopPolling();
+    this._push?.stop();
+    this._push = new PushChannel({
+      ...this._pushOptions,
+      pollInterval: this._pushOptions.pollInterval ?? this._pollInterval,
+      stream: lastEventId =>
+        this._stream(this.apiPath('events'), lastEventId, this._settings),
+      poll: lastEventId =>
+        this._api<IPushEvents>('events', {
+          query: { last_event_id: lastEventId ?? undefined }
+        }),
+      onEvents: events => this._onPushed(events),
+      onReset: () => void this.refresh().catch(() => undefined),
+      onState: () => this._stateChanged.emit()
+    });
+    this._push.start();
+  }
+
+  stopPush(): void {
+    this._push?.stop();
+    this._push = null;
+  }
+
+  /** Reload the lists of `topics` only (what the push channel says changed). */
+  async refreshTopics(topics: ReadonlySet<PushTopic>): Promise<IRequest[]> {
+    const generation = this._generation;
+    const work: Promise<unknown>[] = [];
+    let added: IRequest[] = [];
+    if (topics.has('requests')) {
+      work.push(
+        this._reloadRequests().then(found => {
+          added = found;
+        })
+      );
+    }
+    if (topics.has('projects')) {
+      work.push(this._reloadList<IProject>('projects'));
+    }
+    if (topics.has('datasets')) {
+      work.push(this._reloadList<IDataset>('datasets'));
+    }
+    if ((topics.has('outputs') || topics.has('jobs')) && this.isOwner) {
+      work.push(this.refreshOutputs());
+    }
+    if (topics.has('users')) {
+      work.push(
+        this._api<IUser | null>('users/me').then(me => {
+          if (generation === this._generation) {
+            this._me = me;
+          }
+        })
+      );
+    }
+    await Promise.all(work.map(job => job.catch(() => undefined)));
+    if (generation !== this._generation || this._isDisposed) {
+      return [];
+    }
+    this._stateChanged.emit();
+    if (added.length) {
+      this._newRequests.emit(added);
+    }
+    return added;
+  }
+
+  private _onPushed(events: IPushEvent[]): void {
+    const generation = this._generation;
+    this._pendingEvents.push(...events);
+    if (this._draining) {
+      return; // the reload under way picks these up after it
+    }
+    this._draining = true;
+    void (async () => {
+      try {
+        while (this._pendingEvents.length && generation === this._generation) {
+          const batch = this._pendingEvents.splice(0);
+          await this.refreshTopics(new Set(batch.map(event => event.topic)));
+          if (generation === this._generation && !this._isDisposed) {
+            this._pushed.emit(batch);
+            // The inbox is written just after the change: count now, and once more later.
+            void this._loadUnread();
+            setTimeout(() => void this._loadUnread(), UNREAD_RECHECK);
+          }
+        }
+      } finally {
+        this._draining = false;
+        if (generation !== this._generation) {
+          this._pendingEvents = [];
+        }
+      }
+    })();
+  }
+
+  /** The inbox's unread count (notifications/count); 0 where the route is missing. */
+  private async _loadUnread(): Promise<void> {
+    if (this._isDisposed || !this._me) {
+      return;
+    }
+    const generation = this._generation;
+    let unread = 0;
+    try {
+      unread = (await this._api<INotificationCount>('notifications/count'))
+        .unread;
+    } catch {
+      unread = 0; // an older Datasite: no inbox
+    }
+    if (
+      generation === this._generation &&
+      !this._isDisposed &&
+      unread !== this._unread
+    ) {
+      this._unread = unread;
+      this._stateChanged.emit();
+    }
+  }
+
+  /** The requests' first page merged in, and the counts; returns the new ones. */
+  private async _reloadRequests(): Promise<IRequest[]> {
+    const generation = this._generation;
+    const requests = await this._page<IRequest>('requests');
+    if (generation !== this._generation || this._isDisposed) {
+      return [];
+    }
+    const added = this._setRequests(
+      this._mergeFirstPage('requests', this._requests, requests),
+      true
+    );
+    const counts = await this._countStatuses().catch(() => this._statusCounts);
+    if (generation === this._generation) {
+      this._statusCounts = counts;
+      if (this._errors.requests) {
+        this._errors = { ...this._errors, requests: undefined };
+      }
+    }
+    return added;
+  }
+
+  /** A list's first page merged into what is loaded (datasets, projects). */
+  private async _reloadList<T extends object>(
+    section: 'datasets' | 'projects'
+  ): Promise<void> {
+    const generation = this._generation;
+    const page = await this._page<T>(section);
+    if (generation !== this._generation || this._isDisposed) {
+      return;
+    }
+    const merged = this._mergeFirstPage(
+      section,
+      this[section] as readonly T[],
+      page
+    );
+    if (section === 'datasets') {
+      this._datasets = merged as unknown as IDataset[];
+    } else {
+      this._projects = merged as unknown as IProject[];
+    }
   }
 
   // --- datasets ------------------------------------------------------------------------------
@@ -723,9 +936,13 @@ export class SyftModel implements ISyftModel, IDisposable {
     this._totals = { datasets: 0, projects: 0, requests: 0, outputs: 0 };
     this._statusCounts = null;
     this._errors = {};
+    this._unread = 0;
     this._stateChanged.emit();
     if (changed) {
       this._datasiteChanged.emit(ref);
+    }
+    if (this._push) {
+      this.startPush(); // another Datasite: its own channel, from now
     }
     await this.refresh();
   }
@@ -793,6 +1010,7 @@ export class SyftModel implements ISyftModel, IDisposable {
     }
     this._isDisposed = true;
     this.stopPolling();
+    this.stopPush();
     Signal.clearData(this);
   }
 
@@ -947,6 +1165,13 @@ export class SyftModel implements ISyftModel, IDisposable {
   private _settings: ServerConnection.ISettings | undefined;
   private _pollInterval: number;
   private _poll: Poll | null = null;
+  private _stream: StreamFunction;
+  private _pushOptions: Partial<PushChannel.IOptions>;
+  private _push: PushChannel | null = null;
+  private _pendingEvents: IPushEvent[] = [];
+  private _draining = false;
+  private _unread = 0;
+  private _pushed = new Signal<this, IPushEvent[]>(this);
   private _generation = 0;
   private _isDisposed = false;
   private _loading = false;
@@ -991,6 +1216,10 @@ export namespace SyftModel {
     pollInterval?: number;
     /** The request function (default: requestAPI). */
     request?: RequestFunction;
+    /** The stream function (default: openEventStream). */
+    stream?: StreamFunction;
+    /** The push channel's timing (tests: a fake sleep and clock). */
+    push?: Partial<PushChannel.IOptions>;
   }
 }
 

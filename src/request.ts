@@ -5,6 +5,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IEventStream, StreamError } from './push';
+
 /** A failed call: HTTP status, the Datasite's error code, and a message for the user. */
 export class SyftRequestError extends Error {
   constructor(
@@ -95,4 +97,59 @@ export async function requestAPI<T>(
     );
   }
   return data as T;
+}
+
+/**
+ * Open a server-sent-events stream at `endpoint` (the push channel), resuming after
+ * `lastEventId`. Authenticated as every call is (ServerConnection). A refusal becomes a
+ * StreamError carrying the status and the server's `detail`.
+ */
+export async function openEventStream(
+  endpoint: string,
+  lastEventId: string | null,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<IEventStream> {
+  const url = URLExt.join(settings.baseUrl, endpoint);
+  const headers: Record<string, string> = { Accept: 'text/event-stream' };
+  if (lastEventId) {
+    headers['Last-Event-ID'] = lastEventId;
+  }
+  const controller = new AbortController();
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      { method: 'GET', headers, signal: controller.signal },
+      settings
+    );
+  } catch (error) {
+    throw new StreamError(0, `Could not reach the Jupyter server: ${error}`);
+  }
+  const type = response.headers.get('Content-Type') ?? '';
+  if (!response.ok || !type.startsWith('text/event-stream') || !response.body) {
+    let detail = `${response.status} from ${endpoint}`;
+    try {
+      const data = JSON.parse(await response.text());
+      if (data && typeof data.detail === 'string') {
+        detail = data.detail;
+      }
+    } catch {
+      // not JSON: the status says it
+    }
+    // A 200 that is not a stream (a proxy that only relays JSON) cannot stream here.
+    throw new StreamError(response.ok ? 415 : response.status, detail);
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  return {
+    read: async () => {
+      try {
+        const { done, value } = await reader.read();
+        return done ? null : decoder.decode(value, { stream: true });
+      } catch {
+        return null; // dropped: the channel polls and reconnects
+      }
+    },
+    cancel: () => controller.abort()
+  };
 }

@@ -43,6 +43,8 @@ export type RequestStatus = Schemas['Decision'];
 export type StatusFilter = 'all' | RequestStatus;
 
 export type IUser = Schemas['User'];
+/** How many notifications the account's inbox holds, and how many are unread. */
+export type INotificationCount = Schemas['NotificationCount'];
 export type IMetadata = Schemas['Metadata'];
 export type IContributor = Schemas['Contributor'];
 export type IAsset = Schemas['Asset'];

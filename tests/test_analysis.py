@@ -431,7 +431,7 @@ def test_async_def():
 
 
 def test_several_functions_need_func_name():
-    source = "def a(x):\n    return x\n\ndef b(y):\n    return a(y) + z\n"
+    source = "def a(x):\n    return x + 1\n\ndef b(y):\n    return a(y) + z\n"
     [finding] = analyze(source)
     assert finding.kind == "not_a_function"
     assert "a, b" in finding.message
@@ -604,7 +604,7 @@ def test_unknown_policy_key():
             labls=labels_asset,
         )
         def f(data, labels):
-            return data
+            return len(data)
         """
     findings = check(source, policy_keys=["data", "labls"])
     [finding] = findings
@@ -973,3 +973,61 @@ def test_reaching_for_the_output_checks_is_shown_to_the_reviewer():
     )
     imports = [(f.name, f.line) for f in findings if f.kind == "risky_import"]
     assert imports == [("gc", 3), ("jupyter_syft.disclosure", 4)]
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ('return data.head(50).to_dict("records")', "data.head(50).to_dict('records')"),
+        ("return data", "data"),
+        ("return data.iloc[:5]", "data.iloc[:5]"),
+        ("return data.values.tolist()", "data.values.tolist()"),
+        ('return {"n": len(data), "rows": data.sample(3)}', "data.sample(3)"),
+        ("rows = data.tail(10)\n    return rows", "rows = data.tail(10)"),
+        ('return data.to_dict(orient="records")', "data.to_dict(orient='records')"),
+    ],
+)
+def test_row_level_returns_are_flagged(body, what):
+    [finding] = analyze(f"def f(data):\n    {body}\n")
+    assert (finding.kind, finding.severity, finding.name) == ("row_level_return", "warning", what)
+    assert "rows identify people" in finding.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'return data.groupby("g")["age"].mean().to_dict()',
+        'return float(data["age"].mean())',
+        "return len(data)",
+        "return data.describe()",
+        'rows = data.head()\n    return {"n": int(rows["x"].sum())}',
+        "def inner():\n        return data\n    return 1",
+    ],
+)
+def test_aggregates_are_not_row_level(body):
+    assert analyze(f"def f(data):\n    {body}\n") == []
+
+
+def test_environment_and_file_reads_are_flagged():
+    source = (
+        "def f(data):\n"
+        "    import os\n"
+        "    import pandas as pd\n"
+        "    from pathlib import Path\n"
+        '    token = os.environ["TOKEN"]\n'
+        '    other = os.getenv("X")\n'
+        '    extra = pd.read_csv("/srv/other.csv")\n'
+        '    names = os.listdir("/srv")\n'
+        '    text = Path("/etc/passwd").read_text()\n'
+        "    return len(data)\n"
+    )
+    found = {(f.kind, f.name, f.line) for f in analyze(source)}
+    assert found == {
+        ("environment_read", "os.environ", 5),
+        ("risky_call", "os.getenv", 6),
+        ("risky_call", "pandas.read_csv", 7),
+        ("risky_call", "os.listdir", 8),
+        ("risky_call", "pathlib.Path", 9),
+    }
+    # a local value named like the module is not the module
+    assert analyze('def f(data):\n    os = {"environ": 1}\n    return os["environ"]\n') == []

@@ -141,3 +141,21 @@ def test_code_history_errors(root, scientist):
         mine.only["0"]
     with pytest.raises(sy.SyftException, match="1 version"):
         mine.only[3]
+
+
+def test_code_history_service_as_pysyft_names_it(root, scientist):
+    @sy.syft_function()
+    def counted():
+        return 1
+
+    scientist.code.request_code_execution(counted)
+    service = scientist.api.services.code_history
+    assert "get_history" in dir(service) and "code_history" in dir(scientist.api.services)
+    assert len(service.get_history().counted) == 1
+    owner_view = root.api.services.code_history
+    assert owner_view.get_histories().user_dict == {"ds@example.org": ["counted"]}
+    assert "return 1" in owner_view.get_history_for_user("ds@example.org").counted[0].raw_code
+    with pytest.raises(sy.SyftException, match="data owners and admins"):
+        service.get_histories()
+    with pytest.raises(AttributeError, match="get_history_for_user"):
+        service.no_such_method

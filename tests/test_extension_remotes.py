@@ -239,6 +239,7 @@ def test_every_remote_handler_verb_is_authenticated():
     assert [p for p, _h in remote_routes()] == [
         "syft/lab/remotes",
         "syft/lab/remotes/([0-9a-f]{16})",
+        "syft/lab/remotes/([0-9a-f]{16})/api/v1/events",  # the push channel, relayed
         "syft/lab/remotes/([0-9a-f]{16})/api/v1/(.*)",
     ]
 

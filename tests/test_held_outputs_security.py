@@ -10,6 +10,8 @@ would see it if it leaked.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 from held_outputs import SCIENTIST, Site
@@ -58,6 +60,16 @@ def site(node, root, scientist):
         assert serde.loads(value) == MARKER and MARKER.encode() in value
     request = site.ok("requester", "get", routes.REQUESTS)["items"][0]
     asset = site.asset()
+    # the notifications of the held results (written in the background): the requester's, the
+    # owner's; the walk below reads them as everyone
+    notes: dict[str, str] = {}
+    deadline = time.monotonic() + 30
+    while len(notes) < 2 and time.monotonic() < deadline:
+        for who, kind in (("requester", "result_held"), ("owner", "output_held")):
+            items = site.ok(who, "get", routes.NOTIFICATIONS)["items"]
+            notes.update({who: n["id"] for n in items if n["kind"] == kind})
+        time.sleep(0.05)
+    assert len(notes) == 2, notes
     ids = {
         "user_id": [site.ok(w, "get", routes.ME)["id"] for w in ("owner", "requester", "other")],
         "code_id": [code_id],
@@ -69,6 +81,7 @@ def site(node, root, scientist):
         "dataset": ["Secret"],
         "project": [project["id"]],
         "name": ["first_name"],
+        "notification_id": list(notes.values()),
     }
     return site, ids, code_id, held
 

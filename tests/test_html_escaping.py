@@ -148,8 +148,10 @@ def test_requests_projects_code_jobs_and_widgets_escape(node, root):
     assert "&lt;script&gt;" in by_name["evil_fn"].result.value
     by_name["evil_fail"].run_mock_button.click()
     assert "&lt;script&gt;" in by_name["evil_fail"].status.value
-    by_name["evil_fn"].approve_button.click()
-    by_name["evil_fail"].approve_button.click()
+    for name in ("evil_fn", "evil_fail"):
+        by_name[name].approve_button.click()  # the confirmation names the function
+        _assert_widget_escaped(by_name[name].confirm_box)
+        by_name[name].confirm_button.click()
     _assert_widget_escaped(everything)
 
     pointer = ds.code.evil_fn(data=ds_asset)

@@ -164,4 +164,6 @@ def test_the_review_widget_lists_nested_jobs_and_approves_them(root, scientist, 
     assert widget.approve_nested in widget.children
     widget.approve_nested.value = True
     widget.approve_button.click()
+    assert "Also approves 2 nested function(s)" in widget.confirm_box.children[0].value
+    widget.confirm_button.click()
     assert int(scientist.code.process_all(data=asset).get()) == 110

@@ -97,7 +97,8 @@ def test_api_services_name_every_pysyft_method_with_our_docstrings(root, scienti
         _ = root.api.services.dataset.colour
     with pytest.raises(AttributeError, match="no service 'colour'"):
         _ = root.api.services.colour
-    with pytest.raises(sy.SyftException, match="not on this Datasite yet"):
-        _ = root.api.services.notification
+    with pytest.raises(sy.SyftException, match="sandboxed workers"):
+        _ = root.api.services.worker
+    assert "get_all_unread" in dir(root.api.services.notifications)
     with pytest.raises(sy.SyftException, match="eager execution"):
         _ = root.api.lib

@@ -80,10 +80,21 @@ def test_owner_review_shows_the_request_and_approves(node, root, scientist, uplo
         "Deposit result",
     }
 
+    widget.approve_button.click()  # asks first: what approving means here
+    summary = html_of(widget.confirm_box)
+    assert "will run on the private data" in summary and "finding(s)" in summary
+    assert fresh_request(node, submitted.id).status == sy.RequestStatus.PENDING
+    buttons(widget)["Cancel"].click()
+    assert widget.confirm_box.children == ()
     widget.approve_button.click()
+    widget.confirm_button.click()
     assert "approved" in widget.status.value
     assert "APPROVED" in widget.header.value  # updated in place
+    assert root.email in widget.header.value  # who decided
     assert fresh_request(node, submitted.id).status == sy.RequestStatus.APPROVED
+    # decided: Approve is off (no second approval), Deny became Revoke
+    assert widget.approve_button.disabled and "Already approved by" in widget.approve_button.tooltip
+    assert widget.deny_button.description == "Revoke" and not widget.deny_button.disabled
 
 
 def test_deny_needs_a_reason(node, root, scientist, uploaded):
@@ -167,6 +178,7 @@ def test_errors_show_in_the_widget(node, root, scientist, uploaded):
 
     owner.logout()  # now the Datasite refuses: a SyftException, shown in the widget
     widget.approve_button.click()
+    widget.confirm_button.click()
     assert "jsyft-error" in widget.status.value
     assert fresh_request(node, root.requests[0].id).status == sy.RequestStatus.PENDING
 

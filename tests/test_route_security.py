@@ -45,6 +45,10 @@ def site(node, root, scientist):
     assert result.get() == MARKER
     job = bob.code.first_name(data=bob_asset, blocking=False)
     assert job.wait(timeout=60).get() == MARKER
+    # Bob's inbox: his decision and his job (Dana must never open them)
+    assert node.datasite.services.notifications.flush(30)
+    bob_notes = bob.notifications.get_all()
+    assert {"request_approved", "job_finished"} <= {n.kind for n in bob_notes}
     dataset = root.datasets[0]
     ids = {
         "asset": dataset.assets[0].id,
@@ -57,6 +61,7 @@ def site(node, root, scientist):
         "execution": result.id,
         "project": project.id,
         "job": job.id,
+        "notification": bob_notes[0].id,
     }
     return node, root, scientist, ids
 
@@ -70,6 +75,7 @@ IDS_FOR_PREFIX = {
     "outputs/": ("execution",),
     "requests/": ("request",),
     "jobs/": ("job",),
+    "notifications/": ("notification",),
 }
 
 
@@ -124,6 +130,8 @@ def test_no_route_gives_private_data_to_non_owners(site, caller):
                 )
                 body = r.content
                 assert MARKER.encode() not in body, (caller, method, path, r.status_code)
+                if path.endswith(f"/notifications/{ids['notification']}") and method == "GET":
+                    assert r.status_code in (401, 403, 404), (caller, path, r.status_code)
                 if path.endswith("/data") or "/executions/" in path or "/jobs/" in path:
                     assert r.status_code in (401, 403, 404, 405), (
                         caller,

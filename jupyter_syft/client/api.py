@@ -256,6 +256,10 @@ class DatasiteAPI:
         path = routes.path(routes.REQUEST_APPROVE, request_id=request_id)
         return _parse(models.Request, self.connection.post(path, body))
 
+    def request_timeline(self, request_id: str) -> Iterator[models.TimelineEntry]:
+        path = routes.path(routes.REQUEST_TIMELINE, request_id=request_id)
+        return _pages(models.TimelineEntry, self.connection.get_pages(path))
+
     def deny_request(self, request_id: str, reason: str) -> models.Request:
         path = routes.path(routes.REQUEST_DENY, request_id=request_id)
         return _parse(models.Request, self.connection.post(path, {"reason": reason}))
@@ -322,6 +326,51 @@ class DatasiteAPI:
 
     def audit_checkpoint(self) -> models.AuditCheckpoint:
         return _parse(models.AuditCheckpoint, self.connection.get(routes.AUDIT_CHECKPOINT))
+
+    # --- notifications (your inbox) ----------------------------------------------------------
+    def notifications_page(self, **query: Any) -> models.Page[models.Notification]:
+        """One page of your notifications; ``query``: NotificationQuery's fields."""
+        params = {k: v for k, v in query.items() if v is not None}
+        answer = self.connection.get(routes.NOTIFICATIONS, **params)
+        return _parse(models.Page[models.Notification], answer)
+
+    def notifications(
+        self, status: str | None = None, page_size: int = 500
+    ) -> Iterator[models.Notification]:
+        """All your notifications (``status``: unread or read), newest first, page after page."""
+        pages = self.connection.get_pages(
+            routes.NOTIFICATIONS, limit=page_size, order="newest", status=status
+        )
+        return _pages(models.Notification, pages)
+
+    def notification_count(self) -> models.NotificationCount:
+        return _parse(models.NotificationCount, self.connection.get(routes.NOTIFICATIONS_COUNT))
+
+    def notification(self, notification_id: str) -> models.Notification:
+        path = routes.path(routes.NOTIFICATION, notification_id=notification_id)
+        return _parse(models.Notification, self.connection.get(path))
+
+    def mark_notification(self, notification_id: str, read: bool) -> models.Notification:
+        path = routes.path(routes.NOTIFICATION, notification_id=notification_id)
+        return _parse(models.Notification, self.connection.patch(path, {"read": read}))
+
+    def mark_notifications(
+        self, read: bool, ids: list[str] | None = None
+    ) -> models.NotificationsMarked:
+        """Mark those in ``ids`` (None: all of yours) read or unread."""
+        body: Json = {"read": read}
+        if ids is not None:
+            body["ids"] = ids
+        answer = self.connection.post(routes.NOTIFICATIONS_MARK, body)
+        return _parse(models.NotificationsMarked, answer)
+
+    def notification_preferences(self) -> models.NotificationPreferences:
+        answer = self.connection.get(routes.NOTIFICATION_PREFERENCES)
+        return _parse(models.NotificationPreferences, answer)
+
+    def set_notification_preferences(self, email: str) -> models.NotificationPreferences:
+        answer = self.connection.patch(routes.NOTIFICATION_PREFERENCES, {"email": email})
+        return _parse(models.NotificationPreferences, answer)
 
 
 def _parse(model: type[M], answer: Any) -> M:

@@ -10,7 +10,7 @@ from .. import display
 from ..errors import SyftException, SyftSuccess
 from ..roles import ServiceRole
 from ..wire import models
-from . import eager
+from . import eager, networks
 from .api import DatasiteAPI
 from .audit import AuditAPI
 from .code import (
@@ -24,6 +24,7 @@ from .data_subjects import DataSubjectRegistry
 from .dataset_authoring import Dataset, upload_dataset
 from .datasets import DatasetCollection
 from .jobs import JobCollection
+from .notifications import NotificationCollection
 from .outputs import OutputCollection
 from .projects import ProjectCollection, RemoteProject
 from .requests import RequestCollection
@@ -39,6 +40,14 @@ if TYPE_CHECKING:
 class DatasiteClient:
     def __init__(self, session: Session):
         self.session = session
+        # PySyft's ``client.api.services.<service>`` namespace (also ``client.services``):
+        # plain attributes, not properties, so that tab completion sees the live objects
+        # (their ``dir()`` lists the services and methods).
+        self.api = PySyftAPI(self)
+        self.services: Services = self.api.services
+        # ``client.code``: an attribute too, so ``client.code.<TAB>`` lists your functions
+        # (it lists the Datasite's code on each use: nothing goes stale)
+        self.code = CodeAPI(session)
 
     @classmethod
     def connect(
@@ -94,17 +103,13 @@ class DatasiteClient:
     def email(self) -> str | None:
         return self.session.email
 
+    @property
+    def credentials(self) -> str:
+        """Whom this client acts as: the account's id, or ``"guest"`` (PySyft's signing key;
+        here never the session's secret token)."""
+        return "guest" if self.user is None else self.user.id
+
     # --- services ----------------------------------------------------------------------------
-    @property
-    def api(self) -> PySyftAPI:
-        """PySyft's ``client.api.services.<service>.<method>`` namespace."""
-        return PySyftAPI(self)
-
-    @property
-    def services(self) -> Services:
-        """PySyft's services by name, as ``client.api.services``."""
-        return Services(self)
-
     @property
     def datasets(self) -> DatasetCollection:
         return DatasetCollection(self.session)
@@ -131,10 +136,6 @@ class DatasiteClient:
         return UserView(self.session, self.session.api.me())
 
     @property
-    def code(self) -> CodeAPI:
-        return CodeAPI(self.session)
-
-    @property
     def code_history(self) -> CodeHistoriesDict:
         """Your submitted functions by name, each with its versions (``.fn[0]`` is the first)."""
         return code_history(self.session, self.code)
@@ -157,6 +158,12 @@ class DatasiteClient:
         """Results of runs on private data, held ones first (owners): ``.held``,
         ``.released``, ``.withheld``; each with its report, value, ``release``/``withhold``."""
         return OutputCollection(self.session)
+
+    @property
+    def notifications(self) -> NotificationCollection:
+        """Your inbox, newest first: ``get_all()``, ``unread``, ``unread_count``,
+        ``mark_read()``; each notification's ``.link`` opens what it is about."""
+        return NotificationCollection(self.session)
 
     @property
     def audit(self) -> AuditAPI:
@@ -218,9 +225,20 @@ class DatasiteClient:
     def logout(self) -> None:
         self.session.log_out()
 
+    def refresh(self) -> None:
+        """Read the Datasite's settings again (PySyft's ``client.refresh()``): its name,
+        description, sign-up and welcome message as they are now. Collections such as
+        ``client.users`` are read afresh on every use anyway."""
+        metadata = self.session.api.metadata()
+        if not isinstance(metadata, dict) or metadata.get("server_type") != "datasite":
+            raise SyftException(f"{self.url} no longer answers as a Datasite.")
+        self.session.metadata = models.Metadata.model_validate(metadata)
+
     def __getattr__(self, name: str) -> Any:
         if name in eager.CLIENT_NAMES:  # PySyft's client.numpy & co: say what to do instead
             eager.refuse(f"client.{name}")
+        if name in networks.CLIENT_NAMES:  # PySyft's gateways: not here, say so
+            networks.refuse(f"client.{name}")
         raise AttributeError(f"'DatasiteClient' object has no attribute {name!r}")
 
     # --- display -----------------------------------------------------------------------------
@@ -242,7 +260,9 @@ class DatasiteClient:
                 ("Sign-up", "open" if meta.signup_enabled else "closed"),
             ],
             extra_html=(
-                '<p class="muted">Browse <code>client.datasets</code>; owners review '
+                # the owners' welcome message (client.settings.welcome_customize), if any
+                display.markdown_html(meta.welcome_markdown)
+                + '<p class="muted">Browse <code>client.datasets</code>; owners review '
                 "<code>client.requests</code>.</p>"
             ),
             kind="Datasite",

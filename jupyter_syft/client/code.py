@@ -60,6 +60,12 @@ class CodeAPI(Collection[UserCodeView]):
     def _fetch(self) -> Iterable[UserCodeView]:
         return (UserCodeView(self._session, c) for c in self._session.api.code())
 
+    @property
+    def _items(self) -> list[UserCodeView]:
+        # Listed on each use, never cached: this object lives as long as its client
+        # (``client.code``), and the code's statuses change on the Datasite.
+        return list(self._fetch())
+
     def _row(self, c: UserCodeView) -> list[Any]:
         return [c.service_func_name, c.status, c.input_policy["type"], c.submit_time, c.id]
 
@@ -67,7 +73,6 @@ class CodeAPI(Collection[UserCodeView]):
         require_function(code)
         self._session.ensure_user()
         view = self._session.api.submit_code(code.to_json())
-        self._loaded = None  # listed again on next use, with it
         show(SyftSuccess("User Code Submitted"))
         return SyftSuccess(
             f"Syft function '{code.func_name}' submitted. After submitting, you can test it using "
@@ -78,7 +83,6 @@ class CodeAPI(Collection[UserCodeView]):
     def request_code_execution(self, code: SyftFunction, reason: str = "") -> RequestView:
         require_function(code)
         self._session.ensure_user()
-        self._loaded = None
         return RequestView(self._session, self._session.api.create_request(code.to_json(), reason))
 
     def get_by_id(self, uid: str) -> UserCodeView:
@@ -86,7 +90,10 @@ class CodeAPI(Collection[UserCodeView]):
 
     def __dir__(self) -> list[str]:
         """With the submitted functions' names: ``client.code.<TAB>`` completes them."""
-        names = {c.service_func_name for c in self._items}
+        try:
+            names = {c.service_func_name for c in self._items}
+        except SyftException:  # e.g. the Datasite is gone: complete the methods at least
+            names = set()
         return sorted(set(super().__dir__()) | names)
 
     def __getattr__(self, name: str) -> RemoteFunction:

@@ -13,6 +13,7 @@ from . import eager
 from .collection import Collection
 from .contributor import Contributor
 from .data_subjects import DataSubject
+from .identity import ServerIdentity
 from .view import Field, View
 
 if TYPE_CHECKING:
@@ -58,6 +59,17 @@ class RemoteAsset(View):
     def policy_input(self) -> dict[str, Any]:
         """How a policy, or a call, names this asset on the wire (see ``policies.py``)."""
         return {"kind": "asset", "id": self.id, "name": self.name}
+
+    @property
+    def action_id(self) -> str:
+        """PySyft's id of the asset's data object: here the asset's id, which policies and
+        calls name (``sy.ExactMatch(data=asset)`` binds it)."""
+        return self.id
+
+    @property
+    def server_identity(self) -> ServerIdentity:
+        """The Datasite this asset is on."""
+        return ServerIdentity.from_session(self._session)
 
     @property
     def pointer(self) -> Any:
@@ -236,6 +248,9 @@ class DatasetPage:
         table = getattr(self.datasets, "_repr_html_", None)
         shown = table() if table else ""
         return f"{shown}<p>{len(self.datasets)} of {self.total}</p>"
+
+
+DatasetPageView = DatasetPage  # PySyft's name (``syft.service.dataset.dataset``)
 
 
 class DatasetCollection(Collection[RemoteDataset]):

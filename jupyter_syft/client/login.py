@@ -40,17 +40,26 @@ def login_as_guest(
 
 
 def login_local(
-    email: str | None = None, password: str | None = None, verbose: bool = True
+    email: str | None = None,
+    password: str | None = None,
+    verbose: bool = True,
+    url: str | None = None,
 ) -> DatasiteClient:
     """Connect to the Datasite hosted by the JupyterLab that started this kernel.
 
     Without arguments you act as its owner (the person running JupyterLab), with no URL or
     password to type. With ``email`` and ``password`` you log in as that account instead, e.g.
     to try the data scientist's side of a demo on the same Datasite.
+
+    In a kernel no JupyterLab started (a terminal, another JupyterLab's kernel), it joins the
+    only JupyterLab Datasite running on this machine; when several run, say which with
+    ``url=`` (it refuses to guess). The login message names the Datasite it joined.
     """
     from ..local_session import find
 
-    info = find()
+    info = find(url)
+    if verbose:
+        print(f"Joining the JupyterLab Datasite at {info['url']} ({info['how']}).")
     if email is not None or password is not None:
         return login(url=info["url"], email=email, password=password, verbose=verbose)
     api = DatasiteAPI.at(resolve_url(info["url"]), info["token"])

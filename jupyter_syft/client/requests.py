@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import display
 from ..errors import SyftException, SyftSuccess
+from ..wire.enums import Decision
 from .collection import Collection
-from .statuses import RequestStatus
-from .user_code import UserCodeView, describe_input
+from .statuses import RequestStatus, UserCodeStatus
+from .user_code import UserCodeView, describe_input, policies_html
 from .view import Field, View
 
 if TYPE_CHECKING:
@@ -65,6 +66,20 @@ class RequestView(View):
         return self
 
     @property
+    def changes(self) -> list[UserCodeStatusChange]:
+        """What approving it changes, as PySyft lists it: one ``UserCodeStatusChange`` (the
+        code's status to approved); its ``id`` is the request's."""
+        return [UserCodeStatusChange(self)]
+
+    @property
+    def current_change_state(self) -> dict[str, bool]:
+        """PySyft's ``{change id: applied}`` of the changes decided so far (empty while
+        pending; after a denial, False)."""
+        if self.status == RequestStatus.PENDING:
+            return {}
+        return {self.id: self.status == RequestStatus.APPROVED}
+
+    @property
     def nested(self) -> list[dict[str, Any]]:
         """The functions this code launches as nested jobs (name, code_id, raw_code): what
         ``approve(approve_nested=True)`` approves, for this request only."""
@@ -87,8 +102,37 @@ class RequestView(View):
         )
 
     def deny(self, reason: str) -> SyftSuccess:
+        was_approved = self._model.status == Decision.APPROVED
         self._model = self._session.api.deny_request(self.id, reason)
+        if was_approved:
+            return SyftSuccess(f"Approval of request {self.id} revoked: {reason}")
         return SyftSuccess(f"Request {self.id} denied: {reason}")
+
+    def revoke(self, reason: str) -> SyftSuccess:
+        """Withdraw an approval: the scientist can no longer run the code (they read
+        ``reason``). Results already released stay with them."""
+        self.refresh()
+        if self._model.status != Decision.APPROVED:
+            raise SyftException(
+                f"Request {self.id} is {self.status}, not approved: there is no approval to "
+                "revoke. Deny it with request.deny(reason=...) instead."
+            )
+        return self.deny(reason)
+
+    @property
+    def timeline(self) -> Timeline:
+        """What happened to this request, oldest first: submitted, decided, runs, jobs, output
+        reviews, by whom (from the Datasite's audit log)."""
+        return Timeline(list(self._session.api.request_timeline(self.id)))
+
+    @property
+    def decided(self) -> str:
+        """Who took the current decision and when ("" while pending)."""
+        person, at = self._model.decided_by, self._model.decided_at
+        if self._model.status == Decision.PENDING or (person is None and not at):
+            return ""
+        who = f"{person.name} ({person.email})" if person else "an account since deleted"
+        return f"{who} at {at}" if at else who
 
     def deposit_result(
         self, result: Any, logs: str = "", log_stdout: str = "", log_stderr: str = "", **_: Any
@@ -132,7 +176,9 @@ class RequestView(View):
         return (
             f"Request {self.id}\n  status: {self.status}\n"
             f"  requested by: {self.requesting_user_name} ({self.requesting_user_email})\n"
-            f"  time: {self.request_time}\n  changes: {self._changes()}"
+            f"  time: {self.request_time}\n"
+            + (f"  decided by: {self.decided}\n" if self.decided else "")
+            + f"  changes: {self._changes()}"
         )
 
     def _repr_html_(self) -> str:
@@ -147,6 +193,7 @@ class RequestView(View):
             ("Project", project),
             ("Reason", self.reason),
             ("Deny reason", self.deny_reason),
+            ("Decided by", self.decided),
             ("Sandbox", self.sandbox),
             ("Changes", self._changes()),
         ]
@@ -156,6 +203,7 @@ class RequestView(View):
         extra = (
             "<h4>Code</h4>"
             + display.code_html(code.raw_code)
+            + policies_html(code)
             + display.findings_html(code.findings)
             + nested_html(self.nested)
             + "<h4>Policies</h4>"
@@ -164,7 +212,7 @@ class RequestView(View):
                 [
                     [
                         code.input_policy["type"],
-                        f"{policy['type']} (limit {policy['limit']})",
+                        policy.describe(),
                         code.runs_used,
                     ]
                 ],
@@ -175,6 +223,46 @@ class RequestView(View):
         return display.card(
             f"Request: {code.service_func_name}", fields, extra_html=extra, kind="Request"
         )
+
+
+class UserCodeStatusChange:
+    """A request's one change (PySyft's ``request.changes[0]``): its code's status to
+    approved. ``code`` is the code; ``applied`` whether the request is approved now."""
+
+    def __init__(self, request: RequestView):
+        self.id = request.id
+        self._request = request
+
+    @property
+    def code(self) -> UserCodeView:
+        return self._request.code
+
+    @property
+    def value(self) -> UserCodeStatus:
+        return UserCodeStatus.APPROVED
+
+    @property
+    def applied(self) -> bool:
+        return self._request.status == RequestStatus.APPROVED
+
+    def __repr_syft_nested__(self) -> str:
+        return self._request._changes()
+
+    def __repr__(self) -> str:
+        return f"UserCodeStatusChange({self._request._changes()})"
+
+
+class Timeline(list[Any]):
+    """A request's history (``request.timeline``): a list of entries, shown as a table."""
+
+    def _rows(self) -> list[list[Any]]:
+        return [[e.at, e.actor_email, e.summary] for e in self]
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{at}  {who}  {what}" for at, who, what in self._rows()) or "(empty)"
+
+    def _repr_html_(self) -> str:
+        return display.table(["When", "Who", "What"], self._rows())
 
 
 def nested_html(nested: list[dict[str, Any]]) -> str:

@@ -23,8 +23,9 @@ from ..policies import (
 from .results import MockResult
 
 CREATED = (
-    "Syft function '{name}' successfully created. To add a code request, please create a "
-    "project using `project = syft.Project(...)`, then use command `project.create_code_request`."
+    "Syft function '{name}' successfully created. Try it on the mocks with {name}(...), then "
+    "submit it: client.code.request_code_execution({name}), or "
+    "project.create_code_request({name}, client) to add it to a project."
 )
 
 
@@ -68,6 +69,7 @@ class SyftFunction:
             policy_keys=self.input_policy.inputs,
             known_functions=_syft_functions_in_scope(),
         )
+        self.findings += _custom_policy_findings(self.input_policy, self.output_policy)
         problems = [f for f in self.findings if f.severity == "error"]
         if problems:
             show(SyftWarning("\n".join(f.message for f in problems)))
@@ -80,7 +82,18 @@ class SyftFunction:
 
     @property
     def kwargs(self) -> dict[str, Any]:
-        return self.input_policy.kwargs
+        """The inputs by parameter name; ``fn.kwargs[ServerIdentity]`` (PySyft's keying) gives
+        ``{parameter: asset id}`` of one Datasite's inputs."""
+        from .identity import InputKwargs, inputs_by_server
+
+        return InputKwargs(self.input_policy.kwargs, inputs_by_server(self.input_policy))
+
+    @property
+    def input_policy_init_kwargs(self) -> dict[Any, dict[str, str]]:
+        """PySyft's ``{ServerIdentity: {parameter: asset id}}`` of the input policy."""
+        from .identity import inputs_by_server
+
+        return inputs_by_server(self.input_policy)
 
     @property
     def input_policy_type(self) -> type[InputPolicy]:
@@ -154,6 +167,9 @@ class SyftFunction:
         return (
             f"SyftFunction {self.func_name}\n  input policy: {self.input_policy!r}\n"
             f"  output policy: {self.output_policy!r}\n\n{self.raw_code}"
+            + "".join(
+                f"\n\n{src}" for src in _policy_sources(self.input_policy, self.output_policy)
+            )
         )
 
     def _repr_html_(self) -> str:
@@ -163,9 +179,46 @@ class SyftFunction:
                 ("Input policy", repr(self.input_policy)),
                 ("Output policy", repr(self.output_policy)),
             ],
-            extra_html=display.code_html(self.raw_code) + display.findings_html(self.findings),
+            extra_html=display.code_html(self.raw_code)
+            + "".join(
+                display.code_html(src)
+                for src in _policy_sources(self.input_policy, self.output_policy)
+            )
+            + display.findings_html(self.findings),
             kind="Syft function",
         )
+
+
+def _custom_policy_findings(*policies: Any) -> list[Any]:
+    """Custom policies are checked when the function is made: their arguments must be JSON
+    values and their class's source readable (SyftException otherwise); their class gets the
+    static checks the function gets, each finding naming it."""
+    import dataclasses
+
+    from .. import analysis
+    from ..policies import _CustomPolicy
+
+    findings = []
+    for policy in policies:
+        if not isinstance(policy, _CustomPolicy):
+            continue
+        data = policy.to_json()  # raises, with the reason, for what cannot be sent
+        name = data["class_name"]
+        for f in analysis.analyze_policy_class(data["code"], name, data["type"]):
+            message = f"In the policy class {name} (line {f.line}): {f.message}"
+            findings.append(dataclasses.replace(f, message=message))
+    return findings
+
+
+def _policy_sources(*policies: Any) -> list[str]:
+    """The source of each custom policy, with a header line naming it."""
+    from ..policies import _CustomPolicy
+
+    return [
+        f"# {type(p).kind} {type(p).__name__}\n{type(p).class_source()}"
+        for p in policies
+        if isinstance(p, _CustomPolicy)
+    ]
 
 
 def _mock_report(value: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:

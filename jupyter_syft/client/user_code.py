@@ -54,11 +54,19 @@ class UserCodeView(View):
 
     @property
     def input_policy_type(self) -> type[InputPolicy]:
-        return code_input_class(self._model.input_policy.type)
+        return policy_class_of(self._model.input_policy.to_json(), code_input_class)
 
     @property
     def output_policy_type(self) -> type[OutputPolicy]:
-        return code_output_class(self._model.output_policy.type)
+        return policy_class_of(self._model.output_policy.to_json(), code_output_class)
+
+    @property
+    def policy_code(self) -> str:
+        """The source of its custom policy classes as submitted ("" if it has none): what the
+        reviewer approves along with the function; it runs only in the Datasite's sandbox."""
+        return "\n".join(
+            custom_source(p) for p in (self.input_policy, self.output_policy) if p.is_custom
+        )
 
     @property
     def show_code(self) -> CodeText:
@@ -144,21 +152,20 @@ class UserCodeView(View):
         return self.run
 
     def __repr__(self) -> str:
-        inputs, output = self._model.input_policy.to_json(), self._model.output_policy.to_json()
+        inputs = self._model.input_policy.to_json()
         result = self._output_status_shown()
         return (
             f"UserCode {self.service_func_name} (status {self.status})\n"
             + (f"  latest result: {result}\n" if result else "")
             + f"  input policy: {inputs['type']} {list(inputs['inputs'])}\n"
-            f"  output policy: {output['type']} (limit {output['limit']})\n\n"
-            f"{self.raw_code}"
+            f"  output policy: {self.output_policy.describe()}\n\n"
+            f"{self.raw_code}" + (f"\n\n{self.policy_code}" if self.policy_code else "")
         )
 
     def _repr_html_(self) -> str:
         policy = self._model.input_policy.to_json()
         inputs = [(k, describe_input(v)) for k, v in policy["inputs"].items()]
         user = self._model.user
-        output = self._model.output_policy.to_json()
         return display.card(
             self.service_func_name,
             [
@@ -166,14 +173,12 @@ class UserCodeView(View):
                 ("Status", self.status),
                 ("Submitted by", f"{user.name} <{user.email}>" if user else " <>"),
                 ("Input policy", policy["type"]),
-                (
-                    "Output policy",
-                    f"{output['type']} (limit {output['limit']}, used {self.runs_used})",
-                ),
+                ("Output policy", f"{self.output_policy.describe()}, used {self.runs_used}"),
                 ("Latest result", self._output_status_shown()),
             ],
             extra_html=display.table(["Input", "Value"], inputs)
             + display.code_html(self.raw_code)
+            + policies_html(self)
             + display.findings_html(self.findings),
             kind="UserCode",
         )
@@ -204,10 +209,33 @@ class _BoundPolicy:
 
     @property
     def policy_code(self) -> str:
+        if self.is_custom:
+            return custom_source(self)
         return self._policy_class().policy_code
+
+    @property
+    def is_custom(self) -> bool:
+        """A scientist's own policy class (``sy.CustomInputPolicy``/``CustomOutputPolicy``)."""
+        return bool(self._wire.get("code"))
+
+    @property
+    def class_name(self) -> str:
+        return str(self._wire.get("class_name") or self.kind)
+
+    @property
+    def init_kwargs(self) -> dict[str, Any]:
+        """A custom policy's keyword arguments as submitted (JSON values)."""
+        return dict(self._wire.get("init_kwargs") or {})
 
     def _policy_class(self) -> type[Any]:
         raise NotImplementedError
+
+    def _sandbox_only(self, what: str) -> SyftException:
+        return SyftException(
+            f"{self.class_name}.{what} is the scientist's code: it runs only in the Datasite's "
+            "sandbox, with each run on private data, never in this kernel. Read it with "
+            "policy_code; owners see its state after the latest run in .state."
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dict(self._wire)
@@ -259,7 +287,8 @@ class BoundInputPolicy(_BoundPolicy):
         return self._code.assets
 
     def is_valid(self) -> bool:
-        """Whether every asset it names still exists on the Datasite (as you may see it)."""
+        """Whether every asset it names still exists on the Datasite (as you may see it).
+        A custom policy's own is_valid runs only in the sandbox, with each run."""
         ids = self._asset_ids()
         if not ids:
             return True
@@ -268,7 +297,8 @@ class BoundInputPolicy(_BoundPolicy):
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{k}={describe_input(v)}" for k, v in self._wire["inputs"].items())
-        return f"{self.kind}({inputs})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.init_kwargs.items())
+        return f"{self.class_name}({', '.join(filter(None, (inputs, args)))})"
 
 
 class BoundOutputPolicy(_BoundPolicy):
@@ -281,23 +311,84 @@ class BoundOutputPolicy(_BoundPolicy):
         return code_output_class(self.kind)
 
     @property
-    def limit(self) -> int:
-        return int(self._wire["limit"])
+    def limit(self) -> int | None:
+        """Its run limit; None for a custom policy (its is_valid decides, in the sandbox)."""
+        return None if self.is_custom else int(self._wire["limit"])
+
+    @property
+    def state(self) -> Any:
+        """A custom policy's state after the latest run on private data (JSON values; None
+        before the first). Computed next to the private data, so shown to owners only."""
+        if not self.is_custom:
+            return None
+        if "state" not in self._wire and not self._code._session.role.is_owner:
+            raise SyftException(
+                "A custom policy's state is computed next to the private data: only the "
+                "Datasite's owners read it."
+            )
+        return self._wire.get("state")
 
     def count(self) -> int:
         """Runs on private data so far (asked of the Datasite now)."""
         return self._code._session.api.code_item(self._code.id).runs_used
 
     def runs_left(self) -> int:
+        if self.limit is None:
+            raise self._sandbox_only("is_valid")
         return max(self.limit - self.count(), 0)
 
     def is_valid(self) -> bool:
-        """Whether the code may run on private data again (runs left > 0)."""
+        """Whether the code may run on private data again (runs left > 0). A custom policy
+        decides that itself, in the sandbox, at each run: asking here is refused."""
         return self.runs_left() > 0
+
+    def apply_to_output(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._sandbox_only("apply_to_output")
+
+    def public_state(self) -> Any:
+        raise self._sandbox_only("public_state")
+
+    def describe(self) -> str:
+        """In words: ``OutputPolicyExecuteOnce (limit 1)`` or the custom class's call."""
+        if self.is_custom:
+            return f"{self.kind} {self!r}"
+        return f"{self.kind} (limit {self.limit})"
 
     def __repr__(self) -> str:
         used = self._code.runs_used
-        return f"{self.kind}(limit={self.limit}, used {used}, {max(self.limit - used, 0)} left)"
+        if self.is_custom:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.init_kwargs.items())
+            return f"{self.class_name}({args})"
+        limit = self.limit or 0
+        return f"{self.kind}(limit={limit}, used {used}, {max(limit - used, 0)} left)"
+
+
+def custom_source(policy: _BoundPolicy) -> str:
+    return f"# {policy.kind} {policy.class_name}, as submitted\n{policy._wire.get('code', '')}"
+
+
+def policies_html(code: UserCodeView) -> str:
+    """The custom policy classes of ``code``, highlighted and escaped (for reviewers)."""
+    parts = []
+    for policy in (code.input_policy, code.output_policy):
+        if policy.is_custom:
+            parts.append(
+                f"<h4>{display.esc(policy.kind)} {display.esc(policy.class_name)}</h4>"
+                + display.code_html(str(policy._wire.get("code", "")))
+            )
+    return "".join(parts)
+
+
+def policy_class_of(wire: dict[str, Any], lookup: Callable[[str], type[Any]]) -> type[Any]:
+    """The policy class of a submitted policy; for a custom one, a stand-in subclass of its
+    base named like it, whose ``policy_code`` is the source as submitted (nothing of the
+    scientist's code is executed here)."""
+    base = lookup(str(wire["type"]))
+    if not wire.get("code"):
+        return base
+    name = str(wire.get("class_name") or base.__name__)
+    source = f"# {name}, as submitted\n{wire['code']}"
+    return type(name, (base,), {"policy_code": source, "__module__": "syft.user"})
 
 
 def code_input_class(kind: str) -> type[InputPolicy]:

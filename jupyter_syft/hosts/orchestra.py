@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..client import networks
 from ..errors import SyftException
 from .bootstrap import datasite_folder
 
@@ -196,6 +197,10 @@ def _pysyft_only(dev_mode: bool = False, **options: Any) -> list[str]:
         if options[key] is not None:
             raise SyftException(f"sy.orchestra.launch does not take {key} here: {_REFUSED[key]}.")
     options = {k: v for k, v in options.items() if k not in _REFUSED}
+    for key in ("server_type", "node_type"):
+        kind = str(getattr(options.get(key), "value", options.get(key)) or "").lower()
+        if kind in networks.SERVER_TYPES:
+            networks.refuse(f"sy.orchestra.launch({key}={kind!r})")
     unknown = sorted(set(options) - set(_NOT_NEEDED))
     if unknown:
         raise SyftException(
@@ -232,6 +237,9 @@ def _log_to_file(path: Path) -> None:
         logger.setLevel(logging.INFO)
         # Still propagated: an application that configured logging gets them too; what
         # stops is Python's last-resort printing to stderr when nothing is configured.
+    # Except the access log: a Jupyter kernel puts a stderr handler on the "tornado" logger,
+    # through which every request's line ("403 POST /syft/...") would land in the cell.
+    logging.getLogger("tornado.access").propagate = False
     if _log_handler is not None:
         _log_handler.close()
     _log_handler = handler

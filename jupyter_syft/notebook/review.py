@@ -29,7 +29,8 @@ from .. import display
 from ..client.client import DatasiteClient
 from ..client.datasets import DatasetCollection
 from ..client.requests import RequestCollection, RequestView, nested_html
-from ..client.statuses import UserCodeStatus
+from ..client.statuses import RequestStatus, UserCodeStatus
+from ..client.user_code import policies_html
 from ..errors import SyftException
 
 if TYPE_CHECKING:
@@ -111,6 +112,9 @@ class RequestReview(w.VBox):
             indent=False,
             layout=w.Layout(width="auto"),
         )
+        # Filled by ask_to_approve: what approving means, and Confirm / Cancel.
+        self.confirm_box = w.VBox()
+        self.confirm_button: w.Button | None = None
         controls: list[w.Widget] = []
         if self.is_owner:
             self.run_private_button = self._button(
@@ -120,7 +124,10 @@ class RequestReview(w.VBox):
                 "Run the code in THIS kernel on the private data (nothing is shared).",
             )
             self.approve_button = self._button(
-                "Approve", self.approve, "success", "Approve: the code may run on private data."
+                "Approve",
+                self.ask_to_approve,
+                "success",
+                "Approve: the code may run on private data (you confirm first).",
             )
             self.deny_button = self._button("Deny", self.deny, "danger", "Deny, with a reason.")
             self.deposit_button = self._button(
@@ -132,6 +139,7 @@ class RequestReview(w.VBox):
             controls = [
                 *([self.approve_nested] if self.request.nested else []),
                 w.HBox([self.run_mock_button, self.run_private_button, self.approve_button]),
+                self.confirm_box,
                 w.HBox([self.deny_reason, self.deny_button]),
                 w.HBox([self.deposit_input, self.deposit_button]),
             ]
@@ -178,6 +186,7 @@ class RequestReview(w.VBox):
                 ("Project", project),
                 ("Reason", r.reason),
                 ("Deny reason", r.deny_reason),
+                ("Decided by", r.decided),
                 ("Requested at", r.request_time),
                 ("Datasite", r.requested_on),
                 ("Sandbox", r.sandbox),
@@ -191,7 +200,7 @@ class RequestReview(w.VBox):
             [
                 [
                     code.input_policy["type"],
-                    f"{policy['type']} (limit {policy['limit']})",
+                    policy.describe(),
                     code.runs_used,
                     code.status,
                 ]
@@ -199,8 +208,30 @@ class RequestReview(w.VBox):
         )
         self.code_view.value = (
             f'<div class="jsyft"><h4>Code</h4>{display.code_html(code.raw_code)}'
+            f"{policies_html(code)}"
             f"{display.findings_html(code.findings)}{nested_html(r.nested)}"
             f"<h4>Policies</h4>{policies}</div>"
+        )
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        """A decision cannot be taken twice: Approve is off once approved, Deny becomes Revoke."""
+        if self.approve_button is None or self.deny_button is None:
+            return
+        status = self.request.status
+        approved = status == RequestStatus.APPROVED
+        self.approve_button.disabled = approved
+        self.approve_button.tooltip = (
+            f"Already approved by {self.request.decided}; Revoke withdraws it."
+            if approved
+            else "Approve: the code may run on private data (you confirm first)."
+        )
+        self.deny_button.description = "Revoke" if approved else "Deny"
+        self.deny_button.disabled = status == RequestStatus.REJECTED
+        self.deny_button.tooltip = (
+            "Revoke the approval, with a reason: the code may not run any more."
+            if approved
+            else "Deny, with a reason."
         )
 
     def _inputs_html(self) -> str:
@@ -318,6 +349,46 @@ class RequestReview(w.VBox):
             )
 
         self._act(action)
+
+    def ask_to_approve(self) -> None:
+        """The Approve button: say what approving means here, then Confirm or Cancel."""
+        code = self.request.code
+        findings = code.findings
+        assets = [
+            spec.get("name") or spec["id"]
+            for spec in code.input_policy["inputs"].values()
+            if spec["kind"] == "asset"
+        ]
+        points = [
+            f"<b>{display.esc(code.service_func_name)}</b> will run on the private data"
+            + (f" of {display.esc(', '.join(assets))}" if assets else "")
+            + f"; output policy: {display.esc(code.output_policy.describe())}.",
+            f"{len(findings)} static-analysis finding(s)"
+            + (
+                ": " + display.esc("; ".join(f.message[:120] for f in findings[:3]))
+                if findings
+                else "."
+            ),
+        ]
+        if self.approve_nested.value and self.request.nested:
+            points.append(f"Also approves {len(self.request.nested)} nested function(s).")
+        self.confirm_button = self._button(
+            "Confirm approval", self._confirm_approve, "success", "Approve the request now."
+        )
+        cancel = self._button("Cancel", self._close_confirm, "", "Keep it pending.")
+        summary = "".join(f"<li>{p}</li>" for p in points)
+        self.confirm_box.children = [
+            w.HTML(f'<div class="jsyft"><p>Approve this request?</p><ul>{summary}</ul></div>'),
+            w.HBox([self.confirm_button, cancel]),
+        ]
+
+    def _confirm_approve(self) -> None:
+        self._close_confirm()
+        self.approve()
+
+    def _close_confirm(self) -> None:
+        self.confirm_box.children = []
+        self.confirm_button = None
 
     def approve(self) -> None:
         nested = self.approve_nested.value and bool(self.request.nested)

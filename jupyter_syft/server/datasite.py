@@ -14,6 +14,7 @@ from ..wire.models import Metadata
 from .blobs import BlobStore
 from .execution import Runner
 from .execution.pool import sweep_leftover_workers
+from .push import PushHub
 from .security import random_password
 from .services import Services
 from .services.retention import COLLECT_EVERY_SECONDS, RetentionService
@@ -56,6 +57,8 @@ class Datasite:
         self._closing = False
         self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
         self.services.settings.initialize(name=config.name)
+        # The push channel (server/push.py): each committed change, told to who may see it.
+        self.push = PushHub(self.store, self.services.audit.changes)
         self.retention = RetentionService(
             self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
         )
@@ -113,6 +116,7 @@ class Datasite:
     def close(self) -> None:
         """Stop: runs still going are cut off, their jobs marked interrupted (run them again)
         and their runs given back; queued jobs wait for the next start."""
+        self.push.close()  # open streams end: their clients resume once the Datasite is back
         self._collector_stop.set()
         self._collector.join(60)
         self.services.jobs.stop()
@@ -123,4 +127,5 @@ class Datasite:
             runner.close()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.services.jobs.close()
+        self.services.notifications.close()  # after the jobs: their last changes are told
         self.store.close()

@@ -195,6 +195,7 @@ class Request(SQLModel, table=True):
     status: str = "pending"  # pending | approved | rejected (wire.enums.Decision)
     deny_reason: str = ""
     decided_by: str | None = None
+    decided_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -235,6 +236,10 @@ class Execution(SQLModel, table=True):
     # The requester's justification of a held result (ACRO's exceptions), the latest one.
     justification: str = ""
     justified_at: datetime | None = None
+    # A custom output policy's state after this run (JSON values, ``{"state": ...}``), as the
+    # sandbox sent it back; the next run on private data starts from the latest one.
+    policy_state: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    has_policy_state: bool = False
 
 
 class OutputVote(SQLModel, table=True):
@@ -298,3 +303,34 @@ class RunClaim(SQLModel, table=True):
     job_id: str | None = None
     owner: str = ""  # the Datasite process running it (services/liveness.py)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """One entry of an account's inbox (services/notifications.py): what happened, in words
+    its reader may see, and which object it is about. No foreign key on ``user_id``: an
+    account's inbox goes with it (the ``user.delete`` change), and never blocks its deletion."""
+
+    __tablename__ = "notifications"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(index=True)
+    kind: str  # wire.enums.NotificationKind
+    subject: str
+    text: str = ""
+    object_type: str = ""  # request | job | output | dataset | user | project
+    object_id: str = ""
+    project_id: str = ""
+    read: bool = False
+    mailed: bool = False  # sent by mail at once, or in a digest (never twice)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How an account wants its notifications by mail (none stored: ``instant``)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: str = Field(primary_key=True)
+    email: str = "instant"  # instant | digest | off (wire.enums.MailChoice)
+    updated_at: datetime = Field(default_factory=utcnow)
+    digest_at: datetime | None = None  # when the last daily digest was made

@@ -12,6 +12,7 @@ from typing import Any
 
 JSON = "application/json"
 VALUE_MEDIA_TYPE = "application/vnd.jupyter-syft.value"
+EVENT_STREAM = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,6 @@ class Op:
     media_type: str = JSON
     # True: callable without a session (login, sign-up, metadata).
     public: bool = False
+    # A model the route also streams, one per server-sent event, to a caller that sends
+    # ``Accept: text/event-stream`` (the push channel); None: no stream.
+    stream: Any = None

@@ -52,3 +52,40 @@ class ReleaseMode(str, Enum):
     ON_APPROVAL = "on_approval"
     CHECKED = "checked"
     MANUAL = "manual"
+
+
+class NotificationKind(str, Enum):
+    """What a notification is about. Owners: a new (or resubmitted) request, a held output, a
+    sign-up, a new dataset. Scientists: a decision on their request, their result released,
+    held or withheld, their job finished or failed."""
+
+    REQUEST_NEW = "request_new"
+    REQUEST_RESUBMITTED = "request_resubmitted"
+    OUTPUT_HELD = "output_held"
+    SIGNUP = "signup"
+    DATASET_NEW = "dataset_new"
+    REQUEST_APPROVED = "request_approved"
+    REQUEST_DENIED = "request_denied"
+    RESULT_READY = "result_ready"
+    RESULT_HELD = "result_held"
+    RESULT_WITHHELD = "result_withheld"
+    JOB_FINISHED = "job_finished"
+    JOB_FAILED = "job_failed"
+
+
+class MailChoice(str, Enum):
+    """How an account gets its notifications by mail (when the Datasite sends mail):
+    ``instant`` (each one, as it happens), ``digest`` (the unread ones, once a day), ``off``."""
+
+    INSTANT = "instant"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+class SmtpSecurity(str, Enum):
+    """How the Datasite talks to its mail server: ``starttls`` (port 587, upgraded to TLS),
+    ``tls`` (TLS from the start, port 465) or ``none`` (plain: a relay on this machine only)."""
+
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"

@@ -12,7 +12,16 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .enums import Decision, JobStatus, ReleaseMode, ReleaseState, Vote
+from .enums import (
+    Decision,
+    JobStatus,
+    MailChoice,
+    NotificationKind,
+    ReleaseMode,
+    ReleaseState,
+    SmtpSecurity,
+    Vote,
+)
 
 T = TypeVar("T")
 # A JSON-safe cell of a preview: numbers beyond 2**53, NaN and the like come as text.
@@ -98,6 +107,7 @@ class PublicSettings(Answer):
     allow_guest_code_requests: bool
     auto_approve: bool
     release: ReleaseMode
+    welcome_markdown: str = ""
 
 
 class Settings(PublicSettings):
@@ -113,6 +123,16 @@ class Settings(PublicSettings):
     orphan_grace_hours: int = 0
     disclosure_rules: dict[str, Any] | str | None = None
     release_reviewers: int = 0
+    notification_retention_days: int = 0
+    mail_enabled: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_security: SmtpSecurity | None = None
+    smtp_user: str = ""
+    smtp_password_env: str = ""
+    mail_from: str = ""
+    public_url: str = ""
+    push_connections_per_user: int = 0
 
 
 class Metadata(PublicSettings):
@@ -260,17 +280,28 @@ PolicyInput = Annotated[AssetInput | TypeInput | ConstantInput, Field(discrimina
 
 
 class InputPolicy(Answer):
-    """Which inputs the code may run on: parameter name -> what it is bound to."""
+    """Which inputs the code may run on: parameter name -> what it is bound to. A custom
+    policy (``CustomInputPolicy``) also has its class's name and source and its other
+    arguments (JSON values): it runs in the sandbox, before the code."""
 
     type: str
     inputs: dict[str, PolicyInput]
+    class_name: str = ""
+    code: str = ""
+    init_kwargs: dict[str, Any] = Field(default_factory=dict)
 
 
 class OutputPolicy(Answer):
-    """How many times the code may run on private data."""
+    """How many times the code may run on private data (``limit``); a custom policy
+    (``CustomOutputPolicy``, no limit) has its class's name, source and arguments instead,
+    and, for owners, its ``state`` after the latest run (JSON values)."""
 
     type: str
-    limit: int
+    limit: int = 0
+    class_name: str = ""
+    code: str = ""
+    init_kwargs: dict[str, Any] = Field(default_factory=dict)
+    state: Any = None
 
 
 class Finding(Answer):
@@ -443,12 +474,15 @@ class NestedFunction(Answer):
 
 
 class Request(Answer):
-    """A code request: a scientist asks to run ``code`` on private data."""
+    """A code request: a scientist asks to run ``code`` on private data. ``decided_by`` /
+    ``decided_at``: who took the current decision and when (null while pending)."""
 
     id: str
     status: Decision
     reason: str
     deny_reason: str
+    decided_by: Person | None
+    decided_at: str | None
     created_at: str | None
     updated_at: str | None
     requesting_user_name: str
@@ -458,6 +492,21 @@ class Request(Answer):
     code: Code
     nested: list[NestedFunction]
     sandbox: str
+
+
+class TimelineEntry(Answer):
+    """One step of a request's history, from the audit log: submitted, decided, revoked, runs,
+    jobs, output reviews. ``summary`` says it in words. Scientists read their own requests'
+    timelines with ``detail`` cut to the reason (votes and owners' notes stay with owners)."""
+
+    seq: int
+    at: str | None
+    action: str
+    actor_email: str
+    object_type: str
+    object_id: str
+    summary: str
+    detail: dict[str, Any]
 
 
 class Project(Answer):
@@ -523,6 +572,47 @@ class AuditCheckpoint(Answer):
     seq: int
     hash: str
     at: str | None
+
+
+# --- notifications --------------------------------------------------------------------------------
+class Notification(Answer):
+    """One entry of your inbox: what happened (``subject``, ``text``: only what you may see),
+    which object it is about (``object_type``, ``object_id``; ``link``: its route, relative to
+    the API, "" for none) and whether you read it."""
+
+    id: str
+    kind: NotificationKind
+    subject: str
+    text: str
+    object_type: str
+    object_id: str
+    project_id: str | None
+    link: str
+    created_at: str | None
+    read: bool
+
+
+class NotificationCount(Answer):
+    """How many notifications you have, and how many of them you have not read."""
+
+    unread: int
+    total: int
+
+
+class NotificationsMarked(Answer):
+    """Notifications marked read or unread: how many changed, how many are unread now."""
+
+    changed: int
+    unread: int
+
+
+class NotificationPreferences(Answer):
+    """How you get notifications by mail (``email``), at which address, and whether this
+    Datasite sends mail at all (``mail_enabled``: its owners set it up)."""
+
+    email: MailChoice
+    address: str
+    mail_enabled: bool
 
 
 # --- previews -------------------------------------------------------------------------------------
@@ -597,6 +687,9 @@ class UserUpdate(Body):
     role: str | int | None = None
     mock_execution_permission: bool | None = None
     disabled: bool | None = None
+    # Someone else's new password (owners; PySyft's ``users.update(uid=, password=)``). Your
+    # own is changed with PasswordChange, which needs the current one.
+    password: str | None = None
 
 
 class PasswordChange(Body):
@@ -620,6 +713,7 @@ class SettingsUpdate(Body):
     allow_guest_sessions: bool | None = None
     allow_guest_code_requests: bool | None = None
     auto_approve: bool | None = None
+    welcome_markdown: str | None = None
     exec_wall_seconds: int | None = None
     exec_cpu_seconds: int | None = None
     exec_memory_mb: int | None = None
@@ -631,6 +725,16 @@ class SettingsUpdate(Body):
     release: ReleaseMode | None = Field(default=None, strict=False)  # its value, as text
     disclosure_rules: dict[str, Any] | str | None = None
     release_reviewers: int | None = None
+    notification_retention_days: int | None = None
+    mail_enabled: bool | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: SmtpSecurity | None = Field(default=None, strict=False)  # its value, as text
+    smtp_user: str | None = None
+    smtp_password_env: str | None = None
+    mail_from: str | None = None
+    public_url: str | None = None
+    push_connections_per_user: int | None = None
 
 
 class DatasetPreflight(Body):
@@ -702,17 +806,25 @@ class PolicyInputBody(Body):
 
 
 class InputPolicyBody(Body):
-    """Which inputs the code may run on: its type and parameter name -> input."""
+    """Which inputs the code may run on: its type and parameter name -> input. A
+    ``CustomInputPolicy`` also sends its class's name, source and other arguments (JSON)."""
 
     type: str
     inputs: dict[str, PolicyInputBody] | None = None
+    class_name: str | None = None
+    code: str | None = None
+    init_kwargs: dict[str, Any] | None = None
 
 
 class OutputPolicyBody(Body):
-    """How many times the code may run on private data."""
+    """How many times the code may run on private data (``limit``), or, for a
+    ``CustomOutputPolicy``, its class's name, source and arguments (JSON values)."""
 
     type: str
-    limit: int
+    limit: int | None = None
+    class_name: str | None = None
+    code: str | None = None
+    init_kwargs: dict[str, Any] | None = None
 
 
 class CodeSubmit(Body):
@@ -796,6 +908,28 @@ class ProjectCreate(Body):
     they join the project in the same transaction, so it is created with all of them or not."""
 
 
+class NotificationUpdate(Body):
+    """Mark one notification read (``read: true``) or unread."""
+
+    read: bool
+
+
+class NotificationsMark(Body):
+    """Mark notifications read or unread: those in ``ids`` (at most 500), or all of yours."""
+
+    read: bool
+    ids: list[str] | None = Field(default=None, max_length=500)
+
+
+class NotificationPreferencesUpdate(Body):
+    """How you want notifications by mail: ``instant``, ``digest`` (once a day) or ``off``."""
+
+    model_config = ConfigDict(extra="forbid")
+    unknown_field: ClassVar[str] = "preference"
+
+    email: MailChoice = Field(strict=False)  # its value, as text
+
+
 # --- queries --------------------------------------------------------------------------------------
 class PageQuery(Query):
     """Which page of a list: at most ``limit`` rows after ``cursor``, in ``order``."""
@@ -850,9 +984,51 @@ class AuditQuery(PageQuery):
     since_seq: int | None = Field(default=None, ge=0)
 
 
+class EventsQuery(Query):
+    """Where to resume: ``last_event_id`` (or the ``Last-Event-ID`` header, which wins), the
+    ``id`` of the last event read; absent: from now. ``limit``: events at most (JSON answer)."""
+
+    last_event_id: str | None = None
+    limit: int = Field(default=500, ge=1, le=1000)
+
+
 class AuditVerifyQuery(Query):
     """A checkpoint to check the log extends (both or neither): ``since_seq``, ``since_hash``
     as ``audit/checkpoint`` gave them."""
 
     since_seq: int | None = Field(default=None, ge=0)
     since_hash: str | None = None
+
+
+# --- the push channel (server/push.py) ----------------------------------------------------------
+PushTopic = Literal["datasets", "requests", "projects", "outputs", "jobs", "users"]
+
+
+class PushEvent(Answer):
+    """One change on the push channel: which list (``topic``) and which object changed, and a
+    word for how (``created``, ``approved``, ``denied``, ``held``, ``released``, ...); never a
+    value, a name or code. Reload the object to see it. ``id`` resumes the stream
+    (``Last-Event-ID``)."""
+
+    id: str
+    topic: PushTopic
+    object_id: str
+    change: str
+
+
+class PushEvents(Answer):
+    """The events after the one asked for, oldest first. ``reset``: that id is unknown here (the
+    Datasite restarted, or it is too old): reload everything. Pass ``last_event_id`` back next
+    time."""
+
+    last_event_id: str
+    reset: bool
+    events: list[PushEvent]
+
+
+class NotificationQuery(PageQuery):
+    """Which notifications: all, or only ``unread`` / ``read`` ones; newest first unless
+    ``order=oldest``, paged."""
+
+    order: Literal["oldest", "newest"] = "newest"
+    status: Literal["unread", "read"] | None = None

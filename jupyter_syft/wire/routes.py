@@ -28,6 +28,7 @@ PARAMETERS = {
     "asset_id": ID,
     "execution_id": ID,
     "request_id": ID,
+    "notification_id": ID,
     "which": "mock|data",
     "dataset": NAME,
     "project": NAME,
@@ -76,12 +77,19 @@ REQUEST = "requests/{request_id}"
 REQUEST_APPROVE = "requests/{request_id}/approve"
 REQUEST_DENY = "requests/{request_id}/deny"
 REQUEST_DEPOSIT = "requests/{request_id}/deposit"
+REQUEST_TIMELINE = "requests/{request_id}/timeline"
 PROJECTS = "projects"
 PROJECT = "projects/{project}"
 PROJECT_EVENTS = "projects/{project}/events"
 AUDIT_EVENTS = "audit/events"
+EVENTS = "events"  # the push channel (server-sent events, or JSON)
 AUDIT_VERIFY = "audit/verify"
 AUDIT_CHECKPOINT = "audit/checkpoint"
+NOTIFICATIONS = "notifications"
+NOTIFICATIONS_COUNT = "notifications/count"
+NOTIFICATIONS_MARK = "notifications/mark"
+NOTIFICATION_PREFERENCES = "notifications/preferences"
+NOTIFICATION = "notifications/{notification_id}"
 
 _PARAM = re.compile(r"\{(\w+)\}")
 

@@ -359,6 +359,33 @@ describe('RequestReview', () => {
     ).toEqual({ approve_nested: true, nested_code_ids: ['c7'] });
   });
 
+  it("shows a custom policy's code, as text, next to the function's", async () => {
+    const request = makeRequest({
+      code: makeCode({
+        output_policy: {
+          type: 'CustomOutputPolicy',
+          class_name: 'RepeatedCallPolicy',
+          code: `class RepeatedCallPolicy(sy.CustomOutputPolicy):\n    """${HOSTILE}"""\n`,
+          init_kwargs: { n_calls: 2 }
+        }
+      })
+    });
+    const { model } = newModel(reviewServer(request));
+    await model.refresh();
+    await render(<RequestReview model={model} requestId="r1" />);
+    await settle();
+    const section = byTestId('syft-policy-code-section');
+    expect(section.textContent).toContain(
+      'CustomOutputPolicy RepeatedCallPolicy'
+    );
+    expect(section.textContent).toContain(
+      'class RepeatedCallPolicy(sy.CustomOutputPolicy):'
+    );
+    expect(section.textContent).toContain(HOSTILE);
+    expect(container.querySelector('img')).toBeNull();
+    expect(byTestId('syft-policies').textContent).not.toContain('at most');
+  });
+
   it('runs a pending request on the mock and shows the result', async () => {
     const request = makeRequest();
     const server = reviewServer(request)

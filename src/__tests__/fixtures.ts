@@ -69,6 +69,8 @@ export function makeRequest(overrides: Partial<IRequest> = {}): IRequest {
     status: 'pending',
     reason: 'Average age per group',
     deny_reason: '',
+    decided_by: null,
+    decided_at: null,
     created_at: '2026-11-22T10:00:00Z',
     updated_at: '2026-11-22T10:00:00Z',
     requesting_user_name: scientist.name,

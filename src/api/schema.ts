@@ -382,6 +382,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The push channel: what changed that the caller may see (a topic and an object id, never a value). With `Accept: text/event-stream`, a stream of server-sent events (resume it with the last `id:` as `Last-Event-ID`; `event: reset` means reload everything; a comment line keeps it alive; 429 beyond the setting push_connections_per_user); otherwise, as JSON, the events after `last_event_id` (what a client polls when it cannot stream). */
+    get: operations['getEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/executions/{execution_id}/preview': {
     parameters: {
       query?: never;
@@ -482,6 +499,93 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/notifications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your notifications, newest first unless order=oldest; status=unread or read; paged. */
+    get: operations['getNotifications'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notifications/count': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** How many notifications you have, and how many unread. */
+    get: operations['getNotificationsCount'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notifications/mark': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mark your notifications read or unread: those in ids, or all of them. */
+    post: operations['postNotificationsMark'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notifications/preferences': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** How you get notifications by mail. */
+    get: operations['getNotificationPreferences'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Choose how you get notifications by mail: instant, digest (daily) or off. */
+    patch: operations['patchNotificationPreferences'];
+    trace?: never;
+  };
+  '/notifications/{notification_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of your notifications. */
+    get: operations['getNotification'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Mark one of your notifications read or unread. */
+    patch: operations['patchNotification'];
     trace?: never;
   };
   '/outputs': {
@@ -735,6 +839,23 @@ export interface paths {
     put?: never;
     /** Approve a request with your own result (owners). */
     post: operations['postRequestDeposit'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/requests/{request_id}/timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A request's history from the audit log, oldest first (owners; the requester without owners' details). */
+    get: operations['getRequestTimeline'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1247,8 +1368,19 @@ export interface components {
       token: string;
       user: components['schemas']['User'];
     };
-    /** @description Which inputs the code may run on: parameter name -> what it is bound to. */
+    /**
+     * @description Which inputs the code may run on: parameter name -> what it is bound to. A custom
+     *     policy (`CustomInputPolicy`) also has its class's name and source and its other
+     *     arguments (JSON values): it runs in the sandbox, before the code.
+     */
     InputPolicy: {
+      /** @default  */
+      class_name?: string;
+      /** @default  */
+      code?: string;
+      init_kwargs?: {
+        [key: string]: unknown;
+      };
       inputs: {
         [key: string]:
           | components['schemas']['AssetInput']
@@ -1257,8 +1389,19 @@ export interface components {
       };
       type: string;
     };
-    /** @description Which inputs the code may run on: its type and parameter name -> input. */
+    /**
+     * @description Which inputs the code may run on: its type and parameter name -> input. A
+     *     `CustomInputPolicy` also sends its class's name, source and other arguments (JSON).
+     */
     InputPolicyBody: {
+      /** @default null */
+      class_name?: string | null;
+      /** @default null */
+      code?: string | null;
+      /** @default null */
+      init_kwargs?: {
+        [key: string]: unknown;
+      } | null;
       /** @default null */
       inputs?: {
         [key: string]: components['schemas']['PolicyInputBody'];
@@ -1315,6 +1458,12 @@ export interface components {
       email: string;
       password: string;
     };
+    /**
+     * @description How an account gets its notifications by mail (when the Datasite sends mail):
+     *     `instant` (each one, as it happens), `digest` (the unread ones, once a day), `off`.
+     * @enum {string}
+     */
+    MailChoice: 'instant' | 'digest' | 'off';
     /** @description What a Datasite is, before logging in: its public settings and versions. */
     Metadata: {
       admin_email: string;
@@ -1331,6 +1480,8 @@ export interface components {
       server_type: 'datasite';
       signup_enabled: boolean;
       version: string;
+      /** @default  */
+      welcome_markdown?: string;
     };
     /**
      * @description A function a request launches as a nested job: once approved, the one approved;
@@ -1342,6 +1493,84 @@ export interface components {
       name: string;
       raw_code: string;
       submit_time: string | null;
+    };
+    /**
+     * @description One entry of your inbox: what happened (`subject`, `text`: only what you may see),
+     *     which object it is about (`object_type`, `object_id`; `link`: its route, relative to
+     *     the API, "" for none) and whether you read it.
+     */
+    Notification: {
+      created_at: string | null;
+      id: string;
+      kind: components['schemas']['NotificationKind'];
+      link: string;
+      object_id: string;
+      object_type: string;
+      project_id: string | null;
+      read: boolean;
+      subject: string;
+      text: string;
+    };
+    /** @description How many notifications you have, and how many of them you have not read. */
+    NotificationCount: {
+      total: number;
+      unread: number;
+    };
+    /**
+     * @description What a notification is about. Owners: a new (or resubmitted) request, a held output, a
+     *     sign-up, a new dataset. Scientists: a decision on their request, their result released,
+     *     held or withheld, their job finished or failed.
+     * @enum {string}
+     */
+    NotificationKind:
+      | 'request_new'
+      | 'request_resubmitted'
+      | 'output_held'
+      | 'signup'
+      | 'dataset_new'
+      | 'request_approved'
+      | 'request_denied'
+      | 'result_ready'
+      | 'result_held'
+      | 'result_withheld'
+      | 'job_finished'
+      | 'job_failed';
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    NotificationPage: {
+      items: components['schemas']['Notification'][];
+      next_cursor: string | null;
+      total: number;
+    };
+    /**
+     * @description How you get notifications by mail (`email`), at which address, and whether this
+     *     Datasite sends mail at all (`mail_enabled`: its owners set it up).
+     */
+    NotificationPreferences: {
+      address: string;
+      email: components['schemas']['MailChoice'];
+      mail_enabled: boolean;
+    };
+    /** @description How you want notifications by mail: `instant`, `digest` (once a day) or `off`. */
+    NotificationPreferencesUpdate: {
+      email: components['schemas']['MailChoice'];
+    };
+    /** @description Mark one notification read (`read: true`) or unread. */
+    NotificationUpdate: {
+      read: boolean;
+    };
+    /** @description Mark notifications read or unread: those in `ids` (at most 500), or all of yours. */
+    NotificationsMark: {
+      /** @default null */
+      ids?: string[] | null;
+      read: boolean;
+    };
+    /** @description Notifications marked read or unread: how many changed, how many are unread now. */
+    NotificationsMarked: {
+      changed: number;
+      unread: number;
     };
     /** @description Done: the route has nothing else to say. */
     Ok: {
@@ -1394,14 +1623,40 @@ export interface components {
       next_cursor: string | null;
       total: number;
     };
-    /** @description How many times the code may run on private data. */
+    /**
+     * @description How many times the code may run on private data (`limit`); a custom policy
+     *     (`CustomOutputPolicy`, no limit) has its class's name, source and arguments instead,
+     *     and, for owners, its `state` after the latest run (JSON values).
+     */
     OutputPolicy: {
-      limit: number;
+      /** @default  */
+      class_name?: string;
+      /** @default  */
+      code?: string;
+      init_kwargs?: {
+        [key: string]: unknown;
+      };
+      /** @default 0 */
+      limit?: number;
+      /** @default null */
+      state?: unknown;
       type: string;
     };
-    /** @description How many times the code may run on private data. */
+    /**
+     * @description How many times the code may run on private data (`limit`), or, for a
+     *     `CustomOutputPolicy`, its class's name, source and arguments (JSON values).
+     */
     OutputPolicyBody: {
-      limit: number;
+      /** @default null */
+      class_name?: string | null;
+      /** @default null */
+      code?: string | null;
+      /** @default null */
+      init_kwargs?: {
+        [key: string]: unknown;
+      } | null;
+      /** @default null */
+      limit?: number | null;
       type: string;
     };
     /**
@@ -1492,6 +1747,30 @@ export interface components {
       name: string;
     };
     /**
+     * @description One change on the push channel: which list (`topic`) and which object changed, and a
+     *     word for how (`created`, `approved`, `denied`, `held`, `released`, ...); never a
+     *     value, a name or code. Reload the object to see it. `id` resumes the stream
+     *     (`Last-Event-ID`).
+     */
+    PushEvent: {
+      change: string;
+      id: string;
+      object_id: string;
+      /** @enum {string} */
+      topic:
+        'datasets' | 'requests' | 'projects' | 'outputs' | 'jobs' | 'users';
+    };
+    /**
+     * @description The events after the one asked for, oldest first. `reset`: that id is unknown here (the
+     *     Datasite restarted, or it is too old): reload everything. Pass `last_event_id` back next
+     *     time.
+     */
+    PushEvents: {
+      events: components['schemas']['PushEvent'][];
+      last_event_id: string;
+      reset: boolean;
+    };
+    /**
      * @description Release a held result to its requester, optionally with a comment they will read;
      *     `suppress`: release it with the cells its disclosure checks failed suppressed (a table
      *     only). With two reviewers (setting `release_reviewers`) this is your vote.
@@ -1515,10 +1794,15 @@ export interface components {
      * @enum {string}
      */
     ReleaseState: 'released' | 'held' | 'withheld';
-    /** @description A code request: a scientist asks to run `code` on private data. */
+    /**
+     * @description A code request: a scientist asks to run `code` on private data. `decided_by` /
+     *     `decided_at`: who took the current decision and when (null while pending).
+     */
     Request: {
       code: components['schemas']['Code'];
       created_at: string | null;
+      decided_at: string | null;
+      decided_by: components['schemas']['Person'] | null;
       deny_reason: string;
       id: string;
       nested: components['schemas']['NestedFunction'][];
@@ -1578,12 +1862,22 @@ export interface components {
       exec_memory_mb?: number;
       /** @default 0 */
       exec_wall_seconds?: number;
+      /** @default false */
+      mail_enabled?: boolean;
+      /** @default  */
+      mail_from?: string;
       /** @default 0 */
       max_upload_bytes?: number;
       name: string;
+      /** @default 0 */
+      notification_retention_days?: number;
       organization: string;
       /** @default 0 */
       orphan_grace_hours?: number;
+      /** @default  */
+      public_url?: string;
+      /** @default 0 */
+      push_connections_per_user?: number;
       release: components['schemas']['ReleaseMode'];
       /** @default 0 */
       release_reviewers?: number;
@@ -1592,8 +1886,20 @@ export interface components {
       /** @default 0 */
       retention_days_runs?: number;
       signup_enabled: boolean;
+      /** @default  */
+      smtp_host?: string;
+      /** @default  */
+      smtp_password_env?: string;
+      /** @default 0 */
+      smtp_port?: number;
+      /** @default null */
+      smtp_security?: components['schemas']['SmtpSecurity'] | null;
+      /** @default  */
+      smtp_user?: string;
       /** @default 0 */
       token_ttl_hours?: number;
+      /** @default  */
+      welcome_markdown?: string;
     };
     /** @description Changes to the Datasite's settings (owners): only the fields given change. */
     SettingsUpdate: {
@@ -1621,13 +1927,23 @@ export interface components {
       /** @default null */
       exec_wall_seconds?: number | null;
       /** @default null */
+      mail_enabled?: boolean | null;
+      /** @default null */
+      mail_from?: string | null;
+      /** @default null */
       max_upload_bytes?: number | null;
       /** @default null */
       name?: string | null;
       /** @default null */
+      notification_retention_days?: number | null;
+      /** @default null */
       organization?: string | null;
       /** @default null */
       orphan_grace_hours?: number | null;
+      /** @default null */
+      public_url?: string | null;
+      /** @default null */
+      push_connections_per_user?: number | null;
       /** @default null */
       release?: components['schemas']['ReleaseMode'] | null;
       /** @default null */
@@ -1639,8 +1955,26 @@ export interface components {
       /** @default null */
       signup_enabled?: boolean | null;
       /** @default null */
+      smtp_host?: string | null;
+      /** @default null */
+      smtp_password_env?: string | null;
+      /** @default null */
+      smtp_port?: number | null;
+      /** @default null */
+      smtp_security?: components['schemas']['SmtpSecurity'] | null;
+      /** @default null */
+      smtp_user?: string | null;
+      /** @default null */
       token_ttl_hours?: number | null;
+      /** @default null */
+      welcome_markdown?: string | null;
     };
+    /**
+     * @description How the Datasite talks to its mail server: `starttls` (port 587, upgraded to TLS),
+     *     `tls` (TLS from the start, port 465) or `none` (plain: a relay on this machine only).
+     * @enum {string}
+     */
+    SmtpSecurity: 'starttls' | 'tls' | 'none';
     /** @description Any other value, as its repr (cut to 4,000 characters). */
     TextPreview: {
       /**
@@ -1651,6 +1985,32 @@ export interface components {
       shape: number[] | null;
       text: string;
       type: string;
+    };
+    /**
+     * @description One step of a request's history, from the audit log: submitted, decided, revoked, runs,
+     *     jobs, output reviews. `summary` says it in words. Scientists read their own requests'
+     *     timelines with `detail` cut to the reason (votes and owners' notes stay with owners).
+     */
+    TimelineEntry: {
+      action: string;
+      actor_email: string;
+      at: string | null;
+      detail: {
+        [key: string]: unknown;
+      };
+      object_id: string;
+      object_type: string;
+      seq: number;
+      summary: string;
+    };
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    TimelineEntryPage: {
+      items: components['schemas']['TimelineEntry'][];
+      next_cursor: string | null;
+      total: number;
     };
     /** @description A policy input that takes any value of a type (MixedInputPolicy). */
     TypeInput: {
@@ -1717,6 +2077,8 @@ export interface components {
       mock_execution_permission?: boolean | null;
       /** @default null */
       name?: string | null;
+      /** @default null */
+      password?: string | null;
       /** @default null */
       role?: string | number | null;
       /** @default null */
@@ -2430,6 +2792,32 @@ export interface operations {
       '5XX': components['responses']['Error'];
     };
   };
+  getEvents: {
+    parameters: {
+      query?: {
+        last_event_id?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushEvents'];
+          'text/event-stream': components['schemas']['PushEvent'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
   getExecutionPreview: {
     parameters: {
       query?: never;
@@ -2571,6 +2959,181 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Metadata'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getNotifications: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+        status?: 'unread' | 'read';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationPage'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getNotificationsCount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationCount'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postNotificationsMark: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NotificationsMark'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationsMarked'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getNotificationPreferences: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationPreferences'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  patchNotificationPreferences: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NotificationPreferencesUpdate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationPreferences'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getNotification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        notification_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Notification'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  patchNotification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        notification_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NotificationUpdate'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Notification'];
         };
       };
       '4XX': components['responses']['Error'];
@@ -3025,6 +3588,34 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Request'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getRequestTimeline: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+      };
+      header?: never;
+      path: {
+        request_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TimelineEntryPage'];
         };
       };
       '4XX': components['responses']['Error'];

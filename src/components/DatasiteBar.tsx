@@ -116,6 +116,35 @@ export function ConnectForm(props: {
   );
 }
 
+/** Whether changes arrive as they happen, and the inbox's unread count. */
+function LiveStatus(props: { model: SyftModel }): JSX.Element | null {
+  const trans = useTrans();
+  const { model } = props;
+  const parts: string[] = [];
+  if (model.pushState === 'streaming') {
+    parts.push(trans.__('Live updates on'));
+  } else if (model.pushState === 'polling') {
+    parts.push(trans.__('Live updates interrupted: checking for changes'));
+  }
+  if (model.unreadCount > 0) {
+    parts.push(
+      trans._n(
+        '%1 unread notification (client.notifications)',
+        '%1 unread notifications (client.notifications)',
+        model.unreadCount
+      )
+    );
+  }
+  if (!parts.length) {
+    return null;
+  }
+  return (
+    <div className="jp-syft-muted" data-testid="syft-live-status">
+      {parts.join(' · ')}
+    </div>
+  );
+}
+
 export function DatasiteBar(props: {
   model: SyftModel;
   onNewNotebook: () => void;
@@ -208,6 +237,7 @@ export function DatasiteBar(props: {
           </span>
         )}
         {remote && <div className="jp-syft-muted">{remote.url}</div>}
+        <LiveStatus model={model} />
       </div>
       <ErrorMessage message={error ?? model.errors.metadata} />
       {connecting && (

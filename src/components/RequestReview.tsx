@@ -632,6 +632,24 @@ export function RequestReview(props: IRequestReviewProps): JSX.Element {
       <Section title={trans.__('Code')} testid="syft-code-section">
         <CodeView source={code.raw_code} editorFactory={props.editorFactory} />
       </Section>
+      {[code.input_policy, code.output_policy]
+        .filter(policy => policy?.code)
+        .map(policy => (
+          <Section
+            key={policy.type}
+            title={trans.__(
+              '%1 %2 (runs in the sandbox with the code)',
+              policy.type,
+              policy.class_name ?? ''
+            )}
+            testid="syft-policy-code-section"
+          >
+            <CodeView
+              source={policy.code ?? ''}
+              editorFactory={props.editorFactory}
+            />
+          </Section>
+        ))}
       {(request.nested ?? []).length > 0 && (
         <Section
           title={trans.__('Nested jobs it launches')}

@@ -20,6 +20,7 @@ from jupyter_server.base.handlers import APIHandler
 
 from ...server.http.base import DatasiteHandlerMixin, JsonApiMixin
 from ...server.http.handlers import route_table
+from ...server.services.actor import Actor
 from ...wire import routes
 
 LAB_PREFIX = "/" + routes.LAB_API_PREFIX
@@ -50,6 +51,9 @@ class LabDatasiteHandler(_JupyterDatasiteHandler):
             self.limit_body(authenticated=False)
             return  # @tornado.web.authenticated on the verb answers 403
         self.actor = await self.run(self.services.auth.owner_actor)
+
+    async def reauthorize(self) -> Actor:
+        return await self.run(self.services.auth.owner_actor)
 
 
 class RemoteDatasiteHandler(_JupyterDatasiteHandler):

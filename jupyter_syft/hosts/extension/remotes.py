@@ -24,16 +24,20 @@ from urllib.parse import quote, urlsplit
 
 import tornado.web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
+from tornado.iostream import StreamClosedError
 
 from ...server.http.base import parse_json_object
 from ...server.services.errors import ServiceError
 from ...wire import routes
+from ...wire.contract import EVENT_STREAM
 from .handlers import JupyterApiHandler
 
 REMOTE_API = routes.API_PREFIX
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 600.0  # a run on mocks may take as long as the Datasite's run limits allow
 MAX_JSON_BYTES = 16 << 20
+STREAM_TIMEOUT = 3600.0  # longer than a remote stream lives (server/push.py MAX_AGE_SECONDS)
+MAX_RELAYED_BYTES = 64 << 20  # one relayed stream at most; then the client reconnects
 FORWARD_METHODS = ("GET", "POST", "PATCH", "DELETE")
 SETTINGS_KEY = "jupyter_syft_remotes"
 
@@ -359,11 +363,115 @@ class RemoteProxyHandler(_RemoteHandler):
         await self._forward(remote_id, path)
 
 
+class RemoteEventsHandler(_RemoteHandler):
+    """Relays a remote Datasite's push channel to the sidebar: its server-sent events as they
+    come (``Accept: text/event-stream``), else its JSON catch-up, like any proxied route."""
+
+    _gone = False
+
+    @tornado.web.authenticated
+    async def get(self, remote_id: str) -> None:
+        remote = self.registry.get(remote_id)
+        url = remote.url + REMOTE_API + routes.EVENTS
+        if self.request.query:
+            url += "?" + self.request.query
+        if EVENT_STREAM not in self.request.headers.get("Accept", ""):
+            response = await _call("GET", url, token=remote.token)
+            self.set_status(response.code if response.code < 500 else 502)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.finish(_json_bytes(response, "events"))
+            return
+        await self._relay(url, remote)
+
+    async def _relay(self, url: str, remote: RemoteConnection) -> None:
+        headers = {"Accept": EVENT_STREAM, "Authorization": f"Bearer {remote.token}"}
+        last = self.request.headers.get("Last-Event-ID")
+        if last:
+            headers["Last-Event-ID"] = last[:200]  # the remote checks it
+        start: dict[str, Any] = {"status": 0, "type": ""}
+        refusal = bytearray()
+        relayed = 0
+
+        def on_header(line: str) -> None:
+            if line.startswith("HTTP/"):
+                start["status"] = int(line.split(" ", 2)[1])
+            elif line.lower().startswith("content-type:"):
+                start["type"] = line.split(":", 1)[1].strip()
+
+        def on_chunk(chunk: bytes) -> None:
+            nonlocal relayed
+            if self._gone:
+                raise StreamClosedError()  # the browser left: end the remote stream too
+            if start["status"] != 200 or not start["type"].startswith(EVENT_STREAM):
+                if len(refusal) < MAX_JSON_BYTES:
+                    refusal.extend(chunk)
+                return
+            if relayed == 0:
+                self.set_header("Content-Type", EVENT_STREAM + "; charset=utf-8")
+                self.set_header("Cache-Control", "no-store")
+                self.set_header("X-Accel-Buffering", "no")
+            relayed += len(chunk)
+            if relayed > MAX_RELAYED_BYTES:
+                raise StreamClosedError()  # the client reconnects, resuming from its last id
+            self.write(chunk)
+            self.flush()
+
+        request = HTTPRequest(
+            url,
+            headers=headers,
+            connect_timeout=CONNECT_TIMEOUT,
+            request_timeout=STREAM_TIMEOUT,
+            follow_redirects=False,
+            header_callback=on_header,
+            streaming_callback=on_chunk,
+        )
+        try:
+            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        except (StreamClosedError, HTTPClientError, OSError, asyncio.TimeoutError):
+            response = None
+        if relayed:
+            if not self._finished:
+                with contextlib.suppress(StreamClosedError):
+                    self.finish()
+            return
+        status = start["status"] or (response.code if response is not None else 0)
+        if status == 0 or status >= 500 or status == 599:
+            raise RemoteError(
+                502, "unreachable", "The remote Datasite's live updates are not reachable now."
+            )
+        code, detail = "remote_error", f"The Datasite answered {status} to events."
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            data = json.loads(bytes(refusal))
+            if isinstance(data, dict) and isinstance(data.get("detail"), str):
+                code, detail = str(data.get("error") or code), data["detail"]
+        # A 200 that is not a stream (an older Datasite): the sidebar polls instead.
+        raise RemoteError(status if status >= 400 else 415, code, detail)
+
+    def on_connection_close(self) -> None:
+        self._gone = True
+        super().on_connection_close()
+
+
+def _json_bytes(response: HTTPResponse, what: str) -> bytes:
+    """A remote JSON answer, checked to be JSON (a proxy passes on nothing else)."""
+    if not response.headers.get("Content-Type", "").startswith("application/json"):
+        raise RemoteError(
+            502 if response.code < 400 or response.code >= 500 else response.code,
+            "not_json",
+            f"The Datasite's answer to {what} is not JSON.",
+        )
+    return response.body
+
+
 def remote_routes() -> list[tuple[str, type]]:
     """The remote-Datasite routes, relative to the server's base_url (no leading slash)."""
     remote_id = r"([0-9a-f]{16})"
     return [
         (r"syft/lab/remotes", RemotesHandler),
         (rf"{routes.REMOTES_PREFIX}{remote_id}", RemoteHandler),
+        (
+            rf"{routes.REMOTES_PREFIX}{remote_id}/api/{routes.API_VERSION}/{routes.EVENTS}",
+            RemoteEventsHandler,
+        ),
         (rf"{routes.REMOTES_PREFIX}{remote_id}/api/{routes.API_VERSION}/(.*)", RemoteProxyHandler),
     ]

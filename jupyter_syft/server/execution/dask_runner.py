@@ -108,6 +108,7 @@ def run_remote(
     background: bool = False,
     private: bool = False,
     rules: dict[str, Any] | None = None,
+    policies: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Dask task: run one job with this machine's sandboxed worker pool, which answers
     its nested jobs from ``nested_code`` (plain data: name -> ``NestedFunction.to_json()``).
@@ -131,6 +132,7 @@ def run_remote(
             progress=progress,
             background=background,
             rules=rules,
+            policies=policies,
         )
         result = runner.run(spec)
     data = None
@@ -150,6 +152,7 @@ def run_remote(
         "progress": list(progress.events),
         "nested": [[r.name, r.code_id, r.ok] for r in result.nested],
         "report": result.report,
+        "policy_state": result.policy_state,
     }
 
 
@@ -250,6 +253,7 @@ class DaskRunner:
                 spec.background,
                 spec.private,
                 spec.rules,
+                spec.policies,
                 pure=False,
                 key=run_id,
                 priority=0 if spec.background else 10,  # blocking calls first
@@ -294,6 +298,9 @@ class DaskRunner:
             sandbox=f"dask:{out['sandbox']}",
             nested=_nested_runs(out.get("nested")),
             report=out.get("report") if isinstance(out.get("report"), dict) else None,
+            policy_state=(
+                out.get("policy_state") if isinstance(out.get("policy_state"), dict) else None
+            ),
         )
 
     def _wait(

@@ -150,6 +150,8 @@ class Job:
         }
         if self.spec.rules is not None:
             job["rules"] = self.spec.rules
+        if self.spec.policies is not None:
+            job["policies"] = self.spec.policies
         try:
             protocol.send_json(self.worker.sock, protocol.JOB, job, [out_w, err_w, *input_fds])
         except OSError as exc:
@@ -290,7 +292,10 @@ class Job:
                 return self.result(False, BAD_RESULT, f"The result is incomplete: {exc}")
             os.rename(self.partial, self.final)
             report = status.get("report")
-            return self.result(True, None, None, report if isinstance(report, dict) else None)
+            result = self.result(True, None, None, report if isinstance(report, dict) else None)
+            state = status.get("policy_state")
+            result.policy_state = state if isinstance(state, dict) else None
+            return result
         kind = status.get("error_kind")
         kind = kind if kind in _WORKER_KINDS else INTERNAL
         error = status.get("error")

@@ -26,8 +26,13 @@ MEMORY = "memory"  # MemoryError under RLIMIT_AS
 KILLED = "killed"  # the worker died by a signal nobody here sent (OOM killer, crash, ...)
 BAD_RESULT = "bad_result"  # the return value cannot be encoded, or is too large
 INTERNAL = "internal"  # a fault of the runner or the worker machinery, not of the user code
+# A custom policy refused the run (is_valid), failed (raised, too slow) or left a state that
+# is not JSON values: the message names the policy.
+POLICY = "policy"
 
-ERROR_KINDS = frozenset({USER_ERROR, TIMEOUT, CPU_TIME, MEMORY, KILLED, BAD_RESULT, INTERNAL})
+ERROR_KINDS = frozenset(
+    {USER_ERROR, TIMEOUT, CPU_TIME, MEMORY, KILLED, BAD_RESULT, INTERNAL, POLICY}
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class RunSpec:
     # the result with it, next to the data, before sending it. None: no check (nested runs,
     # whose values only go back into the run that launched them).
     rules: dict[str, Any] | None = None
+    # Custom policies (plain data): ``{"input": {class_name, code, init_kwargs, inputs} | None,
+    # "output": {class_name, code, init_kwargs} | None, "state": {"state": ...} | None,
+    # "code_id": str}``. Their code runs in the worker's child, next to the function (only in
+    # a checked job: ``rules`` must be set): is_valid before it, apply_to_output after it.
+    policies: dict[str, Any] | None = None
 
 
 @dataclass
@@ -114,3 +124,6 @@ class RunResult:
     # The disclosure report the worker made (``jupyter_syft.disclosure.check_result``), as it
     # sent it: untrusted JSON, checked by whoever stores it. None: no check was asked or made.
     report: dict[str, Any] | None = None
+    # The custom output policy's state after the run, as the worker sent it (``{"state":
+    # ...}``, JSON values, untrusted); None: no custom output policy, or it did not run.
+    policy_state: dict[str, Any] | None = None

@@ -67,6 +67,9 @@ _PR_SET_NO_NEW_PRIVS = 38
 
 CLAIMS = b"K"  # child -> worker: the group statistics of the result's tracked tables (JSON)
 MAX_CLAIMS = 16 << 20  # bytes of claims JSON (tables beyond stay "review")
+POLICY_STATE = b"P"  # child -> worker: a custom output policy's state after the run (JSON)
+MAX_POLICY_STATE = 1 << 20  # bytes of that JSON (the policy's own cap is far below)
+POLICY_SECONDS = 10.0  # wall-clock seconds each call of a custom policy's method may take
 _POLL = 0.25  # seconds between checks that the child is still alive
 
 
@@ -443,6 +446,8 @@ def _serve(sock: socket.socket, job: dict[str, Any], fds: list[int]) -> dict[str
         )
     if checked:
         return _serve_checked(sock, job, kwargs)
+    if job.get("policies"):  # policy code runs only in the child of a checked job
+        return _failure("internal", "A job with custom policies must be a checked job.")
     try:
         value = _call(sock, job, kwargs)
     except BaseException as exc:  # everything the user code raises is the user's error
@@ -480,7 +485,8 @@ def _serve_checked(
     theirs.close()
     child = _Child(pid)
     try:
-        return _supervise(sock, mine, child, checker, inputs, job["limits"])
+        wants_state = bool((job.get("policies") or {}).get("output"))
+        return _supervise(sock, mine, child, checker, inputs, job["limits"], wants_state)
     finally:
         child.reap()
         mine.close()
@@ -544,16 +550,27 @@ def _child(
             track.install()
         except BaseException:  # the tables stay "review" (no claims)
             checks = None  # type: ignore[assignment]
+        policies: _Policies | None = None
         try:
+            if job.get("policies"):  # the scientist's classes: defined here, in the child
+                policies = _Policies(job)
+                kwargs = policies.before(kwargs)
             value = _call(chan, job, kwargs)
+            state = policies.after(value) if policies is not None else None
+        except _PolicyError as exc:
+            status = exc.status
         except BaseException as exc:  # everything the user code raises is the user's error
             status = _user_error(exc, filename, limits)
         else:
+            if state is not None:
+                value, state_json = state
             claims: list[Any] = []
             if checks is not None:
                 claims = checks.collect_claims(value, rules, MAX_CLAIMS)
             status = _send_result(chan, value, int(limits["max_result_bytes"]))
             if status.get("ok"):
+                if state is not None:
+                    protocol.send_frame(chan, POLICY_STATE, state_json)
                 protocol.send_frame(chan, CLAIMS, json.dumps(claims).encode())
     except BaseException as exc:  # e.g. SystemExit from user code run while encoding
         status = _failure(
@@ -572,11 +589,13 @@ def _supervise(
     checker: _Checker,
     inputs: dict[str, Any],
     limits: dict[str, Any],
+    wants_state: bool = False,
 ) -> dict[str, Any]:
     """Relay the child's calls, collect its result and claims, then check and send."""
     max_bytes = int(limits["max_result_bytes"])
     received = bytearray()
     claims: list[Any] | None = None
+    policy_state: dict[str, Any] | None = None
     try:
         while True:
             frame = _from_child(chan, child)
@@ -591,6 +610,8 @@ def _supervise(
                 _relay(control, chan, payload)
             elif kind == CLAIMS and claims is None:
                 claims = _parse_claims(payload)
+            elif kind == POLICY_STATE and policy_state is None:
+                policy_state = _parse_policy_state(payload)
             elif kind == protocol.DONE:
                 status = protocol.parse_json(payload)
                 break
@@ -610,6 +631,8 @@ def _supervise(
         return _child_failure(status)
     if status.get("result_bytes") != len(received) or claims is None:
         return _failure("internal", "The function's process sent an incomplete result.")
+    if policy_state is None and wants_state:
+        return _failure("internal", "The function's process sent no policy state.")
     try:
         value = serde.decode(memoryview(received))
     except serde.SerdeError as exc:
@@ -623,7 +646,10 @@ def _supervise(
     for start in range(0, len(received), protocol.CHUNK):
         protocol.send_frame(control, protocol.DATA, view[start : start + protocol.CHUNK])
     view.release()
-    return {"ok": True, "result_bytes": len(received), "report": report}
+    done: dict[str, Any] = {"ok": True, "result_bytes": len(received), "report": report}
+    if policy_state is not None:
+        done["policy_state"] = policy_state
+    return done
 
 
 def _from_child(chan: socket.socket, child: _Child) -> tuple[bytes, bytes] | None:
@@ -645,6 +671,8 @@ def _from_child(chan: socket.socket, child: _Child) -> tuple[bytes, bytes] | Non
         limit = protocol.MAX_CALL_FRAME if kind == protocol.CALL else protocol.MAX_FRAME
         if kind == CLAIMS:
             limit = MAX_CLAIMS
+        elif kind == POLICY_STATE:
+            limit = MAX_POLICY_STATE
         if size > limit:
             raise _Abort(f"frame {kind!r} of {size} bytes")
         payload = _recv_exact(chan, size)
@@ -687,13 +715,225 @@ def _parse_claims(payload: bytes) -> list[Any]:
     return claims
 
 
+def _parse_policy_state(payload: bytes) -> dict[str, Any]:
+    try:
+        state = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise _Abort("a policy state that is not JSON") from None
+    if not isinstance(state, dict) or set(state) != {"state"}:
+        raise _Abort("a policy state of the wrong shape")
+    return state
+
+
+# ---- custom policies: the scientist's classes, run in the child next to the function ---------
+
+
+class _PolicyError(Exception):
+    """A custom policy refused the run or failed: ``status`` is the job's failure, naming it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.status = {"ok": False, "error_kind": "policy", "error": _bounded(message)}
+
+
+class _PolicyTimeout(BaseException):
+    """A policy method ran past ``POLICY_SECONDS`` (raised by SIGALRM in the child)."""
+
+
+class _Policies:
+    """The job's custom policies (``RunSpec.policies``), rebuilt in the child from their
+    source and JSON arguments. Only the child runs them: never the worker that checks."""
+
+    def __init__(self, job: dict[str, Any]):
+        self.spec = job["policies"]
+        self.limits = job["limits"]
+        seconds = self.spec.get("seconds")
+        valid = isinstance(seconds, int | float) and 0 < seconds <= 3600
+        self.seconds = float(seconds) if valid else POLICY_SECONDS
+        from jupyter_syft.policies import PolicyContext
+
+        self.context = PolicyContext(
+            str(self.spec.get("code_id") or ""), str(job["func_name"]), private=True
+        )
+        self.input = self._build("input")
+        self.output = self._build("output")
+
+    def _build(self, which: str) -> Any:
+        spec = self.spec.get(which)
+        if not spec:
+            return None
+        import __future__
+
+        import types
+
+        from jupyter_syft import policies
+        from jupyter_syft.errors import SyftException
+
+        name = str(spec["class_name"])
+        base = policies.CustomInputPolicy if which == "input" else policies.CustomOutputPolicy
+        filename = f"<policy {name}>"
+        source = str(spec["code"])
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        sy = types.SimpleNamespace(
+            CustomInputPolicy=policies.CustomInputPolicy,
+            CustomOutputPolicy=policies.CustomOutputPolicy,
+            SyftException=SyftException,
+        )
+        namespace: dict[str, Any] = {
+            "__builtins__": builtins,
+            "__name__": "__syft_policy__",
+            "sy": sy,
+            "syft": sy,
+            "CustomInputPolicy": policies.CustomInputPolicy,
+            "CustomOutputPolicy": policies.CustomOutputPolicy,
+            "SyftException": SyftException,
+        }
+        import typing
+
+        for hint in ("Any", "Callable", "ClassVar", "Dict", "List", "Optional", "Set", "Tuple"):
+            namespace[hint] = getattr(typing, hint)
+        namespace["Type"] = type
+
+        def define() -> Any:
+            # annotations stay unevaluated, as PySyft's `from __future__ import annotations`
+            flags = __future__.annotations.compiler_flag
+            code = compile(source, filename, "exec", flags=flags, dont_inherit=True)
+            exec(code, namespace)  # noqa: S102 -- the child runs user code: see _define
+            cls = namespace.get(name)
+            if not (isinstance(cls, type) and issubclass(cls, base)):
+                raise TypeError(f"the source does not define a subclass {name} of {base.__name__}")
+            obj = cls(**dict(spec.get("init_kwargs") or {}))
+            if which == "input":
+                obj.__dict__["_bound_inputs"] = dict(spec.get("inputs") or {})
+            state = self.spec.get("state")
+            if which == "output" and isinstance(state, dict):
+                obj.state = state.get("state")
+            return obj
+
+        return self._guard(name, "class definition and __init__", filename, define)
+
+    def _guard(self, name: str, what: str, filename: str, fn: Callable[[], Any]) -> Any:
+        """``fn()`` under the policy's time limit; any failure a ``_PolicyError`` naming it."""
+
+        def expire(signum: int, frame: Any) -> None:
+            raise _PolicyTimeout
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        try:
+            return fn()
+        except _PolicyError:
+            raise
+        except _PolicyTimeout:
+            raise _PolicyError(
+                f"The policy {name}: its {what} took longer than {self.seconds:g} seconds, "
+                "the limit for a policy's method. Make it cheaper (a policy decides; the "
+                "function computes)."
+            ) from None
+        except BaseException as exc:
+            error = _user_error(exc, filename, self.limits)
+            if error["error_kind"] == "memory":
+                raise _PolicyError(f"The policy {name} ran out of memory in its {what}.") from None
+            raise _PolicyError(
+                f"The policy {name} failed in its {what}: {error['error']}"
+            ) from None
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _name(self, policy: Any) -> tuple[str, str]:
+        name = type(policy).__name__
+        return name, f"<policy {name}>"
+
+    def before(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The input policy's is_valid and filter_kwargs, then the output policy's is_valid:
+        a falsy answer refuses the run, with the policy's name."""
+        ctx = self.context
+        if self.input is not None:
+            policy = self.input
+            name, filename = self._name(policy)
+            ok = self._guard(name, "is_valid", filename, lambda: policy.is_valid(ctx, dict(kwargs)))
+            if not ok:
+                raise _PolicyError(
+                    f"The input policy {name} refused this run: its is_valid(context, "
+                    f"usr_input_kwargs) returned {_short(ok)}."
+                )
+            filtered = self._guard(
+                name, "filter_kwargs", filename, lambda: policy.filter_kwargs(dict(kwargs), ctx)
+            )
+            if not isinstance(filtered, dict) or not all(isinstance(k, str) for k in filtered):
+                raise _PolicyError(
+                    f"The input policy {name}: filter_kwargs must return a dict of the "
+                    f"function's arguments by name, not {type(filtered).__name__}."
+                )
+            kwargs = filtered
+        if self.output is not None:
+            policy = self.output
+            name, filename = self._name(policy)
+            ok = self._guard(name, "is_valid", filename, lambda: policy.is_valid(ctx))
+            if not ok:
+                raise _PolicyError(
+                    f"The output policy {name} allows no more runs: its is_valid(context) "
+                    f"returned {_short(ok)}. To run the code again, submit it in a new request."
+                )
+        return kwargs
+
+    def after(self, value: Any) -> tuple[Any, bytes] | None:
+        """The output policy's apply_to_output (its return value is the result), and its new
+        state as JSON, checked here: a state that is not JSON values fails the run."""
+        if self.output is None:
+            return None
+        policy, ctx = self.output, self.context
+        name, filename = self._name(policy)
+        out = self._guard(
+            name,
+            "apply_to_output",
+            filename,
+            lambda: policy.apply_to_output(ctx, value, update_policy=True),
+        )
+        from jupyter_syft.errors import SyftException
+        from jupyter_syft.policies import MAX_POLICY_JSON, _require_json
+
+        state = getattr(policy, "state", None)
+        try:
+            _require_json(state, f"The output policy {name}: self.state", "", 0)
+        except SyftException as exc:
+            raise _PolicyError(f"{exc} The Datasite keeps it between runs as JSON.") from None
+        except RecursionError:
+            raise _PolicyError(
+                f"The output policy {name}: self.state is nested too deeply."
+            ) from None
+        try:
+            text = json.dumps({"state": state}, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise _PolicyError(
+                f"The output policy {name}: self.state must be JSON values (str, int, float, "
+                f"bool, None, lists and dicts with str keys), so that the Datasite can keep it "
+                f"between runs: {exc}."
+            ) from None
+        if len(text) > MAX_POLICY_JSON:
+            raise _PolicyError(
+                f"The output policy {name}: self.state is {len(text):,} characters as JSON, "
+                f"more than {MAX_POLICY_JSON:,}."
+            )
+        return out, text.encode()
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def _child_failure(status: dict[str, Any]) -> dict[str, Any]:
     """The child's own failure (a user error, memory, a bad result), as sent: only its kind
     and text are kept, and a kind it may not report is an internal failure."""
     kind = status.get("error_kind")
     error = status.get("error")
     error = error if isinstance(error, str) and error else "The job failed."
-    if kind in ("user_error", "memory", "bad_result"):
+    if kind in ("user_error", "memory", "bad_result", "policy"):
         return {"ok": False, "error_kind": kind, "error": _bounded(error)}
     detail = status.get("detail")
     return _failure("internal", error, detail if isinstance(detail, str) else "")

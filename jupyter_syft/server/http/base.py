@@ -194,6 +194,12 @@ class DatasiteHandlerMixin(JsonApiMixin):
             self.datasite.services.auth.actor_for, self.request.headers.get("Authorization")
         )
 
+    async def reauthorize(self) -> Actor:
+        """Who the caller is now (a long-lived stream checks its reader is still allowed)."""
+        return await self.run(
+            self.datasite.services.auth.actor_for, self.request.headers.get("Authorization")
+        )
+
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a (blocking) service call on the Datasite's thread pool."""
         return await IOLoop.current().run_in_executor(

@@ -7,12 +7,16 @@ document (``server/http/openapi.py``) is written from these declarations.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any
 
+from tornado.iostream import StreamClosedError
+
 from ...wire import routes
-from ...wire.contract import VALUE_MEDIA_TYPE, Op
+from ...wire.contract import EVENT_STREAM, VALUE_MEDIA_TYPE, Op
 from ...wire.models import (
     ApproveBody,
     AuditCheckpoint,
@@ -32,6 +36,7 @@ from ...wire.models import (
     DataSubjectCreate,
     DenyBody,
     DepositBody,
+    EventsQuery,
     Execution,
     GuestSession,
     Job,
@@ -40,6 +45,14 @@ from ...wire.models import (
     LoginAnswer,
     LoginBody,
     Metadata,
+    Notification,
+    NotificationCount,
+    NotificationPreferences,
+    NotificationPreferencesUpdate,
+    NotificationQuery,
+    NotificationsMark,
+    NotificationsMarked,
+    NotificationUpdate,
     Ok,
     Output,
     OutputQuery,
@@ -50,6 +63,8 @@ from ...wire.models import (
     Project,
     ProjectCreate,
     ProjectEvent,
+    PushEvent,
+    PushEvents,
     ReleaseBody,
     Request,
     RequestCreate,
@@ -58,6 +73,7 @@ from ...wire.models import (
     RunInputs,
     Settings,
     SettingsUpdate,
+    TimelineEntry,
     User,
     UserCreate,
     UserUpdate,
@@ -65,7 +81,7 @@ from ...wire.models import (
     WithholdBody,
 )
 from ..services import limits
-from ..services.errors import BadRequest
+from ..services.errors import BadRequest, ServiceError
 from ..services.paging import PageParams
 from .base import DatasiteHandler, Endpoint, declared_length
 
@@ -637,6 +653,22 @@ class RequestDenyHandler(Endpoint):
         )
 
 
+class RequestTimelineHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "A request's history from the audit log, oldest first (owners; the requester "
+            "without owners' details).",
+            Page[TimelineEntry],
+            query=PageQuery,
+        )
+    }
+
+    async def get(self, request_id: str) -> None:
+        self.send_json(
+            await self.run(self.services.requests.timeline, self.actor, request_id, _page(self))
+        )
+
+
 class RequestDepositHandler(Endpoint):
     contract = {
         "post": Op("Approve a request with your own result (owners).", Request, body=DepositBody)
@@ -768,6 +800,196 @@ class AuditCheckpointHandler(Endpoint):
         self.send_json(await self.run(self.services.audit.checkpoint, self.actor))
 
 
+class EventsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "The push channel: what changed that the caller may see (a topic and an object id, "
+            "never a value). With `Accept: text/event-stream`, a stream of server-sent events "
+            "(resume it with the last `id:` as `Last-Event-ID`; `event: reset` means reload "
+            "everything; a comment line keeps it alive; 429 beyond the setting "
+            "push_connections_per_user); otherwise, as JSON, the events after `last_event_id` "
+            "(what a client polls when it cannot stream).",
+            PushEvents,
+            query=EventsQuery,
+            stream=PushEvent,
+        )
+    }
+    _subscription: Any = None
+
+    async def get(self) -> None:
+        hub = self.datasite.push
+        last = self.request.headers.get("Last-Event-ID")
+        if last is None:
+            last = self.get_query_argument("last_event_id", None)
+        if last is not None and len(last) > limits.NAME:
+            raise BadRequest("Last-Event-ID is too long to be an id this Datasite sent.")
+        if EVENT_STREAM not in self.request.headers.get("Accept", ""):
+            limit = _whole(self.get_query_argument("limit", "500"), "limit", 1, 1000)
+            catchup = await self.run(hub.catch_up, self.actor, last, limit)
+            events = [hub.view(event) for event in catchup.events]
+            answer = PushEvents(last_event_id=catchup.last_id, reset=catchup.reset, events=events)
+            self.send_json(answer)
+            return
+        cap = await self.run(self.services.settings.value, "push_connections_per_user")
+        loop = asyncio.get_running_loop()
+        subscription, catchup = hub.subscribe(self.actor, last, loop, cap)
+        self._subscription = subscription
+        try:
+            await self._stream(hub, subscription, catchup, loop)
+        except StreamClosedError:
+            pass  # the reader went away
+        finally:
+            hub.unsubscribe(subscription)
+        if not self._finished:
+            with contextlib.suppress(StreamClosedError):
+                self.finish()
+
+    async def _stream(self, hub: Any, subscription: Any, catchup: Any, loop: Any) -> None:
+        self.set_header("Content-Type", EVENT_STREAM + "; charset=utf-8")
+        self.set_header("X-Accel-Buffering", "no")  # nginx: pass each event on at once
+        self.write(f"retry: {RETRY_MS}\n\n")
+        if catchup.reset:
+            self.write(_reset(catchup.last_id))
+        for event in catchup.events:
+            self.write(_sse(hub.view(event)))
+        await self.flush()
+        started = checked = loop.time()
+        while not subscription.closed:
+            events = await subscription.wait(hub.keepalive)
+            if subscription.reset:  # fell too far behind
+                self.write(_reset(hub.last_id()))
+                await self.flush()
+                return
+            if not events and subscription.closed:
+                return  # the Datasite is stopping
+            for event in events:
+                self.write(_sse(hub.view(event)))
+            now = loop.time()
+            if now - started > hub.max_age:
+                return  # the client resumes from its last id
+            # Idle, or busy for a while: is the reader still allowed? (else they log in again)
+            if not events or now - checked >= hub.keepalive:
+                if not await self._still_allowed():
+                    return
+                checked = now
+            if not events:
+                self.write(": keepalive\n\n")
+            await self.flush()
+
+    async def _still_allowed(self) -> bool:
+        """Is the reader still who they were (session valid, account enabled, same role)?"""
+        try:
+            now = await self.reauthorize()
+        except ServiceError:
+            return False
+        return now.user_id == self.actor.user_id and now.role == self.actor.role
+
+    def on_connection_close(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+        super().on_connection_close()
+
+
+RETRY_MS = 3000  # how long an EventSource waits before it reconnects
+
+
+def _sse(event: PushEvent) -> str:
+    return f"id: {event.id}\ndata: {event.model_dump_json()}\n\n"
+
+
+def _reset(last_id: str) -> str:
+    return f'id: {last_id}\nevent: reset\ndata: {{"last_event_id": "{last_id}"}}\n\n'
+
+
+def _whole(text: str, name: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or not low <= int(text) <= high:
+        raise BadRequest(
+            f"{name} must be a whole number from {low} to {high}, not {limits.clip(text)}."
+        )
+    return int(text)
+
+
+class NotificationsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "Your notifications, newest first unless order=oldest; status=unread or read; paged.",
+            Page[Notification],
+            query=NotificationQuery,
+        )
+    }
+
+    async def get(self) -> None:
+        arg = self.get_query_argument
+        page = PageParams.parse(arg("limit", None), arg("cursor", None), arg("order", "newest"))
+        self.send_json(
+            await self.run(self.services.notifications.list, self.actor, arg("status", None), page)
+        )
+
+
+class NotificationsCountHandler(Endpoint):
+    contract = {
+        "get": Op("How many notifications you have, and how many unread.", NotificationCount)
+    }
+
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.notifications.count, self.actor))
+
+
+class NotificationsMarkHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Mark your notifications read or unread: those in ids, or all of them.",
+            NotificationsMarked,
+            body=NotificationsMark,
+        )
+    }
+
+    async def post(self) -> None:
+        body: NotificationsMark = self.body()
+        self.send_json(
+            await self.run(self.services.notifications.mark, self.actor, body.read, body.ids)
+        )
+
+
+class NotificationPreferencesHandler(Endpoint):
+    contract = {
+        "get": Op("How you get notifications by mail.", NotificationPreferences),
+        "patch": Op(
+            "Choose how you get notifications by mail: instant, digest (daily) or off.",
+            NotificationPreferences,
+            body=NotificationPreferencesUpdate,
+        ),
+    }
+
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.notifications.preferences, self.actor))
+
+    async def patch(self) -> None:
+        self.send_json(
+            await self.run(self.services.notifications.set_preferences, self.actor, self.body())
+        )
+
+
+class NotificationHandler(Endpoint):
+    contract = {
+        "get": Op("One of your notifications.", Notification),
+        "patch": Op(
+            "Mark one of your notifications read or unread.", Notification, body=NotificationUpdate
+        ),
+    }
+
+    async def get(self, notification_id: str) -> None:
+        self.send_json(await self.run(self.services.notifications.get, self.actor, notification_id))
+
+    async def patch(self, notification_id: str) -> None:
+        body: NotificationUpdate = self.body()
+        self.send_json(
+            await self.run(
+                self.services.notifications.set_read, self.actor, notification_id, body.read
+            )
+        )
+
+
 VERBS = ("get", "post", "patch", "put", "delete")
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -848,10 +1070,17 @@ ROUTES: list[tuple[str, type]] = [
     (routes.REQUEST_APPROVE, RequestApproveHandler),
     (routes.REQUEST_DENY, RequestDenyHandler),
     (routes.REQUEST_DEPOSIT, RequestDepositHandler),
+    (routes.REQUEST_TIMELINE, RequestTimelineHandler),
     (routes.PROJECTS, ProjectsHandler),
     (routes.PROJECT, ProjectHandler),
     (routes.PROJECT_EVENTS, ProjectEventsHandler),
     (routes.AUDIT_EVENTS, AuditEventsHandler),
     (routes.AUDIT_VERIFY, AuditVerifyHandler),
     (routes.AUDIT_CHECKPOINT, AuditCheckpointHandler),
+    (routes.NOTIFICATIONS, NotificationsHandler),
+    (routes.NOTIFICATIONS_COUNT, NotificationsCountHandler),
+    (routes.NOTIFICATIONS_MARK, NotificationsMarkHandler),
+    (routes.NOTIFICATION_PREFERENCES, NotificationPreferencesHandler),
+    (routes.NOTIFICATION, NotificationHandler),
+    (routes.EVENTS, EventsHandler),
 ]

@@ -29,7 +29,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from ...wire import routes
-from ...wire.contract import JSON, VALUE_MEDIA_TYPE, Op
+from ...wire.contract import EVENT_STREAM, JSON, VALUE_MEDIA_TYPE, Op
 from ...wire.models import Error
 from .handlers import ROUTES, VERBS
 
@@ -176,6 +176,7 @@ def _schemas(
             ("response", op.response, "serialization"),
             ("body", op.body, "validation"),
             ("query", op.query, "validation"),
+            ("stream", op.stream, "serialization"),
         ]
         for role, kind, mode in declared:
             if kind is not None:
@@ -206,6 +207,11 @@ def _operation(
         success["content"] = {op.media_type: {"schema": schema_of[(*key, "response")]}}
     elif op.media_type != JSON:
         success["content"] = {op.media_type: {}}  # a byte stream: no JSON schema to give
+    if op.stream is not None:
+        # Server-sent events: each event's `data:` line is one of these (its `id:` the same id).
+        success.setdefault("content", {})[EVENT_STREAM] = {
+            "schema": schema_of[(*key, "stream")],
+        }
     operation: dict[str, Any] = {
         "operationId": verb + endpoint.__name__.removesuffix("Handler"),
         "summary": op.summary,

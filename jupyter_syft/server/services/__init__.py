@@ -15,6 +15,7 @@ from .code import CodeService
 from .data_subjects import DataSubjectService
 from .datasets import DatasetService
 from .jobs import JobService
+from .notifications import NotificationService
 from .outputs import OutputService
 from .previews import PreviewService
 from .projects import ProjectService
@@ -37,6 +38,7 @@ class Services:
     jobs: JobService
     previews: PreviewService
     outputs: OutputService
+    notifications: NotificationService
 
     @classmethod
     def build(
@@ -60,4 +62,5 @@ class Services:
             jobs=JobService(store, audit, code),
             previews=PreviewService(datasets, code),
             outputs=OutputService(store, audit, blobs, settings),
+            notifications=NotificationService(store, audit, settings),
         )

@@ -29,6 +29,7 @@ from sqlmodel import col, select
 from ...audit_chain import HASH_VERSION, ChainChecker, Verdict, at_text, event_hash
 from ...wire import models as wire
 from .. import models
+from ..events import Change, ChangeBus
 from ..store import Store
 from . import limits, paging
 from .actor import Actor
@@ -45,6 +46,7 @@ class AuditLog:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()  # one writer at a time keeps the chain linear
+        self.changes = ChangeBus()  # told of each event once it is committed
 
     # --- writing -----------------------------------------------------------------------------
     def record(
@@ -72,6 +74,16 @@ class AuditLog:
             event.hash = event_hash(_fields(event))
             session.add(event)
             session.commit()
+            change = Change(
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                actor_id=event.actor_id or "",
+                actor_email=event.actor_email or "",
+                detail=clean_detail,
+                seq=event.seq,
+            )
+        self.changes.publish(change)
 
     # --- checking ----------------------------------------------------------------------------
     def verify(self) -> bool:

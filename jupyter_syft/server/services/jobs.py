@@ -20,6 +20,7 @@ from ...roles import ServiceRole
 from ...wire import models as wire
 from ...wire.enums import JobStatus
 from .. import models
+from ..events import Change
 from ..execution.fair_queue import FairQueue
 from ..store import Store
 from . import paging
@@ -154,6 +155,16 @@ class JobService:
             row.updated_at = models.utcnow()
             session.add(row)
             session.commit()
+        # Not audited (its run is): told to the change bus here, for the push channel and inboxes.
+        self.audit.changes.publish(
+            Change(
+                "job.finish",
+                "job",
+                job_id,
+                actor_id=job.user_id,
+                detail={"status": status, "execution": execution_id or ""},
+            )
+        )
 
     def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Job]:
         """One page of the jobs the caller may see (see ``paging``)."""

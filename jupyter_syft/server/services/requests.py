@@ -22,7 +22,7 @@ from .errors import BadRequest, Conflict, NotFound
 from .paging import PageParams, preload
 from .projects import ProjectService
 from .settings import SettingsService
-from .views import iso
+from .views import iso, person
 
 STATUSES = [d.value for d in Decision]
 
@@ -139,6 +139,10 @@ class RequestService:
             status=Decision(request.status),
             reason=request.reason,
             deny_reason=request.deny_reason,
+            decided_by=person(session.get(models.User, request.decided_by))
+            if request.decided_by
+            else None,
+            decided_at=iso(request.decided_at),
             created_at=iso(request.created_at),
             updated_at=iso(request.updated_at),
             requesting_user_name=user.name if user else "",
@@ -182,9 +186,69 @@ class RequestService:
         nested_code_ids: builtins.list[str] | None = None,
     ) -> wire.Request:
         actor.require_owner("approve requests")
+        self._refuse_same_decision(request_id, Decision.APPROVED)
         if approve_nested:
             self._approve_nested(actor, request_id, nested_code_ids)
         return self._decide(actor, request_id, Decision.APPROVED)
+
+    # --- history ------------------------------------------------------------------------------
+    def timeline(
+        self, actor: Actor, request_id: str, page: PageParams | None = None
+    ) -> wire.Page[wire.TimelineEntry]:
+        """What happened to a request, oldest first, read from the audit log: the request's own
+        events, its code's (submission, runs), its jobs' and its results' (reviews). Owners
+        see every event with its detail; the requester sees the steps that concern them, with
+        the detail cut to the reason (votes, owners' notes and other accounts' runs stay out)."""
+        E = models.AuditEvent
+        with self.store.session() as session:
+            request = self._visible(session, actor, request_id)
+            code_id = request.code_id
+            executions = select(models.Execution.id).where(col(models.Execution.code_id) == code_id)
+            jobs = select(models.Job.id).where(col(models.Job.code_id) == code_id)
+            query = select(E).where(
+                ((col(E.object_type) == "request") & (col(E.object_id) == request_id))
+                | ((col(E.object_type) == "code") & (col(E.object_id) == code_id))
+                | ((col(E.object_type) == "execution") & col(E.object_id).in_(executions))
+                | ((col(E.object_type) == "job") & col(E.object_id).in_(jobs))
+            )
+            owner = actor.is_owner
+            if not owner:
+                query = query.where(
+                    col(E.action).in_(_REQUESTER_ACTIONS)
+                    & (
+                        col(E.action).in_(_DECISION_ACTIONS)
+                        | (col(E.actor_id) == (actor.user_id or ""))
+                    )
+                )
+            return paging.page(
+                session,
+                query,
+                "timeline",
+                col(E.seq),
+                col(E.seq),
+                page,
+                lambda rows: [_timeline_entry(e, owner) for e in rows],
+            )
+
+    def _refuse_same_decision(self, request_id: str, decision: Decision) -> None:
+        """A second approve (or deny) would record a decision nobody took: say who took it."""
+        with self.store.session() as session:
+            request = session.get(models.Request, request_id)
+            if request is None or request.status != decision.value:
+                return
+            decider = session.get(models.User, request.decided_by) if request.decided_by else None
+            by = f" by {decider.email}" if decider else ""
+            at = f" at {iso(request.decided_at)}" if request.decided_at else ""
+        if decision is Decision.APPROVED:
+            raise Conflict(
+                f"This request is already approved{by}{at}; approving it again changes "
+                "nothing. To stop its code from running, deny it with a reason (that revokes "
+                "the approval)."
+            )
+        raise Conflict(
+            f"This request is already denied{by}{at}. To change the reason the scientist "
+            "reads, approve it or ask them to resubmit."
+        )
 
     def _approve_nested(
         self, actor: Actor, request_id: str, shown: builtins.list[str] | None
@@ -228,6 +292,7 @@ class RequestService:
                 "Say why you deny it: request.deny(reason='...'). The scientist sees the reason."
             )
         limits.check_text(reason, "The reason", limits.TEXT)
+        self._refuse_same_decision(request_id, Decision.REJECTED)
         return self._decide(actor, request_id, Decision.REJECTED, reason.strip())
 
     def deposit(
@@ -273,19 +338,22 @@ class RequestService:
                 raise NotFound(f"No request with id {request_id}.")
             code = session.get(models.UserCode, request.code_id)
             assert code is not None
+            # denying an approved request revokes it: its code may not run any more
+            revoked = decision is Decision.REJECTED and request.status == Decision.APPROVED
             request.status = code.status = decision.value
             request.deny_reason = reason
             request.decided_by = actor.user_id
-            request.updated_at = models.utcnow()
+            request.decided_at = request.updated_at = models.utcnow()
             session.add(request)
             session.add(code)
             session.commit()
             project_id = request.project_id
-        self.audit.record(actor, f"request.{decision.value}", "request", request_id, reason=reason)
+        action = "request.revoked" if revoked else f"request.{decision.value}"
+        self.audit.record(actor, action, "request", request_id, reason=reason)
         if project_id:
             self.projects.add_event(
                 project_id,
-                "approved" if decision is Decision.APPROVED else "denied",
+                "revoked" if revoked else "approved" if decision is Decision.APPROVED else "denied",
                 actor,
                 request=request_id,
                 reason=reason,
@@ -294,3 +362,63 @@ class RequestService:
             decided = session.get(models.Request, request_id)
             assert decided is not None
             return self._view(session, decided)
+
+
+# What a requester reads in their request's timeline: decisions (anyone's), and their own steps.
+_DECISION_ACTIONS = (
+    "request.approved",
+    "request.rejected",
+    "request.revoked",
+    "request.deposit",
+    "output.release",
+    "output.withhold",
+)
+_REQUESTER_ACTIONS = (
+    *_DECISION_ACTIONS,
+    "code.submit",
+    "request.create",
+    "code.run",
+    "output.report",
+    "job.create",
+    "job.kill",
+    "output.justify",
+)
+_SUMMARIES = {
+    "code.submit": "submitted the code",
+    "request.create": "asked to run it on private data",
+    "request.approved": "approved the request",
+    "request.rejected": "denied the request",
+    "request.revoked": "revoked the approval",
+    "request.deposit": "deposited a result",
+    "request.approve_nested": "approved its nested functions",
+    "job.create": "started a job",
+    "job.kill": "stopped a job",
+    "output.report": "checked the result",
+    "output.vote": "voted on the result",
+    "output.release": "released the result",
+    "output.withhold": "withheld the result",
+    "output.justify": "justified the result",
+}
+
+
+def _timeline_entry(event: models.AuditEvent, owner: bool) -> wire.TimelineEntry:
+    detail = dict(event.detail or {})
+    summary = _SUMMARIES.get(event.action, event.action)
+    if event.action == "code.run":
+        where = "private data" if detail.get("private") else "the mocks"
+        summary = f"ran it on {where}" + ("" if detail.get("ok", True) else " (it failed)")
+    reason = detail.get("reason")
+    if reason and event.action in ("request.rejected", "request.revoked", "output.withhold"):
+        summary += f": {str(reason)[:200]}"
+    if not owner:
+        detail = {"reason": reason} if reason else {}
+    return wire.TimelineEntry(
+        seq=event.seq or 0,
+        at=iso(event.at),
+        action=event.action,
+        actor_email=event.actor_email or "",
+        object_type=event.object_type,
+        object_id=event.object_id,
+        summary=summary,
+        detail=detail,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from ...wire import models as wire
-from ...wire.enums import ReleaseMode
+from ...wire.enums import ReleaseMode, SmtpSecurity
 from .. import models
 from ..store import Store
 from . import limits
@@ -36,6 +36,13 @@ SETTINGS: dict[str, SettingSpec] = {
     "allow_guest_sessions": SettingSpec(True, bool, True, "Guests may browse datasets and mocks."),
     "allow_guest_code_requests": SettingSpec(False, bool, True, "Guests may submit code."),
     "auto_approve": SettingSpec(False, bool, True, "Approve every code request at once (demos)."),
+    "welcome_markdown": SettingSpec(
+        "",
+        str,
+        True,
+        "A welcome in Markdown, shown under the Datasite's summary to everyone who logs in "
+        "(PySyft's welcome_customize); HTML in it is shown as text.",
+    ),
     "exec_wall_seconds": SettingSpec(300, int, False, "Wall-clock limit for one run of code."),
     "exec_cpu_seconds": SettingSpec(300, int, False, "CPU-time limit for one run of code."),
     "exec_memory_mb": SettingSpec(4096, int, False, "Memory limit for one run of code."),
@@ -80,13 +87,59 @@ SETTINGS: dict[str, SettingSpec] = {
         "(two owners' votes must agree, each voting without seeing the other's; neither may be "
         "its requester).",
     ),
+    "push_connections_per_user": SettingSpec(
+        8,
+        int,
+        False,
+        "Live-update streams (the sidebar's push channel) one account may have open at once; "
+        "one more is refused with 429.",
+    ),
+    # Notifications (services/notifications.py) and their mail (server/mail.py).
+    "notification_retention_days": SettingSpec(
+        90, int, False, "Days a notification stays in its inbox; 0 keeps them for good.", 0
+    ),
+    "mail_enabled": SettingSpec(
+        False, bool, False, "Send notifications by mail (needs smtp_host and mail_from)."
+    ),
+    "smtp_host": SettingSpec("", str, False, "The mail server's host name."),
+    "smtp_port": SettingSpec(587, int, False, "The mail server's port (587, 465, 25...)."),
+    "smtp_security": SettingSpec(
+        SmtpSecurity.STARTTLS.value,
+        SmtpSecurity,
+        False,
+        "How to talk to the mail server: 'starttls', 'tls' or 'none' (a relay on this machine).",
+    ),
+    "smtp_user": SettingSpec("", str, False, "The mail server's user name ('' for none)."),
+    "smtp_password_env": SettingSpec(
+        "",
+        str,
+        False,
+        "The name of the environment variable of the Datasite's process that holds the mail "
+        "server's password (the password itself is never stored).",
+    ),
+    "mail_from": SettingSpec("", str, False, "The address notifications are sent from."),
+    "public_url": SettingSpec(
+        "", str, False, "The URL people open this Datasite (or its JupyterLab) at, for links."
+    ),
 }
 
 
 # Texts are capped like any user-supplied text; numbers so that no use of them can overflow
 # (a login's expiry, a run's limits).
-TEXT_LIMITS = {"name": limits.NAME, "admin_email": limits.SHORT_TEXT}
-INT_LIMITS = {"token_ttl_hours": 24 * 365 * 10}
+TEXT_LIMITS = {
+    "name": limits.NAME,
+    "admin_email": limits.SHORT_TEXT,
+    "smtp_host": limits.NAME,
+    "smtp_user": limits.NAME,
+    "smtp_password_env": limits.NAME,
+    "mail_from": limits.NAME,
+    "public_url": limits.SHORT_TEXT,
+}
+INT_LIMITS = {
+    "token_ttl_hours": 24 * 365 * 10,
+    "push_connections_per_user": 1000,
+    "smtp_port": 65535,
+}
 MAX_INT = 1 << 50
 
 
@@ -155,6 +208,9 @@ class SettingsService:
             if spec.type is ReleaseMode:
                 clean[key] = _release_mode(value)
                 continue
+            if spec.type is SmtpSecurity:
+                clean[key] = _smtp_security(value)
+                continue
             if key == "disclosure_rules":
                 clean[key] = _disclosure_rules(value)
                 continue
@@ -191,6 +247,16 @@ def _release_mode(value: Any) -> str:
     except ValueError:
         modes = ", ".join(repr(m.value) for m in ReleaseMode)
         raise BadRequest(f"Setting 'release' takes one of {modes}, not {limits.clip(value)}.")
+
+
+def _smtp_security(value: Any) -> str:
+    try:
+        return SmtpSecurity(value).value
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in SmtpSecurity)
+        raise BadRequest(
+            f"Setting 'smtp_security' takes one of {choices}, not {limits.clip(value)}."
+        ) from None
 
 
 def _disclosure_rules(value: Any) -> Any:

@@ -173,11 +173,19 @@ class UserService:
             if user.id == actor.user_id and "disabled" in changes:
                 raise Forbidden("You cannot disable your own account.")
         _require_not_higher(actor, user, "change")
+        password_hash = None
+        if "password" in changes:
+            password_hash = self._new_password_hash(actor, user, changes["password"])
         with self.store.session() as session:
             user = session.get(models.User, user_id)  # type: ignore[assignment]
             assert user is not None
             for key, value in changes.items():
-                if key == "role":
+                if key == "password":
+                    assert password_hash is not None  # hashed above whenever one was sent
+                    user.password_hash = password_hash
+                    user.password_is_default = value == DEFAULT_ROOT_PASSWORD
+                    _end_sessions(session, user_id)  # whoever was logged in must log in again
+                elif key == "role":
                     role = _role(value)
                     if role > actor.role:
                         raise Forbidden(f"You cannot grant a role ({role.name}) higher than yours.")
@@ -207,6 +215,21 @@ class UserService:
                 raise Conflict(f"An account with the email {changes.get('email')} already exists.")
         self.audit.record(actor, "user.update", "user", user_id, changes=sorted(changes))
         return user_view(user)
+
+    def _new_password_hash(self, actor: Actor, user: models.User, password: Any) -> str:
+        """The hash of ``password`` set on someone else's account through ``update``: owners
+        only, like ``set_password``; your own goes through ``set_password`` (current one)."""
+        if user.id == actor.user_id:
+            raise BadRequest(
+                "Change your own password with "
+                "client.account.set_password(new_password, current_password=...): "
+                "it needs your current one."
+            )
+        actor.require_owner("change someone else's password")
+        if not isinstance(password, str) or not password:
+            raise BadRequest("The new password cannot be empty.")
+        _check_password_length(password)
+        return hash_password(password)
 
     def set_password(
         self, actor: Actor, user_id: str, new_password: Any, current_password: Any = None

@@ -66,8 +66,10 @@ class CodeService:
     def version_to_run(self, actor: Actor, name: Any) -> str:
         return self.submissions.version_to_run(actor, name)
 
-    def view(self, code: models.UserCode, session: Any = None) -> wire.Code:
-        return self.submissions.view(code, session)
+    def view(
+        self, code: models.UserCode, session: Any = None, actor: Actor | None = None
+    ) -> wire.Code:
+        return self.submissions.view(code, session, actor)
 
     def nested_closure(
         self, session: Any, code: models.UserCode

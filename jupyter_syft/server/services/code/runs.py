@@ -16,6 +16,7 @@ import builtins
 import hashlib
 import logging
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from ....policies import MAX_POLICY_JSON
 from ....wire import models as wire
 from ....wire.enums import Decision, ReleaseMode, ReleaseState
 from ... import models
@@ -39,7 +41,7 @@ from ..settings import SettingsService, rule_set
 from ..views import iso
 from .binding import Bound, bind, mock_inputs
 from .claims import RunClaims
-from .submission import visible
+from .submission import latest_policy_state_row, visible
 
 log = logging.getLogger("jupyter_syft.server")
 EXHAUSTED_NOTICE = (
@@ -59,6 +61,8 @@ WITHHELD_NOTICE = (
     "This result was withheld by the Datasite's owners after output review. Reason: {reason} "
     "You may change your code (e.g. return an aggregate) and submit it again."
 )
+# Wall-clock seconds each method call of a custom policy may take in the sandbox.
+POLICY_SECONDS = 10.0
 # Bounds of a report as stored (the worker's caps: jupyter_syft.disclosure.report); a report
 # is untrusted input (it comes out of the process that ran the user's code).
 MAX_CHECKS, MAX_CELLS, MAX_LABEL, MAX_REASON, MAX_NAME = 50, 50, 40, 300, 100
@@ -88,6 +92,8 @@ class CodeRuns:
         self.work_dir = work_dir
         self.claims = RunClaims(store)
         self.stopping = False  # set by the Datasite's close(): runs cut off now count nothing
+        self._locks_guard = threading.Lock()
+        self._policy_locks: dict[str, threading.Lock] = {}  # code id -> its policy runs' lock
 
     @property
     def runner(self) -> Runner:
@@ -181,6 +187,19 @@ class CodeRuns:
     def _run_approved(self, run: _Run, inputs: dict[str, Any]) -> wire.Execution:
         code = run.code
         bound = self._bind(code, inputs, private=True)
+        if not has_custom_policy(code):
+            return self._claim_and_execute(run, bound)
+        # A custom output policy decides from its state, which each run reads and writes:
+        # the runs of one such code on private data go one at a time (in this process).
+        with self._policy_lock(code.id):
+            return self._claim_and_execute(run, bound)
+
+    def _policy_lock(self, code_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._policy_locks.setdefault(code_id, threading.Lock())
+
+    def _claim_and_execute(self, run: _Run, bound: dict[str, Bound]) -> wire.Execution:
+        code = run.code
         claim = self.claims.claim(code.id, code.output_policy.get("limit"), run.job_id)
         if claim is not None:
             try:
@@ -188,8 +207,9 @@ class CodeRuns:
             except BaseException:
                 self.claims.release(claim)  # it never delivered: do not leave the run claimed
                 raise
-            if outcome.error_kind == "internal":
-                self.claims.give_back_one(code.id)  # our failure, not the scientist's
+            if outcome.error_kind in ("internal", "policy"):
+                # our failure, not the scientist's; or their policy refused: nothing ran
+                self.claims.give_back_one(code.id)
             return outcome
         last = self._last_private_execution(code.id)
         if last is None:
@@ -274,6 +294,7 @@ class CodeRuns:
                     paths[param].write_bytes(ref)
                     paths[param].chmod(0o644)
             rules = rule_set(self.settings.value("disclosure_rules"))
+            policies = self._policies(code) if private and has_custom_policy(code) else None
             spec = RunSpec(
                 source=code.code,
                 func_name=code.service_func_name,
@@ -286,6 +307,7 @@ class CodeRuns:
                 progress=run.progress,
                 background=run.job_id is not None,  # blocking calls keep a warm worker
                 rules=rules.to_json(),  # on private data and on mocks alike
+                policies=policies,
             )
             result = self.runner.run(spec)
         self._audit_nested(actor, result, private)
@@ -317,6 +339,9 @@ class CodeRuns:
             release=(release or ReleaseState.RELEASED).value,
             digests=digests,
         )
+        if policies is not None and policies["output"] and result.ok:
+            execution.policy_state = clean_policy_state(result.policy_state)
+            execution.has_policy_state = execution.policy_state is not None
         with self.store.session() as session:
             session.add(execution)
             if claim is not None:  # delivered: the count stays, with this run to show for it
@@ -472,6 +497,55 @@ class CodeRuns:
             blob = session.get(models.Blob, execution.result_blob_id)
             assert blob is not None
         return self.blobs.path(blob.id), blob.size
+
+    def _policies(self, code: models.UserCode) -> dict[str, Any]:
+        """What the sandbox needs to run ``code``'s custom policies (``RunSpec.policies``):
+        their source and arguments as submitted, and the output policy's stored state."""
+        out = code.output_policy if code.output_policy.get("code") else None
+        inp = code.input_policy if code.input_policy.get("code") else None
+        state = None
+        if out is not None:
+            with self.store.session() as session:
+                stored = latest_policy_state_row(session, code.id)
+            state = stored if isinstance(stored, dict) else None
+        return {
+            "code_id": code.id,
+            "seconds": POLICY_SECONDS,
+            "input": _policy_part(inp, with_inputs=True) if inp else None,
+            "output": _policy_part(out) if out else None,
+            "state": state,
+        }
+
+
+def has_custom_policy(code: models.UserCode) -> bool:
+    return bool(code.input_policy.get("code") or code.output_policy.get("code"))
+
+
+def _policy_part(policy: dict[str, Any], with_inputs: bool = False) -> dict[str, Any]:
+    part = {
+        "class_name": policy["class_name"],
+        "code": policy["code"],
+        "init_kwargs": policy.get("init_kwargs") or {},
+    }
+    if with_inputs:
+        part["inputs"] = policy.get("inputs") or {}
+    return part
+
+
+def clean_policy_state(state: Any) -> dict[str, Any] | None:
+    """A policy state as the worker sent it, checked again (it is untrusted): ``{"state":
+    <JSON values>}`` within the size cap, else None (nothing is stored)."""
+    import json
+
+    if not isinstance(state, dict) or set(state) != {"state"}:
+        return None
+    try:
+        text = json.dumps(state, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if len(text) > MAX_POLICY_JSON + 20:
+        return None
+    return dict(json.loads(text))
 
 
 def refuse_unreleased(execution: models.Execution) -> None:

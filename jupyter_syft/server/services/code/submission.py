@@ -4,6 +4,7 @@ valid function, known policies, real assets, no duplicate), the list and the vie
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from .... import analysis
-from ....policies import INPUT_POLICIES, OUTPUT_POLICIES, USER_TYPES
+from ....errors import SyftException
+from ....policies import (
+    INPUT_POLICIES,
+    MAX_POLICY_CODE,
+    OUTPUT_POLICIES,
+    USER_TYPES,
+    CustomInputPolicy,
+    CustomOutputPolicy,
+    json_values,
+)
 from ....wire import models as wire
 from ....wire.enums import Decision
 from ... import models
@@ -81,6 +91,9 @@ class CodeSubmissions:
         fatal = [f for f in findings if f.kind in ("syntax_error", "not_a_function")]
         if fatal:
             raise BadRequest(fatal[0].message)
+        # A custom policy's class is checked as the function is, and its findings shown with
+        # the function's to the reviewer.
+        findings += _custom_policy_findings(input_policy) + _custom_policy_findings(output_policy)
         code_hash = _code_hash(name, raw)
         if session.exec(
             select(models.UserCode).where(
@@ -121,6 +134,7 @@ class CodeSubmissions:
             return models.default_input_policy()
         if not _known(policy.type, INPUT_POLICIES):
             raise BadRequest(f"Unknown input policy; use one of {', '.join(INPUT_POLICIES)}.")
+        mixed = policy.type in ("MixedInputPolicy", CustomInputPolicy.kind)
         clean: dict[str, Any] = {}
         for param, spec in (policy.inputs or {}).items():
             kind = spec.kind
@@ -132,17 +146,20 @@ class CodeSubmissions:
                         f"Input {clip(param)} names an asset that is not on this Datasite."
                     )
                 clean[param] = {"kind": "asset", "id": asset.id, "name": asset.name}
-            elif kind == "type" and policy.type == "MixedInputPolicy":
+            elif kind == "type" and mixed:
                 if spec.type not in USER_TYPES:
                     raise BadRequest(
                         f"Input {clip(param)}: types allowed are {', '.join(USER_TYPES)}."
                     )
                 clean[param] = {"kind": "type", "type": spec.type}
-            elif kind == "constant" and policy.type == "MixedInputPolicy":
+            elif kind == "constant" and mixed:
                 value = decode_inline(spec.data, param)
                 clean[param] = {"kind": "constant", "data": spec.data, "preview": _preview(value)}
             else:
                 raise BadRequest(f"Input {clip(param)} of {policy.type} is not valid.")
+        if policy.type == CustomInputPolicy.kind:
+            return {"type": policy.type, "inputs": clean, **_custom_parts(policy)}
+        _no_custom_parts(policy)
         return {"type": policy.type, "inputs": clean}
 
     # --- reading -----------------------------------------------------------------------------
@@ -161,7 +178,7 @@ class CodeSubmissions:
 
             def views(rows: Sequence[models.UserCode]) -> builtins.list[wire.Code]:
                 preload(session, models.User, {c.user_id for c in rows})  # authors, one query
-                return [self.view(c, session) for c in rows]
+                return [self.view(c, session, actor) for c in rows]
 
             return paging.page(
                 session,
@@ -175,7 +192,7 @@ class CodeSubmissions:
 
     def get(self, actor: Actor, code_id: str) -> wire.Code:
         with self.store.session() as session:
-            return self.view(visible(session, actor, code_id), session)
+            return self.view(visible(session, actor, code_id), session, actor)
 
     def version_to_run(self, actor: Actor, name: Any) -> str:
         """The id of the version of function ``name`` a call by name runs: of the versions the
@@ -200,8 +217,19 @@ class CodeSubmissions:
         approved = [c for c in mine if c.status == Decision.APPROVED]
         return (approved or mine)[-1].id
 
-    def view(self, code: models.UserCode, session: Any = None) -> wire.Code:
+    def view(
+        self, code: models.UserCode, session: Any = None, actor: Actor | None = None
+    ) -> wire.Code:
         author = session.get(models.User, code.user_id) if session is not None else None
+        output_policy = wire.OutputPolicy.model_validate(code.output_policy)
+        if (
+            actor is not None
+            and actor.is_owner
+            and session is not None
+            and code.output_policy.get("code")
+        ):
+            # a custom policy's state: computed next to the private data, so owners only
+            output_policy.state = latest_policy_state(session, code.id, code.output_policy)
         return wire.Code(
             id=code.id,
             service_func_name=code.service_func_name,
@@ -209,7 +237,7 @@ class CodeSubmissions:
             code=code.code,
             parameters=code.parameters,
             input_policy=wire.InputPolicy.model_validate(code.input_policy),
-            output_policy=wire.OutputPolicy.model_validate(code.output_policy),
+            output_policy=output_policy,
             findings=[wire.Finding.model_validate(f) for f in code.findings],
             status=Decision(code.status),
             runs_used=code.runs_used,
@@ -250,6 +278,27 @@ def visible(session: Any, actor: Actor, code_id: str) -> models.UserCode:
     return visible_row(session, actor, models.UserCode, code_id, "code")
 
 
+def latest_policy_state(session: Any, code_id: str, policy: dict[str, Any]) -> Any:
+    """The state a custom output policy is in: as its latest run on private data left it
+    (JSON values), or None before any run (the policy's __init__ then makes it, in the
+    sandbox)."""
+    row = latest_policy_state_row(session, code_id)
+    return row.get("state") if isinstance(row, dict) else None
+
+
+def latest_policy_state_row(session: Any, code_id: str) -> Any:
+    """``{"state": ...}`` as the latest run on private data stored it, or None."""
+    return session.exec(
+        select(models.Execution.policy_state)
+        .where(
+            models.Execution.code_id == code_id,
+            col(models.Execution.on_private_data),
+            col(models.Execution.has_policy_state),
+        )
+        .order_by(col(models.Execution.created_at).desc(), col(models.Execution.id).desc())
+    ).first()
+
+
 def duplicate(name: str) -> str:
     return (
         f"The code to be submitted (name and content) already exists: {name!r}. "
@@ -276,6 +325,59 @@ def _check_output_policy(policy: wire.OutputPolicyBody | None) -> dict[str, Any]
         return models.default_output_policy()
     if not _known(policy.type, OUTPUT_POLICIES):
         raise BadRequest(f"Unknown output policy; use one of {', '.join(OUTPUT_POLICIES)}.")
-    if policy.limit < 1:
+    if policy.type == CustomOutputPolicy.kind:
+        if policy.limit is not None:
+            raise BadRequest(
+                "A CustomOutputPolicy has no limit: its is_valid() decides whether the code runs."
+            )
+        return {"type": policy.type, **_custom_parts(policy)}
+    _no_custom_parts(policy)
+    if policy.limit is None or policy.limit < 1:
         raise BadRequest("An output policy's limit must be a whole number of at least 1.")
     return {"type": policy.type, "limit": policy.limit}
+
+
+def _custom_parts(policy: wire.InputPolicyBody | wire.OutputPolicyBody) -> dict[str, Any]:
+    """A custom policy's class name, source and arguments, checked (as stored)."""
+    name, code, kwargs = policy.class_name, policy.code, policy.init_kwargs
+    if not isinstance(name, str) or not name.isidentifier():
+        raise BadRequest(f"A {policy.type} needs its class's name (a Python name).")
+    check_text(name, "The policy's class name", NAME)
+    if not isinstance(code, str) or not code.strip():
+        raise BadRequest(f"The source of the policy class {name} is missing.")
+    check_text(code, f"The source of the policy class {name}", MAX_POLICY_CODE)
+    try:
+        init_kwargs = json_values(kwargs or {}, f"The arguments of {name}")
+    except SyftException as exc:
+        raise BadRequest(str(exc)) from None
+    for key in init_kwargs:
+        if not key.isidentifier():
+            raise BadRequest(f"The arguments of {name}: {clip(key)} is not a keyword name.")
+    base = policy.type
+    fatal = [
+        f
+        for f in analysis.analyze_policy_class(code, name, base)
+        if f.kind in ("syntax_error", "not_a_policy")
+    ]
+    if fatal:
+        raise BadRequest(f"The policy class {name}: {fatal[0].message}")
+    return {"class_name": name, "code": code, "init_kwargs": init_kwargs}
+
+
+def _no_custom_parts(policy: wire.InputPolicyBody | wire.OutputPolicyBody) -> None:
+    if policy.class_name or policy.code or policy.init_kwargs:
+        raise BadRequest(
+            f"{policy.type} takes no class source or init_kwargs: those are for "
+            "CustomInputPolicy and CustomOutputPolicy subclasses."
+        )
+
+
+def _custom_policy_findings(policy: dict[str, Any]) -> list[analysis.Finding]:
+    """The static checks of a custom policy's class, each message naming the class."""
+    if not policy.get("code"):
+        return []
+    name = policy["class_name"]
+    return [
+        dataclasses.replace(f, message=f"In the policy class {name} (line {f.line}): {f.message}")
+        for f in analysis.analyze_policy_class(policy["code"], name, policy["type"])
+    ]
