@@ -119,12 +119,12 @@ def run_notebooks(
     from nbclient.exceptions import CellExecutionError
 
     own_home = home is None
-    home = Path(tempfile.mkdtemp(prefix="pysyft-run-")) if home is None else home
+    home = Path(tempfile.mkdtemp(prefix="pysyft-run-")) if home is None else home.resolve()
     work = home / "work"
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HOME=str(home), TQDM_DISABLE="1", PYTHONUNBUFFERED="1")
     if cache is not None:
-        env["JUPYTER_SYFT_CACHE"] = str(cache)
+        env["JUPYTER_SYFT_CACHE"] = str(Path(cache).resolve())  # kernels run elsewhere
     outcomes: list[Outcome] = []
     try:
         for path in paths:

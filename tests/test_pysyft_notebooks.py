@@ -106,3 +106,21 @@ def test_the_command_reports_and_exits_non_zero_on_a_failure(
     assert "OK    " in out and "FAIL  " in out and "1 of 2 notebooks ran to the end." in out
     assert cli.main(["run-pysyft", str(tmp_path / "missing.ipynb")]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_relative_folders_are_found_from_the_kernels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernels run in <home>/work: a relative --cache or --home must not point there.
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "data.csv").write_text("x\n1\n")
+    monkeypatch.chdir(tmp_path)
+    nb = _notebook(
+        tmp_path / "cached.ipynb",
+        "import os, pathlib\n"
+        "cache = pathlib.Path(os.environ['JUPYTER_SYFT_CACHE'])\n"
+        "assert cache.is_absolute() and (cache / 'data.csv').is_file()\n"
+        "assert pathlib.Path.home().is_absolute()",
+    )
+    [outcome] = run_notebooks([nb], home=Path("home"), cache=Path("cache"), timeout=120)
+    assert outcome.ok, outcome.error
