@@ -65,15 +65,19 @@ function noteFor(
   }
   if (
     event.topic === 'requests' &&
-    (event.change === 'approved' || event.change === 'denied')
+    (event.change === 'approved' ||
+      event.change === 'denied' ||
+      event.change === 'revoked')
   ) {
     const request = model.getRequest(event.object_id);
     const name = request?.code.service_func_name ?? event.object_id;
+    const messages: Record<string, string> = {
+      approved: trans.__('Your request %1 was approved.', name),
+      denied: trans.__('Your request %1 was denied.', name),
+      revoked: trans.__('The approval of your request %1 was revoked.', name)
+    };
     return {
-      message:
-        event.change === 'approved'
-          ? trans.__('Your request %1 was approved.', name)
-          : trans.__('Your request %1 was denied.', name),
+      message: messages[event.change],
       type: event.change === 'approved' ? 'success' : 'warning',
       label: trans.__('Open'),
       request: event.object_id

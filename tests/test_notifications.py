@@ -386,3 +386,19 @@ def test_a_request_in_a_project_links_to_the_project_as_in_pysyft(node, root, sc
     # PySyft's data-scientist tutorial: the newest notification's link is the project
     request = root.notifications[-1].link.requests[0]
     assert request.id == note["object_id"] and request.code.service_func_name == "total"
+
+
+def test_a_revoked_approval_reaches_the_scientist_with_the_reason(node, root, scientist, secret):
+    asset = scientist.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def rows(data):
+        return len(data)
+
+    scientist.code.request_code_execution(rows)
+    root.requests[0].approve()
+    root.requests[0].revoke("Consent withdrawn")
+    _settle(node)
+    subjects = [n["subject"] for n in _inbox(scientist)]
+    assert subjects[:2] == ["Approval revoked: rows", "Approved: rows"]
+    assert "Consent withdrawn" in _inbox(scientist)[0]["text"]

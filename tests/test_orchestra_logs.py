@@ -7,10 +7,18 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 
-def test_refused_calls_log_to_the_datasites_file_not_the_cell(tmp_path):
+# A Jupyter kernel puts a stderr handler on the "tornado" logger: the access lines must not
+# reach it either (they would print into every cell).
+KERNEL_HANDLER = 'import logging, sys; logging.getLogger("tornado").addHandler(logging.StreamHandler(sys.stderr))'
+
+
+@pytest.mark.parametrize("preamble", ["", KERNEL_HANDLER], ids=["plain", "kernel-handler"])
+def test_refused_calls_log_to_the_datasites_file_not_the_cell(tmp_path, preamble):
     script = textwrap.dedent(
         f"""
+        {preamble}
         import jupyter_syft as sy
         node = sy.orchestra.launch(name="quiet", data_dir={str(tmp_path)!r}, reset=True)
         guest = node.login_as_guest()

@@ -7,10 +7,6 @@ them (issue 14, "Done")."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -212,32 +208,6 @@ def test_getting_started_from_upload_to_running_code(node, root):
 
 
 # --- the notebook itself: its server log stays out of the cell --------------------------------
-def test_a_kernels_tornado_handler_gets_no_access_lines(tmp_path):
-    """A Jupyter kernel puts a stderr handler on the "tornado" logger; the in-process Datasite's
-    access lines must not reach it (they would print into every cell)."""
-    script = textwrap.dedent(
-        f"""
-        import logging, sys
-        logging.getLogger("tornado").addHandler(logging.StreamHandler(sys.stderr))
-        import jupyter_syft as sy
-        node = sy.orchestra.launch(name="quiet", data_dir={str(tmp_path)!r}, reset=True)
-        guest = node.login_as_guest()
-        try:
-            guest.users.get_all()
-        except sy.SyftException:
-            print("refused")
-        node.land()
-        """
-    )
-    ran = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert "refused" in ran.stdout
-    assert "/syft/api/" not in ran.stderr, ran.stderr
-    assert "403 GET /syft/api/v1/users" in (tmp_path / "datasite.log").read_text()
-
-
 def test_low_high_sync_says_what_to_do_instead():
     with pytest.raises(sy.SyftException, match="low-side") as refused:
         sy.sync(from_client=None, to_client=None)  # quickstart's low -> high copy

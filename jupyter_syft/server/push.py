@@ -52,6 +52,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "request.create": ("requests", "created"),
     "request.approved": ("requests", "approved"),
     "request.rejected": ("requests", "denied"),
+    "request.revoked": ("requests", "revoked"),
     "request.approve_nested": ("requests", "approved"),
     "request.deposit": ("requests", "deposited"),
     "project.create": ("projects", "created"),

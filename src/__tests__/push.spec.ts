@@ -352,4 +352,15 @@ describe('pushNotes', () => {
     expect(notes[0].request).toBe('r1');
     expect(notes[0].message).toContain('was approved');
   });
+
+  it('tells scientists of a revoked approval, as a warning', () => {
+    const [note] = pushNotes(
+      scientist,
+      [{ ...ev(1, 'requests', 'revoked'), object_id: 'r1' }],
+      trans
+    );
+    expect(note.type).toBe('warning');
+    expect(note.message).toContain('was revoked');
+    expect(note.request).toBe('r1');
+  });
 });

@@ -87,6 +87,13 @@ class Draft:
     project_id: str = ""
 
 
+def about_request(
+    to: list[str], kind: NotificationKind, subject: str, text: str, request: models.Request
+) -> list[Draft]:
+    """The one draft of a notification about ``request`` (and its project, if any)."""
+    return [Draft(to, kind, subject, text, "request", request.id, request.project_id or "")]
+
+
 class NotificationService:
     def __init__(
         self,
@@ -170,7 +177,7 @@ class NotificationService:
         with self.store.session() as session:
             if action == "request.create":
                 return self._new_request(session, change)
-            if action in ("request.approved", "request.rejected"):
+            if action in ("request.approved", "request.rejected", "request.revoked"):
                 return self._decision(session, change)
             if action == "request.deposit":
                 return self._deposit(session, change)
@@ -231,17 +238,9 @@ class NotificationService:
         else:
             kind, subject = NotificationKind.REQUEST_NEW, f"New code request: {fn}"
             text = f"{who} asks to run {fn} on private data{where}."
-        return [
-            Draft(
-                self._owners(session, but=change.actor_id),
-                kind,
-                subject,
-                text,
-                "request",
-                request.id,
-                request.project_id or "",
-            )
-        ]
+        return about_request(
+            self._owners(session, but=change.actor_id), kind, subject, text, request
+        )
 
     def _decision(self, session: Any, change: Change) -> list[Draft]:
         request = session.get(models.Request, change.object_id)
@@ -252,21 +251,18 @@ class NotificationService:
         if change.action == "request.approved":
             kind, subject = NotificationKind.REQUEST_APPROVED, f"Approved: {fn}"
             text = f"Your request to run {fn} was approved: run it with client.code.{fn}(...)."
+        elif change.action == "request.revoked":
+            kind, subject = NotificationKind.REQUEST_DENIED, f"Approval revoked: {fn}"
+            reason = _quote(change.detail.get("reason"))
+            text = (
+                f"The approval of your request to run {fn} was revoked: it may not run any "
+                f"more. Reason: {reason or 'none given.'}"
+            )
         else:
             kind, subject = NotificationKind.REQUEST_DENIED, f"Denied: {fn}"
             reason = _quote(change.detail.get("reason"))
             text = f"Your request to run {fn} was denied. Reason: {reason or 'none given.'}"
-        return [
-            Draft(
-                [request.user_id],
-                kind,
-                subject,
-                text,
-                "request",
-                request.id,
-                request.project_id or "",
-            )
-        ]
+        return about_request([request.user_id], kind, subject, text, request)
 
     def _deposit(self, session: Any, change: Change) -> list[Draft]:
         request = session.get(models.Request, change.object_id)
@@ -275,17 +271,9 @@ class NotificationService:
             return []
         fn = code.service_func_name
         text = f"A data owner deposited a result for {fn}: get it with client.code.{fn}(...)."
-        return [
-            Draft(
-                [request.user_id],
-                NotificationKind.RESULT_READY,
-                f"Result ready: {fn}",
-                text,
-                "request",
-                request.id,
-                request.project_id or "",
-            )
-        ]
+        return about_request(
+            [request.user_id], NotificationKind.RESULT_READY, f"Result ready: {fn}", text, request
+        )
 
     def _held(self, session: Any, change: Change) -> list[Draft]:
         if not change.detail.get("private"):
