@@ -16,6 +16,7 @@ import threading
 import pandas as pd
 import pytest
 import requests
+from lab_config import extension_config
 
 import jupyter_syft as sy
 from jupyter_syft import serde
@@ -538,18 +539,12 @@ def test_a_stored_value_that_cannot_be_decoded_is_a_422_everywhere(node, root, s
 # --- the Jupyter extension host enforces the same limits --------------------------------------
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_syft": True},
-            "allow_unauthenticated_access": False,
-        },
-        "SyftExtension": {
-            "datasite_name": "lab-limits",
-            "data_dir": str(tmp_path / "datasite"),
-            "root_email": "owner@lab.example",
-            "root_password": "pw-owner-123",
-        },
-    }
+    return extension_config(
+        tmp_path / "datasite",
+        "lab-limits",
+        root_email="owner@lab.example",
+        root_password="pw-owner-123",
+    )
 
 
 async def _raw_async(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict]:

@@ -13,6 +13,7 @@ import os
 
 import pytest
 import tornado.web
+from lab_config import extension_config
 
 import jupyter_syft as sy
 from jupyter_syft import local_session
@@ -35,19 +36,13 @@ def store_url(request, tmp_path):
 
 @pytest.fixture
 def jp_server_config(tmp_path, store_url):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_syft": True},
-            "allow_unauthenticated_access": False,
-        },
-        "SyftExtension": {
-            "datasite_name": "lab-test",
-            "data_dir": str(tmp_path / "datasite"),
-            "root_email": OWNER_EMAIL,
-            "root_password": OWNER_PASSWORD,
-            "db_url": store_url,
-        },
-    }
+    return extension_config(
+        tmp_path / "datasite",
+        "lab-test",
+        root_email=OWNER_EMAIL,
+        root_password=OWNER_PASSWORD,
+        db_url=store_url,
+    )
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import socket
 
 import pytest
 import requests
+from lab_config import extension_config
 
 from jupyter_syft.hosts.extension.remotes import (
     SETTINGS_KEY,
@@ -26,17 +27,9 @@ DS_EMAIL, DS_PASSWORD = "ds@example.org", "pw-ds-123"  # conftest's ``scientist`
 
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_syft": True},
-            "allow_unauthenticated_access": False,
-        },
-        "SyftExtension": {
-            "datasite_name": "lab-remotes-test",
-            "data_dir": str(tmp_path / "lab-datasite"),
-            "root_password": "pw-lab-owner-1",
-        },
-    }
+    return extension_config(
+        tmp_path / "lab-datasite", "lab-remotes-test", root_password="pw-lab-owner-1"
+    )
 
 
 def _json(response):

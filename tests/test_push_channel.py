@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from lab_config import extension_config
 
 import jupyter_syft as sy
 from jupyter_syft.wire import routes
@@ -293,18 +294,12 @@ def test_a_job_finishing_and_a_held_output_are_told(site, uploaded):
 # --- inside Jupyter Server: the lab route (Jupyter login) and the remote route (tokens) ---------
 @pytest.fixture
 def jp_server_config(tmp_path):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_syft": True},
-            "allow_unauthenticated_access": False,
-        },
-        "SyftExtension": {
-            "datasite_name": "lab-push",
-            "data_dir": str(tmp_path / "datasite"),
-            "root_email": "owner@lab.example",
-            "root_password": "pw-owner-123",
-        },
-    }
+    return extension_config(
+        tmp_path / "datasite",
+        "lab-push",
+        root_email="owner@lab.example",
+        root_password="pw-owner-123",
+    )
 
 
 async def test_the_lab_route_streams_to_the_jupyter_user(
