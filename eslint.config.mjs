@@ -24,6 +24,13 @@ export default defineConfig([
   tseslint.configs.recommended,
   jupyterPlugin.configs.recommended,
   {
+    // the settings schema: the plugin's recommended config lints it with its own rule
+    files: ['**/schema/*.json'],
+    plugins: {
+      jupyter: jupyterPlugin
+    }
+  },
+  {
     files: ['**/*.ts', '**/*.tsx'],
     plugins: {
       jupyter: jupyterPlugin

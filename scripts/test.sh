@@ -40,13 +40,15 @@ if (($# == 0)); then
     tests/test_action_object.py tests/test_projects_pysyft.py tests/test_decisions.py \
     tests/test_pysyft_tutorials_roles.py tests/test_pysyft_tutorials_getting_started.py \
     tests/test_custom_policies.py tests/test_pysyft_tutorials_api.py tests/test_notifications.py \
-    tests/test_notification_mail.py tests/test_push_channel.py
+    tests/test_notification_mail.py tests/test_push_channel.py tests/test_environments.py \
+    tests/test_environment_runs.py tests/test_jobs_view.py tests/test_widget_labels.py \
+    tests/test_request_search.py
 fi
 if (($# == 0)); then
-  echo "==> UI tests: Galata in Debian's chromium (screenshots and traces in ui-tests/test-results)"
+  echo "==> UI tests: Galata in Debian's chromium (screenshots in ui-tests/screenshots, traces in ui-tests/test-results)"
   # JupyterLab must load the labextension built from the current src/ and style/.
   built=jupyter_syft/labextension/static/style.js
-  if [[ ! -f $built || -n $(find src style package.json -newer "$built" -print -quit) ]]; then
+  if [[ ! -f $built || -n $(find src style schema package.json -newer "$built" -print -quit) ]]; then
     jlpm build >/dev/null
   fi
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

@@ -105,3 +105,20 @@ export function diffLines(oldText: string, newText: string): IDiffLine[] {
 export function hasChanges(diff: IDiffLine[]): boolean {
   return diff.some(line => line.kind !== 'same');
 }
+
+/** How many lines a diff adds and removes. */
+export function diffCounts(diff: IDiffLine[]): {
+  added: number;
+  removed: number;
+} {
+  let added = 0;
+  let removed = 0;
+  for (const line of diff) {
+    if (line.kind === 'added') {
+      added++;
+    } else if (line.kind === 'removed') {
+      removed++;
+    }
+  }
+  return { added, removed };
+}

@@ -12,20 +12,31 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
+import { ILauncher } from '@jupyterlab/launcher';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+// Its commands are registered at activation (the views themselves open on demand).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { registerActivity } from './activity';
 import { DOMAIN } from './i18n';
+import { addLauncherItems } from './launcher';
 import { messageOf, SyftModel } from './model';
 import { pushNotes } from './notes';
+import {
+  DEFAULT_SETTINGS,
+  ISyftSettings,
+  noteKind,
+  watchSettings
+} from './settings';
 import { CommandIDs, IRequest, ISyftModel, SIDEBAR_ID } from './tokens';
 // The sidebar is built at activation, so its views load with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import {
-  OutputReviewWidget,
-  RequestReviewWidget,
-  SyftSidebarWidget
-} from './widgets';
+import { OutputReviewWidget, SyftSidebarWidget, syftIcon } from './widgets';
+// The review tabs are restored at start-up.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { registerReviews, ReviewCommandIDs } from './review';
 
 export { SyftModel } from './model';
 export { PushChannel } from './push';
@@ -70,32 +81,36 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
     'Data science on data you are not allowed to see: the Datasite sidebar.',
   autoStart: true,
   provides: ISyftModel,
-  optional: [ILayoutRestorer, ICommandPalette, IEditorServices, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    IEditorServices,
+    ITranslator,
+    ILauncher,
+    ISettingRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     editorServices: IEditorServices | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    launcher?: ILauncher | null,
+    settingRegistry?: ISettingRegistry | null
   ): ISyftModel => {
     const trans = (translator ?? nullTranslator).load(DOMAIN);
     const model = new SyftModel({
       serverSettings: app.serviceManager.serverSettings
     });
     const { commands, shell } = app;
-    const tracker = new WidgetTracker<RequestReviewWidget>({
-      namespace: 'jupyter-syft-request'
-    });
-
-    // A review talks to the Datasite shown when it was opened: reviews close when another
+    // An output view talks to the Datasite shown when it was opened: it closes when another
     // one is shown, and only the local Datasite's come back after a page reload.
-    const reviews = new Set<RequestReviewWidget>();
     const outputViews = new Set<OutputReviewWidget>();
     const outputTracker = new WidgetTracker<OutputReviewWidget>({
       namespace: 'jupyter-syft-output'
     });
     model.datasiteChanged.connect(() => {
-      for (const review of [...reviews, ...outputViews]) {
+      for (const review of [...outputViews]) {
         review.close();
       }
     });
@@ -126,71 +141,38 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
       return widget;
     };
 
-    const openRequest = (id: string): RequestReviewWidget => {
-      let widget = [...reviews].find(w => w.requestId === id);
-      if (!widget) {
-        const request = model.getRequest(id);
-        const created = new RequestReviewWidget({
-          model,
-          requestId: id,
-          label: request
-            ? trans.__('Request: %1', request.code.service_func_name)
-            : undefined,
-          editorFactory: editorServices?.factoryService.newInlineEditor ?? null,
-          onOpenOutput: executionId =>
-            void commands.execute(CommandIDs.openOutput, { id: executionId }),
-          trans
-        });
-        reviews.add(created);
-        created.disposed.connect(() => reviews.delete(created));
-        if (model.datasite.kind === 'local') {
-          void tracker.add(created);
-        }
-        shell.add(created, 'main');
-        widget = created;
-      }
-      shell.activateById(widget.id);
-      return widget;
-    };
+    // The user's settings (schema/plugin.json), applied live; the defaults until loaded.
+    let settings: ISyftSettings = DEFAULT_SETTINGS;
+    if (settingRegistry) {
+      void watchSettings(settingRegistry, PLUGIN_ID, next => {
+        settings = next;
+        model.pollInterval = next.pollInterval;
+      });
+    }
 
     commands.addCommand(CommandIDs.openSidebar, {
       label: trans.__('Show the Syft Datasite Sidebar'),
       caption: trans.__('Datasets, projects and code requests of the Datasite'),
+      icon: syftIcon,
       describedBy: NO_ARGS,
       execute: () => shell.activateById(SIDEBAR_ID)
     });
     commands.addCommand(CommandIDs.refresh, {
       label: trans.__('Reload the Syft Datasite'),
+      caption: trans.__(
+        "Load the Datasite's datasets, projects and requests again"
+      ),
       describedBy: NO_ARGS,
       execute: () => model.refresh()
-    });
-    commands.addCommand(CommandIDs.openRequest, {
-      label: args =>
-        args.id
-          ? trans.__('Review Code Request %1', args.id)
-          : trans.__('Review Code Request'),
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: {
-            id: { type: 'string', description: trans.__('The request id') }
-          },
-          required: ['id']
-        }
-      },
-      execute: args => {
-        const id = String(args.id ?? '');
-        if (!id) {
-          throw new Error(trans.__('Give the id of the request to review.'));
-        }
-        return openRequest(id);
-      }
     });
     commands.addCommand(CommandIDs.openOutput, {
       label: args =>
         args.id
           ? trans.__('Review Output %1', args.id)
           : trans.__('Review Output'),
+      caption: trans.__(
+        'Open the review of a held result: its checks, preview and release'
+      ),
       describedBy: {
         args: {
           type: 'object',
@@ -220,15 +202,71 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
         return openOutput(id);
       }
     });
+    commands.addCommand(CommandIDs.reviewNext, {
+      label: args =>
+        args.isLauncher
+          ? trans.__('Review Next Request')
+          : trans.__('Review Next Pending Request'),
+      caption: trans.__(
+        'Open the review of the oldest code request waiting for a decision'
+      ),
+      icon: syftIcon,
+      describedBy: NO_ARGS,
+      execute: async () => {
+        let next: IRequest | null;
+        try {
+          next = await model.oldestPending();
+        } catch (error) {
+          Notification.error(
+            trans.__(
+              'Could not look for pending requests: %1',
+              messageOf(error)
+            ),
+            { autoClose: 8000 }
+          );
+          throw error;
+        }
+        if (!next) {
+          Notification.info(
+            trans.__('No pending requests: nothing is waiting for review.'),
+            { autoClose: 6000 }
+          );
+          return null;
+        }
+        return commands.execute(CommandIDs.openRequest, { id: next.id });
+      }
+    });
     commands.addCommand(CommandIDs.newConnectionNotebook, {
-      label: trans.__('New Notebook Connected to the Syft Datasite'),
+      label: args =>
+        args.isLauncher
+          ? trans.__('Datasite Notebook')
+          : trans.__('New Notebook Connected to the Syft Datasite'),
       caption: trans.__(
         'Open a new notebook whose first cell connects to the Datasite shown in the sidebar'
       ),
-      describedBy: NO_ARGS,
-      execute: async () => {
+      icon: syftIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            code: {
+              type: 'string',
+              description: trans.__(
+                'Code to run after connecting (e.g. the call that runs an approved request)'
+              )
+            }
+          }
+        }
+      },
+      execute: async args => {
+        const code = typeof args.code === 'string' ? args.code.trim() : '';
         try {
-          return await newConnectionNotebook(app, model.connectionCell());
+          return await newConnectionNotebook(
+            app,
+            code
+              ? `${model.connectionCell()}\n\n${code}`
+              : model.connectionCell()
+          );
         } catch (error) {
           Notification.error(
             trans.__('Could not open a notebook: %1', messageOf(error)),
@@ -240,15 +278,34 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
         }
       }
     });
+    // The review tabs: open-request, their toolbar's commands, tracker and restorer.
+    const openRequest = registerReviews({
+      app,
+      model,
+      trans,
+      restorer,
+      editorFactory: editorServices?.factoryService.newInlineEditor ?? null,
+      openNotebook: code =>
+        commands.execute(CommandIDs.newConnectionNotebook, { code })
+    });
+
     if (palette) {
       for (const command of [
         CommandIDs.openSidebar,
         CommandIDs.refresh,
-        CommandIDs.newConnectionNotebook
+        CommandIDs.newConnectionNotebook,
+        CommandIDs.reviewNext,
+        ReviewCommandIDs.refresh,
+        ReviewCommandIDs.runOnMock,
+        ReviewCommandIDs.openInNotebook
       ]) {
-        palette.addItem({ command, category: trans.__('Syft') });
+        palette.addItem({ command, category: trans.__('Syft Datasite') });
       }
     }
+    if (launcher) {
+      addLauncherItems(launcher, trans);
+    }
+    registerActivity(app, model, { trans, palette, restorer });
 
     const sidebar = new SyftSidebarWidget({
       model,
@@ -266,14 +323,12 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
           /* reported by the command */
         })
     });
+    // Named for assistive technology: the panel is a region, its tab is titled by the caption.
+    sidebar.node.setAttribute('role', 'region');
+    sidebar.node.setAttribute('aria-label', trans.__('Syft Datasite'));
     shell.add(sidebar, 'left', { rank: 850 });
     if (restorer) {
       restorer.add(sidebar, SIDEBAR_ID);
-      void restorer.restore(tracker, {
-        command: CommandIDs.openRequest,
-        args: widget => ({ id: widget.requestId }),
-        name: widget => widget.requestId
-      });
       void restorer.restore(outputTracker, {
         command: CommandIDs.openOutput,
         args: widget => ({ id: widget.executionId }),
@@ -283,7 +338,7 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
 
     // New requests appear without a reload; owners also get a notification.
     model.newRequests.connect((_, added: IRequest[]) => {
-      if (!model.isOwner) {
+      if (!model.isOwner || !settings.notifications.newRequests) {
         return;
       }
       const pending = added.filter(request => request.status === 'pending');
@@ -314,6 +369,9 @@ const plugin: JupyterFrontEndPlugin<ISyftModel> = {
     // scientists (new requests are announced above, once their list is reloaded).
     model.pushed.connect((_, events) => {
       for (const note of pushNotes(model, events, trans)) {
+        if (!settings.notifications[noteKind(note)]) {
+          continue; // turned off in the settings
+        }
         Notification.emit(note.message, note.type, {
           autoClose: 10000,
           actions: [

@@ -24,6 +24,11 @@ import {
 } from './request';
 import {
   DatasiteRef,
+  IAuditEvent,
+  IAuditFilter,
+  IAuditVerification,
+  IJob,
+  JobState,
   ICode,
   INotificationCount,
   IDataset,
@@ -40,6 +45,7 @@ import {
   IRequest,
   IRequestDetail,
   ISyftModel,
+  ITimelineEntry,
   IUser,
   LOCAL_API,
   OutputFilter,
@@ -90,6 +96,9 @@ const ORDER: Record<PagedSection, 'oldest' | 'newest'> = {
 /** Output states: held ones wait for an owner. */
 const OUTPUT_STATES = ['held', 'released', 'withheld'] as const;
 
+/** Audit events per page in the activity view. */
+export const AUDIT_PAGE_SIZE = 50;
+
 /** Characters of a release comment or withhold reason the Datasite keeps. */
 export const MAX_NOTE = 2000;
 
@@ -138,6 +147,28 @@ export class SyftModel implements ISyftModel, IDisposable {
   /** Emitted with the push channel's events once the lists they name are reloaded. */
   get pushed(): ISignal<this, IPushEvent[]> {
     return this._pushed;
+  }
+
+  /**
+   * How often to look for changes where the push channel cannot stream, ms (the plugin's
+   * `pollInterval` setting; applies at once, also to a running channel or poll).
+   */
+  get pollInterval(): number {
+    return this._pollInterval;
+  }
+
+  set pollInterval(ms: number) {
+    if (!(ms > 0) || ms === this._pollInterval) {
+      return;
+    }
+    this._pollInterval = ms;
+    if (this._push && this._pushOptions.pollInterval === undefined) {
+      this._push.pollInterval = ms;
+    }
+    if (this._poll) {
+      this._poll.frequency = { ...this._poll.frequency, interval: ms };
+    }
+    this._stateChanged.emit();
   }
 
   /** Where the push channel stands ('stopped' when not started). */
@@ -452,6 +483,28 @@ export class SyftModel implements ISyftModel, IDisposable {
     return added;
   }
 
+  /**
+   * The oldest pending request of the Datasite shown (asked of the Datasite, not read from the
+   * pages loaded), or null when none waits.
+   */
+  async oldestPending(): Promise<IRequest | null> {
+    const page = await this._api<IPage<IRequest>>('requests', {
+      query: { status: 'pending', order: 'oldest', limit: 1 }
+    });
+    return page.items[0] ?? null;
+  }
+
+  /**
+   * The requests in which every word of `q` is found in the function's name, the requester's
+   * name or email, or the project's name, searched on the Datasite (newest first, one page):
+   * for lists longer than what is loaded.
+   */
+  async searchRequests(q: string, limit = 100): Promise<IPage<IRequest>> {
+    return this._api<IPage<IRequest>>('requests', {
+      query: { q: q.trim().slice(0, 200), order: 'newest', limit }
+    });
+  }
+
   /** Reload requests every `pollInterval` ms while the page is visible. */
   startPolling(): void {
     if (this._poll || this._isDisposed) {
@@ -719,6 +772,46 @@ export class SyftModel implements ISyftModel, IDisposable {
     );
     this._decided(request);
     return request;
+  }
+
+  /**
+   * Revoke an approval (owners): the Datasite records it as a denial of an approved request,
+   * so the scientist can no longer run the code; they read the reason.
+   */
+  async revoke(id: string, reason: string): Promise<IRequest> {
+    const current = this.getRequest(id);
+    if (current && current.status !== 'approved') {
+      throw new SyftRequestError(
+        409,
+        'not_approved',
+        `This request is ${current.status}, not approved: there is no approval to revoke.`
+      );
+    }
+    return this.deny(id, reason);
+  }
+
+  /** One request as the Datasite has it now (a 404 SyftRequestError: it does not exist). */
+  async fetchRequest(id: string): Promise<IRequest> {
+    const request = await this._api<IRequest>(
+      `requests/${encodeURIComponent(id)}`
+    );
+    this._replaceRequest(request);
+    return request;
+  }
+
+  /**
+   * A request's history, oldest first (submitted, decided, runs, output reviews, by whom),
+   * one page at a time: pass the answer's `next_cursor` back as `cursor` for the next one.
+   */
+  requestTimeline(
+    id: string,
+    cursor?: string,
+    limit = PAGE_SIZE
+  ): Promise<IPage<ITimelineEntry>> {
+    return this._api<IPage<ITimelineEntry>>(
+      `requests/${encodeURIComponent(id)}/timeline`,
+      { query: { limit, order: 'oldest', cursor } }
+    );
   }
 
   /**
@@ -996,6 +1089,77 @@ export class SyftModel implements ISyftModel, IDisposable {
       await this.setDatasite({ kind: 'local' });
     } else {
       this._stateChanged.emit();
+    }
+  }
+
+  // --- activity and jobs (src/activity.ts) ---------------------------------------------------
+  /**
+   * One page of the audit log, newest first (owners; nothing is asked of the Datasite for
+   * anyone else). Filters are trimmed; empty ones are left out.
+   */
+  async auditEvents(
+    filter: IAuditFilter = {},
+    cursor?: string | null,
+    limit: number = AUDIT_PAGE_SIZE
+  ): Promise<IPage<IAuditEvent>> {
+    this._ownersOnly('read the activity log');
+    const query: Record<string, string | number | undefined> = {
+      limit,
+      order: 'newest',
+      cursor: cursor || undefined
+    };
+    for (const key of ['user', 'object_id', 'object_type', 'action'] as const) {
+      const value = (filter[key] ?? '').trim();
+      query[key] = value || undefined;
+    }
+    return this._api<IPage<IAuditEvent>>('audit/events', { query });
+  }
+
+  /** The audit chain checked on the Datasite (owners). */
+  async auditVerification(): Promise<IAuditVerification> {
+    this._ownersOnly('check the activity log');
+    return this._api<IAuditVerification>('audit/verify');
+  }
+
+  /**
+   * One page of the jobs the account may see (owners: everyone's; others: their own), newest
+   * first; `state` active (queued or running), finished, or all.
+   */
+  jobs(
+    state: JobState = 'active',
+    cursor?: string | null,
+    limit: number = PAGE_SIZE
+  ): Promise<IPage<IJob>> {
+    return this._api<IPage<IJob>>('jobs', {
+      query: {
+        limit,
+        order: 'newest',
+        cursor: cursor || undefined,
+        state: state === 'all' ? undefined : state
+      }
+    });
+  }
+
+  /** One job and its progress. */
+  job(id: string): Promise<IJob> {
+    return this._api<IJob>(`jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** Stop a running job, or cancel a queued one (owners, or the job's requester). */
+  killJob(id: string): Promise<IJob> {
+    return this._api<IJob>(`jobs/${encodeURIComponent(id)}/kill`, {
+      method: 'POST'
+    });
+  }
+
+  /** Refuse, without a request, what only owners may do. */
+  private _ownersOnly(what: string): void {
+    if (!this.isOwner) {
+      throw new SyftRequestError(
+        403,
+        'forbidden',
+        `Only the Datasite's owners ${what}.`
+      );
     }
   }
 

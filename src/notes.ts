@@ -83,11 +83,15 @@ function noteFor(
       request: event.object_id
     };
   }
+  // A run's result and a job's end open the request they belong to (its review tab shows
+  // the runs and their results).
+  const request = event.request_id || undefined;
   if (event.topic === 'outputs' && event.change === 'released') {
     return {
       message: trans.__('A result of yours is ready.'),
       type: 'success',
-      label: trans.__('Show requests')
+      label: request ? trans.__('Open') : trans.__('Show requests'),
+      request
     };
   }
   if (event.topic === 'outputs' && event.change === 'held') {
@@ -96,7 +100,16 @@ function noteFor(
         "A result of yours is held for an owner's review before it is released."
       ),
       type: 'info',
-      label: trans.__('Show requests')
+      label: request ? trans.__('Open') : trans.__('Show requests'),
+      request
+    };
+  }
+  if (event.topic === 'jobs' && event.change === 'errored') {
+    return {
+      message: trans.__('A job of yours failed: its request shows the error.'),
+      type: 'warning',
+      label: request ? trans.__('Open') : trans.__('Show requests'),
+      request
     };
   }
   return null;

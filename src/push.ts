@@ -101,6 +101,15 @@ export class PushChannel {
     return this._state;
   }
 
+  /** How often to poll where the stream is unsupported, ms (read before each wait). */
+  get pollInterval(): number {
+    return this._pollInterval;
+  }
+
+  set pollInterval(ms: number) {
+    this._pollInterval = ms;
+  }
+
   /** Failed attempts in a row (the backoff's exponent). */
   get failures(): number {
     return this._failures;

@@ -23,6 +23,9 @@ export namespace CommandIDs {
   export const newConnectionNotebook = 'jupyter-syft:new-connection-notebook';
   export const openRequest = 'jupyter-syft:open-request';
   export const openOutput = 'jupyter-syft:open-output';
+  export const reviewNext = 'jupyter-syft:review-next';
+  export const openActivity = 'jupyter-syft:open-activity';
+  export const openJobs = 'jupyter-syft:open-jobs';
 }
 
 /** Roles, highest first (jupyter_syft/roles.py). */
@@ -58,6 +61,8 @@ export type ICode = Schemas['Code'];
 export type IRequest = Schemas['Request'];
 /** A function a request launches as a nested job: approve_nested approves exactly these. */
 export type INestedFunction = Schemas['NestedFunction'];
+/** One step of a request's history (from the Datasite's audit log). */
+export type ITimelineEntry = Schemas['TimelineEntry'];
 /** One run of a code. */
 export type IExecution = Schemas['Execution'];
 /** A result of a run on private data, for the owners' output review. */
@@ -73,6 +78,21 @@ export type OutputFilter = 'all' | ReleaseState;
 /** The disclosure checks of a result, and one of its checks. */
 export type IDisclosureReport = Schemas['DisclosureReport'];
 export type IDisclosureCheck = Schemas['DisclosureCheck'];
+/** One event of the Datasite's hash-chained audit log (owners). */
+export type IAuditEvent = Schemas['AuditEvent'];
+/** The audit chain checked on the Datasite: verified, or where it breaks and why. */
+export type IAuditVerification = Schemas['AuditVerification'];
+/** The audit log's filters: who acted, which object, an action prefix (e.g. `request.`). */
+export interface IAuditFilter {
+  user?: string;
+  object_id?: string;
+  object_type?: string;
+  action?: string;
+}
+/** A background run (`blocking=False`): its progress, requester and, once it ran, its run. */
+export type IJob = Schemas['Job'];
+/** Which jobs: queued or running (`active`), ended (`finished`), or all. */
+export type JobState = 'active' | 'finished' | 'all';
 /** A JSON preview of a value: an asset's first rows or a run's result. */
 export type IPreview =
   | Schemas['DataFramePreview']

@@ -2,16 +2,14 @@
  * Lumino widgets hosting the React views: the left sidebar and a request's review tab.
  */
 import React from 'react';
-import { CodeEditor } from '@jupyterlab/codeeditor';
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { LabIcon, ReactWidget } from '@jupyterlab/ui-components';
 
 import { OutputReview } from './components/OutputReview';
-import { RequestReview } from './components/RequestReview';
 import { SidebarTab, SyftSidebar } from './components/SyftSidebar';
 import { DOMAIN, TranslationContext } from './i18n';
 import { SyftModel } from './model';
-import { IOutput, IRequest, SIDEBAR_ID } from './tokens';
+import { IOutput, SIDEBAR_ID } from './tokens';
 
 const SYFT_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16">
 <g class="jp-icon3" fill="#616161">
@@ -67,64 +65,6 @@ export namespace SyftSidebarWidget {
   }
 }
 
-/** The main-area id of a request's review (one tab per request). */
-export function reviewWidgetId(requestId: string): string {
-  return `jupyter-syft-request-${requestId}`;
-}
-
-export class RequestReviewWidget extends ReactWidget {
-  constructor(options: RequestReviewWidget.IOptions) {
-    super();
-    this._options = options;
-    this._trans = options.trans ?? nullTranslator.load(DOMAIN);
-    this.id = reviewWidgetId(options.requestId);
-    this.addClass('jp-syft-review-widget');
-    this.title.icon = syftIcon;
-    this.title.label = options.label ?? this._trans.__('Code request');
-    this.title.caption = this._trans.__('Code request %1', options.requestId);
-    this.title.closable = true;
-  }
-
-  get requestId(): string {
-    return this._options.requestId;
-  }
-
-  protected render(): JSX.Element {
-    return (
-      <TranslationContext.Provider value={this._trans}>
-        <RequestReview
-          model={this._options.model}
-          requestId={this._options.requestId}
-          editorFactory={this._options.editorFactory}
-          onOpenOutput={this._options.onOpenOutput}
-          onLoaded={this._onLoaded}
-        />
-      </TranslationContext.Provider>
-    );
-  }
-
-  private _onLoaded = (request: IRequest): void => {
-    this.title.label = this._trans.__(
-      'Request: %1',
-      request.code.service_func_name
-    );
-  };
-
-  private _options: RequestReviewWidget.IOptions;
-  private _trans: TranslationBundle;
-}
-
-export namespace RequestReviewWidget {
-  export interface IOptions {
-    model: SyftModel;
-    requestId: string;
-    label?: string;
-    editorFactory?: CodeEditor.Factory | null;
-    onOpenOutput?: (executionId: string) => void;
-    trans?: TranslationBundle;
-  }
-}
-
 /** The main-area id of an output's review (one tab per output). */
 export function outputWidgetId(executionId: string): string {
   return `jupyter-syft-output-${executionId}`;
@@ -148,6 +88,14 @@ export class OutputReviewWidget extends ReactWidget {
 
   get executionId(): string {
     return this._options.executionId;
+  }
+
+  /** Closing the tab disposes it, so opening the output again makes a new one. */
+  protected onCloseRequest(
+    msg: Parameters<ReactWidget['processMessage']>[0]
+  ): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   protected render(): JSX.Element {

@@ -12,6 +12,7 @@ from typing import Any, get_args
 
 import pytest
 import requests
+from local_wheels import wheel_folder
 from pydantic import BaseModel, TypeAdapter
 
 from jupyter_syft.server.http.handlers import ROUTES, VERBS
@@ -143,7 +144,7 @@ def check(declared: Any, value: Any, where: str) -> None:
 
 
 @pytest.fixture
-def site(node, root, scientist, uploaded) -> tuple[Site, dict[str, str]]:
+def site(node, root, scientist, uploaded, tmp_path) -> tuple[Site, dict[str, str]]:
     site = Site(node.url)
     for who, (email, password) in {
         "owner": OWNER,
@@ -187,6 +188,17 @@ def site(node, root, scientist, uploaded) -> tuple[Site, dict[str, str]]:
         notes = site.ok("owner", "get", routes.NOTIFICATIONS)["items"]
         time.sleep(0.05)
     assert notes, "no notification of the new request"
+    # an environment (built from a folder of wheels: no network) and a request for another
+    wheels = str(wheel_folder(tmp_path / "wheels"))
+    site.ok(
+        "owner",
+        "patch",
+        routes.SETTINGS,
+        {"environment_find_links": wheels, "environment_no_index": True},
+    )
+    site.ok("owner", "post", routes.ENVIRONMENTS, {"name": "stats", "packages": ["tinya"]})
+    asked = {"packages": ["tinyb"], "reason": "x", "name": "more"}
+    environment_request = site.ok("scientist", "post", routes.ENVIRONMENT_REQUESTS, asked)
     ids = {
         "dataset": dataset["name"],
         "asset_id": asset["id"],
@@ -198,6 +210,8 @@ def site(node, root, scientist, uploaded) -> tuple[Site, dict[str, str]]:
         "user_id": me["scientist"],
         "name": "total",
         "notification_id": notes[0]["id"],
+        "environment": "stats",
+        "environment_request_id": environment_request["id"],
     }
     return site, ids
 

@@ -82,6 +82,8 @@ def site(node, root, scientist):
         "project": [project["id"]],
         "name": ["first_name"],
         "notification_id": list(notes.values()),
+        "environment": ["stats"],
+        "environment_request_id": [code_id],
     }
     return site, ids, code_id, held
 

@@ -140,7 +140,8 @@ def test_a_request_reaches_the_owner_and_only_its_scientist(site):
     request_id = _request(site["sci"], "mine")
     seen = owner.until(lambda e: e["topic"] == "requests")
     assert seen["object_id"] == request_id and seen["change"] == "created"
-    assert seen["id"] and set(seen) == {"kind", "id", "topic", "object_id", "change"}
+    assert seen["id"] and set(seen) == {"kind", "id", "topic", "object_id", "change", "request_id"}
+    assert seen["request_id"] == request_id
     assert sci.until(lambda e: e["topic"] == "requests")["object_id"] == request_id
     # another scientist hears nothing of it: neither the request nor anything else of theirs
     assert not [e for e in other.drain() if e["topic"] != "datasets"]
@@ -286,9 +287,33 @@ def test_a_job_finishing_and_a_held_output_are_told(site, uploaded):
     job.wait()
     # the run's output is held (both sides hear of it), then its job finishes
     held = owner.until(lambda e: e["topic"] == "outputs" and e["change"] == "held")
-    assert mine.until(lambda e: e["change"] == "held")["object_id"] == held["object_id"]
-    finished = mine.until(lambda e: e["topic"] == "jobs" and e["change"] == "finished")
+    mine_held = mine.until(lambda e: e["change"] == "held")
+    assert mine_held["object_id"] == held["object_id"]
+    # both name the request, so the scientist's notification opens its view
+    assert held["request_id"] == mine_held["request_id"] == request.id
+    finished = mine.until(lambda e: e["topic"] == "jobs" and e["change"] == "completed")
     assert finished["object_id"] == job.id
+    assert finished["request_id"] == request.id
+
+
+def test_a_failed_job_is_told_as_errored_with_its_request(site, uploaded):
+    root, sci = site["root"], site["sci"]
+    asset = root.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def broken(data):
+        return data["no such column"].sum()
+
+    owner, mine = site["open"](root), site["open"](sci)
+    _wait_connected(site, 2)
+    request = sci.code.request_code_execution(broken)
+    root.requests[0].approve()
+    job = sci.code.broken(data=asset, blocking=False)
+    with pytest.raises(sy.SyftException, match="no such column"):
+        job.wait()
+    errored = mine.until(lambda e: e["topic"] == "jobs" and e["change"] == "errored")
+    assert (errored["object_id"], errored["request_id"]) == (job.id, request.id)
+    assert owner.until(lambda e: e["change"] == "errored")["object_id"] == job.id
 
 
 # --- inside Jupyter Server: the lab route (Jupyter login) and the remote route (tokens) ---------

@@ -8,6 +8,7 @@ import re
 import pandas as pd
 import pytest
 import requests
+from local_wheels import use_local_wheels, wheel_folder
 
 import jupyter_syft as sy
 from jupyter_syft.server.http.handlers import route_table
@@ -17,7 +18,7 @@ METHODS = ["GET", "POST", "PATCH", "DELETE"]
 
 
 @pytest.fixture
-def site(node, root, scientist):
+def site(node, root, scientist, tmp_path):
     """A Datasite where another scientist (Bob) already ran approved code whose result is the
     private marker. ``scientist`` (Dana) then probes every route with every real id."""
     private = pd.DataFrame({"name": [MARKER, "x"], "v": [1, 2]})
@@ -49,6 +50,10 @@ def site(node, root, scientist):
     assert node.datasite.services.notifications.flush(30)
     bob_notes = bob.notifications.get_all()
     assert {"request_approved", "job_finished"} <= {n.kind for n in bob_notes}
+    # an environment (built from a folder of wheels: no network) and Bob's request for one
+    use_local_wheels(root, wheel_folder(tmp_path / "wheels"))
+    root.environments.create(name="stats", packages=["tinya"], progress=False)
+    environment_request = bob.environments.request(packages=["tinyb"], reason="x", name="more")
     dataset = root.datasets[0]
     ids = {
         "asset": dataset.assets[0].id,
@@ -62,6 +67,8 @@ def site(node, root, scientist):
         "project": project.id,
         "job": job.id,
         "notification": bob_notes[0].id,
+        "environment": "stats",
+        "environment_request": environment_request.id,
     }
     return node, root, scientist, ids
 
@@ -76,6 +83,7 @@ IDS_FOR_PREFIX = {
     "requests/": ("request",),
     "jobs/": ("job",),
     "notifications/": ("notification",),
+    "environment-requests/": ("environment_request",),
 }
 
 
@@ -88,6 +96,8 @@ def _paths(ids):
         rel = path[len(prefix) :]
         if "([^/]+)" in rel:
             key = "project" if rel.startswith("projects/") else "dataset"
+            if rel.startswith("environments/"):
+                key = "environment"
             out.append(path.replace("([^/]+)", ids[key]))
             continue
         if ID_PATTERN not in rel:
@@ -149,6 +159,10 @@ def test_no_route_gives_private_data_to_non_owners(site, caller):
     assert root.datasets[0].assets[0].data["name"][0] == MARKER
     # nothing a non-owner did changed the request's decision
     assert root.requests[0].status == sy.RequestStatus.APPROVED
+    # nor the environments: still there, built once, Bob's request still pending
+    assert root.environments.names == ["stats"]
+    assert node.datasite.services.environments.builder.builds_started == 1
+    assert [r.status for r in root.environments.requests] == ["pending"]
 
 
 def test_private_route_refusal_says_why(site):

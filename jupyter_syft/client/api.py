@@ -226,8 +226,10 @@ class DatasiteAPI:
         return _parse(models.Job, self.connection.post(path))
 
     # --- requests ----------------------------------------------------------------------------
-    def requests(self, project_id: str | None = None) -> Iterator[models.Request]:
-        pages = self.connection.get_pages(routes.REQUESTS, project_id=project_id)
+    def requests(
+        self, project_id: str | None = None, q: str | None = None
+    ) -> Iterator[models.Request]:
+        pages = self.connection.get_pages(routes.REQUESTS, project_id=project_id, q=q)
         return _pages(models.Request, pages)
 
     def create_request(
@@ -371,6 +373,51 @@ class DatasiteAPI:
     def set_notification_preferences(self, email: str) -> models.NotificationPreferences:
         answer = self.connection.patch(routes.NOTIFICATION_PREFERENCES, {"email": email})
         return _parse(models.NotificationPreferences, answer)
+
+    # --- environments ------------------------------------------------------------------------
+    def environments(self) -> Iterator[models.Environment]:
+        return _pages(models.Environment, self.connection.get_pages(routes.ENVIRONMENTS))
+
+    def environments_page(self, **query: Any) -> models.Page[models.Environment]:
+        answer = self.connection.get(routes.ENVIRONMENTS, **query)
+        return models.Page[models.Environment].model_validate(answer)
+
+    def environment(self, name: str) -> models.Environment:
+        path = routes.path(routes.ENVIRONMENT, environment=name)
+        return _parse(models.Environment, self.connection.get(path))
+
+    def create_environment(self, body: Json) -> models.Environment:
+        """``body``: a ``models.EnvironmentCreate``'s fields."""
+        return _parse(models.Environment, self.connection.post(routes.ENVIRONMENTS, body))
+
+    def rebuild_environment(self, name: str) -> models.Environment:
+        path = routes.path(routes.ENVIRONMENT_REBUILD, environment=name)
+        return _parse(models.Environment, self.connection.post(path))
+
+    def delete_environment(self, name: str) -> None:
+        self.connection.delete(routes.path(routes.ENVIRONMENT, environment=name))
+
+    def environment_requests(
+        self, status: str | None = None
+    ) -> Iterator[models.EnvironmentRequest]:
+        pages = self.connection.get_pages(routes.ENVIRONMENT_REQUESTS, status=status)
+        return _pages(models.EnvironmentRequest, pages)
+
+    def request_environment(self, body: Json) -> models.EnvironmentRequest:
+        """``body``: a ``models.EnvironmentRequestCreate``'s fields."""
+        answer = self.connection.post(routes.ENVIRONMENT_REQUESTS, body)
+        return _parse(models.EnvironmentRequest, answer)
+
+    def approve_environment_request(
+        self, request_id: str, name: str | None = None
+    ) -> models.EnvironmentRequest:
+        path = routes.path(routes.ENVIRONMENT_REQUEST_APPROVE, environment_request_id=request_id)
+        body: Json = {} if name is None else {"name": name}
+        return _parse(models.EnvironmentRequest, self.connection.post(path, body))
+
+    def deny_environment_request(self, request_id: str, reason: str) -> models.EnvironmentRequest:
+        path = routes.path(routes.ENVIRONMENT_REQUEST_DENY, environment_request_id=request_id)
+        return _parse(models.EnvironmentRequest, self.connection.post(path, {"reason": reason}))
 
 
 def _parse(model: type[M], answer: Any) -> M:

@@ -23,6 +23,7 @@ from .code import (
 from .data_subjects import DataSubjectRegistry
 from .dataset_authoring import Dataset, upload_dataset
 from .datasets import DatasetCollection
+from .environments import EnvironmentAPI
 from .jobs import JobCollection
 from .notifications import NotificationCollection
 from .outputs import OutputCollection
@@ -144,6 +145,12 @@ class DatasiteClient:
     def code_histories(self) -> UsersCodeHistoriesDict:
         """Every user's code histories by email (data owners and admins)."""
         return code_histories(self.session, self.code)
+
+    @property
+    def environments(self) -> EnvironmentAPI:
+        """The environments user code can run in: listed (name, status, packages, lock hash,
+        size); owners ``create``, ``rebuild``, ``delete``; scientists ``request``."""
+        return EnvironmentAPI(self.session)
 
     @property
     def jobs(self) -> JobCollection:

@@ -10,6 +10,7 @@ from .. import display
 from ..errors import SyftException, SyftSuccess
 from ..wire.enums import Decision
 from .collection import Collection
+from .environment_display import environment_html
 from .statuses import RequestStatus, UserCodeStatus
 from .user_code import UserCodeView, describe_input, policies_html
 from .view import Field, View
@@ -204,6 +205,7 @@ class RequestView(View):
             "<h4>Code</h4>"
             + display.code_html(code.raw_code)
             + policies_html(code)
+            + environment_html(code._model)
             + display.findings_html(code.findings)
             + nested_html(self.nested)
             + "<h4>Policies</h4>"
@@ -317,6 +319,13 @@ class RequestCollection(Collection[RequestView]):
 
     def get_all_rejected(self) -> list[RequestView]:
         return self._with(RequestStatus.REJECTED)
+
+    def search(self, q: str) -> list[RequestView]:
+        """The requests in which every word of ``q`` is found in the function's name, the
+        requester's name or email, or the project's name; searched on the Datasite, so it
+        finds them among any number of requests."""
+        found = self._session.api.requests(project_id=self._project_id, q=q)
+        return self.table(RequestView(self._session, r) for r in found)
 
     def get_by_usercode_id(self, code_id: str) -> list[RequestView]:
         return self.table(r for r in self._items if r.code.id == code_id)

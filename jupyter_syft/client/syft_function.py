@@ -40,6 +40,7 @@ class SyftFunction:
         share_results_with_owners: bool = False,
         worker_pool_name: str | None = None,
         name: str | None = None,
+        environment: str | None = None,
     ):
         from .. import analysis
 
@@ -63,6 +64,12 @@ class SyftFunction:
         )
         self.share_results_with_owners = share_results_with_owners
         self.worker_pool_name = worker_pool_name or "default-pool"
+        # The Datasite environment it runs in (client.environments); "" is the default one.
+        if environment is not None and not isinstance(environment, str):
+            raise SyftException("environment= takes an environment's name (client.environments).")
+        self.environment = (environment or "").strip()
+        if self.environment == "default":
+            self.environment = ""
         self.findings = analysis.analyze(
             source,
             self.func_name,
@@ -115,6 +122,7 @@ class SyftFunction:
             "output_policy": self.output_policy.to_json(),
             "share_results_with_owners": self.share_results_with_owners,
             "worker_pool_name": self.worker_pool_name,
+            "environment": self.environment,
         }
 
     # --- emulated run ------------------------------------------------------------------------
@@ -155,6 +163,11 @@ class SyftFunction:
                 f"{self.func_name} failed on the mocks: {exc}. {hints}".strip()
             ) from None
         n_assets = sum(isinstance(v, RemoteAsset) for v in kwargs.values())
+        if self.environment:  # this kernel's packages against the environment's lock
+            from .environment_display import warn_mock_versions
+
+            sessions = [v._session for v in kwargs.values() if isinstance(v, RemoteAsset)]
+            warn_mock_versions(self.environment, list({id(s): s for s in sessions}.values()))
         show(
             SyftInfo(
                 f"Ran '{self.func_name}' on the mocks of {n_assets} asset(s) in an emulated "
@@ -267,10 +280,20 @@ def syft_function(
     share_results_with_owners: bool = False,
     worker_pool_name: str | None = None,
     name: str | None = None,
+    environment: str | None = None,
 ) -> Callable[[Callable[..., Any]], SyftFunction]:
+    """``environment``: the name of the Datasite environment it runs in (one listed in
+    ``client.environments``); None runs it in the Datasite's default environment."""
+
     def decorator(func: Callable[..., Any]) -> SyftFunction:
         return SyftFunction(
-            func, input_policy, output_policy, share_results_with_owners, worker_pool_name, name
+            func,
+            input_policy,
+            output_policy,
+            share_results_with_owners,
+            worker_pool_name,
+            name,
+            environment,
         )
 
     return decorator
@@ -280,6 +303,7 @@ def syft_function_single_use(
     *args: Any,
     share_results_with_owners: bool = False,
     worker_pool_name: str | None = None,
+    environment: str | None = None,
     **kwargs: Any,
 ) -> Callable[[Callable[..., Any]], SyftFunction]:
     """Shorthand: ExactMatch(**kwargs) inputs, one run on private data."""
@@ -290,6 +314,7 @@ def syft_function_single_use(
         output_policy=OutputPolicyExecuteOnce(),
         share_results_with_owners=share_results_with_owners,
         worker_pool_name=worker_pool_name,
+        environment=environment,
     )
 
 

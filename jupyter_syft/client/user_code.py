@@ -11,6 +11,7 @@ from .. import display
 from ..errors import SyftException
 from ..policies import INPUT_POLICIES, OUTPUT_POLICIES, InputPolicy, OutputPolicy
 from .datasets import DatasetCollection, RemoteAsset
+from .environment_display import environment_html, environment_lines
 from .local_run import run_in_this_kernel
 from .results import DisclosureReportView, ResultPointer, state_word
 from .statuses import CodeStatus
@@ -33,6 +34,7 @@ class UserCodeView(View):
     runs_used = Field()
     submit_time = Field()
     worker_pool_name = Field()
+    environment = Field()  # the Datasite environment it runs in ("": the default one)
 
     @property
     def status(self) -> CodeStatus:
@@ -158,7 +160,9 @@ class UserCodeView(View):
             f"UserCode {self.service_func_name} (status {self.status})\n"
             + (f"  latest result: {result}\n" if result else "")
             + f"  input policy: {inputs['type']} {list(inputs['inputs'])}\n"
-            f"  output policy: {self.output_policy.describe()}\n\n"
+            f"  output policy: {self.output_policy.describe()}\n"
+            + "".join(f"{line}\n" for line in environment_lines(self._model))
+            + "\n"
             f"{self.raw_code}" + (f"\n\n{self.policy_code}" if self.policy_code else "")
         )
 
@@ -179,6 +183,7 @@ class UserCodeView(View):
             extra_html=display.table(["Input", "Value"], inputs)
             + display.code_html(self.raw_code)
             + policies_html(self)
+            + environment_html(self._model)
             + display.findings_html(self.findings),
             kind="UserCode",
         )

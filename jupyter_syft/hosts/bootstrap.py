@@ -39,6 +39,8 @@ class HostEnvironment:
     dask_scheduler: str = ""  # JUPYTER_SYFT_DASK_SCHEDULER
     seed_demo: bool = False  # JUPYTER_SYFT_SEED_DEMO=1 (or true, yes)
     release: str = ""  # JUPYTER_SYFT_RELEASE: on_approval, checked or manual
+    # JUPYTER_SYFT_WARM_ENVIRONMENTS: environments (besides the default) with warm workers
+    warm_environments: str = ""
 
     @classmethod
     def read(cls) -> HostEnvironment:
@@ -55,6 +57,7 @@ class HostEnvironment:
             dask_scheduler=env("dask_scheduler"),
             seed_demo=env("seed_demo").lower() in ("1", "true", "yes"),
             release=env("release").lower(),
+            warm_environments=env("warm_environments"),
         )
 
 
@@ -107,7 +110,19 @@ def config_from_env(
         root_email=env.root_email or DEFAULT_ROOT_EMAIL,
         root_password=env.root_password or None,
         dask_scheduler=dask_scheduler or env.dask_scheduler or None,
+        warm_environments=_warm_environments(env.warm_environments),
     )
+
+
+def _warm_environments(value: str) -> int:
+    if not value:
+        return 3
+    if not value.isdigit() or int(value) > 64:
+        raise SyftException(
+            f"{variable('warm_environments')} takes a number from 0 to 64 (how many "
+            f"environments keep warm workers), not {value[:20]!r}."
+        )
+    return int(value)
 
 
 # How each host releases results of runs on private data (the Datasite setting ``release``,

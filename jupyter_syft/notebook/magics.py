@@ -78,6 +78,12 @@ class SyftMagics(Magics):
         help="Let the Datasite's owners see the results too.",
     )
     @magic_arguments.argument(
+        "--environment",
+        metavar="NAME",
+        help="Run it in this environment of the Datasite (one listed in client.environments; "
+        "default: the Datasite's default environment).",
+    )
+    @magic_arguments.argument(
         "--mock",
         action="store_true",
         help="Run it on the assets' mocks at once (nothing is sent) and show the result.",
@@ -222,7 +228,9 @@ class SyftMagics(Magics):
         share = args.share_results_with_owners
         try:
             if args.single_use and all_assets:
-                decorator = syft_function_single_use(share_results_with_owners=share, **values)
+                decorator = syft_function_single_use(
+                    share_results_with_owners=share, environment=args.environment, **values
+                )
             else:
                 input_policy: InputPolicy | None
                 if not values:
@@ -241,6 +249,7 @@ class SyftMagics(Magics):
                     input_policy=input_policy,
                     output_policy=output_policy,
                     share_results_with_owners=share,
+                    environment=args.environment,
                 )
             return decorator(raw)
         except SyftException as exc:

@@ -28,6 +28,7 @@ import ipywidgets as w
 from .. import display
 from ..client.client import DatasiteClient
 from ..client.datasets import DatasetCollection
+from ..client.environment_display import environment_html
 from ..client.requests import RequestCollection, RequestView, nested_html
 from ..client.statuses import RequestStatus, UserCodeStatus
 from ..client.user_code import policies_html
@@ -39,10 +40,13 @@ if TYPE_CHECKING:
 
 _NOTHING = object()
 
+# Background and text of a status line: in JupyterLab the extension's theme-derived colours
+# (style/native.css, readable in light and dark themes); elsewhere (VS Code, Voila, nbconvert)
+# the fixed fallback pairs. Both of a pair come from the same source, so they always match.
 _STATUS_COLORS = {
-    "ok": ("#d4edda", "#155724"),
-    "error": ("#f8d7da", "#721c24"),
-    "info": ("#e2e3e5", "#383d41"),
+    "ok": ("var(--jp-syft-success-bg, #d4edda)", "var(--jp-syft-success-text, #155724)"),
+    "error": ("var(--jp-syft-error-bg, #f8d7da)", "var(--jp-syft-error-text, #721c24)"),
+    "info": ("var(--jp-syft-info-bg, #e2e3e5)", "var(--jp-syft-info-text, #383d41)"),
 }
 
 
@@ -58,6 +62,10 @@ def _status_html(kind: str, text: str) -> str:
 def _assets_by_id(request: RequestView) -> dict[str, RemoteAsset]:
     """The assets of the Datasite the request was made on, by id."""
     return DatasetCollection(request._session).assets_by_id()
+
+
+# Input labels sized to their text (the default 90px cuts "Result to deposit").
+_LABEL_STYLE = {"description_width": "initial"}
 
 
 class RequestReview(w.VBox):
@@ -97,13 +105,21 @@ class RequestReview(w.VBox):
         self.approve_button: w.Button | None = None
         self.deny_button: w.Button | None = None
         self.deposit_button: w.Button | None = None
+        # Every input carries a visible label (ipywidgets renders `description` as a <label>
+        # tied to the input), so screen readers name it and it survives a filled-in value.
         self.deny_reason = w.Textarea(
+            description="Deny reason",
             placeholder="Why you deny it (required; the scientist reads it)",
+            tooltip="Why you deny it: required, and the scientist reads it",
             layout=w.Layout(width="60%", height="3.5em"),
+            style=_LABEL_STYLE,
         )
         self.deposit_input = w.Text(
+            description="Result to deposit",
             placeholder="variable name or Python literal; empty = last private run's result",
+            tooltip="A variable of this kernel or a Python literal (empty: the last private run)",
             layout=w.Layout(width="60%"),
+            style=_LABEL_STYLE,
         )
         # Shown only when the code launches nested jobs: approves them as listed in the review.
         self.approve_nested = w.Checkbox(
@@ -208,7 +224,7 @@ class RequestReview(w.VBox):
         )
         self.code_view.value = (
             f'<div class="jsyft"><h4>Code</h4>{display.code_html(code.raw_code)}'
-            f"{policies_html(code)}"
+            f"{policies_html(code)}{environment_html(code._model)}"
             f"{display.findings_html(code.findings)}{nested_html(r.nested)}"
             f"<h4>Policies</h4>{policies}</div>"
         )
@@ -570,7 +586,7 @@ def preview_html(value: Any, report: Any, rows: int = PREVIEW_ROWS) -> tuple[str
                 fails = display.esc("fails: " + ", ".join(rules))
                 cells.append(
                     f'<td class="jsyft-cell-fail" title="{fails}" aria-label="{text}, {fails}" '
-                    'style="outline:2px solid #b02a37;outline-offset:-2px">'
+                    'style="outline:2px solid var(--jp-error-color1, #b02a37);outline-offset:-2px">'
                     f"<strong>!</strong> {text}</td>"
                 )
         lines.append(f"<tr><th>{display.esc(name)}</th>{''.join(cells)}</tr>")
@@ -613,12 +629,18 @@ class OutputReview(w.VBox):
         self.status = w.HTML(_status_html("info", "Ready."))
         self.failing_cells = 0
         self.comment = w.Textarea(
+            description="Release comment",
             placeholder="Comment for the scientist (optional; they read it)",
+            tooltip="A comment for the scientist: optional, they read it",
             layout=w.Layout(width="60%", height="3.5em"),
+            style=_LABEL_STYLE,
         )
         self.reason = w.Textarea(
+            description="Withhold reason",
             placeholder="Why you withhold it (required; the scientist reads it)",
+            tooltip="Why you withhold it: required, and the scientist reads it",
             layout=w.Layout(width="60%", height="3.5em"),
+            style=_LABEL_STYLE,
         )
         self.release_button = self._button(
             "Release", lambda: self.release(False), "success", "Give the result to its requester."

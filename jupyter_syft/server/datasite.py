@@ -12,7 +12,8 @@ from pathlib import Path
 from .. import serde
 from ..wire.models import Metadata
 from .blobs import BlobStore
-from .execution import Runner
+from .environments.runtime import EnvironmentRuntime
+from .execution import Runner, default_lock
 from .execution.pool import sweep_leftover_workers
 from .push import PushHub
 from .security import random_password
@@ -38,6 +39,9 @@ class DatasiteConfig:
     threads: int = 8
     # A Dask scheduler address (tcp://host:8786): runs go to that cluster instead of here.
     dask_scheduler: str | None = None
+    # How many environments other than the default keep warm workers (least recently used
+    # dropped); 0: runs in them always start a worker.
+    warm_environments: int = 3
 
 
 class Datasite:
@@ -52,6 +56,7 @@ class Datasite:
         self.work_dir.mkdir(exist_ok=True)
         # Workers a crash of the previous run left behind, then what their runs left.
         sweep_leftover_workers(self.work_dir)
+        default_lock.start()  # the default environment's lock hash, off the requests' path
         self._runner: Runner | None = None
         self._runner_lock = threading.Lock()
         self._closing = False
@@ -64,6 +69,8 @@ class Datasite:
         )
         self.retention.clear_leftovers()  # nothing runs yet: every one is a crash's
         self.services.jobs.recover()
+        self.services.environments.recover()  # builds a crash cut off: failed, never used
+        self.services.environments.builder.check = self._check_environment
         password = config.root_password or random_password()
         self.root_created = self.services.users.ensure_root(config.root_email, password)
         # Only worth showing when it was generated here and is new: the host prints it once.
@@ -87,6 +94,12 @@ class Datasite:
             if self._collector_stop.wait(COLLECT_EVERY_SECONDS):
                 return
 
+    def _check_environment(self, env: EnvironmentRuntime) -> str | None:
+        """Whether a run's worker starts in a new build (the builder's last step); a Dask
+        cluster's workers check their own copy when a run comes."""
+        check = getattr(self.runner(), "check_environment", None)
+        return check(env) if check is not None else None
+
     def runner(self) -> Runner:
         """The CodeRunner, started on first use so that launching a Datasite stays fast."""
         with self._runner_lock:
@@ -99,7 +112,11 @@ class Datasite:
             if self._runner is None:
                 from .execution import CodeRunner
 
-                self._runner = CodeRunner(work_dir=self.work_dir, hidden_paths=[self.data_dir])
+                self._runner = CodeRunner(
+                    work_dir=self.work_dir,
+                    hidden_paths=[self.data_dir],
+                    warm_environments=self.config.warm_environments,
+                )
             return self._runner
 
     def metadata(self) -> Metadata:
@@ -120,6 +137,7 @@ class Datasite:
         self._collector_stop.set()
         self._collector.join(60)
         self.services.jobs.stop()
+        self.services.environments.close()  # running builds are stopped (uv killed)
         with self._runner_lock:
             self._closing = True
             runner = self._runner

@@ -169,8 +169,60 @@ class UserCode(SQLModel, table=True):
     status: str = "pending"  # pending | approved | rejected (wire.enums.Decision)
     share_results_with_owners: bool = False
     worker_pool_name: str = "default-pool"
+    # The environment it runs in (an Environment's name); "" is the Datasite's default one.
+    environment: str = ""
     runs_used: int = 0  # private-data runs counted atomically against the output policy
     submit_time: datetime = Field(default_factory=utcnow)
+
+
+class Environment(SQLModel, table=True):
+    """A uv virtual environment owners defined for user code (server/environments/).
+
+    ``status``: building | ready | failed (wire.enums.EnvironmentStatus). ``prefix`` is the
+    folder of the last good build; a rebuild keeps it (and ``lock_hash``) until the new one is
+    in place. ``lock`` is the resolved, pinned requirements with their hashes."""
+
+    __tablename__ = "environments"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    packages: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    python: str = ""  # the version asked for; "" is the Datasite's own interpreter
+    allow_sdist: bool = False
+    status: str = "building"
+    progress: str = ""
+    message: str = ""  # what went wrong and what to change (status failed)
+    log: str = ""  # the last build's log, capped
+    lock: str = ""
+    lock_hash: str = ""
+    prefix: str = ""
+    python_path: str = ""
+    site_packages: str = ""
+    python_version: str = ""
+    size_bytes: int = 0
+    build_id: str = ""  # the build going on or last done: one at a time per environment
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    built_at: datetime | None = None
+
+
+class EnvironmentRequest(SQLModel, table=True):
+    """A scientist's ask for a new environment or package; owners approve (which builds it)
+    or deny it."""
+
+    __tablename__ = "environment_requests"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(index=True)
+    name: str = ""  # the environment it asks for (new, or one to add packages to)
+    packages: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str = ""
+    status: str = "pending"  # pending | approved | rejected (wire.enums.Decision)
+    deny_reason: str = ""
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Project(SQLModel, table=True):
@@ -240,6 +292,11 @@ class Execution(SQLModel, table=True):
     # sandbox sent it back; the next run on private data starts from the latest one.
     policy_state: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     has_policy_state: bool = False
+    # The environment it ran in ("" the default one) and the sha256 of that environment's lock
+    # (the default one: of the Datasite's installed distributions); "" for deposits and rows
+    # from before environments.
+    environment: str = ""
+    lock_hash: str = ""
 
 
 class OutputVote(SQLModel, table=True):
@@ -289,6 +346,7 @@ class Job(SQLModel, table=True):
     current_iter: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None  # when it left the queue (null: queued, or never ran)
 
 
 class RunClaim(SQLModel, table=True):

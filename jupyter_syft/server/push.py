@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import select
+
 from ..wire import models as wire
 from . import models
 from .events import Change
@@ -64,7 +66,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "output.vote": ("outputs", "voted"),
     "job.create": ("jobs", "created"),
     "job.kill": ("jobs", "killed"),
-    "job.finish": ("jobs", "finished"),  # published by the job service (not audited)
+    "job.finish": ("jobs", "finished"),  # (not audited) the change is the job's final status
     "user.create": ("users", "created"),
     "user.update": ("users", "updated"),
     "user.delete": ("users", "deleted"),
@@ -72,8 +74,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
 # Changes only owners hear of, whoever's object it is (a vote stays the reviewers' business).
 OWNERS_ONLY = {"output.vote"}
 EVERYONE: None = None  # an audience: whoever may browse the Datasite
-# (topic, object id, change, who besides owners hears of it: user ids, or EVERYONE)
-Audience = tuple[str, str, str, "frozenset[str] | None"]
+JOB_ENDS = {"completed", "errored", "interrupted"}
+# (topic, object id, change, who besides owners hears of it: user ids, or EVERYONE, and the
+# request a run or job belongs to: its notification opens that request's view)
+Audience = tuple[str, str, str, "frozenset[str] | None", str]
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Event:
     change: str
     # Who besides owners may hear of it: user ids, or EVERYONE.
     audience: frozenset[str] | None
+    request_id: str = ""
 
     def visible_to(self, actor: Actor) -> bool:
         if actor.is_owner:
@@ -243,6 +248,7 @@ class PushHub:
             topic=event.topic,  # type: ignore[arg-type]
             object_id=event.object_id,
             change=event.change,
+            request_id=event.request_id,
         )
 
     @staticmethod
@@ -270,15 +276,20 @@ class PushHub:
             except Exception:  # a push is a hint; the lists stay right when reloaded
                 log.exception("could not push %s", change.action)
                 continue
-            for topic, object_id, what, audience in events:
-                self._publish(topic, object_id, what, audience)
+            for topic, object_id, what, audience, request_id in events:
+                self._publish(topic, object_id, what, audience, request_id)
 
     def _publish(
-        self, topic: str, object_id: str, change: str, audience: frozenset[str] | None
+        self,
+        topic: str,
+        object_id: str,
+        change: str,
+        audience: frozenset[str] | None,
+        request_id: str = "",
     ) -> None:
         with self._lock:
             self._seq += 1
-            event = Event(self._seq, topic, object_id, change, audience)
+            event = Event(self._seq, topic, object_id, change, audience, request_id)
             self._ring.append(event)
             readers = [s for s in self._subscriptions if event.visible_to(s.actor)]
         for subscription in readers:
@@ -299,21 +310,23 @@ class PushHub:
                 return []
         if change.action == "output.report":
             what = "held" if detail.get("release") == "held" else "released"
+        if change.action == "job.finish" and detail.get("status") in JOB_ENDS:
+            what = str(detail["status"])
         if change.action in OWNERS_ONLY:
-            return [(topic, object_id, what, frozenset())]
+            return [(topic, object_id, what, frozenset(), "")]
         with self.store.session() as session:
             if topic == "datasets":
-                return [(topic, object_id, what, EVERYONE)]
+                return [(topic, object_id, what, EVERYONE, "")]
             if topic == "users":
-                return [(topic, object_id, what, frozenset({object_id}))]
+                return [(topic, object_id, what, frozenset({object_id}), "")]
             if topic == "requests":
                 request = session.get(models.Request, object_id)
                 if request is None:
                     return []
                 audience = frozenset({request.user_id})
-                events: list[Audience] = [(topic, object_id, what, audience)]
+                events: list[Audience] = [(topic, object_id, what, audience, object_id)]
                 if request.project_id:  # the project's history grew too
-                    events.append(("projects", request.project_id, what, audience))
+                    events.append(("projects", request.project_id, what, audience, object_id))
                 return events
             row: Any = {
                 "projects": models.Project,
@@ -323,4 +336,12 @@ class PushHub:
             found = session.get(row, object_id)
             if found is None:
                 return []
-            return [(topic, object_id, what, frozenset({found.user_id}))]
+            request_id = ""
+            if topic in ("outputs", "jobs"):
+                request_id = (
+                    session.exec(
+                        select(models.Request.id).where(models.Request.code_id == found.code_id)
+                    ).first()
+                    or ""
+                )
+            return [(topic, object_id, what, frozenset({found.user_id}), request_id)]

@@ -71,6 +71,10 @@ class NotificationKind(str, Enum):
     RESULT_WITHHELD = "result_withheld"
     JOB_FINISHED = "job_finished"
     JOB_FAILED = "job_failed"
+    # environments (#17): owners hear of a scientist's ask; the scientist of the decision
+    ENVIRONMENT_REQUEST_NEW = "environment_request_new"
+    ENVIRONMENT_REQUEST_APPROVED = "environment_request_approved"
+    ENVIRONMENT_REQUEST_DENIED = "environment_request_denied"
 
 
 class MailChoice(str, Enum):
@@ -89,3 +93,12 @@ class SmtpSecurity(str, Enum):
     STARTTLS = "starttls"
     TLS = "tls"
     NONE = "none"
+
+
+class EnvironmentStatus(str, Enum):
+    """An environment for user code: building (its first build, or a rebuild with no good
+    build before it), ready (runs may use it) or failed (its log says why)."""
+
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"

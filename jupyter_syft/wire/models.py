@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .enums import (
     Decision,
+    EnvironmentStatus,
     JobStatus,
     MailChoice,
     NotificationKind,
@@ -133,6 +134,10 @@ class Settings(PublicSettings):
     mail_from: str = ""
     public_url: str = ""
     push_connections_per_user: int = 0
+    environment_index_url: str = ""
+    environment_find_links: str = ""
+    environment_no_index: bool = False
+    environment_allow_sdist: bool = False
 
 
 class Metadata(PublicSettings):
@@ -329,8 +334,57 @@ class Code(Answer):
     runs_used: int
     share_results_with_owners: bool
     worker_pool_name: str
+    # The environment it runs in (an environment's name); "" is the Datasite's default.
+    environment: str
     submit_time: str | None
     user: Person | None
+    # For the review: the environment's locked packages (``name==version``; none listed for
+    # the default environment), its lock hash, and what the scientist's previous version of
+    # this function did not have (``environment_added``: ``name==version``, or ``name==new
+    # (was old)``) in its environment (``environment_previous``; "" when there is none).
+    environment_lock_hash: str = ""
+    environment_packages: list[str] = Field(default_factory=list)
+    environment_added: list[str] = Field(default_factory=list)
+    environment_previous: str = ""
+
+
+class Environment(Answer):
+    """An environment for user code: a uv virtual environment on the Datasite, built from
+    ``packages`` (PEP 508 requirements), its resolved versions pinned in ``lock`` and hashed
+    (``lock_hash``, the sha256 of ``lock``). ``status``: building, ready or failed (then
+    ``message`` says what to change). ``log`` (the build's output) is for owners, and only in
+    the answer for one environment."""
+
+    id: str
+    name: str
+    packages: list[str]
+    python: str
+    python_version: str
+    allow_sdist: bool
+    status: EnvironmentStatus
+    progress: str
+    message: str
+    lock: str
+    lock_hash: str
+    size_bytes: int
+    created_at: str | None
+    built_at: str | None
+    log: str | None = None
+
+
+class EnvironmentRequest(Answer):
+    """A scientist's ask for a new environment (or packages added to one), which owners
+    approve (building it) or deny."""
+
+    id: str
+    name: str
+    packages: list[str]
+    reason: str
+    status: Decision
+    deny_reason: str
+    user: Person | None
+    created_at: str | None
+    decided_at: str | None
 
 
 DisclosureOutcome = Literal["pass", "fail", "review"]
@@ -361,7 +415,8 @@ class Execution(Answer):
     """One run of a function, or a result its owner deposited. ``stdout`` and ``stderr`` are
     present unless the run saw private data and the caller is not an owner. ``release``:
     whether the result may be read (held or withheld: only owners may, ``release_note`` says
-    why it was withheld); ``report``: the disclosure checks (null: none ran, e.g. a deposit)."""
+    why it was withheld); ``report``: the disclosure checks (null: none ran, e.g. a deposit);
+    ``environment`` and ``lock_hash``: the packages it ran with."""
 
     id: str
     code_id: str
@@ -380,10 +435,17 @@ class Execution(Answer):
     report: DisclosureReport | None
     stdout: str = ""
     stderr: str = ""
+    # The environment it ran in ("" the default one) and the sha256 of its lock (the
+    # default one's: of the Datasite's installed distributions); "" for a deposit.
+    environment: str = ""
+    lock_hash: str = ""
 
 
 class Job(Answer):
-    """A background run (``blocking=False``) and its progress."""
+    """A background run (``blocking=False``) and its progress: who asked (``requester``),
+    when it was queued (``created_at``) and left the queue (``started_at``, null while
+    queued). ``error`` says why it failed or stopped; its prints are its ``execution``'s
+    (owners only, once it ran on private data)."""
 
     id: str
     code_id: str
@@ -395,6 +457,8 @@ class Job(Answer):
     created_at: str | None
     updated_at: str | None
     execution: Execution | None
+    requester: Person | None
+    started_at: str | None
 
 
 class OutputVote(Answer):
@@ -735,6 +799,10 @@ class SettingsUpdate(Body):
     mail_from: str | None = None
     public_url: str | None = None
     push_connections_per_user: int | None = None
+    environment_index_url: str | None = None
+    environment_find_links: str | None = None
+    environment_no_index: bool | None = None
+    environment_allow_sdist: bool | None = None
 
 
 class DatasetPreflight(Body):
@@ -836,6 +904,32 @@ class CodeSubmit(Body):
     output_policy: OutputPolicyBody | None = None
     share_results_with_owners: bool = False
     worker_pool_name: str | None = None
+    # An environment's name (client.environments); None, "" or "default": the default one.
+    environment: str | None = None
+
+
+class EnvironmentCreate(Body):
+    """An environment to build (owners): its name, PEP 508 requirements, and optionally a
+    Python version (None: the Datasite's own) and whether source distributions may be built."""
+
+    name: str
+    packages: list[str]
+    python: str | None = None
+    allow_sdist: bool = False
+
+
+class EnvironmentRequestCreate(Body):
+    """Ask the owners for an environment (``name``: a new one, or one to add packages to)."""
+
+    packages: list[str]
+    reason: str
+    name: str | None = None
+
+
+class EnvironmentApproveBody(Body):
+    """Approve an environment request; ``name`` overrides the environment it builds."""
+
+    name: str | None = None
 
 
 class RunInputs(Body):
@@ -940,16 +1034,31 @@ class PageQuery(Query):
 
 
 class RequestListQuery(PageQuery):
-    """Which requests: by status and project, paged."""
+    """Which requests: by status and project, and ``q``: every word of it found in the
+    function's name, the requester's name or email, or the project's name (case-insensitive,
+    at most 200 characters and 8 words); paged."""
 
     status: Decision | None = None
     project_id: str | None = None
+    q: str | None = Field(default=None, max_length=200)
+
+
+class JobQuery(PageQuery):
+    """Which jobs: ``state`` active (queued or running) or finished, or all; paged."""
+
+    state: Literal["active", "finished"] | None = None
 
 
 class OutputQuery(PageQuery):
     """Which outputs: by state (held, released, withheld), paged."""
 
     state: ReleaseState | None = None
+
+
+class EnvironmentRequestQuery(PageQuery):
+    """Which environment requests: by status, paged."""
+
+    status: Decision | None = None
 
 
 class CodeListQuery(PageQuery):
@@ -1008,12 +1117,15 @@ class PushEvent(Answer):
     """One change on the push channel: which list (``topic``) and which object changed, and a
     word for how (``created``, ``approved``, ``denied``, ``held``, ``released``, ...); never a
     value, a name or code. Reload the object to see it. ``id`` resumes the stream
-    (``Last-Event-ID``)."""
+    (``Last-Event-ID``). ``request_id``: the request a request, run, output or job event
+    belongs to ("" if none), so a notification can open its view. A job's change is its final
+    status: ``completed``, ``errored`` or ``interrupted``."""
 
     id: str
     topic: PushTopic
     object_id: str
     change: str
+    request_id: str = ""
 
 
 class PushEvents(Answer):

@@ -29,6 +29,8 @@ PARAMETERS = {
     "execution_id": ID,
     "request_id": ID,
     "notification_id": ID,
+    "environment_request_id": ID,
+    "environment": NAME,
     "which": "mock|data",
     "dataset": NAME,
     "project": NAME,
@@ -90,6 +92,12 @@ NOTIFICATIONS_COUNT = "notifications/count"
 NOTIFICATIONS_MARK = "notifications/mark"
 NOTIFICATION_PREFERENCES = "notifications/preferences"
 NOTIFICATION = "notifications/{notification_id}"
+ENVIRONMENTS = "environments"
+ENVIRONMENT = "environments/{environment}"
+ENVIRONMENT_REBUILD = "environments/{environment}/rebuild"
+ENVIRONMENT_REQUESTS = "environment-requests"
+ENVIRONMENT_REQUEST_APPROVE = "environment-requests/{environment_request_id}/approve"
+ENVIRONMENT_REQUEST_DENY = "environment-requests/{environment_request_id}/deny"
 
 _PARAM = re.compile(r"\{(\w+)\}")
 

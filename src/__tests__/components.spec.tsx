@@ -4,7 +4,6 @@
  */
 import React from 'react';
 import { act } from 'react-dom/test-utils';
-import { createRoot, Root } from 'react-dom/client';
 
 import { RequestReview } from '../components/RequestReview';
 import { SyftSidebar } from '../components/SyftSidebar';
@@ -19,68 +18,13 @@ import {
   newModel,
   page
 } from './fixtures';
-
-(globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
+import { mountEach } from './dom';
 
 const BASE = 'syft/lab/api/v1';
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
-
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  disposeModels();
-});
-
-async function render(element: React.ReactElement): Promise<void> {
-  await act(async () => {
-    root.render(element);
-  });
-}
-
-async function settle(): Promise<void> {
-  await act(async () => {
-    await new Promise(resolve => setTimeout(resolve, 0));
-  });
-}
-
-function byTestId(id: string, scope: ParentNode = container): HTMLElement {
-  const element = scope.querySelector(`[data-testid="${id}"]`);
-  if (!element) {
-    throw new Error(`No element with data-testid ${id}`);
-  }
-  return element as HTMLElement;
-}
-
-async function click(element: HTMLElement): Promise<void> {
-  await act(async () => {
-    element.click();
-  });
-  await settle();
-}
-
-/** Set a React-controlled textarea's value as a user would. */
-async function type(
-  element: HTMLTextAreaElement,
-  value: string
-): Promise<void> {
-  const setter = Object.getOwnPropertyDescriptor(
-    HTMLTextAreaElement.prototype,
-    'value'
-  )!.set!;
-  await act(async () => {
-    setter.call(element, value);
-    element.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
+const dom = mountEach(disposeModels);
+const { render, settle, byTestId, click, type } = dom;
 
 function setupModel(requests: IRequest[] = [makeRequest()]): {
   server: FakeServer;
@@ -115,7 +59,7 @@ describe('SyftSidebar', () => {
     );
     const item = byTestId('syft-dataset');
     expect(item.textContent).toContain(HOSTILE);
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
 
     await click(byTestId('syft-dataset-toggle'));
     const asset = byTestId('syft-asset');
@@ -129,7 +73,7 @@ describe('SyftSidebar', () => {
     expect(preview.querySelector('td[title="0.123456789"]')?.textContent).toBe(
       '0.123457'
     );
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
     expect((window as any).__pwned).toBeUndefined();
     // Owners may open the private preview.
     expect(byTestId('syft-toggle-private', asset)).toBeTruthy();
@@ -152,7 +96,7 @@ describe('SyftSidebar', () => {
     );
     const ids = () =>
       Array.from(
-        container.querySelectorAll('[data-testid="syft-request"]')
+        dom.container.querySelectorAll('[data-testid="syft-request"]')
       ).map(element => element.getAttribute('data-request-id'));
     expect(ids()).toEqual(['p', 'a']);
     expect(byTestId('syft-pending-count').textContent).toBe('1');
@@ -229,6 +173,9 @@ describe('SyftSidebar', () => {
 });
 
 describe('RequestReview', () => {
+  // The owner confirms every decision (the dialog itself: review.spec.tsx).
+  const yes = async (): Promise<boolean> => true;
+
   function reviewServer(request: IRequest): FakeServer {
     return new FakeServer()
       .withLocalDatasite([request])
@@ -266,12 +213,12 @@ describe('RequestReview', () => {
     const server = reviewServer(request);
     const { model } = newModel(server);
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
     expect(byTestId('syft-requester').textContent).toContain('Dana Scientist');
     expect(byTestId('syft-project-name').textContent).toBe('Ages');
     expect(byTestId('syft-reason').textContent).toBe(HOSTILE);
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
     expect(byTestId('syft-code').textContent).toContain('def mean_age(data):');
     expect(byTestId('syft-inputs').textContent).toContain('asset table');
     expect(byTestId('syft-policies').textContent).toContain('at most 1 run');
@@ -293,7 +240,7 @@ describe('RequestReview', () => {
       );
     const { model } = newModel(server);
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
 
     const deny = byTestId('syft-deny') as HTMLButtonElement;
@@ -308,7 +255,9 @@ describe('RequestReview', () => {
       reason: 'Too broad'
     });
     expect(byTestId('syft-decided').textContent).toContain('Too broad');
-    expect(container.querySelector('[data-testid="syft-approve"]')).toBeNull();
+    expect(
+      dom.container.querySelector('[data-testid="syft-approve"]')
+    ).toBeNull();
   });
 
   it('approves, and the list follows', async () => {
@@ -321,7 +270,7 @@ describe('RequestReview', () => {
     );
     const { model } = newModel(server);
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
     await click(byTestId('syft-approve'));
     expect(byTestId('syft-decided').textContent).toContain('Approved');
@@ -347,7 +296,7 @@ describe('RequestReview', () => {
     );
     const { model } = newModel(server);
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
     expect(byTestId('syft-nested-function').textContent).toContain(
       'process_batch'
@@ -372,7 +321,7 @@ describe('RequestReview', () => {
     });
     const { model } = newModel(reviewServer(request));
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
     const section = byTestId('syft-policy-code-section');
     expect(section.textContent).toContain(
@@ -382,7 +331,7 @@ describe('RequestReview', () => {
       'class RepeatedCallPolicy(sy.CustomOutputPolicy):'
     );
     expect(section.textContent).toContain(HOSTILE);
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
     expect(byTestId('syft-policies').textContent).not.toContain('at most');
   });
 
@@ -410,7 +359,7 @@ describe('RequestReview', () => {
       });
     const { model } = newModel(server);
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
     await click(byTestId('syft-run-mock'));
     expect(byTestId('syft-mock-execution').getAttribute('data-ok')).toBe(
@@ -431,7 +380,7 @@ describe('RequestReview', () => {
     );
     const { model } = newModel(server);
     await model.refresh();
-    await render(<RequestReview model={model} requestId="r1" />);
+    await render(<RequestReview model={model} requestId="r1" confirm={yes} />);
     await settle();
     await click(byTestId('syft-approve'));
     expect(byTestId('syft-decision-error').textContent).toBe(

@@ -57,6 +57,7 @@ export function makeCode(overrides: Partial<ICode> = {}): ICode {
     runs_used: 0,
     share_results_with_owners: false,
     worker_pool_name: 'default-pool',
+    environment: '',
     submit_time: '2026-11-22T10:00:00Z',
     user: { name: scientist.name, email: scientist.email },
     ...overrides

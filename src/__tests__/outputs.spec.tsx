@@ -3,8 +3,7 @@
  * model's calls (owners only), the Outputs tab, the output view (a failing cell marked, a
  * release confirmed first, buttons disabled once decided) and what a scientist sees.
  */
-import React, { act } from 'react';
-import { createRoot, Root } from 'react-dom/client';
+import React from 'react';
 
 import { OutputReview } from '../components/OutputReview';
 import { RequestReview } from '../components/RequestReview';
@@ -22,8 +21,7 @@ import {
   page,
   scientist
 } from './fixtures';
-
-(globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
+import { mountEach } from './dom';
 
 const BASE = 'syft/lab/api/v1';
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
@@ -39,61 +37,8 @@ const PREVIEW: IPreview = {
   ]
 };
 
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
-
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  disposeModels();
-});
-
-async function render(element: React.ReactElement): Promise<void> {
-  await act(async () => {
-    root.render(element);
-  });
-}
-
-async function settle(): Promise<void> {
-  await act(async () => {
-    await new Promise(resolve => setTimeout(resolve, 0));
-  });
-}
-
-function byTestId(id: string, scope: ParentNode = container): HTMLElement {
-  const element = scope.querySelector(`[data-testid="${id}"]`);
-  if (!element) {
-    throw new Error(`No element with data-testid ${id}`);
-  }
-  return element as HTMLElement;
-}
-
-async function click(element: HTMLElement): Promise<void> {
-  await act(async () => {
-    element.click();
-  });
-  await settle();
-}
-
-async function type(
-  element: HTMLTextAreaElement,
-  value: string
-): Promise<void> {
-  const setter = Object.getOwnPropertyDescriptor(
-    HTMLTextAreaElement.prototype,
-    'value'
-  )!.set!;
-  await act(async () => {
-    setter.call(element, value);
-    element.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
+const dom = mountEach(disposeModels);
+const { render, settle, byTestId, click, type } = dom;
 
 /** The owner's Datasite with outputs per state, answering the outputs route as the server. */
 function ownerServer(outputs: IOutput[]): FakeServer {
@@ -255,7 +200,7 @@ describe('Outputs tab', () => {
     expect(byTestId('syft-outcome', row).getAttribute('data-outcome')).toBe(
       'fail'
     );
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
     await click(byTestId('syft-output-open'));
     expect(open).toHaveBeenCalledWith('e1');
 
@@ -294,7 +239,7 @@ describe('Outputs tab', () => {
       />
     );
     const rows = () =>
-      container.querySelectorAll('[data-testid="syft-output"]').length;
+      dom.container.querySelectorAll('[data-testid="syft-output"]').length;
     expect(rows()).toBe(2);
     expect(byTestId('syft-held-count').textContent).toBe('5');
     const more = byTestId('syft-more-outputs');
@@ -304,7 +249,7 @@ describe('Outputs tab', () => {
     await click(byTestId('syft-more-outputs').querySelector('button')!);
     expect(rows()).toBe(5);
     expect(
-      container.querySelector('[data-testid="syft-more-outputs"]')
+      dom.container.querySelector('[data-testid="syft-more-outputs"]')
     ).toBeNull();
     expect(
       server
@@ -330,7 +275,7 @@ describe('Outputs tab', () => {
       />
     );
     expect(
-      container.querySelector('[data-testid="syft-tab-outputs"]')
+      dom.container.querySelector('[data-testid="syft-tab-outputs"]')
     ).toBeNull();
     expect(byTestId('syft-tab-requests').getAttribute('aria-selected')).toBe(
       'true'
@@ -353,11 +298,13 @@ describe('OutputReview', () => {
       <OutputReview model={model} executionId="e1" confirm={jest.fn()} />
     );
     await settle();
-    const checks = container.querySelectorAll('[data-testid="syft-check"]');
+    const checks = dom.container.querySelectorAll('[data-testid="syft-check"]');
     expect(checks.length).toBe(2);
     expect(checks[0].textContent).toContain('threshold');
     expect(checks[0].textContent).toContain('1 cell counts fewer than 10');
-    const cells = container.querySelectorAll('[data-testid="syft-cell-fail"]');
+    const cells = dom.container.querySelectorAll(
+      '[data-testid="syft-cell-fail"]'
+    );
     expect(cells.length).toBe(1);
     const cell = cells[0] as HTMLElement;
     expect(cell.textContent).toContain('3');
@@ -367,7 +314,7 @@ describe('OutputReview', () => {
     // The row labels come from the preview's index.
     expect(cell.parentElement?.querySelector('th')?.textContent).toBe('ward B');
     expect(byTestId('syft-justification').textContent).toContain(HOSTILE);
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
   });
 
   it('confirms a release, then shows who released it and disables the buttons', async () => {
@@ -480,9 +427,9 @@ describe('OutputReview', () => {
     expect(byTestId('syft-vote-count').textContent).toBe('2 of 2 votes');
     expect(byTestId('syft-my-vote').textContent).toContain('release');
     expect(byTestId('syft-vote-conflict')).toBeTruthy();
-    expect(container.querySelectorAll('[data-testid="syft-vote"]').length).toBe(
-      2
-    );
+    expect(
+      dom.container.querySelectorAll('[data-testid="syft-vote"]').length
+    ).toBe(2);
     expect(byTestId('syft-release').textContent).toContain('Vote');
   });
 });
@@ -517,7 +464,7 @@ describe('RequestReview outputs', () => {
       <RequestReview model={model} requestId="r1" onOpenOutput={jest.fn()} />
     );
     await settle();
-    const outputs = container.querySelectorAll(
+    const outputs = dom.container.querySelectorAll(
       '[data-testid="syft-run-output"]'
     );
     const states = Array.from(outputs).map(o => o.getAttribute('data-state'));
@@ -526,11 +473,13 @@ describe('RequestReview outputs', () => {
     expect(byTestId('syft-withhold-reason-shown').textContent).toContain(
       HOSTILE
     );
-    expect(container.querySelector('img')).toBeNull();
+    expect(dom.container.querySelector('img')).toBeNull();
     expect(
-      container.querySelector('[data-testid="syft-run-open-output"]')
+      dom.container.querySelector('[data-testid="syft-run-open-output"]')
     ).toBeNull();
-    expect(container.querySelector('[data-testid="syft-decision"]')).toBeNull();
+    expect(
+      dom.container.querySelector('[data-testid="syft-decision"]')
+    ).toBeNull();
     // No owner-only route was called for them.
     expect(
       fake.calls.filter(call => call.endpoint.includes('/outputs'))
@@ -570,11 +519,13 @@ describe('RequestReview outputs', () => {
       <RequestReview model={model} requestId="r1" onOpenOutput={open} />
     );
     await settle();
-    const buttons = container.querySelectorAll(
+    const buttons = dom.container.querySelectorAll(
       '[data-testid="syft-run-open-output"]'
     );
     expect(buttons.length).toBe(2);
-    expect(container.querySelector('[data-testid="syft-justify"]')).toBeNull();
+    expect(
+      dom.container.querySelector('[data-testid="syft-justify"]')
+    ).toBeNull();
     await click(buttons[0] as HTMLElement);
     expect(open).toHaveBeenCalled();
   });

@@ -363,4 +363,29 @@ describe('pushNotes', () => {
     expect(note.message).toContain('was revoked');
     expect(note.request).toBe('r1');
   });
+
+  it("opens the request a scientist's result or failed job belongs to", () => {
+    const notes = pushNotes(
+      scientist,
+      [
+        { ...ev(1, 'outputs', 'released'), request_id: 'r1' },
+        { ...ev(2, 'outputs', 'held'), request_id: 'r1' },
+        { ...ev(3, 'jobs', 'errored'), request_id: 'r1' },
+        { ...ev(4, 'jobs', 'completed'), request_id: 'r1' }
+      ],
+      trans
+    );
+    expect(notes.map(n => [n.type, n.request, n.label])).toEqual([
+      ['success', 'r1', 'Open'],
+      ['info', 'r1', 'Open'],
+      ['warning', 'r1', 'Open']
+    ]);
+    expect(notes[2].message).toContain('failed');
+  });
+
+  it('falls back to the sidebar when the event names no request', () => {
+    const [note] = pushNotes(scientist, [ev(1, 'jobs', 'errored')], trans);
+    expect(note.request).toBeUndefined();
+    expect(note.label).toBe('Show requests');
+  });
 });

@@ -382,6 +382,111 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/environment-requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Environment requests: owners see all, scientists their own. */
+    get: operations['getEnvironmentRequests'];
+    put?: never;
+    /** Ask the owners for an environment, or packages added to one. */
+    post: operations['postEnvironmentRequests'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/environment-requests/{environment_request_id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Approve an environment request (owners): the environment is built. */
+    post: operations['postEnvironmentRequestApprove'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/environment-requests/{environment_request_id}/deny': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Deny an environment request, saying why (owners). */
+    post: operations['postEnvironmentRequestDeny'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/environments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The environments user code can run in (everyone logged in; without build logs). */
+    get: operations['getEnvironments'];
+    put?: never;
+    /** Define an environment and start building it (owners); its status says when it is ready. */
+    post: operations['postEnvironments'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/environments/{environment}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An environment; owners also get its build log. */
+    get: operations['getEnvironment'];
+    put?: never;
+    post?: never;
+    /** Delete an environment no pending or approved code uses (owners). */
+    delete: operations['deleteEnvironment'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/environments/{environment}/rebuild': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Build an environment again (owners); a build going on is joined, not repeated. */
+    post: operations['postEnvironmentRebuild'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/events': {
     parameters: {
       query?: never;
@@ -440,7 +545,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The jobs you may see. */
+    /** The jobs you may see (owners: everyone's), active (queued or running), finished or all, paged. */
     get: operations['getJobs'];
     put?: never;
     post?: never;
@@ -1100,6 +1205,13 @@ export interface components {
     /** @description A submitted Syft function (one version of it) and where it stands. */
     Code: {
       code: string;
+      environment: string;
+      environment_added?: string[];
+      /** @default  */
+      environment_lock_hash?: string;
+      environment_packages?: string[];
+      /** @default  */
+      environment_previous?: string;
       findings: components['schemas']['Finding'][];
       id: string;
       input_policy: components['schemas']['InputPolicy'];
@@ -1125,6 +1237,8 @@ export interface components {
     };
     /** @description A Syft function to submit: its name, its source and its policies. */
     CodeSubmit: {
+      /** @default null */
+      environment?: string | null;
       /** @default null */
       input_policy?: components['schemas']['InputPolicyBody'] | null;
       name: string;
@@ -1314,6 +1428,94 @@ export interface components {
       rules: string;
       rules_digest: string;
     };
+    /**
+     * @description An environment for user code: a uv virtual environment on the Datasite, built from
+     *     `packages` (PEP 508 requirements), its resolved versions pinned in `lock` and hashed
+     *     (`lock_hash`, the sha256 of `lock`). `status`: building, ready or failed (then
+     *     `message` says what to change). `log` (the build's output) is for owners, and only in
+     *     the answer for one environment.
+     */
+    Environment: {
+      allow_sdist: boolean;
+      built_at: string | null;
+      created_at: string | null;
+      id: string;
+      lock: string;
+      lock_hash: string;
+      /** @default null */
+      log?: string | null;
+      message: string;
+      name: string;
+      packages: string[];
+      progress: string;
+      python: string;
+      python_version: string;
+      size_bytes: number;
+      status: components['schemas']['EnvironmentStatus'];
+    };
+    /** @description Approve an environment request; `name` overrides the environment it builds. */
+    EnvironmentApproveBody: {
+      /** @default null */
+      name?: string | null;
+    };
+    /**
+     * @description An environment to build (owners): its name, PEP 508 requirements, and optionally a
+     *     Python version (None: the Datasite's own) and whether source distributions may be built.
+     */
+    EnvironmentCreate: {
+      /** @default false */
+      allow_sdist?: boolean;
+      name: string;
+      packages: string[];
+      /** @default null */
+      python?: string | null;
+    };
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    EnvironmentPage: {
+      items: components['schemas']['Environment'][];
+      next_cursor: string | null;
+      total: number;
+    };
+    /**
+     * @description A scientist's ask for a new environment (or packages added to one), which owners
+     *     approve (building it) or deny.
+     */
+    EnvironmentRequest: {
+      created_at: string | null;
+      decided_at: string | null;
+      deny_reason: string;
+      id: string;
+      name: string;
+      packages: string[];
+      reason: string;
+      status: components['schemas']['Decision'];
+      user: components['schemas']['Person'] | null;
+    };
+    /** @description Ask the owners for an environment (`name`: a new one, or one to add packages to). */
+    EnvironmentRequestCreate: {
+      /** @default null */
+      name?: string | null;
+      packages: string[];
+      reason: string;
+    };
+    /**
+     * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
+     *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
+     */
+    EnvironmentRequestPage: {
+      items: components['schemas']['EnvironmentRequest'][];
+      next_cursor: string | null;
+      total: number;
+    };
+    /**
+     * @description An environment for user code: building (its first build, or a rebuild with no good
+     *     build before it), ready (runs may use it) or failed (its log says why).
+     * @enum {string}
+     */
+    EnvironmentStatus: 'building' | 'ready' | 'failed';
     /** @description Every refusal and failure: a short code and a message in plain words. */
     Error: {
       detail: string;
@@ -1323,17 +1525,22 @@ export interface components {
      * @description One run of a function, or a result its owner deposited. `stdout` and `stderr` are
      *     present unless the run saw private data and the caller is not an owner. `release`:
      *     whether the result may be read (held or withheld: only owners may, `release_note` says
-     *     why it was withheld); `report`: the disclosure checks (null: none ran, e.g. a deposit).
+     *     why it was withheld); `report`: the disclosure checks (null: none ran, e.g. a deposit);
+     *     `environment` and `lock_hash`: the packages it ran with.
      */
     Execution: {
       code_id: string;
       created_at: string | null;
       deposited: boolean;
       duration_s: number;
+      /** @default  */
+      environment?: string;
       error: string;
       error_kind: string;
       has_result: boolean;
       id: string;
+      /** @default  */
+      lock_hash?: string;
       notice: string;
       ok: boolean;
       on_private_data: boolean;
@@ -1408,7 +1615,12 @@ export interface components {
       } | null;
       type: string;
     };
-    /** @description A background run (`blocking=False`) and its progress. */
+    /**
+     * @description A background run (`blocking=False`) and its progress: who asked (`requester`),
+     *     when it was queued (`created_at`) and left the queue (`started_at`, null while
+     *     queued). `error` says why it failed or stopped; its prints are its `execution`'s
+     *     (owners only, once it ran on private data).
+     */
     Job: {
       code_id: string;
       created_at: string | null;
@@ -1417,7 +1629,9 @@ export interface components {
       execution: components['schemas']['Execution'] | null;
       id: string;
       n_iters: number;
+      requester: components['schemas']['Person'] | null;
       service_func_name: string;
+      started_at: string | null;
       status: components['schemas']['JobStatus'];
       updated_at: string | null;
     };
@@ -1534,7 +1748,10 @@ export interface components {
       | 'result_held'
       | 'result_withheld'
       | 'job_finished'
-      | 'job_failed';
+      | 'job_failed'
+      | 'environment_request_new'
+      | 'environment_request_approved'
+      | 'environment_request_denied';
     /**
      * @description One page of a list, oldest first unless `order=newest`; pass `next_cursor` back as
      *     `cursor` for the next one (null: there is none). `total` counts every row you may see.
@@ -1750,12 +1967,16 @@ export interface components {
      * @description One change on the push channel: which list (`topic`) and which object changed, and a
      *     word for how (`created`, `approved`, `denied`, `held`, `released`, ...); never a
      *     value, a name or code. Reload the object to see it. `id` resumes the stream
-     *     (`Last-Event-ID`).
+     *     (`Last-Event-ID`). `request_id`: the request a request, run, output or job event
+     *     belongs to ("" if none), so a notification can open its view. A job's change is its final
+     *     status: `completed`, `errored` or `interrupted`.
      */
     PushEvent: {
       change: string;
       id: string;
       object_id: string;
+      /** @default  */
+      request_id?: string;
       /** @enum {string} */
       topic:
         'datasets' | 'requests' | 'projects' | 'outputs' | 'jobs' | 'users';
@@ -1856,6 +2077,14 @@ export interface components {
           }
         | string
         | null;
+      /** @default false */
+      environment_allow_sdist?: boolean;
+      /** @default  */
+      environment_find_links?: string;
+      /** @default  */
+      environment_index_url?: string;
+      /** @default false */
+      environment_no_index?: boolean;
       /** @default 0 */
       exec_cpu_seconds?: number;
       /** @default 0 */
@@ -1920,6 +2149,14 @@ export interface components {
           }
         | string
         | null;
+      /** @default null */
+      environment_allow_sdist?: boolean | null;
+      /** @default null */
+      environment_find_links?: string | null;
+      /** @default null */
+      environment_index_url?: string | null;
+      /** @default null */
+      environment_no_index?: boolean | null;
       /** @default null */
       exec_cpu_seconds?: number | null;
       /** @default null */
@@ -2792,6 +3029,239 @@ export interface operations {
       '5XX': components['responses']['Error'];
     };
   };
+  getEnvironmentRequests: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+        status?: components['schemas']['Decision'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentRequestPage'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postEnvironmentRequests: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EnvironmentRequestCreate'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentRequest'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postEnvironmentRequestApprove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        environment_request_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EnvironmentApproveBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentRequest'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postEnvironmentRequestDeny: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        environment_request_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DenyBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentRequest'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getEnvironments: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        order?: 'oldest' | 'newest';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentPage'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postEnvironments: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EnvironmentCreate'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Environment'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  getEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        environment: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Environment'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  deleteEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        environment: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Ok'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
+  postEnvironmentRebuild: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        environment: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Environment'];
+        };
+      };
+      '4XX': components['responses']['Error'];
+      '5XX': components['responses']['Error'];
+    };
+  };
   getEvents: {
     parameters: {
       query?: {
@@ -2875,6 +3345,7 @@ export interface operations {
         limit?: number;
         cursor?: string;
         order?: 'oldest' | 'newest';
+        state?: 'active' | 'finished';
       };
       header?: never;
       path?: never;
@@ -3440,6 +3911,7 @@ export interface operations {
         order?: 'oldest' | 'newest';
         status?: components['schemas']['Decision'];
         project_id?: string;
+        q?: string;
       };
       header?: never;
       path?: never;

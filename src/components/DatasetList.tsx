@@ -10,7 +10,7 @@ import { useTrans } from '../i18n';
 import { messageOf, SyftModel } from '../model';
 import { IAsset, IContributor, IDataset, IPreview } from '../tokens';
 import { formatShape } from '../utils';
-import { Empty, ErrorMessage, LoadMore } from './common';
+import { Empty, ErrorMessage, LoadMore, NextStep, viewerRole } from './common';
 import { PreviewTable } from './PreviewTable';
 
 const PREVIEW_ROWS = 5;
@@ -218,21 +218,49 @@ function DatasetItem(props: {
   );
 }
 
-export function DatasetList(props: { model: SyftModel }): JSX.Element {
+export function DatasetList(props: {
+  model: SyftModel;
+  /** Open a new notebook connected to the Datasite shown (the empty state's next step). */
+  onNewNotebook?: () => void;
+}): JSX.Element {
   const trans = useTrans();
   const { model } = props;
   const [expanded, setExpanded] = useState<Record<string, boolean>>({});
   if (!model.datasets.length) {
+    const role = viewerRole(model);
+    const open = props.onNewNotebook
+      ? {
+          label: trans.__('Open a connected notebook'),
+          onClick: props.onNewNotebook
+        }
+      : undefined;
     return (
       <>
         <ErrorMessage message={model.errors.datasets} />
-        {!model.errors.datasets && (
-          <Empty>
-            {model.loading
-              ? trans.__('Loading…')
-              : trans.__('No datasets on this Datasite yet.')}
-          </Empty>
-        )}
+        {!model.errors.datasets &&
+          (model.loading ? (
+            <Empty>{trans.__('Loading…')}</Empty>
+          ) : role === 'owner' ? (
+            <NextStep
+              testid="syft-empty-datasets"
+              role={role}
+              message={trans.__(
+                'No datasets on this Datasite yet. Upload a dataset: open a connected notebook, then give each asset its private data and a mock scientists may see.'
+              )}
+              code={
+                'ds = sy.Dataset(name="My data")\nds.add_asset(sy.Asset(name="table", data=df, mock=mock_df))\nclient.upload_dataset(ds)'
+              }
+              action={open}
+            />
+          ) : (
+            <NextStep
+              testid="syft-empty-datasets"
+              role={role}
+              message={trans.__(
+                'No datasets on this Datasite yet: its owners upload them. Ask them to, or connect to another Datasite (+ above).'
+              )}
+            />
+          ))}
       </>
     );
   }

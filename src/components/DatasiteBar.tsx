@@ -3,11 +3,12 @@
  * remote Datasite as a scientist. The password is sent once, through the server extension,
  * and cleared from the form: the browser keeps it nowhere.
  */
-import React, { useState } from 'react';
+import React, { useId, useState } from 'react';
 import {
   addIcon,
   Button,
   closeIcon,
+  HTMLSelect,
   notebookIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
@@ -154,6 +155,7 @@ export function DatasiteBar(props: {
   const [connecting, setConnecting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const remote = model.currentRemote;
+  const selectId = useId();
 
   const guard = async (action: () => Promise<unknown>): Promise<void> => {
     setError(null);
@@ -175,12 +177,18 @@ export function DatasiteBar(props: {
   return (
     <div className="jp-syft-datasite-bar">
       <div className="jp-syft-toolbar">
-        <select
-          className="jp-mod-styled jp-syft-select"
-          aria-label={trans.__('Datasite')}
+        <label className="jp-syft-datasite-label" htmlFor={selectId}>
+          {trans.__('Datasite')}
+        </label>
+        <HTMLSelect
+          id={selectId}
+          className="jp-syft-select jp-syft-datasite-select"
+          title={trans.__('Datasite shown: %1', model.datasiteName)}
           data-testid="syft-datasite-select"
           value={refValue(model.datasite)}
-          onChange={event => select(event.target.value)}
+          onChange={(event: React.ChangeEvent<HTMLSelectElement>) =>
+            select(event.target.value)
+          }
         >
           <option value="local">{trans.__('This JupyterLab')}</option>
           {model.remotes.map(other => (
@@ -188,7 +196,7 @@ export function DatasiteBar(props: {
               {other.name || other.url} ({other.email})
             </option>
           ))}
-        </select>
+        </HTMLSelect>
         <Button
           minimal
           small

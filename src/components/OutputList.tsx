@@ -79,7 +79,9 @@ export function OutputList(props: {
     {
       value: 'held',
       label: trans.__('Held'),
-      empty: trans.__('No output waits for a decision.')
+      empty: trans.__(
+        'No output waits for a decision. When approved code runs on private data and its result needs review, it waits here.'
+      )
     },
     {
       value: 'released',
@@ -94,7 +96,9 @@ export function OutputList(props: {
     {
       value: 'all',
       label: trans.__('All'),
-      empty: trans.__('No runs on private data yet.')
+      empty: trans.__(
+        'No runs on private data yet: approve a code request (Requests tab), and its runs appear here.'
+      )
     }
   ];
   const counts = model.outputCounts;
@@ -135,7 +139,7 @@ export function OutputList(props: {
         </ul>
       ) : (
         !model.errors.outputs && (
-          <Empty>
+          <Empty testid="syft-empty-outputs">
             {model.loading
               ? trans.__('Loading…')
               : filters.find(f => f.value === model.outputFilter)?.empty}

@@ -5,26 +5,57 @@ import React from 'react';
 
 import { useTrans } from '../i18n';
 import { SyftModel } from '../model';
-import { Empty, ErrorMessage, LoadMore } from './common';
+import { Empty, ErrorMessage, LoadMore, NextStep, viewerRole } from './common';
 import { RequestItem } from './RequestList';
 
 export function ProjectList(props: {
   model: SyftModel;
   onOpen: (id: string) => void;
+  /** Open a new notebook connected to the Datasite shown (the empty state's next step). */
+  onNewNotebook?: () => void;
 }): JSX.Element {
   const trans = useTrans();
   const { model } = props;
   if (!model.projects.length) {
+    const role = viewerRole(model);
+    const message =
+      role === 'owner'
+        ? trans.__(
+            'No projects yet. Scientists create them to group their code requests; they appear here with their requests.'
+          )
+        : role === 'scientist'
+          ? trans.__(
+              'No projects yet. A project groups your code requests under one purpose: create one in a connected notebook.'
+            )
+          : trans.__(
+              'No projects to show: log in with a scientist account (+ above) to create one.'
+            );
     return (
       <>
         <ErrorMessage message={model.errors.projects} />
-        {!model.errors.projects && (
-          <Empty>
-            {model.loading
-              ? trans.__('Loading…')
-              : trans.__('No projects yet.')}
-          </Empty>
-        )}
+        {!model.errors.projects &&
+          (model.loading ? (
+            <Empty>{trans.__('Loading…')}</Empty>
+          ) : (
+            <NextStep
+              testid="syft-empty-projects"
+              role={role}
+              message={message}
+              code={
+                role === 'scientist'
+                  ? 'project = sy.Project(name="My study", members=[client]).send()\nproject.create_code_request(my_function, client)'
+                  : undefined
+              }
+              action={
+                role === 'scientist' && props.onNewNotebook
+                  ? {
+                      label: trans.__('Open a connected notebook'),
+                      onClick: props.onNewNotebook
+                    }
+                  : undefined
+              }
+            />
+          ))}
       </>
     );
   }

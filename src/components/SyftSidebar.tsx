@@ -1,7 +1,7 @@
 /**
  * The sidebar: the Datasite bar, then Datasets, Projects and Requests as tabs.
  */
-import React, { useState } from 'react';
+import React, { useRef, useState } from 'react';
 
 import { useTrans } from '../i18n';
 import { SyftModel } from '../model';
@@ -13,6 +13,9 @@ import { ProjectList } from './ProjectList';
 import { RequestList } from './RequestList';
 
 export type SidebarTab = 'datasets' | 'projects' | 'requests' | 'outputs';
+
+/** The id of the panel the tabs control (one sidebar per page). */
+const TABPANEL_ID = 'jp-syft-tabpanel';
 
 export interface ISyftSidebarProps {
   model: SyftModel;
@@ -61,25 +64,70 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
       : [])
   ];
   const shown: SidebarTab = tab === 'outputs' && !owner ? 'requests' : tab;
+  const tabRefs = useRef<Partial<Record<SidebarTab, HTMLButtonElement | null>>>(
+    {}
+  );
+  // A tablist as WAI-ARIA describes it: one tab in the Tab order (the selected one); the arrow
+  // keys, Home and End move to another tab and select it.
+  const onTabKey = (event: React.KeyboardEvent, index: number): void => {
+    const last = tabs.length - 1;
+    const target =
+      event.key === 'ArrowRight'
+        ? index === last
+          ? 0
+          : index + 1
+        : event.key === 'ArrowLeft'
+          ? index === 0
+            ? last
+            : index - 1
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? last
+              : -1;
+    if (target < 0) {
+      return;
+    }
+    event.preventDefault();
+    const id = tabs[target].id;
+    setTab(id);
+    tabRefs.current[id]?.focus();
+  };
   return (
-    <div className="jp-syft-sidebar-content">
+    <div
+      className="jp-syft-sidebar-content"
+      data-poll-interval={model.pollInterval}
+    >
       <header className="jp-syft-header">
         <h2>{trans.__('Syft Datasite')}</h2>
       </header>
       <DatasiteBar model={model} onNewNotebook={props.onNewNotebook} />
-      <div className="jp-syft-tabs" role="tablist">
-        {tabs.map(item => (
+      <div
+        className="jp-syft-tabs"
+        role="tablist"
+        aria-label={trans.__('Datasite sections')}
+      >
+        {tabs.map((item, index) => (
           <button
             key={item.id}
+            ref={node => {
+              tabRefs.current[item.id] = node;
+            }}
+            type="button"
             role="tab"
+            id={`jp-syft-tab-${item.id}`}
             aria-selected={shown === item.id}
+            aria-controls={TABPANEL_ID}
+            tabIndex={shown === item.id ? 0 : -1}
+            onKeyDown={event => onTabKey(event, index)}
             className={
               'jp-syft-tab' + (shown === item.id ? ' jp-mod-active' : '')
             }
             data-testid={`syft-tab-${item.id}`}
             onClick={() => setTab(item.id)}
+            title={item.label}
           >
-            {item.label}
+            <span className="jp-syft-tab-label">{item.label}</span>
             {item.id === 'requests' && pending > 0 ? (
               <span
                 className="jp-syft-pending-count"
@@ -102,13 +150,29 @@ export function SyftSidebar(props: ISyftSidebarProps): JSX.Element {
           </button>
         ))}
       </div>
-      <div className="jp-syft-tab-body" role="tabpanel">
-        {shown === 'datasets' && <DatasetList model={model} />}
+      <div
+        className="jp-syft-tab-body"
+        role="tabpanel"
+        id={TABPANEL_ID}
+        aria-labelledby={`jp-syft-tab-${shown}`}
+        data-testid="syft-tabpanel"
+      >
+        {shown === 'datasets' && (
+          <DatasetList model={model} onNewNotebook={props.onNewNotebook} />
+        )}
         {shown === 'projects' && (
-          <ProjectList model={model} onOpen={props.onOpenRequest} />
+          <ProjectList
+            model={model}
+            onOpen={props.onOpenRequest}
+            onNewNotebook={props.onNewNotebook}
+          />
         )}
         {shown === 'requests' && (
-          <RequestList model={model} onOpen={props.onOpenRequest} />
+          <RequestList
+            model={model}
+            onOpen={props.onOpenRequest}
+            onNewNotebook={props.onNewNotebook}
+          />
         )}
         {shown === 'outputs' && (
           <OutputList model={model} onOpen={id => props.onOpenOutput?.(id)} />

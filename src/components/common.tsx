@@ -136,7 +136,6 @@ export function LoadMore(props: {
   model: SyftModel;
   section: PagedSection;
 }): JSX.Element | null {
-  const trans = useTrans();
   const { model, section } = props;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -156,24 +155,86 @@ export function LoadMore(props: {
     }
   };
   return (
-    <div className="jp-syft-more" data-testid={`syft-more-${section}`}>
+    <MoreButton
+      remaining={remaining}
+      busy={busy}
+      onMore={() => void load()}
+      testid={`syft-more-${section}`}
+    >
+      <ErrorMessage message={error} />
+    </MoreButton>
+  );
+}
+
+/** "N more" and a "Load more" button (disabled while a page loads), under a paged list. */
+export function MoreButton(props: {
+  remaining: number;
+  busy: boolean;
+  onMore: () => void;
+  testid?: string;
+  children?: React.ReactNode;
+}): JSX.Element {
+  const trans = useTrans();
+  return (
+    <div className="jp-syft-more" data-testid={props.testid}>
       <span className="jp-syft-muted">
-        {trans._n('%1 more', '%1 more', remaining)}
+        {trans._n('%1 more', '%1 more', props.remaining)}
       </span>
       <button
         className="jp-mod-styled jp-syft-more-button"
-        disabled={busy}
-        onClick={() => void load()}
+        disabled={props.busy}
+        onClick={props.onMore}
       >
-        {busy ? trans.__('Loading…') : trans.__('Load more')}
+        {props.busy ? trans.__('Loading…') : trans.__('Load more')}
       </button>
-      <ErrorMessage message={error} />
+      {props.children}
     </div>
   );
 }
 
-export function Empty(props: { children: React.ReactNode }): JSX.Element {
-  return <div className="jp-syft-empty">{props.children}</div>;
+export function Empty(props: {
+  children: React.ReactNode;
+  testid?: string;
+}): JSX.Element {
+  return (
+    <div className="jp-syft-empty" data-testid={props.testid}>
+      {props.children}
+    </div>
+  );
+}
+
+/**
+ * An empty list's next step: what is missing, what to do about it (with the code to run, if
+ * any), and a button doing the first move (e.g. opening a connected notebook).
+ */
+export function NextStep(props: {
+  testid: string;
+  role: 'owner' | 'scientist' | 'guest';
+  message: string;
+  code?: string;
+  action?: { label: string; onClick: () => void };
+}): JSX.Element {
+  return (
+    <div
+      className="jp-syft-empty jp-syft-next-step"
+      data-testid={props.testid}
+      data-role={props.role}
+    >
+      <p>{props.message}</p>
+      {props.code && (
+        <pre className="jp-syft-next-step-code jp-syft-mono">{props.code}</pre>
+      )}
+      {props.action && (
+        <button
+          className="jp-mod-styled jp-mod-accept jp-syft-next-step-button"
+          data-testid={`${props.testid}-action`}
+          onClick={props.action.onClick}
+        >
+          {props.action.label}
+        </button>
+      )}
+    </div>
+  );
 }
 
 /** "2026-11-22T14:05:00Z" -> the user's local date and time. */
@@ -183,4 +244,12 @@ export function formatTime(value: string | null | undefined): string {
   }
   const date = new Date(value);
   return isNaN(date.getTime()) ? value : date.toLocaleString();
+}
+
+/** Who looks at the sidebar, for its empty states: an owner, a scientist, or a guest. */
+export function viewerRole(model: SyftModel): 'owner' | 'scientist' | 'guest' {
+  if (model.isOwner) {
+    return 'owner';
+  }
+  return model.me && model.me.role !== 'GUEST' ? 'scientist' : 'guest';
 }

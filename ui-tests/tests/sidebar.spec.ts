@@ -152,6 +152,7 @@ test.describe('Syft sidebar', () => {
     await keepScreenshot(review, testInfo, 'request-review');
 
     await review.getByTestId('syft-approve').click();
+    await page.locator('.jp-Dialog .jp-mod-accept').click(); // the confirmation
     await expect(review.getByTestId('syft-decided')).toContainText('Approved');
     await sidebar.getByTestId('syft-filter-all').click();
     await expect(item.getByTestId('syft-status')).toHaveAttribute('data-status', 'approved');

@@ -10,7 +10,12 @@ for blocking calls only), ``worker`` (the worker process: the one place user cod
 ``protocol`` (runner <-> worker frames), ``job`` (one job: hand-off and outcome), ``nested``
 (answering a job's nested-job and progress calls from its plan), ``runner`` (CodeRunner),
 ``dask_runner`` (the same on a Dask cluster, for scale-out), ``fair_queue`` (the job
-queue's turns between scientists).
+queue's turns between scientists), ``default_lock`` (the lock hash of the default environment).
+
+Environments (``RunSpec.environment``): the worker is the Datasite's interpreter with the
+environment's site-packages first on ``sys.path`` and its folder bound read-only into the
+sandbox (``sandbox.Launcher.for_environment``); each environment has its own warm pool, a
+bounded number of them (``pool.EnvironmentPools``); every result carries the lock hash.
 
 What holds the user code, by deployment:
 

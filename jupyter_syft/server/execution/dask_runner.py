@@ -13,6 +13,12 @@ Two things still reach back to the Datasite while a run is on the cluster:
   to that topic and hands each event, in the running job's own thread, to the spec's
   ``progress`` sink as the local runner would. The task's result repeats the list, so an
   event the cluster dropped is applied when the run ends.
+- environments: a run in one ships the environment's name, folders and lock hash; the Dask
+  worker runs it in that environment at THE SAME PATH, so the Datasite's environments folder
+  must be on storage shared with the Dask workers' machines, mounted at the same path
+  (read-only is enough), or the environments built there the same way. A Dask worker that
+  does not find it, or finds another build (a different lock hash), fails the run with a
+  message saying so; it never runs it in its default environment instead.
 - ``job.kill()``: cancelling the Dask future cannot stop a task that is running, so
   ``cancel`` also asks every Dask worker (``Client.run``) to stop the run by its id; the
   worker's CodeRunner kills the sandboxed process (and the nested runs it launched) at once.
@@ -35,6 +41,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..environments.runtime import EnvironmentRuntime
 from .nested import report_progress
 from .runner import CodeRunner
 from .seam import Runner
@@ -52,6 +59,7 @@ from .spec import (
 log = logging.getLogger("jupyter_syft.server")
 PROGRESS_TOPIC = "jupyter-syft-progress"
 MAX_PROGRESS_EVENTS = 100_000  # per run; progress calls beyond this are not reported
+LOCK_FILE = "syft-lock.txt"  # an environment's lock in its prefix, if the builder puts it there
 LOST_CLUSTER_GRACE = 120.0  # seconds past a run's wall limit before the cluster counts as lost
 _DONE: dict[str, Any] = {}  # put in a run's event queue when its future is done
 _local: dict[str, Any] = {}
@@ -109,12 +117,18 @@ def run_remote(
     private: bool = False,
     rules: dict[str, Any] | None = None,
     policies: dict[str, Any] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Dask task: run one job with this machine's sandboxed worker pool, which answers
     its nested jobs from ``nested_code`` (plain data: name -> ``NestedFunction.to_json()``).
     ``run_id`` names it for ``cancel_remote`` and for its progress events."""
     runner = _local_runner()
     progress = _Progress(run_id)
+    env = None
+    if environment is not None:
+        env, problem = _local_environment(environment)
+        if problem is not None:
+            return _refused(INTERNAL, problem)
     with tempfile.TemporaryDirectory(dir=runner.work_dir, prefix="dask-") as tmp:
         paths = {}
         for name, value in inputs.items():
@@ -133,6 +147,7 @@ def run_remote(
             background=background,
             rules=rules,
             policies=policies,
+            environment=env,
         )
         result = runner.run(spec)
     data = None
@@ -153,7 +168,66 @@ def run_remote(
         "nested": [[r.name, r.code_id, r.ok] for r in result.nested],
         "report": result.report,
         "policy_state": result.policy_state,
+        "environment": result.environment,
+        "lock_hash": result.lock_hash,
     }
+
+
+def _refused(kind: str, error: str) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "data": None,
+        "error": error,
+        "error_kind": kind,
+        "stdout": "",
+        "stderr": "",
+        "duration_s": 0.0,
+        "sandbox": "none",
+        "progress": [],
+        "nested": [],
+    }
+
+
+def _environment_json(env: EnvironmentRuntime) -> dict[str, str]:
+    return {
+        "name": env.name,
+        "prefix": str(env.prefix),
+        "python": str(env.python),
+        "site_packages": str(env.site_packages),
+        "lock_hash": env.lock_hash,
+    }
+
+
+def _local_environment(data: dict[str, str]) -> tuple[EnvironmentRuntime | None, str | None]:
+    """The environment a run asks for, as found on this Dask worker's machine (the same
+    path as on the Datasite): None and why not, if it is not there or is another build."""
+    try:
+        env = EnvironmentRuntime(
+            name=str(data["name"]),
+            prefix=Path(data["prefix"]),
+            python=Path(data["python"]),
+            site_packages=Path(data["site_packages"]),
+            lock_hash=str(data["lock_hash"]),
+        )
+    except (KeyError, TypeError):
+        return None, "The Datasite sent a malformed environment."
+    if not env.site_packages.is_dir():
+        return None, (
+            f"Environment {env.name!r} is not on this Dask worker ({env.prefix} is missing): "
+            "mount the Datasite's environments folder at the same path on every Dask worker."
+        )
+    lock_file = env.prefix / LOCK_FILE
+    if lock_file.is_file():
+        import hashlib
+
+        found = hashlib.sha256(lock_file.read_bytes()).hexdigest()
+        if found != env.lock_hash:
+            return None, (
+                f"Environment {env.name!r} on this Dask worker is another build (lock hash "
+                f"{found[:12]}, the Datasite's is {env.lock_hash[:12]}): mount the Datasite's "
+                "environments folder instead of a copy, or rebuild it."
+            )
+    return env, None
 
 
 def cancel_remote(run_id: str) -> bool:
@@ -254,6 +328,7 @@ class DaskRunner:
                 spec.private,
                 spec.rules,
                 spec.policies,
+                None if spec.environment is None else _environment_json(spec.environment),
                 pure=False,
                 key=run_id,
                 priority=0 if spec.background else 10,  # blocking calls first
@@ -301,6 +376,8 @@ class DaskRunner:
             policy_state=(
                 out.get("policy_state") if isinstance(out.get("policy_state"), dict) else None
             ),
+            environment=str(out.get("environment") or ""),
+            lock_hash=str(out.get("lock_hash") or ""),
         )
 
     def _wait(

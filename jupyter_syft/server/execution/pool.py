@@ -10,6 +10,13 @@ Two shelves: ``size`` workers for any run, and ``reserved`` more that only inter
 a warm worker and is answered in about the idle latency instead of waiting for a cold start.
 Workers for background runs (jobs) start at a lower CPU priority (``BACKGROUND_NICE``), so
 the job queue, starting workers as fast as it can, does not slow blocking calls down either.
+
+Environments: a worker has its environment's packages loaded, so each environment has its
+own pool (``EnvironmentPools``): the default environment's is the one above, started with the
+runner and never dropped; another environment's is made on its first run, and at most
+``limit`` of them keep warm workers (the least recently used is closed when one more is
+needed; its next run starts a worker, then warms the pool again). A rebuilt environment (a new
+lock hash) gets a new pool: no worker keeps packages of an older build.
 """
 
 from __future__ import annotations
@@ -26,9 +33,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..environments.runtime import EnvironmentRuntime
 
 from . import protocol
 from .sandbox import Launcher, sandbox_pidfd
@@ -42,7 +52,12 @@ WORKER_MODULE = "jupyter_syft.server.execution.worker"  # run with python -m
 
 
 class WorkerStartError(RuntimeError):
-    pass
+    """``reason``: the last line the worker printed (e.g. an ImportError), for the message
+    of a run in an environment; it comes before any job, so it holds no data."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or "see the server's log"
 
 
 class Worker:
@@ -193,10 +208,10 @@ def start_worker(
     # Startup messages (and bwrap's own errors) land in an anonymous file, read on failure.
     log_file = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 -- the Worker closes it
     tmp = launcher.private_tmp()
-    argv = [launcher.python, "-I", "-B", "-m", WORKER_MODULE, str(theirs.fileno())]
-    argv.append(owner_marker(work_dir))  # the worker ignores it; sweep_leftover_workers finds it
+    args = [str(theirs.fileno()), owner_marker(work_dir)]  # sweep_leftover_workers finds it
     if nice > 0:
-        argv.append(f"--nice={int(nice)}")
+        args.append(f"--nice={int(nice)}")
+    argv = launcher.worker_argv(WORKER_MODULE, args)
     try:
         proc, info_r = launcher.spawn(argv, [theirs.fileno()], log_file, tmp)
     except BaseException:
@@ -222,9 +237,11 @@ def start_worker(
         if info_r is not None:
             os.close(info_r)
         code = worker.kill()
+        lines = [line.strip() for line in worker.output.splitlines() if line.strip()]
         raise WorkerStartError(
             f"the worker process did not start ({exc}; exit status {code}): "
-            f"{worker.output[-4000:] or 'no output'}"
+            f"{worker.output[-4000:] or 'no output'}",
+            reason=lines[-1][:300] if lines else "",
         ) from None
     return worker
 
@@ -407,3 +424,116 @@ class WorkerPool:
             if shelf.thread is not None:
                 shelf.thread.join(START_TIMEOUT)
         _reaper.join()
+
+
+class EnvironmentPools:
+    """The warm worker pools of the environments other than the default one: at most
+    ``limit`` (least recently used dropped), each with ``size`` workers for any run and
+    ``reserved`` for interactive ones. ``limit`` 0: runs in those environments start their
+    own worker (no warm ones). Thread-safe."""
+
+    def __init__(
+        self, launcher: Launcher, work_dir: Path, limit: int, size: int = 1, reserved: int = 1
+    ):
+        self._launcher = launcher
+        self._work_dir = work_dir
+        self.limit = max(0, limit)
+        self._size = max(0, size)
+        self._reserved = max(0, reserved)
+        self._lock = threading.Lock()
+        self._pools: OrderedDict[tuple[str, str, str], tuple[Launcher, WorkerPool]] = OrderedDict()
+        self._launchers: dict[tuple[str, str, str], Launcher] = {}  # also without a pool
+        # Builds whose worker did not start (e.g. a numpy the Datasite's pyarrow refuses): no
+        # pool keeps retrying them; each run tries once, and a start that works heals it.
+        self._broken: set[tuple[str, str, str]] = set()
+        self._closed = False
+
+    @staticmethod
+    def key(env: EnvironmentRuntime) -> tuple[str, str, str]:
+        return (env.name, env.lock_hash, str(env.prefix))
+
+    def launcher(self, env: EnvironmentRuntime) -> Launcher:
+        """The launcher for ``env`` (checked once per build: raises SandboxUnavailable)."""
+        key = self.key(env)
+        with self._lock:
+            found = self._launchers.get(key)
+        if found is None:
+            found = self._launcher.for_environment(env)
+            with self._lock:
+                self._launchers = {k: v for k, v in self._launchers.items() if k[0] != env.name}
+                self._launchers[key] = found
+        return found
+
+    def acquire(self, env: EnvironmentRuntime, background: bool = False) -> Worker:
+        """A worker of ``env``: a warm one if its pool has one, else a freshly started one
+        (and the pool, made now if it was not there, warms up for the next run)."""
+        launcher = self.launcher(env)
+        key = self.key(env)
+        nice = BACKGROUND_NICE if background else 0
+        with self._lock:
+            broken = key in self._broken
+        if self.limit == 0 or broken:
+            worker = start_worker(launcher, self._work_dir, nice=nice)
+            with self._lock:
+                self._broken.discard(key)
+            return worker
+        pool = self._pool(env, launcher)
+        try:
+            return pool.acquire(background=background)
+        except WorkerStartError:
+            self._drop(key)
+            raise
+        except RuntimeError:  # its pool was dropped just now (another environment's turn)
+            with self._lock:
+                if self._closed:
+                    raise
+            return start_worker(launcher, self._work_dir, nice=nice)
+
+    def _drop(self, key: tuple[str, str, str]) -> None:
+        """A build whose worker did not start: close its pool (it would retry forever)."""
+        with self._lock:
+            self._broken.add(key)
+            while len(self._broken) > 1000:
+                self._broken.pop()
+            entry = self._pools.pop(key, None)
+        if entry is not None:
+            threading.Thread(target=entry[1].close, name="syft-pool-close", daemon=True).start()
+
+    def _pool(self, env: EnvironmentRuntime, launcher: Launcher) -> WorkerPool:
+        key = self.key(env)
+        dropped: list[WorkerPool] = []
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the code runner is closed")
+            entry = self._pools.get(key)
+            if entry is not None:
+                self._pools.move_to_end(key)
+                return entry[1]
+            # An older build of the same environment: its workers have the old packages.
+            for old in [k for k in self._pools if k[0] == env.name]:
+                dropped.append(self._pools.pop(old)[1])
+            while len(self._pools) >= self.limit:
+                dropped.append(self._pools.popitem(last=False)[1][1])
+            pool = WorkerPool(launcher, self._work_dir, self._size, self._reserved)
+            self._pools[key] = (launcher, pool)
+        for old_pool in dropped:  # closing waits for starting workers: not on this thread
+            threading.Thread(target=old_pool.close, name="syft-pool-close", daemon=True).start()
+        return pool
+
+    def warm(self) -> list[str]:
+        """The environments with a pool, least recently used first."""
+        with self._lock:
+            return [key[0] for key in self._pools]
+
+    def ready_counts(self, env: EnvironmentRuntime) -> tuple[int, int]:
+        with self._lock:
+            entry = self._pools.get(self.key(env))
+        return (0, 0) if entry is None else entry[1].ready_counts()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pools = [pool for _, pool in self._pools.values()]
+            self._pools.clear()
+        for pool in pools:
+            pool.close()

@@ -14,13 +14,17 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from . import protocol
+from . import default_lock, protocol
 from .job import Job, WorkerGone
 from .nested import NestedCalls
-from .pool import Worker, WorkerPool, WorkerStartError
-from .sandbox import Launcher
+from .pool import EnvironmentPools, Worker, WorkerPool, WorkerStartError, start_worker
+from .sandbox import Launcher, SandboxUnavailable
 from .spec import INTERNAL, KILLED, USER_ERROR, RunResult, RunSpec
+
+if TYPE_CHECKING:
+    from ..environments.runtime import EnvironmentRuntime
 
 log = logging.getLogger("jupyter_syft.server")
 
@@ -41,6 +45,11 @@ class CodeRunner:
     the result. A run started from inside another one's ``on_call`` (a nested job: the same
     thread) joins the outer run's group: ``cancel(label)`` stops the whole group, nested runs
     included, and a nested run inherits ``background`` from the run that launched it.
+
+    A spec naming an environment runs in a worker of that environment (its own warm pool, see
+    ``pool.EnvironmentPools``; ``warm_environments``: how many environments keep warm workers);
+    its nested runs run in the same environment. The result carries
+    the environment's name and lock hash (``default_lock`` for the default one).
     """
 
     def __init__(
@@ -50,7 +59,9 @@ class CodeRunner:
         warm_workers: int = 2,
         sandbox: str = "auto",
         reserved_workers: int = 1,
+        warm_environments: int = 3,
     ):
+        default_lock.start()  # off the runs' path
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._results = self.work_dir / "results"
@@ -66,6 +77,7 @@ class CodeRunner:
         self._thread = threading.local()  # .group / .background of the run in this thread
         self._closed = False
         self._pool = WorkerPool(self._launcher, self.work_dir, warm_workers, reserved_workers)
+        self._env_pools = EnvironmentPools(self._launcher, self.work_dir, warm_environments)
         log.info(
             "Code runner ready: sandbox %s, workers run as uid %s, %d warm worker(s) + %d "
             "reserved for blocking calls",
@@ -91,6 +103,9 @@ class CodeRunner:
         result = self._grouped(spec)
         if calls is not None:
             result.nested = list(calls.launched)
+        env = spec.environment
+        result.environment = "" if env is None else env.name
+        result.lock_hash = default_lock.lock_hash() if env is None else env.lock_hash
         return result
 
     def _grouped(self, spec: RunSpec) -> RunResult:
@@ -110,10 +125,25 @@ class CodeRunner:
         for attempt in range(2):
             if group in self._cancelled:  # killed before it could start
                 return self._failed(KILLED, KILLED_ERROR)
+            env = spec.environment
             try:
-                worker = self._pool.acquire(background=background)
+                if env is None:
+                    worker = self._pool.acquire(background=background)
+                else:
+                    worker = self._env_pools.acquire(env, background=background)
+            except SandboxUnavailable as exc:  # the environment cannot be used (says why)
+                log.error("Job %s: %s", spec.label, exc)
+                return self._failed(INTERNAL, str(exc))
             except WorkerStartError as exc:
                 log.error("Job %s: %s", spec.label, exc)
+                if env is not None:
+                    return self._failed(
+                        INTERNAL,
+                        f"The server could not start a worker process in environment "
+                        f"{env.name!r}: its packages may not work with the Datasite's Python "
+                        f"or its numpy, pandas and pyarrow ({exc.reason}). Rebuild it with "
+                        "versions that do (or without pinning those).",
+                    )
                 return self._failed(INTERNAL, "The server could not start a worker process.")
             with self._lock:
                 if self._closed:
@@ -124,8 +154,9 @@ class CodeRunner:
                     return self._failed(KILLED, KILLED_ERROR)
                 self._active.add(worker)
                 self._groups.setdefault(group, set()).add(worker)
+            launcher = self._launcher if env is None else self._env_pools.launcher(env)
             try:
-                result = Job(worker, spec, self._launcher, self._results / uuid.uuid4().hex).run()
+                result = Job(worker, spec, launcher, self._results / uuid.uuid4().hex).run()
             except WorkerGone as exc:
                 # A warm worker died while waiting (killed from outside?): take another one.
                 log.warning("Job %s: worker %d was gone (%s)", spec.label, worker.pid, exc)
@@ -141,12 +172,13 @@ class CodeRunner:
                         if not members:
                             del self._groups[group]
             log.info(
-                "Job %s %s: %s in %.3f s (sandbox %s)",
+                "Job %s %s: %s in %.3f s (sandbox %s, environment %s)",
                 spec.label,
                 spec.func_name,
                 "ok" if result.ok else result.error_kind,
                 result.duration_s,
                 result.sandbox,
+                "default" if env is None else env.name,
             )
             return result
         raise AssertionError("unreachable")
@@ -165,6 +197,23 @@ class CodeRunner:
             worker.stop()
         return True
 
+    def check_environment(self, env: EnvironmentRuntime) -> str | None:
+        """Whether a worker starts in ``env``, sandboxed as a run's would be (it imports the
+        worker's numpy, pandas and pyarrow with the environment's packages first): None, or
+        why not (for a builder's last step, so a broken build fails before any run)."""
+        try:
+            worker = start_worker(self._env_pools.launcher(env), self.work_dir)
+        except SandboxUnavailable as exc:
+            return str(exc)
+        except WorkerStartError as exc:
+            return exc.reason
+        worker.discard()
+        return None
+
+    def warm_environments(self) -> list[str]:
+        """The environments (other than the default) with warm workers, least recent first."""
+        return self._env_pools.warm()
+
     def active_runs(self) -> int:
         """How many runs (nested ones included) have a worker right now."""
         with self._lock:
@@ -180,6 +229,7 @@ class CodeRunner:
             active = list(self._active)
         for worker in active:
             worker.discard()
+        self._env_pools.close()
         self._pool.close()  # also waits until every worker is reaped
 
     def __enter__(self) -> CodeRunner:

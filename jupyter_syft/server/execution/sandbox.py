@@ -11,10 +11,19 @@ all); the whole file system read-only; the hidden paths (the Datasite's folder),
 /tmp covered by empty tmpfs; a small private /tmp; no new user namespaces inside. Inputs and
 the result never need a path inside the sandbox: they travel as file descriptors (see
 ``protocol``).
+
+Environments (``jupyter_syft.server.environments``): a run in one gets a launcher from
+``Launcher.for_environment``. Its worker is the Datasite's own interpreter with the
+environment's site-packages placed FIRST on ``sys.path`` (``ENV_BOOT``), the Datasite's after
+it: user code imports what the environment's lock pins, and what the environment lacks
+(jupyter_syft's own dependencies: numpy, pandas, pyarrow) comes from the Datasite. The
+environment must be built for the same Python version (checked). Its prefix is bound into the
+sandbox read-only, also where it lies inside a hidden folder (the Datasite's own).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -26,7 +35,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..environments.runtime import EnvironmentRuntime
 
 log = logging.getLogger("jupyter_syft.server")
 
@@ -38,6 +50,20 @@ TMP_BYTES = 256 << 20  # the job's private /tmp under bwrap (tmpfs: memory the j
 SHM_BYTES = 64 << 20
 PROBE_TIMEOUT = 30.0
 STAGE = Path(__file__).with_name("stage.py")
+# How a worker in an environment starts: ``python -I -B -c ENV_BOOT SITE MODULE ARGS...``.
+# jupyter_syft (its __init__ imports the standard library only) is imported first, so its
+# worker code always is the Datasite's; then SITE (with its .pth files) goes before the
+# Datasite's site-packages, and the worker module runs as __main__.
+ENV_BOOT = (
+    "import site, sys, runpy, jupyter_syft\n"
+    "site_dir = sys.argv.pop(1)\n"
+    "n = len(sys.path)\n"
+    "site.addsitedir(site_dir)\n"
+    "added = sys.path[n:]\n"
+    "del sys.path[n:]\n"
+    "sys.path[:0] = added\n"
+    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)\n"
+)
 
 # Everything the worker gets from the environment: no tokens or secrets from the server's.
 BASE_ENV = {
@@ -136,7 +162,68 @@ class Launcher:
                 )
         self._bwrap = shutil.which("bwrap")
         self._bwrap_extra: list[str] = []
+        self.environment: EnvironmentRuntime | None = None  # None: the Datasite's own Python
+        self._site: str | None = None  # the environment's site-packages, first on sys.path
+        self._env_binds: list[Path] = []  # its folders, bound read-only into the sandbox
         self.mode = self._choose(sandbox)
+
+    def for_environment(self, env: EnvironmentRuntime | None) -> Launcher:
+        """This launcher for runs in ``env`` (itself for the default environment): same
+        sandbox, uid and hidden folders, plus the environment's folders bound read-only and
+        its site-packages first on the worker's ``sys.path``."""
+        if env is None:
+            return self
+        prefix = Path(os.path.realpath(env.prefix))
+        site = Path(os.path.realpath(env.site_packages))
+        for path, what in ((prefix, "folder"), (site, "site-packages")):
+            if not path.is_dir():
+                raise SandboxUnavailable(
+                    f"The {what} of environment {env.name!r} is missing ({path}): rebuild it "
+                    "(client.environments.rebuild)."
+                )
+        _check_python_version(env, prefix, site)
+        new = copy.copy(self)
+        new.environment = env
+        new._site = str(site)
+        new._env_binds = _outermost({prefix, site})
+        system = (SANDBOX_SHM, "/proc", "/dev")
+        if any(b.is_relative_to(h) for b in new._env_binds for h in system):
+            raise SandboxUnavailable(f"Environment {env.name!r} is in a system folder: {prefix}")
+        if self.uid is not None and self.gid is not None:
+            # The worker's uid must reach the environment: cover the folders it may not
+            # enter (the Datasite's 0700 folder, usually) and bind the environment back in,
+            # read-only (also without bubblewrap: stage.py's ro_binds).
+            cover = {Path(p) for p in (self._stage or {}).get("cover", [])}
+            for bind in new._env_binds:
+                blocked = _first_blocked(bind, self.uid, self.gid)
+                if blocked == bind:
+                    raise SandboxUnavailable(
+                        f"Worker processes run as uid {self.uid}, which may not enter {bind} "
+                        f"(environment {env.name!r}). Make it readable: chmod -R o+rX {bind}"
+                    )
+                if blocked is not None:
+                    cover.add(blocked)
+            new._stage = {
+                "uid": self.uid,
+                "gid": self.gid,
+                "cover": [str(p) for p in _outermost(cover)],
+                "binds": list((self._stage or {}).get("binds", [])),
+                "ro_binds": [str(b) for b in new._env_binds],
+            }
+            new._covers = [Path(p) for p in new._stage["cover"]]
+            new._binds = [*self._binds, *new._env_binds]
+        else:
+            new._binds = [
+                *self._binds,
+                *(b for b in new._env_binds if any(b.is_relative_to(c) for c in self._covers)),
+            ]
+        return new
+
+    def worker_argv(self, module: str, args: Sequence[str]) -> list[str]:
+        """The command line of a worker running ``module`` (``-m``) with ``args``."""
+        if self._site is None:
+            return [self.python, "-I", "-B", "-m", module, *args]
+        return [self.python, "-I", "-B", "-c", ENV_BOOT, self._site, module, *args]
 
     # --- identity --------------------------------------------------------------------------
     def _stage_config(self) -> dict[str, Any] | None:
@@ -258,25 +345,34 @@ class Launcher:
         args += ["--size", str(TMP_BYTES), "--tmpfs", SANDBOX_TMP]
         if os.path.isdir("/run"):  # sockets of host services live here
             args += ["--size", "4096", "--tmpfs", "/run"]
-        # A Python installation (or a checkout) under /tmp or /run would vanish under those
-        # fresh tmpfs: bind it back, read-only. Hidden folders inside it are covered below.
+        # A Python installation (or a checkout, or an environment) under /tmp or /run would
+        # vanish under those fresh tmpfs: bind it back, read-only. Hidden folders inside it
+        # are covered below.
         for root in self._tmpfs_rebinds():
             args += ["--ro-bind", str(root), str(root)]
-        if os.path.isdir("/run"):
-            args += ["--remount-ro", "/run"]
+        # Read-only remounts come last: binding into a tmpfs makes mount points in it.
+        remounts = ["/run"] if os.path.isdir("/run") else []
         if self._stage is None:
             for cover in map(str, self._covers):
                 args += ["--size", str(1 << 20), "--tmpfs", cover]
                 for bound in self._binds:
                     if bound.is_relative_to(cover):
                         args += ["--ro-bind", str(bound), str(bound)]
-                args += ["--remount-ro", cover]
+                remounts.append(cover)
         for path in self._hidden_mounts():
-            args += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
+            args += ["--size", "4096", "--tmpfs", path]
+            # An environment inside a hidden folder (the Datasite's) is bound back.
+            for bound in self._env_binds:
+                if bound.is_relative_to(path):
+                    args += ["--ro-bind", str(bound), str(bound)]
+            remounts.append(path)
+        for path in remounts:
+            args += ["--remount-ro", path]
         return [*args, "--chdir", SANDBOX_TMP]
 
     def _tmpfs_rebinds(self) -> list[Path]:
-        return [r for r in self._roots if any(r.is_relative_to(p) for p in (SANDBOX_TMP, "/run"))]
+        roots = [*self._roots, *self._env_binds]
+        return [r for r in roots if any(r.is_relative_to(p) for p in (SANDBOX_TMP, "/run"))]
 
     def _hidden_mounts(self) -> list[str]:
         mounts = []
@@ -343,6 +439,28 @@ class Launcher:
         if self.mode == "bwrap" and returncode > 128:
             return returncode - 128
         return None
+
+
+def _check_python_version(env: EnvironmentRuntime, prefix: Path, site: Path) -> None:
+    """The worker is this interpreter: an environment built for another Python version
+    would load extension modules built for another ABI."""
+    want = f"{sys.version_info.major}.{sys.version_info.minor}"
+    found = None
+    try:
+        for line in (prefix / "pyvenv.cfg").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version_info", "version"):
+                found = ".".join(value.strip().split(".")[:2])
+                break
+    except OSError:
+        pass
+    if found is None and site.parent.name.startswith("python"):  # lib/python3.X/site-packages
+        found = site.parent.name.removeprefix("python")
+    if found is not None and found != want:
+        raise SandboxUnavailable(
+            f"Environment {env.name!r} is built for Python {found}, but the Datasite runs "
+            f"Python {want}: rebuild it with the Datasite's Python (python=None)."
+        )
 
 
 def sandbox_pidfd(info_r: int) -> int | None:

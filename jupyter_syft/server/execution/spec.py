@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..environments.runtime import EnvironmentRuntime
 
 
 class ProgressSink(Protocol):
@@ -108,6 +111,9 @@ class RunSpec:
     # "code_id": str}``. Their code runs in the worker's child, next to the function (only in
     # a checked job: ``rules`` must be set): is_valid before it, apply_to_output after it.
     policies: dict[str, Any] | None = None
+    # The environment the code asked for (``Code.environment``); None: the Datasite's default
+    # one (its own interpreter and packages). Its lock hash is recorded with the result.
+    environment: EnvironmentRuntime | None = None
 
 
 @dataclass
@@ -127,3 +133,7 @@ class RunResult:
     # The custom output policy's state after the run, as the worker sent it (``{"state":
     # ...}``, JSON values, untrusted); None: no custom output policy, or it did not run.
     policy_state: dict[str, Any] | None = None
+    # Which packages it ran with: the environment's name ("" the default one) and the sha256
+    # of its lock (the default one: of the Datasite's installed distributions, ``locks``).
+    environment: str = ""
+    lock_hash: str = ""

@@ -12,8 +12,12 @@ binds back only the Python folders listed in CONFIG, then drops to the worker's 
 for good and executes CMD. The host's mounts are untouched, and everything else in those
 folders stays invisible.
 
+Environments: the folders in ``ro_binds`` (an environment's prefix) are bound onto themselves
+(or back into a cover) read-only, so a worker without bubblewrap cannot change them either,
+even where their files are writable for it (uv leaves a world-writable ``.lock`` there).
+
 CONFIG is JSON: ``{"parent": pid, "uid": int, "gid": int, "cover": [folder, ...],
-"binds": [folder, ...]}``; all optional (no uid: keep this one).
+"binds": [folder, ...], "ro_binds": [folder, ...]}``; all optional (no uid: keep this one).
 Run as a script (standard library only, no site-packages) so it starts in a few ms.
 """
 
@@ -47,7 +51,8 @@ def main(argv: list[str]) -> None:
     config = json.loads(argv[0])
     command = argv[1:]
     cover: list[str] = config.get("cover", [])
-    if cover:
+    ro_binds: list[str] = config.get("ro_binds", [])
+    if cover or ro_binds:
         libc = ctypes.CDLL(None, use_errno=True)
 
         def mount(
@@ -64,7 +69,7 @@ def main(argv: list[str]) -> None:
         # Open the folders first: once covered, their paths lead into the empty tmpfs.
         binds = [
             (path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
-            for path in config["binds"]
+            for path in [*config.get("binds", []), *ro_binds]
         ]
         for folder in cover:
             mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
@@ -72,6 +77,9 @@ def main(argv: list[str]) -> None:
             os.makedirs(path, exist_ok=True)
             mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
             os.close(fd)
+        for path in ro_binds:
+            flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+            mount(None, path, None, flags, None)
         for folder in cover:
             mount(None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
     if "uid" in config:

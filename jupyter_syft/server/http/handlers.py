@@ -17,6 +17,7 @@ from tornado.iostream import StreamClosedError
 
 from ...wire import routes
 from ...wire.contract import EVENT_STREAM, VALUE_MEDIA_TYPE, Op
+from ...wire.enums import Decision
 from ...wire.models import (
     ApproveBody,
     AuditCheckpoint,
@@ -36,10 +37,17 @@ from ...wire.models import (
     DataSubjectCreate,
     DenyBody,
     DepositBody,
+    Environment,
+    EnvironmentApproveBody,
+    EnvironmentCreate,
+    EnvironmentRequest,
+    EnvironmentRequestCreate,
+    EnvironmentRequestQuery,
     EventsQuery,
     Execution,
     GuestSession,
     Job,
+    JobQuery,
     Justification,
     JustificationBody,
     LoginAnswer,
@@ -457,10 +465,18 @@ class CodeJobsHandler(Endpoint):
 
 
 class JobsHandler(Endpoint):
-    contract = {"get": Op("The jobs you may see.", Page[Job], query=PageQuery)}
+    contract = {
+        "get": Op(
+            "The jobs you may see (owners: everyone's), active (queued or running), finished "
+            "or all, paged.",
+            Page[Job],
+            query=JobQuery,
+        )
+    }
 
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.jobs.list, self.actor, _page(self)))
+        state = self.get_query_argument("state", None)
+        self.send_json(await self.run(self.services.jobs.list, self.actor, _page(self), state))
 
 
 class JobHandler(Endpoint):
@@ -610,10 +626,16 @@ class RequestsHandler(Endpoint):
     }
 
     async def get(self) -> None:
-        status = self.get_query_argument("status", None)
-        project = self.get_query_argument("project_id", None)
+        arg = self.get_query_argument
         self.send_json(
-            await self.run(self.services.requests.list, self.actor, status, project, _page(self))
+            await self.run(
+                self.services.requests.list,
+                self.actor,
+                arg("status", None),
+                arg("project_id", None),
+                _page(self),
+                q=arg("q", None),
+            )
         )
 
     async def post(self) -> None:
@@ -709,6 +731,125 @@ class DataSubjectsHandler(Endpoint):
     async def post(self) -> None:
         answer = await self.run(self.services.data_subjects.add, self.actor, self.body())
         self.send_json(answer, 201)
+
+
+class EnvironmentsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "The environments user code can run in (everyone logged in; without build logs).",
+            Page[Environment],
+            query=PageQuery,
+        ),
+        "post": Op(
+            "Define an environment and start building it (owners); its status says when it "
+            "is ready.",
+            Environment,
+            body=EnvironmentCreate,
+            status=201,
+        ),
+    }
+
+    async def get(self) -> None:
+        self.send_json(await self.run(self.services.environments.list, self.actor, _page(self)))
+
+    async def post(self) -> None:
+        answer = await self.run(self.services.environments.create, self.actor, self.body())
+        self.send_json(answer, 201)
+
+
+class EnvironmentHandler(Endpoint):
+    contract = {
+        "get": Op("An environment; owners also get its build log.", Environment),
+        "delete": Op("Delete an environment no pending or approved code uses (owners).", Ok),
+    }
+
+    async def get(self, environment: str) -> None:
+        self.send_json(await self.run(self.services.environments.get, self.actor, environment))
+
+    async def delete(self, environment: str) -> None:
+        answer = await self.run(self.services.environments.delete, self.actor, environment)
+        self.send_json(answer)
+
+
+class EnvironmentRebuildHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Build an environment again (owners); a build going on is joined, not repeated.",
+            Environment,
+        )
+    }
+
+    async def post(self, environment: str) -> None:
+        answer = await self.run(self.services.environments.rebuild, self.actor, environment)
+        self.send_json(answer)
+
+
+class EnvironmentRequestsHandler(Endpoint):
+    contract = {
+        "get": Op(
+            "Environment requests: owners see all, scientists their own.",
+            Page[EnvironmentRequest],
+            query=EnvironmentRequestQuery,
+        ),
+        "post": Op(
+            "Ask the owners for an environment, or packages added to one.",
+            EnvironmentRequest,
+            body=EnvironmentRequestCreate,
+            status=201,
+        ),
+    }
+
+    async def get(self) -> None:
+        status = self.get_query_argument("status", None)
+        decision = None
+        if status:
+            try:
+                decision = Decision(status)
+            except ValueError:
+                raise BadRequest("status is pending, approved or rejected.") from None
+        self.send_json(
+            await self.run(self.services.environments.requests, self.actor, _page(self), decision)
+        )
+
+    async def post(self) -> None:
+        answer = await self.run(self.services.environments.request, self.actor, self.body())
+        self.send_json(answer, 201)
+
+
+class EnvironmentRequestApproveHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Approve an environment request (owners): the environment is built.",
+            EnvironmentRequest,
+            body=EnvironmentApproveBody,
+        )
+    }
+
+    async def post(self, environment_request_id: str) -> None:
+        self.send_json(
+            await self.run(
+                self.services.environments.approve,
+                self.actor,
+                environment_request_id,
+                self.body(),
+            )
+        )
+
+
+class EnvironmentRequestDenyHandler(Endpoint):
+    contract = {
+        "post": Op(
+            "Deny an environment request, saying why (owners).", EnvironmentRequest, body=DenyBody
+        )
+    }
+
+    async def post(self, environment_request_id: str) -> None:
+        body: DenyBody = self.body()
+        self.send_json(
+            await self.run(
+                self.services.environments.deny, self.actor, environment_request_id, body.reason
+            )
+        )
 
 
 class ProjectsHandler(Endpoint):
@@ -1083,4 +1224,10 @@ ROUTES: list[tuple[str, type]] = [
     (routes.NOTIFICATION_PREFERENCES, NotificationPreferencesHandler),
     (routes.NOTIFICATION, NotificationHandler),
     (routes.EVENTS, EventsHandler),
+    (routes.ENVIRONMENTS, EnvironmentsHandler),
+    (routes.ENVIRONMENT_REBUILD, EnvironmentRebuildHandler),
+    (routes.ENVIRONMENT, EnvironmentHandler),
+    (routes.ENVIRONMENT_REQUESTS, EnvironmentRequestsHandler),
+    (routes.ENVIRONMENT_REQUEST_APPROVE, EnvironmentRequestApproveHandler),
+    (routes.ENVIRONMENT_REQUEST_DENY, EnvironmentRequestDenyHandler),
 ]

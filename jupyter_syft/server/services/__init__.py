@@ -14,6 +14,7 @@ from .auth import AuthService
 from .code import CodeService
 from .data_subjects import DataSubjectService
 from .datasets import DatasetService
+from .environments import EnvironmentService
 from .jobs import JobService
 from .notifications import NotificationService
 from .outputs import OutputService
@@ -39,6 +40,7 @@ class Services:
     previews: PreviewService
     outputs: OutputService
     notifications: NotificationService
+    environments: EnvironmentService
 
     @classmethod
     def build(
@@ -63,4 +65,8 @@ class Services:
             previews=PreviewService(datasets, code),
             outputs=OutputService(store, audit, blobs, settings),
             notifications=NotificationService(store, audit, settings),
+            # next to the work folder, in the Datasite's data folder
+            environments=EnvironmentService(
+                store, audit, settings, work_dir.parent / "environments"
+            ),
         )

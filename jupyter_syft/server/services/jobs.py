@@ -23,7 +23,7 @@ from .. import models
 from ..events import Change
 from ..execution.fair_queue import FairQueue
 from ..store import Store
-from . import paging
+from . import limits, paging
 from .actor import Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService, RunInterrupted
@@ -33,6 +33,15 @@ from .views import iso
 
 log = logging.getLogger("jupyter_syft.server")
 INTERRUPTED = "The Datasite stopped while this job was running; run it again."
+# the jobs list's ``state`` filter: which statuses each word takes in
+JOB_STATES = {
+    "active": (JobStatus.CREATED.value, JobStatus.PROCESSING.value),
+    "finished": (
+        JobStatus.COMPLETED.value,
+        JobStatus.ERRORED.value,
+        JobStatus.INTERRUPTED.value,
+    ),
+}
 
 
 class JobService:
@@ -115,6 +124,7 @@ class JobService:
             if job is None or job.status != "created":
                 return  # killed before it started
             job.status, job.updated_at = "processing", models.utcnow()
+            job.started_at = job.updated_at
             session.add(job)
             session.commit()
             user = session.get(models.User, job.user_id)
@@ -166,18 +176,29 @@ class JobService:
             )
         )
 
-    def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Job]:
-        """One page of the jobs the caller may see (see ``paging``)."""
+    def list(
+        self, actor: Actor, page: PageParams | None = None, state: str | None = None
+    ) -> wire.Page[wire.Job]:
+        """One page of the jobs the caller may see (see ``paging``): owners see everyone's,
+        others their own; ``state`` "active" (queued or running) or "finished"."""
         actor.require_user("list jobs")
         with self.store.session() as session:
             query = select(models.Job)
             if not actor.is_owner:
                 query = query.where(models.Job.user_id == actor.user_id)
+            if state not in (None, ""):
+                if state not in JOB_STATES:
+                    raise BadRequest(
+                        f"state must be active (queued or running) or finished, not "
+                        f"{limits.clip(str(state))}; leave it out for every job."
+                    )
+                query = query.where(col(models.Job.status).in_(JOB_STATES[state]))
 
             def views(rows: Sequence[models.Job]) -> list[wire.Job]:
                 # their code and runs in two IN-queries: _view's session.get hits the identity map
                 preload(session, models.UserCode, {j.code_id for j in rows})
                 preload(session, models.Execution, {j.execution_id for j in rows})
+                preload(session, models.User, {j.user_id for j in rows})
                 return [self._view(session, actor, j) for j in rows]
 
             return paging.page(
@@ -216,6 +237,7 @@ class JobService:
     def _view(self, session: Any, actor: Actor, job: models.Job) -> wire.Job:
         code = session.get(models.UserCode, job.code_id)
         execution = session.get(models.Execution, job.execution_id) if job.execution_id else None
+        user = session.get(models.User, job.user_id)
         return wire.Job(
             id=job.id,
             code_id=job.code_id,
@@ -227,6 +249,8 @@ class JobService:
             created_at=iso(job.created_at),
             updated_at=iso(job.updated_at),
             execution=self.code.execution_view(execution, actor) if execution else None,
+            requester=wire.Person(name=user.name, email=user.email) if user else None,
+            started_at=iso(job.started_at) if job.started_at else None,
         )
 
     def stop(self) -> None:

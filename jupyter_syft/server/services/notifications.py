@@ -193,7 +193,39 @@ class NotificationService:
                 return self._dataset(session, change)
             if action == "project.create":
                 self._join_project(session, change.object_id)
+            if action.startswith("environment.request"):
+                return self._environment_request(session, change)
         return []
+
+    def _environment_request(self, session: Any, change: Change) -> list[Draft]:
+        """A scientist asked for an environment (owners hear of it), or an owner decided on
+        their ask (they hear of it)."""
+        row = session.get(models.EnvironmentRequest, change.object_id)
+        if row is None:
+            return []
+        packages = _clip(", ".join(row.packages), QUOTE_LIMIT)
+        if change.action == "environment.request":
+            who = _who(session.get(models.User, row.user_id))
+            text = f"{who} asks for an environment with {packages}: {_quote(row.reason)}"
+            kind, subject = NotificationKind.ENVIRONMENT_REQUEST_NEW, "New environment request"
+            to = self._owners(session, but=change.actor_id)
+        elif change.action == "environment.request.approve":
+            kind = NotificationKind.ENVIRONMENT_REQUEST_APPROVED
+            subject = f"Approved: environment {row.name}"
+            text = (
+                f"Your request for {packages} was approved: the environment {row.name} is "
+                f'being built; use it with @sy.syft_function(..., environment="{row.name}").'
+            )
+            to = [row.user_id]
+        elif change.action == "environment.request.deny":
+            kind = NotificationKind.ENVIRONMENT_REQUEST_DENIED
+            subject = "Environment request denied"
+            reason = _quote(row.deny_reason)
+            text = f"Your request for {packages} was denied. Reason: {reason or 'none given.'}"
+            to = [row.user_id]
+        else:
+            return []
+        return [Draft(to, kind, subject, text, "environment_request", row.id)]
 
     def _join_project(self, session: Any, project_id: str) -> None:
         """Requests sent with a project were asked for before it existed: their notifications

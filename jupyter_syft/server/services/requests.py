@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from ...wire import models as wire
 from ...wire.enums import Decision
@@ -90,9 +90,12 @@ class RequestService:
         status: str | None = None,
         project_id: str | None = None,
         page: PageParams | None = None,
+        q: str | None = None,
     ) -> wire.Page[wire.Request]:
-        """One page of the requests the caller may see (see ``paging``)."""
+        """One page of the requests the caller may see (see ``paging``); with ``q``, those
+        whose function name, requester's name or email, or project name contain every word."""
         actor.require_user("list requests")
+        terms = search_terms(q)
         with self.store.session() as session:
             query = select(models.Request)
             if not actor.is_owner:
@@ -103,6 +106,8 @@ class RequestService:
                 query = query.where(models.Request.status == status)
             if project_id:
                 query = query.where(models.Request.project_id == project_id)
+            if terms:
+                query = _matching(query, terms)
 
             def views(rows: Sequence[models.Request]) -> list[wire.Request]:
                 # what the views refer to, in three IN-queries; _view's session.get then hits
@@ -422,3 +427,47 @@ def _timeline_entry(event: models.AuditEvent, owner: bool) -> wire.TimelineEntry
         summary=summary,
         detail=detail,
     )
+
+
+SEARCH_WORDS = 8  # words of a search that count; more only slow the query down
+
+
+def search_terms(q: str | None) -> list[str]:
+    """A search's words, lower-cased; 400 when it is longer than a name may be."""
+    if not q or not q.strip():
+        return []
+    if len(q) > limits.NAME:
+        raise BadRequest(
+            f"A search is at most {limits.NAME} characters (this one has {len(q)}): "
+            "search by a function's name, a scientist's name or email, or a project's name."
+        )
+    words = q.lower().split()
+    if len(words) > SEARCH_WORDS:
+        raise BadRequest(
+            f"A search has at most {SEARCH_WORDS} words (this one has {len(words)}); "
+            "fewer, longer words find the same requests."
+        )
+    return words
+
+
+def _matching(query: Any, terms: list[str]) -> Any:
+    """``query`` narrowed to requests in which every term is found in one of the fields
+    searched (case-insensitive; ``%`` and ``_`` in a term match themselves)."""
+    query = (
+        query.join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
+        .join(models.User, col(models.User.id) == col(models.Request.user_id), isouter=True)
+        .join(
+            models.Project,
+            col(models.Project.id) == col(models.Request.project_id),
+            isouter=True,
+        )
+    )
+    fields = (
+        col(models.UserCode.service_func_name),
+        col(models.User.name),
+        col(models.User.email),
+        col(models.Project.name),
+    )
+    for term in terms:
+        query = query.where(or_(*(field.icontains(term, autoescape=True) for field in fields)))
+    return query

@@ -121,6 +121,34 @@ SETTINGS: dict[str, SettingSpec] = {
     "public_url": SettingSpec(
         "", str, False, "The URL people open this Datasite (or its JupyterLab) at, for links."
     ),
+    # Environments for user code (server/environments/): where their packages come from.
+    "environment_index_url": SettingSpec(
+        "",
+        str,
+        False,
+        "The package index environments are built from (an https:// URL, e.g. your own "
+        "mirror's); '' is PyPI.",
+    ),
+    "environment_find_links": SettingSpec(
+        "",
+        str,
+        False,
+        "A folder on the Datasite (an absolute path) or a URL of wheels to build environments "
+        "from as well, e.g. an offline mirror; '' for none.",
+    ),
+    "environment_no_index": SettingSpec(
+        False,
+        bool,
+        False,
+        "Build environments from environment_find_links only, never from a package index.",
+    ),
+    "environment_allow_sdist": SettingSpec(
+        False,
+        bool,
+        False,
+        "Let environments be built from source distributions, whose build code then runs on "
+        "the Datasite (off: wheels only; an environment can also allow it for itself).",
+    ),
 }
 
 
@@ -134,6 +162,8 @@ TEXT_LIMITS = {
     "smtp_password_env": limits.NAME,
     "mail_from": limits.NAME,
     "public_url": limits.SHORT_TEXT,
+    "environment_index_url": limits.SHORT_TEXT,
+    "environment_find_links": limits.SHORT_TEXT,
 }
 INT_LIMITS = {
     "token_ttl_hours": 24 * 365 * 10,
@@ -226,6 +256,8 @@ class SettingsService:
                 raise BadRequest(
                     f"Setting {key!r} is too large: {INT_LIMITS.get(key, MAX_INT)} at most."
                 )
+            if key in ("environment_index_url", "environment_find_links") and value:
+                _package_source(key, value)
             if key == "release_reviewers" and value not in (1, 2):
                 raise BadRequest(
                     f"Setting 'release_reviewers' takes 1 (one owner decides a held output) "
@@ -239,6 +271,19 @@ class SettingsService:
                 )
             clean[key] = value
         return clean
+
+
+def _package_source(key: str, value: str) -> None:
+    """An index URL (http(s)) or, for find-links, also an absolute folder path; nothing that
+    uv could read as an option."""
+    if value != value.strip() or any(c.isspace() for c in value):
+        raise BadRequest(f"Setting {key!r} takes a URL or path without spaces.")
+    if value.startswith(("https://", "http://")):
+        return
+    if key == "environment_find_links" and value.startswith("/"):
+        return
+    where = "an http(s):// URL" + (" or an absolute folder path" if "find" in key else "")
+    raise BadRequest(f"Setting {key!r} takes {where}, not {limits.clip(value)}.")
 
 
 def _release_mode(value: Any) -> str:

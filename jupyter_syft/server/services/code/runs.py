@@ -30,6 +30,7 @@ from ....wire import models as wire
 from ....wire.enums import Decision, ReleaseMode, ReleaseState
 from ... import models
 from ...blobs import BlobStore
+from ...environments import resolve as resolve_environment
 from ...execution import Limits, NestedFunction, ProgressSink, Runner, RunResult, RunSpec
 from ...store import Store
 from .. import paging
@@ -282,6 +283,9 @@ class CodeRuns:
         claim: str | None = None,
     ) -> wire.Execution:
         code, actor = run.code, run.actor
+        # The environment as it is now (a rebuild since submission runs the new build): its
+        # lock hash is recorded with the run. NotFound / Unavailable say what to do.
+        environment = resolve_environment(self.store, code.environment)
         with tempfile.TemporaryDirectory(dir=self.work_dir, prefix="args-") as tmp:
             paths: dict[str, Path] = {}
             for param, (kind, ref) in bound.items():
@@ -308,6 +312,7 @@ class CodeRuns:
                 background=run.job_id is not None,  # blocking calls keep a warm worker
                 rules=rules.to_json(),  # on private data and on mocks alike
                 policies=policies,
+                environment=environment,
             )
             result = self.runner.run(spec)
         self._audit_nested(actor, result, private)
@@ -338,6 +343,8 @@ class CodeRuns:
             report=report,
             release=(release or ReleaseState.RELEASED).value,
             digests=digests,
+            environment=result.environment[:200],
+            lock_hash=result.lock_hash[:128],
         )
         if policies is not None and policies["output"] and result.ok:
             execution.policy_state = clean_policy_state(result.policy_state)
@@ -355,6 +362,8 @@ class CodeRuns:
             execution=execution.id,
             private=private,
             ok=execution.ok,
+            environment=execution.environment or "default",
+            lock_hash=execution.lock_hash,
         )
         if report is not None:
             self.audit.record(
@@ -365,6 +374,8 @@ class CodeRuns:
                 private=private,
                 outcome=report["outcome"],
                 release=execution.release,
+                environment=execution.environment or "default",
+                lock_hash=execution.lock_hash,
                 **digests,
             )
         return self.execution_view(execution, actor, notice)
@@ -457,6 +468,8 @@ class CodeRuns:
             release_note=execution.decision_note,
             # While a private result is kept back, the cells' labels are the owners' to see:
             # labels of a private table (a group key, an identifier) can be data themselves.
+            environment=execution.environment,
+            lock_hash=execution.lock_hash,
             report=report_view(
                 execution.report,
                 hide_cells=execution.on_private_data

@@ -26,8 +26,9 @@ from ....policies import (
 from ....wire import models as wire
 from ....wire.enums import Decision
 from ... import models
+from ...environments import is_default
 from ...store import Store
-from .. import paging
+from .. import environments, paging
 from ..actor import Actor, visible_row
 from ..audit import AuditLog
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
@@ -36,6 +37,7 @@ from ..paging import PageParams, preload
 from ..settings import SettingsService
 from ..views import iso, person
 from .binding import decode_inline
+from .environment_view import environment_fields
 
 
 class CodeSubmissions:
@@ -77,6 +79,7 @@ class CodeSubmissions:
         check_text(raw, "The function's source code", CODE)
         pool = payload.worker_pool_name
         check_text(pool or "", "worker_pool_name", NAME)
+        environment = environments.submitted_environment(session, payload.environment)
         input_policy = self._check_input_policy(session, payload.input_policy)
         output_policy = _check_output_policy(payload.output_policy)
         # Other functions this scientist submitted may be launched as nested jobs by name.
@@ -94,7 +97,7 @@ class CodeSubmissions:
         # A custom policy's class is checked as the function is, and its findings shown with
         # the function's to the reviewer.
         findings += _custom_policy_findings(input_policy) + _custom_policy_findings(output_policy)
-        code_hash = _code_hash(name, raw)
+        code_hash = _code_hash(name, raw, environment)
         if session.exec(
             select(models.UserCode).where(
                 models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
@@ -114,12 +117,14 @@ class CodeSubmissions:
             nested_calls=analysis.nested_calls(raw, name),
             share_results_with_owners=payload.share_results_with_owners,
             worker_pool_name=pool or "default-pool",
+            environment=environment,
         )
 
     def find_submitted(
         self, session: Any, actor: Actor, payload: wire.CodeSubmit
     ) -> models.UserCode | None:
-        code_hash = _code_hash(payload.name, payload.raw_code)
+        environment = payload.environment or ""
+        code_hash = _code_hash(payload.name, payload.raw_code, environment)
         return session.exec(
             select(models.UserCode).where(
                 models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
@@ -243,9 +248,18 @@ class CodeSubmissions:
             runs_used=code.runs_used,
             share_results_with_owners=code.share_results_with_owners,
             worker_pool_name=code.worker_pool_name,
+            environment=code.environment,
             submit_time=iso(code.submit_time),
             user=person(author),
+            **self._environment_fields(session, code),
         )
+
+    def _environment_fields(self, session: Any, code: models.UserCode) -> dict[str, Any]:
+        """The review's view of the code's environment (``environment_view``)."""
+        if session is not None:
+            return environment_fields(session, code)
+        with self.store.session() as own:
+            return environment_fields(own, code)
 
     def nested_closure(
         self, session: Any, code: models.UserCode
@@ -306,8 +320,11 @@ def duplicate(name: str) -> str:
     )
 
 
-def _code_hash(name: Any, raw: Any) -> str:
-    return hashlib.sha256(f"{name}\0{raw}".encode()).hexdigest()
+def _code_hash(name: Any, raw: Any, environment: str = "") -> str:
+    """The same function in another environment is another version; in the default one its
+    hash is what it always was."""
+    env = "" if is_default(environment) else f"\0environment={environment.strip()}"
+    return hashlib.sha256(f"{name}\0{raw}{env}".encode()).hexdigest()
 
 
 def _known(kind: Any, names: Any) -> bool:
