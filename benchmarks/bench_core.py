@@ -11,39 +11,12 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import textwrap
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    # Measure what users get: bytecode cached (an installed package has it). Some shells set
-    # PYTHONDONTWRITEBYTECODE, which would make every run recompile our modules.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.setdefault("JUPYTER_SYFT_HOME", tempfile.mkdtemp(prefix="bench-core-"))
-    return {**env, **(extra or {})}
-
-
-def run_child(code: str, env: dict[str, str] | None = None) -> dict:
-    """Run ``code`` in a fresh interpreter; it prints one JSON object on its last line."""
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=child_env(env),
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+from _common import ROOT, StandaloneDatasite, run_child
 
 
 def cold_import(repeat: int) -> float:
@@ -126,54 +99,36 @@ def server_memory_growth(big_gb: float) -> tuple[float, float]:
 
     import jupyter_syft as sy
 
-    with tempfile.TemporaryDirectory() as tmp:
-        env = child_env({"JUPYTER_SYFT_ROOT_PASSWORD": "bench-pw"})
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_syft.cli", "serve", "--name", "mem", "--port", "0",
-             "--data-dir", tmp],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        )  # fmt: skip
-        port = None
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "serving at" in line:
-                port = int(line.split("serving at http://")[1].split()[0].rsplit(":", 1)[1])
-                break
-        try:
-            client = sy.login(
-                port=port, email="info@openmined.org", password="bench-pw", verbose=False
-            )
-            cols = 100
-            rows = int(big_gb * 1e9 / 8 / cols)
-            big = pd.DataFrame(np.random.default_rng(1).random((rows, cols)))
-            big.columns = [f"c{i}" for i in range(cols)]
-            ps = psutil.Process(proc.pid)
-            len(client.datasets)  # warm up the server's imports before the baseline
-            baseline = ps.memory_info().rss
-            peak = [baseline]
-            done = threading.Event()
+    with StandaloneDatasite(password="bench-pw", name="mem") as server:
+        port = server.port
+        proc = server.proc
+        client = sy.login(port=port, email="info@openmined.org", password="bench-pw", verbose=False)
+        cols = 100
+        rows = int(big_gb * 1e9 / 8 / cols)
+        big = pd.DataFrame(np.random.default_rng(1).random((rows, cols)))
+        big.columns = [f"c{i}" for i in range(cols)]
+        ps = psutil.Process(proc.pid)
+        len(client.datasets)  # warm up the server's imports before the baseline
+        baseline = ps.memory_info().rss
+        peak = [baseline]
+        done = threading.Event()
 
-            def sample() -> None:
-                while not done.is_set():
-                    peak[0] = max(peak[0], ps.memory_info().rss)
-                    time.sleep(0.02)
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], ps.memory_info().rss)
+                time.sleep(0.02)
 
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            t = time.perf_counter()
-            client.upload_dataset(
-                sy.Dataset(
-                    name="big", asset_list=[sy.Asset(name="x", data=big, mock=big.head(10))]
-                ),
-                progress=False,
-            )
-            took = time.perf_counter() - t
-            done.set()
-            sampler.join()
-            return (peak[0] - baseline) / 1e6, big.memory_usage().sum() / 1e6 / took
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        t = time.perf_counter()
+        client.upload_dataset(
+            sy.Dataset(name="big", asset_list=[sy.Asset(name="x", data=big, mock=big.head(10))]),
+            progress=False,
+        )
+        took = time.perf_counter() - t
+        done.set()
+        sampler.join()
+        return (peak[0] - baseline) / 1e6, big.memory_usage().sum() / 1e6 / took
 
 
 def main() -> None:

@@ -7,7 +7,16 @@ Each scientist has an approved function over a small asset and queues ``--jobs``
 every ``--probe-interval`` seconds (2 s: slower than the slowest answers seen, so every
 version of the runner gets the same number of calls, and jobs/s stays comparable). Prints
 jobs/s for the local worker pool and for Dask, and the latency of a blocking call on the idle
-Datasite and while the jobs run.
+Datasite and while the jobs run, the first blocking call after approving (the worker pool
+starts then), and the CPU per run of the worker processes (getrusage of this process's
+reaped children plus its live descendants: counts forked workers; bubblewrap's own reaping
+hides most of a spawned worker's import CPU from it, so compare starts with ``--starts``)
+and of this process (the Datasite runs in it, with the scientists' clients).
+
+    .venv/bin/python benchmarks/bench_jobs.py --starts 8
+
+measures only worker starts: spawned vs forked from the template (time to READY, CPU, RSS,
+PSS, private memory).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import contextlib
 import io
 import linecache
 import os
+import resource
 import statistics
 import tempfile
 import threading
@@ -50,9 +60,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument(
+        "--starts",
+        type=int,
+        default=0,
+        help="only measure N worker starts, spawned and forked from the template",
+    )
+    parser.add_argument(
         "--probe-interval", type=float, default=2.0, help="seconds between blocking calls"
     )
     args = parser.parse_args()
+    if args.starts:
+        _starts(args.starts)
+        return
     rows = [_measure(args, dask=False)]
     if not args.skip_dask:
         rows.append(_measure(args, dask=True))
@@ -60,10 +79,11 @@ def main() -> None:
         f"\nJobs benchmark ({os.cpu_count()} cores; {args.scientists} scientists x {args.jobs} jobs)\n"
     )
     print(
-        "| executor | jobs | failed | wall time | jobs/s | blocking call, idle (median) | "
-        "blocking call meanwhile (median / p90 / max) |"
+        "| executor | jobs | failed | wall time | jobs/s | first blocking call after approval | "
+        "blocking call, idle (median) | blocking call meanwhile (median / p90 / max) | "
+        "worker CPU per run | Datasite + clients CPU per job |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(row)
 
@@ -93,6 +113,8 @@ def _run(args: Any, cluster: Any) -> str:
 
     import jupyter_syft as sy
 
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = usage.ru_utime + usage.ru_stime
     node = sy.orchestra.launch(
         name="bench-jobs",
         port="auto",
@@ -116,7 +138,9 @@ def _run(args: Any, cluster: Any) -> str:
         *scientists, (prober, probe_asset) = clients
         sy_sandbox = node.datasite.runner().sandbox  # starts the runner and its warm workers
         probe_fn = getattr(prober.code, f"job_{args.scientists}")
-        probe_fn(data=probe_asset).get()  # not timed: the first call after approving
+        t = time.perf_counter()
+        probe_fn(data=probe_asset).get()  # the first call after approving
+        first = time.perf_counter() - t
         time.sleep(2.0)  # the warm workers are ready
         idle = []
         for _ in range(5):
@@ -151,6 +175,7 @@ def _run(args: Any, cluster: Any) -> str:
                 due = max(due + args.probe_interval, time.perf_counter())
                 time.sleep(max(0.0, due - time.perf_counter()))
 
+        self_before = _self_cpu()
         started = time.perf_counter()
         threads = [threading.Thread(target=queue, args=(i,)) for i in range(args.scientists)]
         prober_thread = threading.Thread(target=probe)
@@ -162,11 +187,17 @@ def _run(args: Any, cluster: Any) -> str:
         for job in jobs:
             job.wait(timeout=600)
         elapsed = time.perf_counter() - started
+        self_cpu = _self_cpu() - self_before
         busy.set()
         prober_thread.join()
         failed = sum(job.status != sy.JobStatus.COMPLETED for job in jobs)
+        time.sleep(1.0)  # the last workers exit and are reaped
+        live = _descendants_cpu(os.getpid())  # e.g. a template process: not reaped yet
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_cpu = usage.ru_utime + usage.ru_stime - cpu_before + live
     finally:
         node.land()
+    runs = len(jobs) + len(latencies) + len(idle) + 1
 
     total = len(jobs)
     executor = (
@@ -175,10 +206,113 @@ def _run(args: Any, cluster: Any) -> str:
     p90 = statistics.quantiles(latencies, n=10)[-1] if len(latencies) > 1 else latencies[0]
     return (
         f"| {executor} ({sy_sandbox}) | {total} | {failed} | {elapsed:.1f} s | "
-        f"{total / elapsed:.1f} | {statistics.median(idle) * 1000:.0f} ms | "
+        f"{total / elapsed:.1f} | {first * 1000:.0f} ms | {statistics.median(idle) * 1000:.0f} ms | "
         f"{statistics.median(latencies) * 1000:.0f} / {p90 * 1000:.0f} / "
-        f"{max(latencies) * 1000:.0f} ms ({len(latencies)} calls) |"
+        f"{max(latencies) * 1000:.0f} ms ({len(latencies)} calls) | "
+        f"{worker_cpu / runs * 1000:.0f} ms | {self_cpu / total * 1000:.0f} ms |"
     )
+
+
+def _starts(n: int) -> None:
+    """Wall time to READY, CPU and memory of ``n`` workers started each way (the pool's own
+    functions, a throwaway Datasite folder; needs bubblewrap for the template)."""
+    from pathlib import Path
+
+    from jupyter_syft.server.execution import pool, sandbox
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-starts-"))
+    folder.chmod(0o700)
+    launcher = sandbox.Launcher("auto", [folder])
+    template = pool.WorkerTemplate(launcher, folder)
+    if not template.running():
+        time.sleep(0.1)
+    rows = []
+    for kind in ("spawned", "forked"):
+        walls, cpus, rss, pss, private = [], [], [], [], []
+        for _ in range(n):
+            base = _descendants_cpu(os.getpid())
+            t = time.perf_counter()
+            worker = pool.start_worker(launcher, folder) if kind == "spawned" else template.fork()
+            walls.append(time.perf_counter() - t)
+            time.sleep(0.2)  # the template's fork child is reaped
+            cpus.append(_descendants_cpu(os.getpid()) - base)
+            pythons = [p for p in _tree(worker.pid) if "python" in _cmd(p)]
+            rss.append(sum(_mem(p, "Rss") for p in pythons))
+            pss.append(sum(_mem(p, "Pss") for p in pythons))
+            private.append(
+                sum(_mem(p, "Private_Clean") + _mem(p, "Private_Dirty") for p in pythons)
+            )
+            worker.kill()
+        rows.append(
+            f"| {kind} | {statistics.median(walls) * 1000:.0f} ms | "
+            f"{statistics.median(cpus) * 1000:.0f} ms | {statistics.median(rss):.0f} MB | "
+            f"{statistics.median(pss):.0f} MB | {statistics.median(private):.0f} MB |"
+        )
+    template.close()
+    print(f"\nWorker start ({os.cpu_count()} cores, sandbox {launcher.mode}; medians of {n})\n")
+    print("| worker | start to READY | CPU | RSS | PSS | private |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print(row)
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                for kid in f.read().split():
+                    found += _tree(int(kid))
+    except OSError:
+        pass
+    return found
+
+
+def _cmd(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _mem(pid: int, key: str) -> float:
+    """``key`` (Rss, Pss) of ``pid`` in MB."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _descendants_cpu(pid: int) -> float:
+    """CPU seconds of the live descendants of ``pid`` and of the children they reaped."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        kids = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+    except OSError:
+        return 0.0
+    for kid in kids:
+        try:
+            with open(f"/proc/{kid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
+        except (OSError, ValueError, IndexError):
+            continue
+        total += _descendants_cpu(kid)
+    return total
 
 
 if __name__ == "__main__":

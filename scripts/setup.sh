@@ -42,6 +42,10 @@ if [[ ! -f $stamp || ! -f jupyter_syft/labextension/package.json ]]; then
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 
+# Workers start with `python -B` (they never write into the tree) and an editable install has
+# no bytecode: compile the package, readable by the workers' uid. Quick when nothing changed.
+(umask 022 && python -m compileall -q -j0 jupyter_syft >/dev/null)
+
 # JupyterLab loads the labextension from the venv's share/ folder: make that a link to the one
 # `jlpm build` writes (the editable install leaves a copy there, which goes stale).
 labext=.venv/share/jupyter/labextensions/jupyter-syft

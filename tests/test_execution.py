@@ -423,11 +423,12 @@ def _commands_of(uid: int) -> list[list[str]]:
 
 def _bomb_is_gone(uid: int, seconds: float = 10) -> bool:
     """No bomb process is left: at most the module's warm workers (2 per runner, one more
-    starting) run as ``uid``, and no ``sleep``."""
+    starting; under bwrap each is two processes, its sandbox's init and itself, forked from
+    the runner's worker template, one more) run as ``uid``, and no ``sleep``."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         commands = _commands_of(uid)
-        if len(commands) <= 5 and not any("sleep" in argv[0] for argv in commands):
+        if len(commands) <= 12 and not any("sleep" in argv[0] for argv in commands):
             return True
         time.sleep(0.1)
     return False

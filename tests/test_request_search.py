@@ -92,3 +92,18 @@ def test_bad_searches_are_400s_that_say_what_to_do(searchable):
     with pytest.raises(sy.SyftException, match="at most 8 words"):
         root.requests.search("a b c d e f g h i")
     assert root.requests.search("   ") != []  # blank: no filter
+
+
+def test_get_by_id_asks_for_one_request_and_keeps_others_private(searchable):
+    """``requests.get_by_id`` is one GET (it used to walk every page); a scientist still gets
+    only their own requests, and an unknown id says so."""
+    root, scientist, other = searchable
+    theirs = other.requests[0]
+    assert root.requests.get_by_id(theirs.id).code.service_func_name == "mean_age_v2"
+    assert other.requests.get_by_id(theirs.id).id == theirs.id
+    with pytest.raises(sy.SyftException) as refused:
+        scientist.requests.get_by_id(theirs.id)
+    assert "Traceback" not in str(refused.value) and str(refused.value)
+    with pytest.raises(sy.SyftException) as missing:
+        root.requests.get_by_id("0" * 32)
+    assert "request" in str(missing.value).lower()

@@ -116,20 +116,14 @@ class Connection:
 
     # --- values ------------------------------------------------------------------------------
     def upload(self, path: str, encoded: Encoded, label: str = "") -> Any:
+        """Stream a value: a large DataFrame is converted batch by batch as it is sent."""
         bar = _progress(encoded.nbytes, f"Uploading {label}".strip())
-
-        def chunks() -> Iterator[memoryview]:
-            for chunk in encoded.iter_chunks(CHUNK):
-                yield chunk
-                if bar is not None:
-                    bar.update(len(chunk))
-
         try:
             response = self._send(
                 "POST",
                 path,
-                data=chunks(),
-                headers={"Content-Type": VALUE_MEDIA_TYPE, "X-Value-Length": str(encoded.nbytes)},
+                data=_Body(encoded, bar),
+                headers={"Content-Type": VALUE_MEDIA_TYPE},
             )
         finally:
             if bar is not None:
@@ -162,6 +156,24 @@ class Connection:
         finally:
             response.close()
         return serde.decode(buffer)
+
+
+class _Body:
+    """An upload's body: its length is known, so it goes with a Content-Length (the Datasite
+    refuses one over its limit before reading it), and its chunks are made as it is sent."""
+
+    def __init__(self, encoded: Encoded, bar: Any):
+        self.encoded = encoded
+        self.bar = bar
+
+    def __len__(self) -> int:
+        return self.encoded.nbytes
+
+    def __iter__(self) -> Iterator[memoryview]:
+        for chunk in self.encoded.iter_chunks(CHUNK):
+            yield chunk
+            if self.bar is not None:
+                self.bar.update(len(chunk))
 
 
 def _progress(total: int, label: str) -> Any:

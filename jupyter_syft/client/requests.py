@@ -330,11 +330,6 @@ class RequestCollection(Collection[RequestView]):
     def get_by_usercode_id(self, code_id: str) -> list[RequestView]:
         return self.table(r for r in self._items if r.code.id == code_id)
 
-    def _find(self, key: str) -> RequestView:
-        for request in self._items:
-            if request.id == key:
-                return request
-        raise SyftException(f"No request {key!r} here; client.requests lists those you may see.")
-
     def get_by_id(self, uid: str) -> RequestView:
-        return self._find(uid)
+        # One GET of that request, not a walk over every page (which grew with the Datasite).
+        return RequestView(self._session, self._session.api.request(str(uid)))

@@ -24,6 +24,7 @@ from ..errors import SyftException
 
 if TYPE_CHECKING:
     from ..server.datasite import Datasite, DatasiteConfig
+    from ..server.startup import RunnerStart
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def open_datasite(
     seed_demo: bool = False,
     on_demo_added: Callable[[], None] | None = None,
     release: str = RELEASE_SERVED,
+    start: RunnerStart | None = None,
 ) -> Datasite:
     """Open (or create) the Datasite of ``config``, as every host does.
 
@@ -162,12 +164,18 @@ def open_datasite(
     again. With ``seed_demo`` the demo dataset is added unless it is there already
     (``on_demo_added()`` then says it was). ``release`` is the host's default release mode:
     it is set where the Datasite has none yet (an owner's choice stays); the variable
-    ``JUPYTER_SYFT_RELEASE`` sets it at every start instead.
+    ``JUPYTER_SYFT_RELEASE`` sets it at every start instead. ``start``: its code runner,
+    already being started (``server.startup``); stopped if the Datasite cannot open.
     """
-    from ..server.datasite import Datasite
+    try:
+        from ..server.datasite import Datasite
 
-    mode, asked = release_mode(release)
-    datasite = Datasite(config)
+        mode, asked = release_mode(release)
+        datasite = Datasite(config, start)
+    except BaseException:
+        if start is not None:
+            start.close()
+        raise
     try:
         if asked:
             datasite.services.settings.force(release=mode)

@@ -104,10 +104,6 @@ def launch(
     ``create_producer``...) are accepted, and the launch message says why each is not needed;
     an option PySyft does not have either is refused.
     """
-    from ..server.datasite import DatasiteConfig
-    from .bootstrap import RELEASE_ORCHESTRA, open_datasite
-    from .standalone import DatasiteServer
-
     not_needed = _pysyft_only(dev_mode=dev_mode, **pysyft_options)
     name = name or "datasite"
     folder = Path(data_dir) if data_dir else datasite_folder(name)
@@ -126,6 +122,20 @@ def launch(
             store.close()
     port_number = _port(port)
     started = time.perf_counter()
+    # The code runner (sandbox probe, first warm worker: other processes) starts first, and
+    # a new Datasite's root password is hashed (argon2: without the GIL), so both run on the
+    # other core while this thread imports and opens the rest.
+    from ..server.security import hash_ahead
+    from ..server.startup import RunnerStart
+
+    if not db_url and not (folder / "datasite.db").exists():  # its root account is made now
+        hash_ahead(DEFAULT_ROOT_PASSWORD)
+    _log_to_file(folder / LOG_FILE)  # before the runner's thread may log (no sandbox: a warning)
+    start = None if dask_scheduler else RunnerStart.for_datasite(folder)
+    from ..server.datasite import DatasiteConfig
+    from .bootstrap import RELEASE_ORCHESTRA, open_datasite
+    from .standalone import DatasiteServer
+
     datasite = open_datasite(
         DatasiteConfig(
             name=name,
@@ -136,6 +146,7 @@ def launch(
             dask_scheduler=dask_scheduler,
         ),
         release=RELEASE_ORCHESTRA,
+        start=start,
     )
     try:
         server = DatasiteServer(datasite, host=host, port=port_number)
@@ -145,7 +156,6 @@ def launch(
             f"Cannot start Datasite {name!r} on {host}:{port_number}: {exc.strerror}. "
             "Use another port, or port='auto' to pick a free one."
         ) from None
-    _log_to_file(folder / LOG_FILE)
     server.start()
     handle = ServerHandle(name, server, folder)
     _running[name] = handle

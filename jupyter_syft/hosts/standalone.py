@@ -89,6 +89,7 @@ async def serve(
         datasite.close()
         return 2
     port = next(iter(server._sockets.values())).getsockname()[1]
+    datasite.start_background()  # the sandbox probe and warm workers, while we serve
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

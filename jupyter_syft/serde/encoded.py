@@ -11,11 +11,34 @@ def byte_view(buf: Any) -> memoryview:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
+class LazyPart:
+    """Part of a segment whose size is known up front and whose buffers are made as it is
+    read (a large DataFrame's Arrow stream): iterating it yields them, and can be repeated."""
+
+    nbytes: int
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+
+def part_nbytes(part: Any) -> int:
+    return part.nbytes if isinstance(part, LazyPart) else byte_view(part).nbytes
+
+
+def part_views(part: Any) -> Iterator[memoryview]:
+    if isinstance(part, LazyPart):
+        for buf in part:
+            yield byte_view(buf)
+    else:
+        yield byte_view(part)
+
+
 class Encoded:
     """An encoded value: the header plus the segments, not yet joined into one buffer.
 
     ``iter_chunks`` and ``write_to`` stream the exact payload without copying the
-    segments; ``to_bytes`` makes the one copy needed to produce ``bytes``.
+    segments; ``to_bytes`` makes the one copy needed to produce ``bytes``. A large DataFrame's
+    segment is a ``LazyPart``: its batches are converted as the payload is read.
     """
 
     __slots__ = ("_joined", "_parts", "header", "nbytes", "summary")
@@ -28,20 +51,24 @@ class Encoded:
             tuple(s) if isinstance(s, tuple | list) else (s,) for s in segments
         ]
         self._joined: list[Any] | None = None
-        self.nbytes = len(header) + sum(byte_view(p).nbytes for parts in self._parts for p in parts)
+        self.nbytes = len(header) + sum(part_nbytes(p) for parts in self._parts for p in parts)
 
     @property
     def segments(self) -> list[Any]:
         """One buffer per segment. Multi-part segments are joined (copied) on first access."""
         if self._joined is None:
-            self._joined = [p[0] if len(p) == 1 else b"".join(p) for p in self._parts]
+            self._joined = [
+                p[0] if len(p) == 1 and not isinstance(p[0], LazyPart)
+                else b"".join(v for part in p for v in part_views(part))
+                for p in self._parts
+            ]  # fmt: skip
         return self._joined
 
     def _iter_views(self) -> Iterator[memoryview]:
         yield memoryview(self.header)
         for parts in self._parts:
             for part in parts:
-                yield byte_view(part)
+                yield from part_views(part)
 
     def iter_chunks(self, chunk_size: int = 1 << 20) -> Iterator[memoryview]:
         """Yield the payload as memoryviews of at most ``chunk_size`` bytes, without copying."""

@@ -13,8 +13,8 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .arrow import arrow_parts, table_from_pandas
-from .encoded import Encoded, byte_view
+from .arrow_stream import frame_segment
+from .encoded import Encoded, part_nbytes
 from .errors import SerdeError
 from .layout import (
     ALIGN,
@@ -182,16 +182,16 @@ class _Writer:
 
         t = type(value)
         if t is pd.DataFrame:
-            table = table_from_pandas(value, None)
+            segment, nbytes = frame_segment(value, None)
             if depth == 0:
-                self.root_nbytes = int(table.nbytes)
-            return self._segment("arrow", "dataframe", arrow_parts(table))
+                self.root_nbytes = nbytes
+            return self._segment("arrow", "dataframe", segment)
         if t is pd.Series:
             name = self.node(value.name, depth + 1)
-            table = table_from_pandas(value.to_frame(name=_SERIES_COLUMN), value)
+            segment, nbytes = frame_segment(value.to_frame(name=_SERIES_COLUMN), value)
             if depth == 0:
-                self.root_nbytes = int(table.nbytes)
-            ref = self._segment("arrow", "series", arrow_parts(table))
+                self.root_nbytes = nbytes
+            ref = self._segment("arrow", "series", segment)
             ref.append(name)
             return ref
         if t is pd.Timestamp:
@@ -215,7 +215,7 @@ class _Writer:
             seg = self.pending[old]
             seg.ref[1] = index
             parts = tuple(npy_parts(seg.npy, offset) if seg.kind == "npy" else seg.parts)
-            size = sum(byte_view(p).nbytes for p in parts)
+            size = sum(part_nbytes(p) for p in parts)
             segments.append(parts)
             descs.append({"kind": seg.kind, "size": size})
             offset += size

@@ -1,8 +1,9 @@
 """On-disk, content-addressed value files, written atomically and streamed in chunks.
 
 A value arrives in pieces; ``BlobWriter`` checks the wire format as it goes, hashes it, and
-writes a temporary file. ``commit`` fsyncs and renames it into place, so a reader never sees
-half a value. The SQL row that points at a blob is written by the caller after ``commit``.
+writes a temporary file (for uploads on a thread of its own, while the next pieces arrive).
+``commit`` fsyncs once and renames it into place, so a reader never sees half a value. The
+SQL row that points at a blob is written by the caller after ``commit``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import hashlib
 import mmap
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -23,6 +25,10 @@ from .. import serde
 from ..serde.decoder import validate as validate_value
 
 CHUNK_SIZE = 4 << 20
+# Uploads: pieces are handed to the writer thread in batches of about this size, and the
+# request stops reading while more than BACKLOG_BYTES wait to be hashed and written.
+BATCH_BYTES = 1 << 20
+BACKLOG_BYTES = 32 << 20
 # How long a committed value whose SQL row is not written yet (``settled``) is kept from
 # deletion: an upload of the same content as a value being deleted must not lose its file.
 IN_FLIGHT_SECONDS = 3600.0
@@ -54,9 +60,13 @@ class BlobStore:
     def exists(self, blob_id: str) -> bool:
         return self.path(blob_id).exists()
 
-    def open_writer(self, max_size: int | None = None, decode_check: bool = False) -> BlobWriter:
-        """``decode_check``: decode the whole value before it is committed (untrusted uploads)."""
-        return BlobWriter(self, max_size=max_size, decode_check=decode_check)
+    def open_writer(
+        self, max_size: int | None = None, decode_check: bool = False, background: bool = False
+    ) -> BlobWriter:
+        """``decode_check``: decode the whole value before it is committed (untrusted uploads).
+        ``background``: hash and write on a thread of the writer's own, so ``write`` (called
+        on the event loop) only checks the format and queues the piece."""
+        return BlobWriter(self, max_size=max_size, decode_check=decode_check, background=background)
 
     def write_value(self, value: Any) -> BlobInfo:
         """Encode and store a value the server itself produced (e.g. a result)."""
@@ -125,8 +135,88 @@ class BlobTooLarge(ValueError):
     pass
 
 
+class _DiskThread:
+    """Hashes and writes batches of pieces in order, on its own thread, while the request
+    receives the next ones. ``backlog``: bytes queued and not yet written."""
+
+    def __init__(self, digest: Any, file: Any):
+        self._digest = digest
+        self._file = file
+        self._queue: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.backlog = 0
+        self.error: Exception | None = None
+        self._cancelled = False
+        self._stopped = False
+        self._on_room: Callable[[], None] | None = None
+        self._thread = threading.Thread(target=self._run, name="blob-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, batch: list[bytes], nbytes: int) -> None:
+        with self._lock:
+            self.backlog += nbytes
+        self._queue.put(batch)
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from this thread, or now) once the backlog is under BACKLOG_BYTES."""
+        with self._lock:
+            if self.backlog > BACKLOG_BYTES and not self._cancelled and self.error is None:
+                self._on_room = callback
+                return
+        callback()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            nbytes = sum(len(piece) for piece in batch)
+            if not self._cancelled and self.error is None:
+                try:
+                    for piece in batch:
+                        self._digest.update(piece)  # releases the GIL for large pieces
+                    self._file.writelines(batch)
+                except Exception as exc:  # e.g. the disk is full: ``finish`` raises it
+                    self.error = exc
+            with self._lock:
+                self.backlog -= nbytes
+                if self.backlog <= BACKLOG_BYTES or self._cancelled or self.error is not None:
+                    callback, self._on_room = self._on_room, None
+                else:
+                    callback = None
+            if callback is not None:
+                callback()
+        with self._lock:
+            self._stopped = True
+            if self._cancelled:
+                self._file.close()
+
+    def finish(self) -> None:
+        """Wait until everything queued is hashed and written; raise what a write raised."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> bool:
+        """Drop what is queued and stop without waiting; True if this thread will close the
+        file, False if it has stopped already (the caller closes it; either removes it)."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self._cancelled = True
+            callback, self._on_room = self._on_room, None
+        self._queue.put(None)
+        if callback is not None:
+            callback()
+        return True
+
+
 class BlobWriter:
-    def __init__(self, store: BlobStore, max_size: int | None = None, decode_check: bool = False):
+    def __init__(
+        self,
+        store: BlobStore,
+        max_size: int | None = None,
+        decode_check: bool = False,
+        background: bool = False,
+    ):
         self.store = store
         self.max_size = max_size
         self.decode_check = decode_check
@@ -138,6 +228,21 @@ class BlobWriter:
         self._tmp = Path(name)
         self._file: Any = os.fdopen(fd, "wb")
         self._done = False
+        self._disk = _DiskThread(self._hash, self._file) if background else None
+        self._batch: list[bytes] = []
+        self._batch_bytes = 0
+
+    @property
+    def backlogged(self) -> bool:
+        """More than BACKLOG_BYTES wait to be written: stop reading until ``when_room``."""
+        return self._disk is not None and self._disk.backlog > BACKLOG_BYTES
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (now, or later from the writer's thread) once it takes more."""
+        if self._disk is None:
+            callback()
+        else:
+            self._disk.when_room(callback)
 
     def write(self, chunk: bytes | memoryview) -> None:
         """Take the next piece; after the first error the rest is drained and ignored."""
@@ -150,16 +255,31 @@ class BlobWriter:
                     f"The value is larger than this Datasite accepts ({self.max_size} bytes)."
                 )
             self._checker.feed(chunk)
-            self._hash.update(chunk)
-            self._file.write(chunk)
+            if self._disk is None:
+                self._hash.update(chunk)
+                self._file.write(chunk)
+                return
+            self._batch.append(bytes(chunk) if isinstance(chunk, memoryview) else chunk)
+            self._batch_bytes += len(chunk)
+            if self._batch_bytes >= BATCH_BYTES:
+                self._hand_off()
         except (serde.SerdeError, BlobTooLarge) as exc:
             self.error = exc
             self.abort()
+
+    def _hand_off(self) -> None:
+        assert self._disk is not None
+        if self._batch:
+            self._disk.put(self._batch, self._batch_bytes)
+        self._batch, self._batch_bytes = [], 0
 
     def commit(self) -> BlobInfo:
         if self.error is not None:
             raise self.error
         summary = self._checker.finish()
+        if self._disk is not None:
+            self._hand_off()
+            self._disk.finish()
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -182,8 +302,12 @@ class BlobWriter:
         if self._done:
             return
         self._done = True
+        self._batch = []
         try:
-            self._file.close()
+            # Not waited for (this may run on the event loop): the thread drops what is queued
+            # and closes the file itself; the name is gone at once.
+            if self._disk is None or not self._disk.cancel():
+                self._file.close()
         finally:
             self._tmp.unlink(missing_ok=True)
 

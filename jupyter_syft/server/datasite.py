@@ -18,7 +18,9 @@ from .execution.pool import sweep_leftover_workers
 from .push import PushHub
 from .security import random_password
 from .services import Services
+from .services.errors import Unavailable
 from .services.retention import COLLECT_EVERY_SECONDS, RetentionService
+from .startup import RunnerStart, work_dir
 from .store import Store, sqlite_url
 
 log = logging.getLogger("jupyter_syft.server")
@@ -42,17 +44,21 @@ class DatasiteConfig:
     # How many environments other than the default keep warm workers (least recently used
     # dropped); 0: runs in them always start a worker.
     warm_environments: int = 3
+    # How workers are isolated: "auto" (bubblewrap where it works, else uid and limits only),
+    # "bwrap" (refuse to run code without it) or "none" (development only).
+    sandbox: str = "auto"
 
 
 class Datasite:
-    def __init__(self, config: DatasiteConfig):
+    def __init__(self, config: DatasiteConfig, start: RunnerStart | None = None):
+        """``start``: the code runner, already being started by the host (see ``startup``)."""
         self.config = config
         self.data_dir = Path(config.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)  # private data lives here: no other local user may read it
         self.store = Store(config.db_url or sqlite_url(self.data_dir / "datasite.db"))
         self.blobs = BlobStore(self.data_dir / "blobs")
-        self.work_dir = self.data_dir / "work"
+        self.work_dir = work_dir(self.data_dir)
         self.work_dir.mkdir(exist_ok=True)
         # Workers a crash of the previous run left behind, then what their runs left.
         sweep_leftover_workers(self.work_dir)
@@ -60,6 +66,7 @@ class Datasite:
         self._runner: Runner | None = None
         self._runner_lock = threading.Lock()
         self._closing = False
+        self._start = start  # the runner being started; taken by runner()
         self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
         self.services.settings.initialize(name=config.name)
         # The push channel (server/push.py): each committed change, told to who may see it.
@@ -94,6 +101,23 @@ class Datasite:
             if self._collector_stop.wait(COLLECT_EVERY_SECONDS):
                 return
 
+    def start_background(self) -> None:
+        """Start the code runner in the background (the sandbox probe, the warm workers), as
+        hosts do once they serve, so neither "ready" nor a request waits for it. A run that
+        comes first waits for this start, not for another one; if it failed, the run tries
+        again and says why. Idempotent; ``sy.orchestra.launch`` started it even earlier."""
+        with self._runner_lock:
+            if self._start is not None or self._runner is not None or self._closing:
+                return
+            if self.config.dask_scheduler:  # a cluster's workers are its own: nothing to warm
+                return
+            self._start = RunnerStart(
+                self.work_dir,
+                [self.data_dir],
+                warm_environments=self.config.warm_environments,
+                sandbox=self.config.sandbox,
+            )
+
     def _check_environment(self, env: EnvironmentRuntime) -> str | None:
         """Whether a run's worker starts in a new build (the builder's last step); a Dask
         cluster's workers check their own copy when a run comes."""
@@ -101,22 +125,32 @@ class Datasite:
         return check(env) if check is not None else None
 
     def runner(self) -> Runner:
-        """The CodeRunner, started on first use so that launching a Datasite stays fast."""
+        """The CodeRunner: started by ``start_background``, or by the first run that needs it
+        (a Datasite no host serves: tests, tools). Raises ``Unavailable`` saying why when it
+        cannot start (no sandbox where one is demanded) or the Datasite is stopping."""
         with self._runner_lock:
             if self._closing and self._runner is None:
-                raise RuntimeError("the Datasite is stopping")
+                raise Unavailable("The Datasite is stopping: run it again once it is back.")
+            if self._runner is None and self._start is not None:
+                start, self._start = self._start, None
+                self._runner = start.result()  # None if it failed: then started again here
             if self._runner is None and self.config.dask_scheduler:
                 from .execution.dask_runner import DaskRunner
 
                 self._runner = DaskRunner(self.config.dask_scheduler, self.work_dir)
             if self._runner is None:
-                from .execution import CodeRunner
+                from .execution import CodeRunner, SandboxUnavailable
 
-                self._runner = CodeRunner(
-                    work_dir=self.work_dir,
-                    hidden_paths=[self.data_dir],
-                    warm_environments=self.config.warm_environments,
-                )
+                try:
+                    self._runner = CodeRunner(
+                        work_dir=self.work_dir,
+                        hidden_paths=[self.data_dir],
+                        warm_environments=self.config.warm_environments,
+                        sandbox=self.config.sandbox,
+                    )
+                except SandboxUnavailable as exc:
+                    log.error("Cannot run code: %s", exc)
+                    raise Unavailable(f"This Datasite cannot run code now: {exc}") from None
             return self._runner
 
     def metadata(self) -> Metadata:
@@ -141,6 +175,9 @@ class Datasite:
         with self._runner_lock:
             self._closing = True
             runner = self._runner
+            start, self._start = self._start, None
+        if start is not None:  # still being started: wait for it, then close it too
+            runner = start.result()
         if runner is not None:
             runner.close()
         self.executor.shutdown(wait=True, cancel_futures=True)

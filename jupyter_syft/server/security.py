@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -30,7 +31,36 @@ def _dummy_hash() -> str:
 
 
 def hash_password(password: str) -> str:
+    with _ahead_lock:
+        ahead = _ahead.pop(password, None)
+    if ahead is not None:
+        return ahead.result()
     return _hasher.hash(password)
+
+
+# Hashes started ahead (hash_ahead), each used once by the next hash_password of its password.
+_ahead: dict[str, Future[str]] = {}
+_ahead_lock = threading.Lock()
+
+
+def hash_ahead(password: str) -> None:
+    """Start hashing ``password`` in a thread: argon2 runs without the GIL, so a new Datasite's
+    start-up (which hashes its root password, ~20 ms, several times that on a busy machine)
+    finds it done instead of computing it on its own path. Only for a password about to be
+    hashed: it is kept until then."""
+    future: Future[str] = Future()
+    with _ahead_lock:
+        if password in _ahead:
+            return
+        _ahead[password] = future
+
+    def work() -> None:
+        try:
+            future.set_result(_hasher.hash(password))
+        except BaseException as exc:  # hash_password raises it
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="syft-hash-ahead", daemon=True).start()
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:

@@ -24,6 +24,7 @@ PG_MAX_OVERFLOW = 20
 PG_POOL_TIMEOUT_S = 30
 PG_POOL_RECYCLE_S = 1800  # before firewalls and server-side idle timeouts cut connections
 PG_CONNECT_TIMEOUT_S = 10
+SQLITE_POOL_SIZE = 16
 
 
 class StoreUnavailable(SyftException, ValueError):
@@ -51,10 +52,16 @@ def normalize_url(db_url: str) -> URL:
 def make_engine(db_url: str) -> Engine:
     url = normalize_url(db_url)
     if url.get_backend_name() == "sqlite":
+        pool: dict[str, Any] = {}
+        if url.database not in (None, "", ":memory:"):  # a file: SQLAlchemy's QueuePool
+            # Room for every thread that opens sessions (the pool's, notifications, push, jobs):
+            # a connection beyond the pool would be opened, set up and closed on each use.
+            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": PG_MAX_OVERFLOW}
         engine = create_engine(
             url,
             # Services run on a thread pool; each thread gets its own connection from the pool.
             connect_args={"check_same_thread": False, "timeout": 30},
+            **pool,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

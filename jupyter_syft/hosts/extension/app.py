@@ -114,6 +114,8 @@ class SyftExtension(ExtensionApp):
             self.server.base_url,
         )
         self.server.io_loop.add_callback(self._publish_local_session)
+        # Once Jupyter serves: the sandbox probe and the warm workers (never in a request).
+        self.server.io_loop.add_callback(self.datasite.start_background)
 
     def _log_password(self, email: str, password: str) -> None:
         self.log.warning(

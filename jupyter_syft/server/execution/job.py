@@ -313,6 +313,12 @@ class Job:
             return KILLED, "The job was stopped with job.kill()."
         if code is None:
             return KILLED, "The worker process could not be stopped."
+        if getattr(self.worker.proc, "lost", False):  # forked: its sandbox ended from outside
+            return (
+                KILLED,
+                "The job's sandbox was stopped from outside before the job finished (e.g. "
+                "the worker template was killed or the server is shutting down). Run it again.",
+            )
         sig = self.launcher.death_signal(code)
         if sig == signal.SIGXCPU:
             return (

@@ -2,8 +2,13 @@
 
 A worker serves exactly one job and then dies, so nothing a job leaves behind (threads,
 monkeypatches, files in its /tmp) can meet the next job's data. Starting one costs about
-0.6 s of CPU (importing numpy, pandas and pyarrow), so the pool keeps workers that have done
-that and now wait for their job; each one taken is replaced in the background.
+0.4-0.6 s of CPU (importing numpy, pandas and pyarrow), so the pool keeps workers that have
+done that and now wait for their job; each one taken is replaced in the background.
+
+Under bubblewrap each pool also keeps a worker template (``WorkerTemplate``, template.py): a
+sandboxed process that has done those imports once and forks each new worker, in its own
+namespaces, in ~10-20 ms of CPU. Where the template cannot run (no bubblewrap, it failed,
+JUPYTER_SYFT_WORKER_TEMPLATE=0) workers are started the usual way: a job never waits for it.
 
 Two shelves: ``size`` workers for any run, and ``reserved`` more that only interactive runs
 (blocking calls) may take. When 200 jobs keep every worker busy, a blocking call still finds
@@ -26,9 +31,11 @@ import hashlib
 import logging
 import os
 import queue
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -49,6 +56,7 @@ START_TIMEOUT = 120.0  # importing pandas on a busy 2-core machine can take a wh
 RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0)  # after failed starts, before the pool tries again
 BACKGROUND_NICE = 10  # nice value of workers for jobs: ~1/10 of the CPU share of the others
 WORKER_MODULE = "jupyter_syft.server.execution.worker"  # run with python -m
+TEMPLATE_MODULE = "jupyter_syft.server.execution.template"
 
 
 class WorkerStartError(RuntimeError):
@@ -60,12 +68,54 @@ class WorkerStartError(RuntimeError):
         self.reason = reason or "see the server's log"
 
 
+class ForkedProcess:
+    """A worker forked by a template (template.py), as the server sees it: the init process of
+    its job sandbox (``pid``, in this process's pid namespace) and the socket on which that
+    init reports the worker's wait status. Mirrors what ``Worker`` uses of ``Popen``."""
+
+    def __init__(self, pid: int, status: socket.socket):
+        self.pid = pid
+        self.returncode: int | None = None
+        self.lost = False  # its init ended without reporting: killed from outside
+        self._status = status
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            ready, _, _ = select.select([self._status], [], [], 0)
+            if ready:
+                self._read()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            ready, _, _ = select.select([self._status], [], [], timeout)
+            if not ready:
+                raise subprocess.TimeoutExpired("worker", timeout or 0.0)
+            self._read()
+        assert self.returncode is not None
+        return self.returncode
+
+    def _read(self) -> None:
+        try:
+            data = self._status.recv(protocol.EXIT_STATUS.size, socket.MSG_WAITALL)
+        except OSError:
+            data = b""
+        if len(data) == protocol.EXIT_STATUS.size:
+            self.returncode = os.waitstatus_to_exitcode(protocol.EXIT_STATUS.unpack(data)[0])
+        else:  # its init was killed (by us, or with the template) before it could report
+            self.returncode = -signal.SIGKILL
+            self.lost = True
+
+    def close(self) -> None:
+        self._status.close()
+
+
 class Worker:
     """One started worker process, its end of the control socket and its private tmp."""
 
     def __init__(
         self,
-        proc: subprocess.Popen[bytes],
+        proc: subprocess.Popen[bytes] | ForkedProcess,
         sock: socket.socket,
         log_file: IO[bytes],
         tmp: Path | None,
@@ -92,6 +142,8 @@ class Worker:
         and process group id cannot be reused, so signalling them stays safe."""
         if self.proc.returncode is not None:
             return True
+        if isinstance(self.proc, ForkedProcess):
+            return self.proc.poll() is not None
         if not hasattr(os, "waitid"):  # macOS: reaping is the only way to ask
             return self.proc.poll() is not None
         try:
@@ -101,7 +153,7 @@ class Worker:
             return True
 
     def _killpg(self) -> None:
-        if self.proc.returncode is None:
+        if isinstance(self.proc, subprocess.Popen) and self.proc.returncode is None:
             # Not reaped yet, so the pid (and process group id) is still ours to signal.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -154,6 +206,8 @@ class Worker:
 
     def _cleanup(self) -> None:
         self.sock.close()
+        if isinstance(self.proc, ForkedProcess):
+            self.proc.close()
         if self.sandbox_pidfd is not None:
             os.close(self.sandbox_pidfd)
             self.sandbox_pidfd = None
@@ -224,12 +278,7 @@ def start_worker(
         theirs.close()
     worker = Worker(proc, ours, log_file, tmp)
     try:
-        ours.settimeout(timeout)
-        kind, payload, _ = protocol.recv_frame(ours)
-        if kind != protocol.READY:
-            raise protocol.ProtocolError(f"expected READY, got {kind!r}")
-        protocol.parse_json(payload)
-        ours.settimeout(None)
+        _ready(ours, timeout)
         if info_r is not None:
             worker.sandbox_pidfd = sandbox_pidfd(info_r)
             info_r = None
@@ -244,6 +293,269 @@ def start_worker(
             reason=lines[-1][:300] if lines else "",
         ) from None
     return worker
+
+
+def _ready(sock: socket.socket, timeout: float) -> None:
+    """Wait for the READY frame of a worker (or of a template)."""
+    sock.settimeout(timeout)
+    kind, payload, _ = protocol.recv_frame(sock)
+    if kind != protocol.READY:
+        raise protocol.ProtocolError(f"expected READY, got {kind!r}")
+    protocol.parse_json(payload)
+    sock.settimeout(None)
+
+
+class TemplateUnavailable(RuntimeError):
+    """The worker template cannot fork a worker now: start one the usual way."""
+
+
+def templates_enabled() -> bool:
+    """JUPYTER_SYFT_WORKER_TEMPLATE=0 turns the worker templates off (every worker spawned)."""
+    return os.environ.get("JUPYTER_SYFT_WORKER_TEMPLATE", "1").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+        "off",
+    )
+
+
+class WorkerTemplate:
+    """The warm template process of one launcher (environment), from which workers are forked
+    (see template.py): a worker in ~10 ms instead of ~0.5 s of CPU. Started and restarted (with
+    backoff, ``RETRY_DELAYS``) by its own long-lived thread, since bwrap dies with the thread
+    that started it. ``fork`` never waits for a template that is not running: it raises
+    ``TemplateUnavailable`` and the caller starts a worker the usual way. Thread-safe."""
+
+    def __init__(self, launcher: Launcher, work_dir: Path):
+        self._launcher = launcher
+        self._work_dir = work_dir
+        self._cond = threading.Condition()
+        self._request = threading.Lock()  # one FORK frame and its answer at a time
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._log: IO[bytes] | None = None
+        self._pidfd: int | None = None
+        self._starting = True
+        self._failures = 0  # starts that failed in a row
+        self._losses = 0  # times in a row it broke since a fork last worked
+        self._spawning: subprocess.Popen[bytes] | None = None  # being started: close kills it
+        self._closed = False
+        self._warned = False
+        self._thread = threading.Thread(target=self._keep, name="syft-template", daemon=True)
+        self._thread.start()
+
+    def running(self) -> bool:
+        with self._cond:
+            return self._sock is not None
+
+    def fork(self, nice: int = 0, timeout: float = START_TIMEOUT) -> Worker:
+        """A new worker forked from the template, READY for its job."""
+        with self._cond:
+            while self._starting and self._failures == 0 and not self._closed:
+                self._cond.wait()  # the first start: sooner than starting a worker alone
+            sock = self._sock
+            if sock is None:
+                raise TemplateUnavailable("the worker template is not running")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        status, status_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        status.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # the HELLO's sender
+        log_file = tempfile.TemporaryFile(dir=self._work_dir)  # noqa: SIM115 -- Worker closes it
+        fds = [theirs.fileno(), status_theirs.fileno(), log_file.fileno()]
+        try:
+            with self._request:
+                protocol.send_json(sock, protocol.FORK, {"nice": max(0, int(nice))}, fds)
+                kind, payload, _ = protocol.recv_frame(sock)
+            answer = protocol.parse_json(payload)
+        except (OSError, protocol.ProtocolError, ValueError) as exc:
+            for item in (ours, status, log_file):
+                item.close()
+            self._lost(sock, f"it did not answer ({exc})")
+            raise TemplateUnavailable(f"the worker template failed: {exc}") from None
+        finally:
+            theirs.close()
+            status_theirs.close()
+        if kind != protocol.DONE or not answer.get("ok"):
+            log_file.seek(0)
+            output = log_file.read(4000).decode("utf-8", "replace").strip()
+            for item in (ours, status, log_file):
+                item.close()
+            self._lost(sock, f"{answer.get('error')}: {output}")
+            raise TemplateUnavailable(f"the worker template could not fork: {output}")
+        worker = self._adopt(ours, status, log_file, timeout)
+        with self._cond:
+            self._losses = 0
+        return worker
+
+    def _adopt(
+        self, ours: socket.socket, status: socket.socket, log_file: IO[bytes], timeout: float
+    ) -> Worker:
+        """The forked worker: its sandbox init's pid (from the HELLO's credentials, which the
+        kernel translates into our pid namespace), a pidfd on it, and its READY."""
+        pid = 0
+        proc = ForkedProcess(0, status)
+        worker = Worker(proc, ours, log_file, None)
+        try:
+            status.settimeout(timeout)
+            space = socket.CMSG_SPACE(struct.calcsize("3i"))
+            data, ancdata, _, _ = status.recvmsg(1, space)
+            status.settimeout(None)
+            for level, kind, cdata in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack("3i", cdata[: struct.calcsize("3i")])[0]
+            if data != protocol.HELLO or pid <= 0:
+                raise protocol.ProtocolError("the worker's sandbox did not start")
+            proc.pid = pid
+            worker.sandbox_pidfd = os.pidfd_open(pid)
+            _ready(ours, timeout)
+            # The init still runs (it reports only once the worker ended), so the pidfd opened
+            # above is certainly its own, not a reused pid's.
+            if select.select([status], [], [], 0)[0]:
+                raise protocol.ProtocolError("the worker's sandbox ended")
+        except (OSError, protocol.ProtocolError) as exc:
+            code = worker.kill()
+            raise WorkerStartError(
+                f"the forked worker did not start ({exc}; exit status {code}): "
+                f"{worker.output[-4000:] or 'no output'}"
+            ) from None
+        return worker
+
+    def _lost(self, sock: socket.socket, why: str) -> None:
+        """The template broke: stop it; its thread starts a new one (after a pause)."""
+        log.error("The worker template failed (%s): restarting it", why)
+        with self._cond:
+            if self._sock is sock:
+                self._losses += 1
+                self._stop()
+            self._cond.notify_all()
+
+    def _stop(self) -> None:
+        """Kill the template's sandbox (under the condition's lock)."""
+        if self._pidfd is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            os.close(self._pidfd)
+            self._pidfd = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _kill_group(proc)
+            _reap_later(proc)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _keep(self) -> None:
+        """The template's thread: start it, and start it again whenever it ended."""
+        while True:
+            with self._cond:
+                while not self._closed and self._sock is not None:
+                    if self._proc is not None and self._proc.poll() is not None:
+                        log.error("The worker template ended (status %s)", self._proc.returncode)
+                        self._losses += 1
+                        self._stop()
+                        break
+                    self._cond.wait(1.0)
+                if self._losses:  # it keeps breaking: pause before each new start
+                    delay = RETRY_DELAYS[min(self._losses - 1, len(RETRY_DELAYS) - 1)]
+                    end = time.monotonic() + delay
+                    while not self._closed and (left := end - time.monotonic()) > 0:
+                        self._cond.wait(left)
+                if self._closed:
+                    return
+                self._starting = True
+            try:
+                started = self._start()
+            except Exception as exc:
+                delay = RETRY_DELAYS[min(self._failures, len(RETRY_DELAYS) - 1)]
+                with self._cond:
+                    self._failures += 1
+                    self._starting = False
+                    self._cond.notify_all()
+                    if self._closed:  # close() killed the start
+                        return
+                    if not self._warned:
+                        self._warned = True
+                        log.warning(
+                            "Workers start without a template for now (each imports its "
+                            "libraries: slower); retry in %gs: %s",
+                            delay,
+                            exc,
+                        )
+                    self._cond.wait(delay)
+                continue
+            with self._cond:
+                self._proc, self._sock, self._log, self._pidfd = started
+                self._failures = 0
+                self._starting = False
+                self._cond.notify_all()
+                if self._closed:
+                    self._stop()
+                    return
+
+    def _start(
+        self,
+    ) -> tuple[subprocess.Popen[bytes], socket.socket, IO[bytes], int | None]:
+        if self._launcher.mode != "bwrap":
+            raise TemplateUnavailable("worker templates need the bubblewrap sandbox")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        log_file = tempfile.TemporaryFile(dir=self._work_dir)  # noqa: SIM115 -- kept while it runs
+        args = [str(theirs.fileno()), owner_marker(self._work_dir)]
+        args += [f"--rebind={path}" for path in self._launcher.tmp_rebinds()]
+        argv = self._launcher.worker_argv(TEMPLATE_MODULE, args)
+        try:
+            proc, info_r = self._launcher.spawn(
+                argv, [theirs.fileno()], log_file, None, template=True
+            )
+        except BaseException:
+            ours.close()
+            log_file.close()
+            raise
+        finally:
+            theirs.close()
+        with self._cond:
+            self._spawning = proc
+            if self._closed:
+                _kill_group(proc)
+        pidfd = None
+        try:
+            _ready(ours, START_TIMEOUT)
+            if info_r is not None:
+                pidfd, info_r = sandbox_pidfd(info_r), None
+        except (OSError, protocol.ProtocolError) as exc:
+            if info_r is not None:
+                os.close(info_r)
+            _kill_group(proc)
+            proc.wait()
+            log_file.seek(0)
+            output = log_file.read(4000).decode("utf-8", "replace").strip()
+            ours.close()
+            log_file.close()
+            raise TemplateUnavailable(f"the template did not start ({exc}): {output}") from None
+        finally:
+            with self._cond:
+                self._spawning = None
+        return proc, ours, log_file, pidfd
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._stop()
+            if self._spawning is not None:
+                _kill_group(self._spawning)
+            self._cond.notify_all()
+        self._thread.join(START_TIMEOUT)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.returncode is None:  # not reaped: its process group id is still its own
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _reap_later(proc: subprocess.Popen[bytes]) -> None:
+    threading.Thread(target=proc.wait, name="syft-template-reap", daemon=True).start()
 
 
 def owner_marker(work_dir: Path) -> str:
@@ -338,6 +650,9 @@ class WorkerPool:
         self._closed = False
         self._cond = threading.Condition()
         self._waiting = False  # an interactive run waits for the reserved worker being started
+        self._template: WorkerTemplate | None = None
+        if templates_enabled() and launcher.mode == "bwrap":
+            self._template = WorkerTemplate(launcher, work_dir)
         for shelf in (self._reserved, self._any):
             if shelf.size:
                 # Warm workers are started from one long-lived thread per shelf: bwrap ties a
@@ -348,7 +663,8 @@ class WorkerPool:
                 shelf.thread.start()
 
     def acquire(self, background: bool = False) -> Worker:
-        """A ready worker, or a freshly started one when none is ready (blocks ~0.5 s).
+        """A ready worker, or a freshly started one when none is ready (forked: ~20 ms;
+        without the template ~0.5 s).
 
         Interactive runs take a reserved worker first, then any ready one; when there is
         none, one of them waits for the reserved worker being started, if it is (sooner than
@@ -375,6 +691,17 @@ class WorkerPool:
                 finally:
                     self._waiting = False
         nice = self._background_nice if background else 0
+        return self._start(nice)
+
+    def _start(self, nice: int) -> Worker:
+        """A new worker: forked from the template when it runs, else started on its own."""
+        if self._template is not None:
+            try:
+                return self._template.fork(nice=nice)
+            except (TemplateUnavailable, WorkerStartError) as exc:
+                if self._closed:  # the template was closed with the pool: start nothing
+                    raise RuntimeError("the code runner is closed") from None
+                log.debug("Starting a worker without the template: %s", exc)
         return start_worker(self._launcher, self._work_dir, nice=nice)
 
     def ready_counts(self) -> tuple[int, int]:
@@ -392,14 +719,18 @@ class WorkerPool:
                     return
                 shelf.starting = True
             try:
-                worker = start_worker(self._launcher, self._work_dir, nice=shelf.nice)
+                worker = self._start(shelf.nice)
             except Exception as exc:
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
                 failures += 1
-                log.error("Could not start a warm worker process (retry in %gs): %s", delay, exc)
                 with self._cond:
                     shelf.starting = False
                     self._cond.notify_all()  # whoever waits for it starts its own
+                    if self._closed:
+                        return
+                    log.error(
+                        "Could not start a warm worker process (retry in %gs): %s", delay, exc
+                    )
                     self._cond.wait(delay)
                 continue
             failures = 0
@@ -418,6 +749,10 @@ class WorkerPool:
             self._any.ready.clear()
             self._reserved.ready.clear()
             self._cond.notify_all()
+        # The template first: a shelf thread waiting for its first start then gives up at
+        # once (closing right after launch would otherwise wait for that start, ~0.4 s).
+        if self._template is not None:
+            self._template.close()
         for worker in idle:
             worker.discard()
         for shelf in (self._any, self._reserved):

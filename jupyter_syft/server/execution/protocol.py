@@ -32,6 +32,11 @@ DATA = b"D"
 DONE = b"S"
 CALL = b"C"
 REPLY = b"Y"
+# The worker template (template.py): the server asks it to FORK a worker; the worker's sandbox
+# init says HELLO on its status socket (with its credentials), then sends the EXIT_STATUS.
+FORK = b"F"
+HELLO = b"H"
+EXIT_STATUS = struct.Struct("<i")
 
 HEADER = struct.Struct("<cI")
 MAX_FRAME = 8 << 20  # DATA chunks are 1 MiB; JSON frames are far smaller

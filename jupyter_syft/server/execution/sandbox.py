@@ -8,7 +8,9 @@ the server's files only by bubblewrap.
 
 Sandbox (bubblewrap): new user, pid, network, ipc, uts and cgroup namespaces (no network at
 all); the whole file system read-only; the hidden paths (the Datasite's folder), /run and
-/tmp covered by empty tmpfs; a small private /tmp; no new user namespaces inside. Inputs and
+/tmp covered by empty tmpfs; a small private /tmp; no new user namespaces inside (the worker
+template's sandbox allows them: it gives each worker it forks a user namespace of its own,
+closed to further ones, see ``template.py``). Inputs and
 the result never need a path inside the sandbox: they travel as file descriptors (see
 ``protocol``).
 
@@ -324,12 +326,14 @@ class Launcher:
         return None
 
     # --- starting a worker -----------------------------------------------------------------
-    def command(self, mode: str, argv: list[str], info_fd: int | None = None) -> list[str]:
+    def command(
+        self, mode: str, argv: list[str], info_fd: int | None = None, template: bool = False
+    ) -> list[str]:
         cmd = list(argv)
         if mode == "bwrap":
             assert self._bwrap is not None
             info = [] if info_fd is None else ["--info-fd", str(info_fd)]
-            cmd = [self._bwrap, *info, *self._bwrap_args(), "--", *cmd]
+            cmd = [self._bwrap, *info, *self._bwrap_args(template), "--", *cmd]
         stage: dict[str, Any] = dict(self._stage or {})
         if sys.platform.startswith("linux"):  # die with this process, race-free (stage.py)
             stage["parent"] = os.getpid()
@@ -337,8 +341,11 @@ class Launcher:
             cmd = [self.python, "-I", "-S", str(STAGE), json.dumps(stage), *cmd]
         return cmd
 
-    def _bwrap_args(self) -> list[str]:
-        args = ["--unshare-all", "--unshare-user", *self._bwrap_extra]
+    def _bwrap_args(self, template: bool = False) -> list[str]:
+        # The worker template (template.py) gives each worker it forks a user namespace of
+        # its own, and closes user namespaces to the job there: it needs them open.
+        extra = [a for a in self._bwrap_extra if not (template and a == "--disable-userns")]
+        args = ["--unshare-all", "--unshare-user", *extra]
         args += ["--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
         args += ["--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", SANDBOX_SHM]
         args += ["--remount-ro", "/dev", "--proc", "/proc"]
@@ -369,6 +376,12 @@ class Launcher:
         for path in remounts:
             args += ["--remount-ro", path]
         return [*args, "--chdir", SANDBOX_TMP]
+
+    def tmp_rebinds(self) -> list[Path]:
+        """The folders bound back into the sandbox's /tmp (a Python installation or an
+        environment there): a worker forked by the template mounts its own /tmp, and binds
+        them back in turn."""
+        return [r for r in self._tmpfs_rebinds() if r.is_relative_to(SANDBOX_TMP)]
 
     def _tmpfs_rebinds(self) -> list[Path]:
         roots = [*self._roots, *self._env_binds]
@@ -408,16 +421,22 @@ class Launcher:
         return path
 
     def spawn(
-        self, argv: list[str], pass_fds: Sequence[int], output: IO[bytes], tmp: Path | None
+        self,
+        argv: list[str],
+        pass_fds: Sequence[int],
+        output: IO[bytes],
+        tmp: Path | None,
+        template: bool = False,
     ) -> tuple[subprocess.Popen[bytes], int | None]:
-        """Start a worker; also returns, under bwrap, the read end of a pipe on which bwrap
-        reports the pid of the sandbox's init process (see ``sandbox_pidfd``)."""
+        """Start a worker (or, ``template``, the worker template: see template.py); also
+        returns, under bwrap, the read end of a pipe on which bwrap reports the pid of the
+        sandbox's init process (see ``sandbox_pidfd``)."""
         home = SANDBOX_TMP if tmp is None else str(tmp)
         env = {**BASE_ENV, "HOME": home, "TMPDIR": home}
         info_r, info_w = os.pipe() if self.mode == "bwrap" else (None, None)
         try:
             proc = subprocess.Popen(
-                self.command(self.mode, argv, info_w),
+                self.command(self.mode, argv, info_w, template),
                 stdout=output,
                 stderr=output,
                 pass_fds=(*pass_fds, *([] if info_w is None else [info_w])),

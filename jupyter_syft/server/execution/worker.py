@@ -4,8 +4,10 @@ The code runner (``pool.start_worker``) starts it as
 ``python -I -B -m jupyter_syft.server.execution.worker FD [--nice=N]``, already as an
 unprivileged uid and, where bubblewrap works, inside a sandbox; FD is its end of the control
 socket (``--nice``: a worker for a background job lowers its CPU priority). The worker imports
-numpy, pandas and pyarrow, reports READY and waits. Its job arrives as one frame carrying the
-source, the limits and file descriptors for stdout, stderr and each input (see
+numpy, pandas and pyarrow, reports READY and waits. Under bubblewrap it is usually forked
+instead, already warm, from the worker template (``template.py``), and enters ``serve``.
+Its job arrives as one frame carrying the source, the limits and file descriptors for
+stdout, stderr and each input (see
 ``jupyter_syft.server.execution.protocol``). It then limits itself (CPU, memory, processes,
 file size), maps its inputs, defines the function, calls it, streams the encoded result back
 and exits at once: no exit handlers, no waiting for threads the user code left behind.
@@ -26,7 +28,7 @@ judge, so the worker splits in two:
   bounded; the parent treats them as untrusted evidence) and a status, then exits. Whatever
   it changes in its own memory (the checks, the tracking, the report code) stays there.
 
-Both are non-dumpable (``_harden``, kept across fork): the child can neither ptrace the parent
+Both are non-dumpable (``harden``, kept across fork): the child can neither ptrace the parent
 nor read its memory or descriptors in /proc. A child killed by a signal (CPU limit, memory)
 makes the parent end with the same signal, and a child that exits without a result makes it
 exit with the same status, so the runner reports them exactly as for a single process.
@@ -159,7 +161,7 @@ class _Datasite(AnalysisHelpers):
         self._progress("increment", n)
 
 
-def _harden() -> None:
+def harden() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not _LINUX:
         return
@@ -184,7 +186,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _preload() -> None:
+def preload() -> None:
     """Import the heavy libraries and take the decoding paths once, before any job arrives."""
     import numpy  # noqa: F401
     import pandas
@@ -969,8 +971,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
         if arg.startswith("--nice="):  # a worker for a background job: yield the CPU
             with contextlib.suppress(OSError, ValueError):
                 os.nice(int(arg.removeprefix("--nice=")))
-    _harden()
-    _preload()
+    harden()
+    preload()
+    serve(sock)
+
+
+def serve(sock: socket.socket) -> NoReturn:
+    """Report READY, run the one job that arrives, report DONE and exit (also the loop of a
+    worker forked by the template, ``template.py``)."""
     protocol.send_json(sock, protocol.READY, {"pid": os.getpid()})
     try:
         kind, payload, fds = protocol.recv_frame(sock, max_fds=protocol.MAX_FDS + 2)

@@ -8,7 +8,7 @@ import logging
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import tornado.web
@@ -91,6 +91,10 @@ class JsonApiMixin(_HandlerBase):
         super().set_default_headers()
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
+
+    def compute_etag(self) -> str | None:
+        # Answers are "no-store": nobody revalidates them, so hashing each body is wasted.
+        return None
 
     def send_json(self, value: Any, status: int = 200) -> None:
         if isinstance(value, BaseModel):  # a wire model: what its view left unset stays absent
@@ -180,14 +184,15 @@ class DatasiteHandlerMixin(JsonApiMixin):
                 + ("." if authenticated else " without a session: log in first.")
             )
 
-    def data_received(self, chunk: bytes) -> None:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         if self._finished or self._body_overflow:
-            return  # answered already (e.g. 401): the rest of the body is dropped, not kept
+            return None  # answered already (e.g. 401): the rest of the body is dropped, not kept
         if len(self._body) + len(chunk) > self._body_limit:
             self._body_overflow = True  # e.g. a gzip body that inflates: refused in json_body
             self._body = bytearray()
-            return
+            return None
         self._body += chunk
+        return None
 
     async def resolve_actor(self) -> None:
         self.actor = await self.run(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.iostream import StreamClosedError
@@ -283,9 +283,16 @@ class BlobUploadHandler(Endpoint):
         )
         self.request.connection.set_max_body_size(self.writer.max_size)  # type: ignore[union-attr]
 
-    def data_received(self, chunk: bytes) -> None:
-        if self.writer is not None:  # None once refused: the rest is dropped
-            self.writer.write(chunk)
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        if self.writer is None:  # None once refused: the rest is dropped
+            return None
+        self.writer.write(chunk)  # checked here; hashed and written on the writer's thread
+        if not self.writer.backlogged:
+            return None
+        loop = asyncio.get_running_loop()
+        room: asyncio.Future[None] = loop.create_future()
+        self.writer.when_room(lambda: loop.call_soon_threadsafe(_resolve, room))
+        return room  # tornado reads no more of the body until the writer has caught up
 
     async def post(self) -> None:
         info = await self.run(self.services.datasets.finish_upload, self.actor, self.writer)
@@ -298,6 +305,11 @@ class BlobUploadHandler(Endpoint):
     def on_connection_close(self) -> None:
         if self.writer is not None:
             self.writer.abort()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class AssetValueHandler(Endpoint):

@@ -57,18 +57,22 @@ class AuditLog:
         clean_detail = _no_nul(json.loads(json.dumps(detail, default=str)))
         with self._lock, self.store.session() as session:
             self.store.lock(session, "audit")  # other processes sharing a PostgreSQL database
-            last = session.exec(
-                select(models.AuditEvent).order_by(col(models.AuditEvent.seq).desc()).limit(1)
+            # Only the head's seq and hash: the new event links to them.
+            head = session.exec(
+                select(col(models.AuditEvent.seq), col(models.AuditEvent.hash))
+                .order_by(col(models.AuditEvent.seq).desc())
+                .limit(1)
             ).first()
+            last_seq, last_hash = head if head is not None else (0, "")
             event = models.AuditEvent(
-                seq=(last.seq or 0) + 1 if last else 1,
+                seq=(last_seq or 0) + 1,
                 actor_id=_no_nul(actor.user_id),
                 actor_email=_no_nul(actor.email),
                 action=_no_nul(action),
                 object_type=_no_nul(object_type),
                 object_id=_no_nul(object_id),
                 detail=clean_detail,
-                prev_hash=last.hash if last else "",
+                prev_hash=last_hash,
                 hash_version=HASH_VERSION,
             )
             event.hash = event_hash(_fields(event))

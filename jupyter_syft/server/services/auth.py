@@ -7,7 +7,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists
+from sqlalchemy import bindparam, delete, exists
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
@@ -213,19 +214,45 @@ class AuthService:
         token = _bearer(authorization)
         if token is None:
             return GUEST
-        with self.store.session() as session:
-            row = session.get(models.ApiToken, token_hash(token))
-            user = session.get(models.User, row.user_id) if row is not None else None
-            if row is None or user is None:
-                raise Unauthorized("Your login is not valid on this Datasite; log in again.")
-            if row.expires_at <= models.utcnow():
-                session.delete(row)
+        hashed = token_hash(token)
+        # This runs before every call: the token and its user in one Core query (the ORM's
+        # objects would cost twice as much), read on every call so a role change, a disabled
+        # account or a logout applies at once.
+        with self.store.engine.connect() as connection:
+            found = connection.execute(_ACTOR_QUERY, {"token_hash": hashed}).first()
+        if found is None:
+            raise Unauthorized("Your login is not valid on this Datasite; log in again.")
+        if found.expires_at <= models.utcnow():
+            with self.store.session() as session:
+                session.execute(
+                    delete(models.ApiToken).where(col(models.ApiToken.token_hash) == hashed)
+                )
                 session.commit()
-                raise Unauthorized("Your login has expired; log in again.")
-            if user.disabled:  # its tokens die at once; enabling it again deletes them
-                raise Unauthorized(DISABLED_ACCOUNT)
-        # The role is read from the user's row on every call: a role change applies at once.
-        return _actor(user, token_hash=row.token_hash)
+            raise Unauthorized("Your login has expired; log in again.")
+        if found.disabled:  # its tokens die at once; enabling it again deletes them
+            raise Unauthorized(DISABLED_ACCOUNT)
+        return Actor(
+            user_id=found.id,
+            email=found.email,
+            name=found.name,
+            role=ServiceRole(found.role),
+            token_hash=hashed,
+        )
+
+
+_TOKENS, _USERS = models.ApiToken.__table__, models.User.__table__  # type: ignore[attr-defined]
+_ACTOR_QUERY = (
+    sa_select(
+        _TOKENS.c.expires_at,
+        _USERS.c.id,
+        _USERS.c.email,
+        _USERS.c.name,
+        _USERS.c.role,
+        _USERS.c.disabled,
+    )
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -19,7 +19,15 @@ from . import limits, paging
 from .actor import Actor
 from .audit import AuditLog
 from .data_subjects import asset_subjects
-from .errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from .errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+    Unprocessable,
+)
 from .paging import PageParams, preload
 from .retention import referenced_blobs
 from .settings import SettingsService
@@ -54,7 +62,7 @@ class DatasetService:
                 f"This value is {declared_size} bytes; the Datasite accepts {limit} at most."
             )
         # Decoded in full before it is committed: a value that is stored can always be read.
-        return self.blobs.open_writer(max_size=limit, decode_check=True)
+        return self.blobs.open_writer(max_size=limit, decode_check=True, background=True)
 
     def finish_upload(self, actor: Actor, writer: BlobWriter) -> wire.BlobInfo:
         """Commit a received value (400 if it is not an acceptable one) and record it."""
@@ -62,6 +70,11 @@ class DatasetService:
             info = writer.commit()
         except ValueError as exc:  # SerdeError, BlobTooLarge: the body is not an acceptable value
             raise BadRequest(f"The uploaded value was rejected: {exc}") from None
+        except OSError as exc:  # writing it failed, e.g. the Datasite's disk is full
+            raise Unavailable(
+                f"The Datasite could not store the value ({exc.strerror or exc}). Try again "
+                "later; if it keeps failing, ask the Datasite's owner to free disk space."
+            ) from None
         return self.register_blob(actor, info)
 
     def store_value(self, actor: Actor, value: Any) -> wire.BlobInfo:

@@ -89,7 +89,7 @@ def page(
     loading what they refer to in a few IN-queries (see ``preload``), never a query per row.
     """
     params = params or PageParams()
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    unfiltered = query
     newest = params.order == "newest"
     if params.cursor is not None:
         last_key, last_id = _decode(params.cursor, name, params.order)
@@ -102,6 +102,10 @@ def page(
     rows = session.exec(query.order_by(*ordering).limit(params.limit + 1)).all()
     more = len(rows) > params.limit
     rows = rows[: params.limit]
+    if params.cursor is None and not more:
+        total = len(rows)  # the first page holds them all: no count query needed
+    else:
+        total = session.exec(select(func.count()).select_from(unfiltered.subquery())).one()
     next_cursor = None
     if more and rows:
         last = rows[-1]

@@ -74,6 +74,8 @@ class RequestService:
                 session.commit()
             except IntegrityError:
                 raise Conflict(duplicate(code.service_func_name))
+            # The answer from the rows in hand (they stay loaded after the commit).
+            view = self._view(session, request)
         self.audit.record(actor, "request.create", "request", request.id, code=code.id)
         if project_id:
             self.projects.add_event(
@@ -81,7 +83,7 @@ class RequestService:
             )
         if self.settings.value("auto_approve"):
             return self._decide(SYSTEM, request.id, Decision.APPROVED)
-        return self.get(actor, request.id)
+        return view
 
     # --- reading -----------------------------------------------------------------------------
     def list(
@@ -191,10 +193,10 @@ class RequestService:
         nested_code_ids: builtins.list[str] | None = None,
     ) -> wire.Request:
         actor.require_owner("approve requests")
-        self._refuse_same_decision(request_id, Decision.APPROVED)
-        if approve_nested:
+        if approve_nested:  # refused before the nested plan is fixed, not after
+            self._refuse_same_decision(request_id, Decision.APPROVED)
             self._approve_nested(actor, request_id, nested_code_ids)
-        return self._decide(actor, request_id, Decision.APPROVED)
+        return self._decide(actor, request_id, Decision.APPROVED, refuse_same=True)
 
     # --- history ------------------------------------------------------------------------------
     def timeline(
@@ -239,21 +241,8 @@ class RequestService:
         """A second approve (or deny) would record a decision nobody took: say who took it."""
         with self.store.session() as session:
             request = session.get(models.Request, request_id)
-            if request is None or request.status != decision.value:
-                return
-            decider = session.get(models.User, request.decided_by) if request.decided_by else None
-            by = f" by {decider.email}" if decider else ""
-            at = f" at {iso(request.decided_at)}" if request.decided_at else ""
-        if decision is Decision.APPROVED:
-            raise Conflict(
-                f"This request is already approved{by}{at}; approving it again changes "
-                "nothing. To stop its code from running, deny it with a reason (that revokes "
-                "the approval)."
-            )
-        raise Conflict(
-            f"This request is already denied{by}{at}. To change the reason the scientist "
-            "reads, approve it or ask them to resubmit."
-        )
+            if request is not None:
+                _refuse_same(session, request, decision)
 
     def _approve_nested(
         self, actor: Actor, request_id: str, shown: builtins.list[str] | None
@@ -297,8 +286,7 @@ class RequestService:
                 "Say why you deny it: request.deny(reason='...'). The scientist sees the reason."
             )
         limits.check_text(reason, "The reason", limits.TEXT)
-        self._refuse_same_decision(request_id, Decision.REJECTED)
-        return self._decide(actor, request_id, Decision.REJECTED, reason.strip())
+        return self._decide(actor, request_id, Decision.REJECTED, reason.strip(), refuse_same=True)
 
     def deposit(
         self, actor: Actor, request_id: str, blob_id: str, stdout: str = "", stderr: str = ""
@@ -334,13 +322,21 @@ class RequestService:
         return self._decide(actor, request_id, Decision.APPROVED)
 
     def _decide(
-        self, actor: Actor, request_id: str, decision: Decision, reason: str = ""
+        self,
+        actor: Actor,
+        request_id: str,
+        decision: Decision,
+        reason: str = "",
+        refuse_same: bool = False,
     ) -> wire.Request:
-        """The request and its code take the same decision (one vocabulary: ``Decision``)."""
+        """The request and its code take the same decision (one vocabulary: ``Decision``);
+        ``refuse_same``: a Conflict if the request has that decision already."""
         with self.store.session() as session:
             request = session.get(models.Request, request_id)
             if request is None:
                 raise NotFound(f"No request with id {request_id}.")
+            if refuse_same:
+                _refuse_same(session, request, decision)
             code = session.get(models.UserCode, request.code_id)
             assert code is not None
             # denying an approved request revokes it: its code may not run any more
@@ -353,6 +349,8 @@ class RequestService:
             session.add(code)
             session.commit()
             project_id = request.project_id
+            # The answer from the rows in hand (they stay loaded after the commit).
+            view = self._view(session, request)
         action = "request.revoked" if revoked else f"request.{decision.value}"
         self.audit.record(actor, action, "request", request_id, reason=reason)
         if project_id:
@@ -363,10 +361,27 @@ class RequestService:
                 request=request_id,
                 reason=reason,
             )
-        with self.store.session() as session:
-            decided = session.get(models.Request, request_id)
-            assert decided is not None
-            return self._view(session, decided)
+        return view
+
+
+def _refuse_same(session: Any, request: models.Request, decision: Decision) -> None:
+    """Conflict when ``request`` already has ``decision``, saying who took it and when: a
+    second approve (or deny) would record a decision nobody took."""
+    if request.status != decision.value:
+        return
+    decider = session.get(models.User, request.decided_by) if request.decided_by else None
+    by = f" by {decider.email}" if decider else ""
+    at = f" at {iso(request.decided_at)}" if request.decided_at else ""
+    if decision is Decision.APPROVED:
+        raise Conflict(
+            f"This request is already approved{by}{at}; approving it again changes "
+            "nothing. To stop its code from running, deny it with a reason (that revokes "
+            "the approval)."
+        )
+    raise Conflict(
+        f"This request is already denied{by}{at}. To change the reason the scientist "
+        "reads, approve it or ask them to resubmit."
+    )
 
 
 # What a requester reads in their request's timeline: decisions (anyone's), and their own steps.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,22 @@ from ..settings import SettingsService
 from ..views import iso, person
 from .binding import decode_inline
 from .environment_view import environment_fields
+
+# A submission's identifiers looked up among the scientist's functions (at most this many
+# at once; a larger source looks at all of its author's function names).
+MAX_NAMES_LOOKED_UP = 500
+
+
+def _ascii_identifiers(source: str) -> list[str] | None:
+    """Every word of an ASCII ``source`` that could be a name: a superset of the names the
+    function reads. None for other sources (Unicode names are normalized and may hold marks
+    that no simple pattern splits right: those look at every name)."""
+    if not source.isascii():
+        return None
+    return sorted(set(_ASCII_WORD.findall(source)))
+
+
+_ASCII_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class CodeSubmissions:
@@ -83,11 +100,14 @@ class CodeSubmissions:
         input_policy = self._check_input_policy(session, payload.input_policy)
         output_policy = _check_output_policy(payload.output_policy)
         # Other functions this scientist submitted may be launched as nested jobs by name.
-        submitted = session.exec(
-            select(models.UserCode.service_func_name).where(
-                models.UserCode.user_id == actor.user_id
-            )
-        ).all()
+        query = select(models.UserCode.service_func_name).where(
+            models.UserCode.user_id == actor.user_id
+        )
+        names = _ascii_identifiers(raw)
+        if names is not None and len(names) <= MAX_NAMES_LOOKED_UP:
+            # only the functions the source can name, not all of them (that grows with time)
+            query = query.where(col(models.UserCode.service_func_name).in_(names))
+        submitted = session.exec(query.distinct()).all()
         findings = analysis.analyze(
             raw, name, policy_keys=input_policy["inputs"], known_functions=submitted
         )

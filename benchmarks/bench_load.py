@@ -1,0 +1,321 @@
+"""Load benchmark: many scientists at once against one standalone Datasite (issue #18, item 3).
+
+    cd <checkout> && .venv/bin/python benchmarks/bench_load.py [--db sqlite|postgresql] [--seconds 60]
+        [--scientists 50] [--list-scientists 32] [--calls 10] [--client-procs 4]
+        [--py-spy FILE.svg|FILE.txt]
+
+The Datasite runs as ``jupyter-syft serve`` in a process of its own on loopback; scientists are
+threads spread over ``--client-procs`` client processes (one Python process's GIL would be the
+limit otherwise), each thread with its own login. Two rows:
+
+- list: ``--list-scientists`` scientists each call ``datasets.get_all()`` ``--calls`` times,
+  all at once; p50 / p99 of one call's latency.
+- mixed: ``--scientists`` scientists for ``--seconds`` seconds, each repeating list
+  (``datasets.get_all()``), mock (one asset's mock value), request
+  (``code.request_code_execution``) and approve (the owner approves that request); operations
+  per second and errors.
+
+``--db postgresql`` starts a throwaway PostgreSQL cluster (as the tests do, tests/postgres.py).
+``--py-spy`` samples the server process (all threads) during both rows with py-spy (path in
+$PY_SPY, default /tmp/pyspy/bin/py-spy); a ``.txt`` file gets py-spy's raw collapsed stacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import multiprocessing as mp
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+ROOT = Path.cwd()  # the checkout measured: run from its root (see the docstring)
+OWNER, PASSWORD = "info@openmined.org", "bench-load-pw"
+SCIENTIST_PASSWORD = "bench-scientist-pw"
+
+
+def _scientist_email(i: int) -> str:
+    return f"ds{i}@load.bench"
+
+
+def start_server(data_dir: str, db_url: str | None) -> tuple[Any, int]:
+    env = {**os.environ, "JUPYTER_SYFT_ROOT_PASSWORD": PASSWORD, "TQDM_DISABLE": "1"}
+    cmd = [sys.executable, "-m", "jupyter_syft.cli", "serve", "--name", "load", "--port", "0"]
+    cmd += ["--data-dir", data_dir]
+    if db_url:
+        cmd += ["--db-url", db_url]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT
+    )
+    assert proc.stdout is not None
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if "serving at" in line:
+            port = int(line.split("serving at http://")[1].split()[0].rsplit(":", 1)[1])
+            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep draining
+            return proc, port
+    raise RuntimeError("the Datasite did not start:\n" + "".join(output))
+
+
+def _function(sy: Any, name: str, asset: Any) -> Any:
+    """A fresh Syft function (its own name and source, so each one is a new request)."""
+    import linecache
+    import types
+
+    source = f"def {name}(data):\n    return int(data['a'].sum())\n"
+    filename = f"<bench {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    func = types.FunctionType(code.co_consts[0], {"__builtins__": __builtins__}, name)
+    return sy.syft_function_single_use(data=asset)(func)  # (its "created" message: devnull)
+
+
+def client_process(
+    port: int,
+    scientists: list[int],
+    mode: str,
+    calls: int,
+    seconds: float,
+    ready: Any,
+    go: Any,
+    results: Any,
+) -> None:
+    """One client process: a thread per scientist; puts (op, latency s or None on error)."""
+    import jupyter_syft as sy
+
+    # the decorator's "created" messages, from many threads (the process's stdout is unused)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    url = f"http://127.0.0.1:{port}"
+    owner = sy.login(url=url, email=OWNER, password=PASSWORD, verbose=False)
+    clients = [
+        sy.login(url=url, email=_scientist_email(i), password=SCIENTIST_PASSWORD, verbose=False)
+        for i in scientists
+    ]
+    asset = clients[0].datasets[0].assets[0]
+    samples: list[tuple[str, float | None]] = []
+    lock = threading.Lock()
+
+    def timed(op: str, fn: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            value = fn()
+        except Exception as exc:  # counted, and the first few shown
+            with lock:
+                samples.append((op, None))
+                if sum(1 for _, t in samples if t is None) <= 3:
+                    print(f"error in {op}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return None
+        took = time.perf_counter() - start
+        with lock:
+            samples.append((op, took))
+        return value
+
+    def list_only(ds: Any) -> None:
+        for _ in range(calls):
+            timed("list", lambda: ds.datasets.get_all())
+
+    def mixed(ds: Any, tag: str) -> None:
+        end = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < end:
+            timed("list", lambda: ds.datasets.get_all())
+            timed("mock", lambda: ds.session.api.asset_value(asset.id, "mock", label="mock"))
+            fn = _function(sy, f"load_{tag}_{i}", asset)
+            request = timed("request", functools.partial(ds.code.request_code_execution, fn))
+            if request is not None:
+                approve = owner.session.api.approve_request
+                timed("approve", functools.partial(approve, request.id, False, None))
+            i += 1
+
+    threads = []
+    for n, ds in zip(scientists, clients, strict=True):
+        if mode == "list":
+            thread = threading.Thread(target=list_only, args=(ds,))
+        else:
+            thread = threading.Thread(target=mixed, args=(ds, f"{n}_{os.getpid()}"))
+        threads.append(thread)
+    ready.put(len(clients))
+    go.wait()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results.put(samples)
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds the process has used so far (user + system, its own threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_row(port: int, mode: str, scientists: int, procs: int, **kw: Any) -> list[Any]:
+    ctx = mp.get_context("spawn")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    groups = [list(range(scientists))[p::procs] for p in range(procs)]
+    groups = [g for g in groups if g]
+    workers = [
+        ctx.Process(
+            target=client_process,
+            args=(port, g, mode, kw.get("calls", 0), kw.get("seconds", 0.0), ready, go, results),
+        )
+        for g in groups
+    ]
+    for w in workers:
+        w.start()
+    for _ in workers:
+        ready.get(timeout=600)
+    cpu = _cpu_s(kw["server_pid"])
+    start = time.perf_counter()
+    go.set()
+    samples: list[Any] = []
+    for _ in workers:
+        samples += results.get(timeout=600 + kw.get("seconds", 0.0))
+    wall = time.perf_counter() - start
+    cpu = _cpu_s(kw["server_pid"]) - cpu
+    for w in workers:
+        w.join(timeout=60)
+    return [samples, wall, cpu]
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--scientists", type=int, default=50, help="mixed row")
+    parser.add_argument("--list-scientists", type=int, default=32, help="list row")
+    parser.add_argument("--calls", type=int, default=10, help="list row: calls per scientist")
+    parser.add_argument("--client-procs", type=int, default=4)
+    parser.add_argument("--rows", default="list,mixed", help="which rows to run")
+    parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
+    args = parser.parse_args()
+
+    import pandas as pd
+
+    import jupyter_syft as sy
+
+    cluster = None
+    db_url = None
+    if args.db == "postgresql":
+        sys.path.insert(0, str(ROOT / "tests"))
+        from postgres import PostgresCluster, find_bindir
+
+        bindir = find_bindir()
+        if bindir is None:
+            sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
+        cluster = PostgresCluster(bindir)
+        cluster.start()
+        db_url = cluster.url(cluster.create_database())
+
+    data_dir = tempfile.mkdtemp(prefix="bench-load-")
+    proc, port = start_server(data_dir, db_url)
+    spy = None
+    try:
+        root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
+        small = pd.DataFrame({"a": [1, 2, 3, 4, 5]})
+        for d in range(3):
+            dataset = sy.Dataset(name=f"load-{d}", description="a small dataset")
+            dataset.add_asset(sy.Asset(name="small", data=small, mock=small * 0))
+            dataset.add_asset(sy.Asset(name="other", data=small + 1, mock=small * 0 + 1))
+            root.upload_dataset(dataset, progress=False)
+        for i in range(max(args.scientists, args.list_scientists)):
+            root.users.create(
+                sy.UserCreate(
+                    email=_scientist_email(i), name=f"DS {i}", password=SCIENTIST_PASSWORD
+                )
+            )
+        if args.py_spy:
+            fmt = "raw" if args.py_spy.endswith(".txt") else "flamegraph"
+            spy = subprocess.Popen(
+                [os.environ.get("PY_SPY", "/tmp/pyspy/bin/py-spy"), "record", "-p",
+                 str(proc.pid), "-o", args.py_spy, "-f", fmt, "--threads", "-r", "200",
+                 "--subprocesses", "--nonblocking"],
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(1)
+
+        table = []
+        rows = args.rows.split(",")
+        if "list" in rows:
+            samples, wall, cpu = run_row(
+                port,
+                "list",
+                args.list_scientists,
+                args.client_procs,
+                calls=args.calls,
+                server_pid=proc.pid,
+            )
+            ok = [t for _, t in samples if t is not None]
+            errors = len(samples) - len(ok)
+            table.append(
+                (
+                    f"{args.list_scientists} scientists x {args.calls} `datasets.get_all()`, "
+                    "p50 / p99",
+                    f"{_percentile(ok, 50) * 1000:.0f} / {_percentile(ok, 99) * 1000:.0f} ms "
+                    f"({len(ok) / wall:.0f} calls/s, {errors} errors; "
+                    f"server CPU {cpu / max(1, len(samples)) * 1000:.1f} ms/call)",
+                    "≤ 40 / 180 ms",
+                )
+            )
+        if "mixed" in rows:
+            samples, wall, cpu = run_row(
+                port,
+                "mixed",
+                args.scientists,
+                args.client_procs,
+                seconds=args.seconds,
+                server_pid=proc.pid,
+            )
+            ok = [(op, t) for op, t in samples if t is not None]
+            errors = len(samples) - len(ok)
+            per_op = ", ".join(
+                f"{op} {statistics.median(t for o, t in ok if o == op) * 1000:.0f}"
+                for op in ("list", "mock", "request", "approve")
+                if any(o == op for o, _ in ok)
+            )
+            table.append(
+                (
+                    f"{args.scientists} scientists, {args.seconds:g} s mixed "
+                    "(list, mock, request, approve)",
+                    f"{len(ok) / wall:.1f} ops/s, {errors} errors (p50 ms: {per_op}; "
+                    f"server CPU {cpu / max(1, len(samples)) * 1000:.1f} ms/op)",
+                    "≥ 500 ops/s",
+                )
+            )
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            spy.wait(timeout=120)
+        proc.terminate()
+        proc.wait(timeout=60)
+        if cluster is not None:
+            cluster.stop()
+
+    load = os.getloadavg()
+    print(
+        f"\nLoad benchmark ({os.cpu_count()} cores, load {load[0]:.2f}; {args.db}; "
+        f"one server process, {args.client_procs} client processes)\n"
+    )
+    print("| row | jupyter_syft | goal |")
+    print("|---|---|---|")
+    for row in table:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
