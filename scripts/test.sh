@@ -27,6 +27,7 @@ if (($# == 0)); then
   JUPYTER_SYFT_TEST_DB=postgresql python -m pytest -q -p no:cacheprovider \
     tests/test_accounts.py tests/test_code_requests.py tests/test_dask.py tests/test_datasets.py \
     tests/test_concurrent_requests.py tests/test_startup.py tests/test_upload_streaming.py \
+    tests/test_write_batching.py \
     tests/test_extension.py \
     tests/test_html_escaping.py tests/test_jobs.py tests/test_launch.py tests/test_magics.py \
     tests/test_nested_jobs.py tests/test_review_widget.py tests/test_route_security.py \

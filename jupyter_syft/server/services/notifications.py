@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, update
+from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
@@ -58,6 +59,7 @@ from .views import iso
 log = logging.getLogger("jupyter_syft.server")
 
 QUEUE_SIZE = 10_000  # changes waiting to become notifications
+BATCH = 200  # changes drafted and written together at most
 UPKEEP_EVERY_S = 3600.0  # pruning and daily digests
 DIGEST_EVERY = timedelta(days=1)
 SUBJECT_LIMIT = 200
@@ -109,6 +111,7 @@ class NotificationService:
         self._queue: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
         self._closed = False
         self._next_upkeep = time.monotonic() + 60.0  # not while the Datasite is starting
+        self._owner_ids: list[str] | None = None  # the owners, read once per batch
         self._thread = threading.Thread(
             target=self._serve, name="datasite-notifications", daemon=True
         )
@@ -149,28 +152,70 @@ class NotificationService:
                 item = self._queue.get(timeout=max(1.0, self._next_upkeep - time.monotonic()))
             except queue.Empty:
                 item = "upkeep"
+            batch: list[Change] = []
+            while isinstance(item, Change) and len(batch) < BATCH:
+                # what queued up meanwhile is drafted together and written in one transaction
+                batch.append(item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = "upkeep"
+            if batch:
+                self._run(self._handle, batch)
             if item is None:
                 return
-            try:
-                if isinstance(item, threading.Event):
-                    item.set()
-                elif isinstance(item, Change):
-                    self._handle(item)
-                if time.monotonic() >= self._next_upkeep:
-                    self._next_upkeep = time.monotonic() + UPKEEP_EVERY_S
-                    self.prune()
-                    self.send_digests()
-            except Exception:  # the thread lives on for the next change
-                log.exception("Notifications for %s failed", getattr(item, "action", item))
+            self._run(self._after, item)  # (a Change here: the batch was full)
+
+    def _run(self, step: Any, item: Any) -> None:
+        try:
+            step(item)
+        except Exception:  # the thread lives on for the next change
+            log.exception("Notifications for %s failed", getattr(item, "action", item))
+
+    def _after(self, item: Any) -> None:
+        if isinstance(item, threading.Event):
+            item.set()
+        elif isinstance(item, Change):
+            self._handle([item])
+        if time.monotonic() >= self._next_upkeep:
+            self._next_upkeep = time.monotonic() + UPKEEP_EVERY_S
+            self.prune()
+            self.send_digests()
 
     # --- from a change to notifications ------------------------------------------------------
-    def _handle(self, change: Change) -> None:
-        if change.action == "user.delete":
-            self._forget(change.object_id)
-            return
-        drafts = self._drafts(change)
-        if drafts:
+    def _handle(self, changes: Sequence[Change]) -> None:
+        """Changes in the order they were made, their notifications written together (one
+        transaction, one look at the mail settings); a change that fails to draft is logged
+        and skipped, the others are written."""
+        drafts: list[Draft] = []
+        self._owner_ids = None  # read once per batch (see _owners)
+        for change in changes:
+            if change.action.startswith("user."):
+                self._owner_ids = None  # roles may have changed
+            if change.action in ("user.delete", "project.create"):
+                # they change rows already written: what was drafted before them goes first
+                self._write_batch(drafts)
+                drafts = []
+            if change.action == "user.delete":
+                self._run(self._forget, change.object_id)
+                continue
+            try:
+                drafts += self._drafts(change)
+            except Exception:
+                log.exception("Notifications for %s failed", change.action)
+        self._write_batch(drafts)
+
+    def _write_batch(self, drafts: list[Draft]) -> None:
+        """One transaction for the batch; if it fails, each draft alone, so one bad row does
+        not cost the others their notifications."""
+        try:
             self._write(drafts)
+        except Exception:
+            if len(drafts) < 2:
+                raise
+            log.exception("Writing %d notifications together failed: one by one", len(drafts))
+            for draft in drafts:
+                self._run(self._write, [draft])
 
     def _drafts(self, change: Change) -> list[Draft]:
         action = change.action
@@ -244,22 +289,30 @@ class NotificationService:
         session.commit()
 
     def _new_request(self, session: Any, change: Change) -> list[Draft]:
-        request = session.get(models.Request, change.object_id)
-        code = session.get(models.UserCode, request.code_id) if request else None
-        if request is None or code is None:
-            return []
-        user = session.get(models.User, request.user_id)
-        earlier = session.exec(
+        # one query: the request, its code, its requester and how many requests for a
+        # function of that name they sent before it (a resubmission when any)
+        R, C = aliased(models.Request), aliased(models.UserCode)
+        earlier_count = (
             select(func.count())
-            .select_from(models.Request)
-            .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
+            .select_from(R)
+            .join(C, col(C.id) == col(R.code_id))
             .where(
-                col(models.Request.user_id) == request.user_id,
-                col(models.Request.id) != request.id,
-                col(models.UserCode.service_func_name) == code.service_func_name,
-                col(models.Request.created_at) <= request.created_at,
+                col(R.user_id) == col(models.Request.user_id),
+                col(R.id) != col(models.Request.id),
+                col(C.service_func_name) == col(models.UserCode.service_func_name),
+                col(R.created_at) <= col(models.Request.created_at),
             )
-        ).one()
+            .scalar_subquery()
+        )
+        found = session.exec(
+            select(models.Request, models.UserCode, models.User, earlier_count)
+            .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
+            .join(models.User, col(models.User.id) == col(models.Request.user_id), isouter=True)
+            .where(col(models.Request.id) == change.object_id)
+        ).first()
+        if found is None:
+            return []
+        request, code, user, earlier = found
         fn = code.service_func_name
         project = session.get(models.Project, request.project_id) if request.project_id else None
         where = f" (project {project.name})" if project else ""
@@ -275,8 +328,7 @@ class NotificationService:
         )
 
     def _decision(self, session: Any, change: Change) -> list[Draft]:
-        request = session.get(models.Request, change.object_id)
-        code = session.get(models.UserCode, request.code_id) if request else None
+        request, code = _request_and_code(session, change.object_id)
         if request is None or code is None or request.user_id == change.actor_id:
             return []
         fn = code.service_func_name
@@ -297,8 +349,7 @@ class NotificationService:
         return about_request([request.user_id], kind, subject, text, request)
 
     def _deposit(self, session: Any, change: Change) -> list[Draft]:
-        request = session.get(models.Request, change.object_id)
-        code = session.get(models.UserCode, request.code_id) if request else None
+        request, code = _request_and_code(session, change.object_id)
         if request is None or code is None:
             return []
         fn = code.service_func_name
@@ -433,14 +484,17 @@ class NotificationService:
             )
         ]
 
-    @staticmethod
-    def _owners(session: Any, but: str = "") -> list[str]:
-        rows = session.exec(
-            select(models.User.id).where(
-                col(models.User.role) >= OWNER_ROLE, col(models.User.disabled).is_(False)
+    def _owners(self, session: Any, but: str = "") -> list[str]:
+        """The enabled owners' ids (but ``but``), read once per batch of changes."""
+        if self._owner_ids is None:
+            self._owner_ids = list(
+                session.exec(
+                    select(models.User.id).where(
+                        col(models.User.role) >= OWNER_ROLE, col(models.User.disabled).is_(False)
+                    )
+                ).all()
             )
-        ).all()
-        return [r for r in rows if r != but]
+        return [r for r in self._owner_ids if r != but]
 
     def _write(self, drafts: Sequence[Draft]) -> None:
         rows: list[models.Notification] = []
@@ -460,7 +514,8 @@ class NotificationService:
         if not rows:
             return
         with self.store.session() as session:
-            session.add_all(rows)
+            # one INSERT for every row (the ORM's unit of work would track each one)
+            session.execute(insert(TABLE), [_columns(r) for r in rows])
             session.commit()
         # "Your inbox grew" (the object is the reader's account), for the push channel; this
         # service's own listener ignores it.
@@ -752,6 +807,26 @@ def _due(pref: models.NotificationPreference, now: Any) -> bool:
     if last.tzinfo is None and now.tzinfo is not None:
         now = now.replace(tzinfo=None)
     return bool(now - last >= DIGEST_EVERY)
+
+
+TABLE: Any = models.Notification.__table__  # type: ignore[attr-defined]
+COLUMNS = tuple(c.name for c in TABLE.columns)
+
+
+def _columns(row: models.Notification) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in COLUMNS}
+
+
+def _request_and_code(
+    session: Any, request_id: str
+) -> tuple[models.Request | None, models.UserCode | None]:
+    """A request and its code, in one query ((None, None): no such request)."""
+    found = session.exec(
+        select(models.Request, models.UserCode)
+        .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
+        .where(col(models.Request.id) == request_id)
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def _request_of(session: Any, code: models.UserCode) -> models.Request | None:
