@@ -5,6 +5,7 @@ scientist may not see stays out of their results; bad searches are 400s with a m
 import pytest
 
 import jupyter_syft as sy
+from jupyter_syft.client.requests import RequestCollection
 from jupyter_syft.wire import routes
 
 
@@ -107,3 +108,27 @@ def test_get_by_id_asks_for_one_request_and_keeps_others_private(searchable):
     with pytest.raises(sy.SyftException) as missing:
         root.requests.get_by_id("0" * 32)
     assert "request" in str(missing.value).lower()
+
+
+def test_get_by_id_does_not_list_every_request(searchable, monkeypatch):
+    """``client.requests`` lists on first use: ``get_by_id`` alone never pages through the
+    Datasite's requests (it did, and approvals slowed down as requests piled up)."""
+    root, _, other = searchable
+    wanted = other.requests[0].id
+
+    def no_listing(*args, **kwargs):
+        raise AssertionError("get_by_id listed every request")
+
+    monkeypatch.setattr(root.session.api, "requests", no_listing)
+    assert root.requests.get_by_id(wanted).id == wanted
+
+
+def test_a_projects_get_by_id_keeps_to_its_project(searchable):
+    _, scientist, _ = searchable
+    project = scientist.projects[0]
+    requests = RequestCollection(scientist.session, project_id=project.id)
+    outside = next(r for r in scientist.requests if r.project is None)
+    inside = next(r for r in scientist.requests if r.project is not None)
+    assert requests.get_by_id(inside.id).id == inside.id
+    with pytest.raises(sy.SyftException, match="not in this project"):
+        requests.get_by_id(outside.id)

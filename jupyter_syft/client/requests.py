@@ -289,6 +289,9 @@ class RequestCollection(Collection[RequestView]):
 
     title = "Requests"
     headers = ("Function", "Status", "Requested by", "Project", "Time", "ID")
+    # Listed on first use: ``client.requests.get_by_id(uid)`` and ``.search(q)`` ask the
+    # Datasite for what they need, and would otherwise page through every request first.
+    list_when_created = False
 
     def __init__(self, session: Session, project_id: str | None = None):
         self._project_id = project_id
@@ -332,4 +335,7 @@ class RequestCollection(Collection[RequestView]):
 
     def get_by_id(self, uid: str) -> RequestView:
         # One GET of that request, not a walk over every page (which grew with the Datasite).
-        return RequestView(self._session, self._session.api.request(str(uid)))
+        request = RequestView(self._session, self._session.api.request(str(uid)))
+        if self._project_id is not None and (request.project or {}).get("id") != self._project_id:
+            raise SyftException(f"Request {uid} is not in this project; client.requests has it.")
+        return request
