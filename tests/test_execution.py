@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -579,6 +580,43 @@ def test_jobs_leave_the_reserved_worker_to_blocking_calls(site: Site) -> None:
         assert list(pool._reserved.ready) == [reserved]  # still waiting for a blocking call
         assert value_of(run(runner, source)) == 0
         assert reserved.exited() or reserved not in pool._reserved.ready
+
+
+def test_a_worker_that_dies_before_taking_the_job_hands_it_on(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies after the job was sent but before it said TAKEN (its sandbox was
+    killed from outside) ran none of the job's code: the job goes to another worker. One
+    that dies after TAKEN is reported, never run twice (test_killing_the_template_mid_run)."""
+    from jupyter_syft.server.execution import job as job_mod
+    from jupyter_syft.server.execution import protocol
+
+    real_send = job_mod.protocol.send_json
+    doomed: list[int] = []
+
+    def send_to_a_dying_worker(sock: socket.socket, kind: bytes, obj: object, fds=()) -> None:
+        if kind == protocol.JOB and not doomed:
+            pid = taken[-1]
+            doomed.append(pid)
+            os.kill(pid, signal.SIGSTOP)  # the job reaches its socket, but it never reads it
+            real_send(sock, kind, obj, fds)
+            os.kill(pid, signal.SIGKILL)
+            return
+        real_send(sock, kind, obj, fds)
+
+    with site.runner("none", warm=1) as runner:
+        taken: list[int] = []
+        real_acquire = runner._pool.acquire
+
+        def acquire(background: bool = False):  # type: ignore[no-untyped-def]
+            worker = real_acquire(background)
+            taken.append(worker.pid)
+            return worker
+
+        monkeypatch.setattr(runner._pool, "acquire", acquire)
+        monkeypatch.setattr(job_mod.protocol, "send_json", send_to_a_dying_worker)
+        result = run(runner, "def f():\n    import os\n    return os.getpid()\n")
+        assert value_of(result) == taken[1] != taken[0] == doomed[0]
 
 
 def test_cancel_stops_the_nested_runs_too(site: Site) -> None:

@@ -103,6 +103,7 @@ class Job:
         self._result_fd = -1
         self._status: dict[str, Any] | None = None
         self._failure: tuple[str, str] | None = None
+        self._taken = False  # the worker said TAKEN: from then on, the job's code may run
 
     def result(
         self, ok: bool, kind: str | None, error: str | None, report: dict[str, Any] | None = None
@@ -206,6 +207,9 @@ class Job:
                     break
             if self._status is None and self._failure is None:
                 self._failure = self._death()
+                if not self._taken and not self.worker.cancelled:
+                    # It died before the job's code ran: safe to give the job to another.
+                    raise WorkerGone(f"ended before taking the job: {self._failure[1]}")
             # Done: a worker that reported exits by itself; otherwise stop it now.
             self.worker.discard(stop=self._status is None)
             self._drain(out_r, self.out)
@@ -238,7 +242,9 @@ class Job:
         return True
 
     def _handle(self, kind: bytes, payload: bytes) -> None:
-        if kind == protocol.DATA:
+        if kind == protocol.TAKEN:
+            self._taken = True
+        elif kind == protocol.DATA:
             limit = self.spec.limits.max_result_bytes
             self._received += len(payload)
             if self._received > limit:

@@ -2,7 +2,9 @@
 
 Frames are ``kind (1 byte) + payload length (u32 LE) + payload``.
 
-worker -> runner: ``READY`` (JSON) once numpy/pandas/pyarrow are imported; after the job,
+worker -> runner: ``READY`` (JSON) once numpy/pandas/pyarrow are imported; ``TAKEN`` (empty)
+as soon as a job arrives, before any of its code runs (a worker that dies before it is
+known not to have started the job, which may then go to another worker); after the job,
 ``DATA`` frames carrying the encoded result in order, then ``DONE`` (JSON status). While the
 job runs it may send ``CALL`` (a nested job or progress, see ``pack_call``) and then waits
 for the runner's ``REPLY``.
@@ -28,6 +30,7 @@ from typing import Any
 
 READY = b"R"
 JOB = b"J"
+TAKEN = b"T"
 DATA = b"D"
 DONE = b"S"
 CALL = b"C"
@@ -148,7 +151,7 @@ class FrameBuffer:
         while len(self._buf) >= HEADER.size:
             kind, size = HEADER.unpack_from(self._buf)
             limit = MAX_CALL_FRAME if kind == CALL else MAX_FRAME
-            if size > limit or kind not in (READY, DATA, DONE, CALL):
+            if size > limit or kind not in (READY, TAKEN, DATA, DONE, CALL):
                 raise ProtocolError(f"unexpected frame {kind!r} of {size} bytes")
             end = HEADER.size + size
             if len(self._buf) < end:

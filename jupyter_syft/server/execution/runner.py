@@ -32,6 +32,7 @@ STALE_PARTIAL_SECONDS = 24 * 3600  # partial results older than this are a crash
 MAX_SOURCE_BYTES = 4 << 20  # the job frame must stay below protocol.MAX_FRAME
 MAX_CANCELLED = 10_000  # cancelled labels remembered (a kill may come just after a run ended)
 KILLED_ERROR = "The job was stopped with job.kill()."
+TAKE_ATTEMPTS = 3  # workers tried for one run when they die before taking it
 
 
 class CodeRunner:
@@ -122,7 +123,9 @@ class CodeRunner:
                 self._cancelled.pop(group, None)
 
     def _run(self, spec: RunSpec, group: str, background: bool) -> RunResult:
-        for attempt in range(2):
+        # Ready workers can all be gone at once (their template was killed): one for the
+        # reserved shelf, one for the shared one, then a freshly started one.
+        for attempt in range(TAKE_ATTEMPTS):
             if group in self._cancelled:  # killed before it could start
                 return self._failed(KILLED, KILLED_ERROR)
             env = spec.environment
@@ -160,7 +163,7 @@ class CodeRunner:
             except WorkerGone as exc:
                 # A warm worker died while waiting (killed from outside?): take another one.
                 log.warning("Job %s: worker %d was gone (%s)", spec.label, worker.pid, exc)
-                if attempt == 0:
+                if attempt < TAKE_ATTEMPTS - 1:
                     continue
                 return self._failed(INTERNAL, "The worker process died before the job started.")
             finally:

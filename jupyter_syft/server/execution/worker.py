@@ -987,6 +987,10 @@ def serve(sock: socket.socket) -> NoReturn:
     if kind != protocol.JOB:
         os._exit(2)
     try:
+        protocol.send_frame(sock, protocol.TAKEN)
+    except OSError:
+        os._exit(0)  # the runner went away (or stopped the job) before it started
+    try:
         status = _serve(sock, json.loads(payload), fds)
     except BaseException as exc:  # e.g. SystemExit from user code run while encoding
         status = _failure(
