@@ -4,6 +4,7 @@ the other hosts once they serve; bytecode is compiled for the workers (who run w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -170,6 +171,23 @@ def test_the_early_start_module_imports_nothing_heavy():
     assert done.stdout.strip() == "[]"
 
 
+def test_the_server_imports_no_data_library_until_it_needs_one():
+    # What a Datasite needs to answer its first request: the data libraries (~0.5 s) are
+    # imported by the first upload, preview or run, not by the start of `jupyter-syft serve`,
+    # of the extension, or of a script's launch before it imports pandas itself.
+    code = (
+        "import sys\n"
+        "import jupyter_syft.server.datasite, jupyter_syft.hosts.standalone\n"
+        "import jupyter_syft.hosts.orchestra, jupyter_syft.server.security\n"
+        "later = {'pandas', 'numpy', 'pyarrow', 'packaging', 'jupyter_syft.disclosure'}\n"
+        "print(sorted(later & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=HANG
+    )
+    assert done.stdout.strip() == "[]"
+
+
 # --- bytecode ----------------------------------------------------------------------------------
 def _package(tmp_path: Path) -> Path:
     package = tmp_path / "pkg"
@@ -276,3 +294,80 @@ def test_a_password_hashed_ahead_is_used_once():
     assert security.verify_password(second, "pw-ahead-1")
     assert not security.verify_password(first, "pw-ahead-2")
     assert "pw-ahead-1" not in security._ahead
+
+
+# --- a new store from the schema cache ---------------------------------------------------------
+def _schema(path: Path) -> list[tuple]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return sorted(connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+
+
+def test_a_new_store_copied_from_the_schema_cache_is_the_one_create_statements_make(tmp_path):
+    from jupyter_syft.server.store import SchemaCache, Store, sqlite_url
+
+    cache = tmp_path / "cache"
+    made = Store(sqlite_url(tmp_path / "made.db"), cache)  # no copy yet: created, then kept
+    assert made.created
+    made.close()
+    assert SchemaCache(cache).path is not None and SchemaCache(cache).path.is_file()
+    copied = Store(sqlite_url(tmp_path / "copied.db"), cache)
+    assert copied.created  # a copy: nothing in it to recover
+    with copied.session() as session:  # usable, in WAL mode, with foreign keys on, like any
+        assert session.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    copied.close()
+    plain = Store(sqlite_url(tmp_path / "plain.db"))  # without a cache, as before
+    plain.close()
+    assert _schema(tmp_path / "copied.db") == _schema(tmp_path / "plain.db")
+    assert _schema(tmp_path / "made.db") == _schema(tmp_path / "plain.db")
+    reopened = Store(sqlite_url(tmp_path / "copied.db"), cache)  # an existing store: not new
+    assert not reopened.created
+    reopened.close()
+
+
+def test_a_broken_schema_cache_file_is_not_copied(tmp_path):
+    from jupyter_syft.server.store import SchemaCache, Store, sqlite_url
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    path = SchemaCache(cache).path
+    assert path is not None
+    path.write_bytes(b"not a database")
+    store = Store(sqlite_url(tmp_path / "site.db"), cache)
+    try:
+        assert store.created
+        assert _schema(tmp_path / "site.db")  # made by its CREATE statements
+    finally:
+        store.close()
+    # a missing folder is still the clear error it was, not a folder made by the copy
+    with pytest.raises(SyftException, match="exists and is writable"):
+        Store(sqlite_url(tmp_path / "no such folder" / "site.db"), cache)
+    assert not (tmp_path / "no such folder").exists()
+
+
+@pytest.mark.skipif(
+    os.environ.get("JUPYTER_SYFT_TEST_DB") == "postgresql",
+    reason="the schema cache is for SQLite files; these launches would use PostgreSQL",
+)
+def test_launch_makes_new_datasites_from_the_schema_cache_and_reopens_them_as_they_are(
+    tmp_path, monkeypatch
+):
+    home = tmp_path / "home"
+    monkeypatch.setenv("JUPYTER_SYFT_HOME", str(home))
+    first = sy.orchestra.launch(name="cache-a", port="auto", reset=True, verbose=False)
+    first.land()
+    assert list((home / ".schema-cache").glob("schema-*.db"))
+    node = sy.orchestra.launch(name="cache-b", port="auto", reset=True, verbose=False)
+    try:
+        assert node.datasite.store.created
+        root = node.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+        assert root.settings.get().name == "cache-b"
+    finally:
+        node.land()
+    again = sy.orchestra.launch(name="cache-b", port="auto", verbose=False)
+    try:
+        assert not again.datasite.store.created
+    finally:
+        again.land()

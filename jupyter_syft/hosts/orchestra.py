@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..client import networks
 from ..errors import SyftException
-from .bootstrap import datasite_folder
+from .bootstrap import datasite_folder, datasites_root
 
 if TYPE_CHECKING:
     from ..client.client import DatasiteClient
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 DEFAULT_ROOT_EMAIL = "info@openmined.org"
 DEFAULT_ROOT_PASSWORD = "changethis"  # noqa: S105 - PySyft's default; login warns to change it
 _running: dict[str, ServerHandle] = {}
+# Under datasites_root(): empty databases of each schema version, copied by new Datasites
+# (no Datasite's folder can be called so: names never start with a dot).
+SCHEMA_CACHE = ".schema-cache"
 
 
 class DeploymentType(str, enum.Enum):
@@ -144,6 +147,7 @@ def launch(
             root_email=DEFAULT_ROOT_EMAIL,
             root_password=DEFAULT_ROOT_PASSWORD,
             dask_scheduler=dask_scheduler,
+            schema_cache=datasites_root() / SCHEMA_CACHE,
         ),
         release=RELEASE_ORCHESTRA,
         start=start,

@@ -47,6 +47,9 @@ class DatasiteConfig:
     # How workers are isolated: "auto" (bubblewrap where it works, else uid and limits only),
     # "bwrap" (refuse to run code without it) or "none" (development only).
     sandbox: str = "auto"
+    # A folder of empty databases of the current schema (``store.SchemaCache``): a new SQLite
+    # store starts as a copy. None: every new store runs its CREATE statements.
+    schema_cache: Path | None = None
 
 
 class Datasite:
@@ -56,7 +59,9 @@ class Datasite:
         self.data_dir = Path(config.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)  # private data lives here: no other local user may read it
-        self.store = Store(config.db_url or sqlite_url(self.data_dir / "datasite.db"))
+        self.store = Store(
+            config.db_url or sqlite_url(self.data_dir / "datasite.db"), config.schema_cache
+        )
         self.blobs = BlobStore(self.data_dir / "blobs")
         self.work_dir = work_dir(self.data_dir)
         self.work_dir.mkdir(exist_ok=True)
@@ -75,8 +80,9 @@ class Datasite:
             self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
         )
         self.retention.clear_leftovers()  # nothing runs yet: every one is a crash's
-        self.services.jobs.recover()
-        self.services.environments.recover()  # builds a crash cut off: failed, never used
+        if not self.store.created:  # a database made now holds no job, run or build
+            self.services.jobs.recover()
+            self.services.environments.recover()  # builds a crash cut off: failed, never used
         self.services.environments.builder.check = self._check_environment
         password = config.root_password or random_password()
         self.root_created = self.services.users.ensure_root(config.root_email, password)

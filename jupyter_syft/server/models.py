@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
+
+from ..wire.models import DEFER_BUILD
 
 
 def new_id() -> str:
@@ -27,7 +30,15 @@ def default_output_policy() -> dict[str, Any]:
     return {"type": "OutputPolicyExecuteOnce", "limit": 1}
 
 
-class User(SQLModel, table=True):
+class Table(SQLModel):
+    """Base of the tables. Their rows are made by the services and loaded by SQLAlchemy,
+    never validated or dumped by pydantic: a table's pydantic validator is built only if it
+    is ever used, not at import (~10 ms of every start; see ``wire.models.DEFER_BUILD``)."""
+
+    model_config = SQLModelConfig(defer_build=DEFER_BUILD)
+
+
+class User(Table, table=True):
     __tablename__ = "users"
 
     id: str = Field(default_factory=new_id, primary_key=True)
@@ -43,7 +54,7 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(Table, table=True):
     __tablename__ = "api_tokens"
 
     token_hash: str = Field(
@@ -54,14 +65,14 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime
 
 
-class Setting(SQLModel, table=True):
+class Setting(Table, table=True):
     __tablename__ = "settings"
 
     key: str = Field(primary_key=True)
     value: Any = Field(sa_column=Column(JSON, nullable=True))
 
 
-class Blob(SQLModel, table=True):
+class Blob(Table, table=True):
     """A complete, fsync'd value file; the row is written only after the file is in place."""
 
     __tablename__ = "blobs"
@@ -73,7 +84,7 @@ class Blob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Dataset(SQLModel, table=True):
+class Dataset(Table, table=True):
     __tablename__ = "datasets"
 
     id: str = Field(default_factory=new_id, primary_key=True)
@@ -87,7 +98,7 @@ class Dataset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Asset(SQLModel, table=True):
+class Asset(Table, table=True):
     __tablename__ = "assets"
     __table_args__ = (UniqueConstraint("dataset_id", "name"),)
 
@@ -106,7 +117,7 @@ class Asset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class DataSubject(SQLModel, table=True):
+class DataSubject(Table, table=True):
     """Who or what a dataset is about (PySyft's data subject registry): a unique name, its
     aliases, and the names of its members (e.g. "Country" has "Canada")."""
 
@@ -121,7 +132,7 @@ class DataSubject(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(Table, table=True):
     """Append-only, hash-chained record of who did what to which object."""
 
     __tablename__ = "audit_events"
@@ -141,7 +152,7 @@ class AuditEvent(SQLModel, table=True):
     hash_version: int = 1
 
 
-class UserCode(SQLModel, table=True):
+class UserCode(Table, table=True):
     """A submitted Syft function. Its policies are fixed at submission; only status changes."""
 
     __tablename__ = "user_codes"
@@ -175,7 +186,7 @@ class UserCode(SQLModel, table=True):
     submit_time: datetime = Field(default_factory=utcnow)
 
 
-class Environment(SQLModel, table=True):
+class Environment(Table, table=True):
     """A uv virtual environment owners defined for user code (server/environments/).
 
     ``status``: building | ready | failed (wire.enums.EnvironmentStatus). ``prefix`` is the
@@ -207,7 +218,7 @@ class Environment(SQLModel, table=True):
     built_at: datetime | None = None
 
 
-class EnvironmentRequest(SQLModel, table=True):
+class EnvironmentRequest(Table, table=True):
     """A scientist's ask for a new environment or package; owners approve (which builds it)
     or deny it."""
 
@@ -225,7 +236,7 @@ class EnvironmentRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Project(SQLModel, table=True):
+class Project(Table, table=True):
     __tablename__ = "projects"
     __table_args__ = (UniqueConstraint("user_id", "name"),)
 
@@ -236,7 +247,7 @@ class Project(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Request(SQLModel, table=True):
+class Request(Table, table=True):
     __tablename__ = "requests"
 
     id: str = Field(default_factory=new_id, primary_key=True)
@@ -252,7 +263,7 @@ class Request(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Execution(SQLModel, table=True):
+class Execution(Table, table=True):
     """One run of a Syft function (or a result the owner deposited), and what came out."""
 
     __tablename__ = "executions"
@@ -299,7 +310,7 @@ class Execution(SQLModel, table=True):
     lock_hash: str = ""
 
 
-class OutputVote(SQLModel, table=True):
+class OutputVote(Table, table=True):
     """One owner's vote on a held output when two must agree (setting ``release_reviewers``);
     a new vote by the same reviewer replaces theirs."""
 
@@ -319,7 +330,7 @@ class OutputVote(SQLModel, table=True):
     nonce: str = ""
 
 
-class ProjectEvent(SQLModel, table=True):
+class ProjectEvent(Table, table=True):
     __tablename__ = "project_events"
 
     seq: int | None = Field(default=None, primary_key=True)
@@ -330,7 +341,7 @@ class ProjectEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Job(SQLModel, table=True):
+class Job(Table, table=True):
     """A run asked for with blocking=False. Kept in the store, so a restart never loses one."""
 
     __tablename__ = "jobs"
@@ -349,7 +360,7 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = None  # when it left the queue (null: queued, or never ran)
 
 
-class RunClaim(SQLModel, table=True):
+class RunClaim(Table, table=True):
     """A private-data run counted against its code's output policy that has not delivered its
     result yet. Written in the same transaction as the count; deleted with the run's Execution
     (or when the count is given back). One left at start is a run a crash cut off."""
@@ -363,7 +374,7 @@ class RunClaim(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Notification(SQLModel, table=True):
+class Notification(Table, table=True):
     """One entry of an account's inbox (services/notifications.py): what happened, in words
     its reader may see, and which object it is about. No foreign key on ``user_id``: an
     account's inbox goes with it (the ``user.delete`` change), and never blocks its deletion."""
@@ -383,7 +394,7 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class NotificationPreference(SQLModel, table=True):
+class NotificationPreference(Table, table=True):
     """How an account wants its notifications by mail (none stored: ``instant``)."""
 
     __tablename__ = "notification_preferences"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
+import pydantic.main
 from pydantic import BaseModel, ConfigDict, Field
 
 from .enums import (
@@ -25,6 +26,11 @@ from .enums import (
 )
 
 T = TypeVar("T")
+# Each model's validator and serializer are built on its first use, not at import: a process
+# uses few of the ~100 (a Datasite's start saves ~20 ms, a client's import too). Only where
+# pydantic rebuilds under a lock (2.14): two threads of the server's pool may use a model
+# first at once, and older versions could then validate with the parent's validator.
+DEFER_BUILD = hasattr(pydantic.main, "_rebuild_lock")
 # A JSON-safe cell of a preview: numbers beyond 2**53, NaN and the like come as text.
 Cell = bool | int | float | str | None
 
@@ -38,7 +44,7 @@ class Answer(BaseModel):
     null. Every other field has no default, so a view cannot forget one.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=DEFER_BUILD)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object sent on the wire."""
@@ -50,7 +56,7 @@ class Body(BaseModel):
     services always were. Unknown fields are ignored (older and newer clients keep working),
     except where a typo would silently change nothing: accounts and settings refuse them."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=DEFER_BUILD)
     # How a refusal of an unknown field calls it ("Unknown setting 'colour'").
     unknown_field: ClassVar[str] = "field"
 
@@ -62,7 +68,7 @@ class Body(BaseModel):
 class Query(BaseModel):
     """Base of a route's query parameters (each field one parameter)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=DEFER_BUILD)
 
 
 # --- common answers -------------------------------------------------------------------------------

@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -438,6 +436,10 @@ def environment_name(value: Any) -> str:
 def requirements(values: Any) -> list[str]:
     """PEP 508 requirements, each once, normalized (``packaging``'s form). No pip options,
     URLs, paths or editable installs: only names, extras, versions and markers."""
+    # packaging: imported when asked (~10 ms a Datasite's start need not pay)
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     if not isinstance(values, list) or not values:
         raise BadRequest('Give the packages as a list of requirements: packages=["numpy>=2"].')
     if len(values) > MAX_PACKAGES:
@@ -537,6 +539,9 @@ def _require_reader(actor: Actor) -> None:
 
 
 def _merge(current: builtins.list[str], added: builtins.list[str]) -> builtins.list[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     merged = {canonicalize_name(Requirement(p).name): p for p in current}
     for spec in added:
         merged[canonicalize_name(Requirement(spec).name)] = spec

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...disclosure.report import label
 from ...wire import models as wire
 from .code import CodeService
 from .datasets import DatasetService, decode_stored
@@ -47,6 +46,8 @@ def preview(value: Any, rows: int = 5) -> AnyPreview:
         value = value.to_frame()
         kind = "DataFrame"
     if kind == "DataFrame":
+        from ...disclosure.report import label  # the disclosure package: not on start-up's path
+
         columns = list(value.columns[:MAX_COLUMNS])
         head = value.iloc[:rows, :MAX_COLUMNS]
         return wire.DataFramePreview(
