@@ -1,7 +1,7 @@
 """Issue #18's phases, each end to end, beside PySyft 0.9.5 and the goals: one Markdown table.
 
     .venv/bin/python benchmarks/bench_phases.py [--quick] [--db sqlite|postgresql|both]
-        [--only request,launch,first,list,mixed,jobs,memory] [--repeat N] [--json FILE]
+        [--only request,launch,first,list,floor,mixed,jobs,memory] [--repeat N] [--json FILE]
     .venv/bin/python benchmarks/bench_phases.py --compare BEFORE.json AFTER.json
 
 Every figure goes through real processes and a real server on loopback, as users run it, with
@@ -17,6 +17,10 @@ the request row takes its samples in one session. Rows:
 - first: in a fresh process, launch, log in, upload a 569-row asset, a scientist submits, the
   owner approves; then the first execute + ``.get()`` is timed.
 - list: 32 scientists x 10 ``datasets.get_all()`` at once; p50 / p99 of one call.
+- floor: the list row's load with the lightest signed-in call there is (``GET /me`` through the
+  client's own connection: a token check, one row, no list): what the server, the clients and
+  the machine allow for any call at that concurrency. It has no PySyft figure; its goal is the
+  list row's.
 - mixed: 50 scientists for 60 s, each repeating list (``datasets.get_all()``), mock (the
   listed asset's ``.mock``), request, approve (the owner's
   ``client.requests.get_by_id(uid).approve()``); operations per second, and errors.
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import importlib.util
 import json
 import multiprocessing as mp
@@ -60,8 +65,8 @@ from pysyft_reference import MEASURED_HOW, MEASURED_ON, PYSYFT_VERSION, REFERENC
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("JUPYTER_SYFT_HOME", tempfile.mkdtemp(prefix="bench-phases-"))
 
-ROWS = ("request", "launch", "first", "list", "mixed", "jobs", "memory")
-LOAD_ROWS = ("list", "mixed")  # measured on each database of --db
+ROWS = ("request", "launch", "first", "list", "floor", "mixed", "jobs", "memory")
+LOAD_ROWS = ("list", "floor", "mixed")  # measured on each database of --db
 PASSWORD = "bench-phases-pw"  # the standalone Datasite's root password
 SCIENTIST_PASSWORD = "bench-scientist-pw"
 ASSET_ROWS = 569  # the breast-cancer study's size
@@ -310,37 +315,60 @@ def _groups(count: int, procs: int) -> list[list[int]]:
 
 
 def row_list(settings: Settings, db_url: str | None) -> dict[str, Any]:
+    return _many_calls(settings, db_url, "list")
+
+
+def row_floor(settings: Settings, db_url: str | None) -> dict[str, Any]:
+    return _many_calls(settings, db_url, "floor")
+
+
+def _many_calls(settings: Settings, db_url: str | None, row: str) -> dict[str, Any]:
+    """``list_scientists`` scientists make ``list_calls`` calls each, all at once."""
     n = settings.list_scientists
     with Datasite(settings, scientists=n, db_url=db_url) as site:
-        args = [(site.url, g, settings.list_calls) for g in _groups(n, settings.client_procs)]
-        per_proc = run_clients(_list_client, args, timeout=600)
-    ms = [s * 1000 for samples in per_proc for s in samples]
-    return {"value": percentile(ms, 50), "p99": percentile(ms, 99), "calls": len(ms)}
+        groups = _groups(n, settings.client_procs)
+        args = [(site.url, g, settings.list_calls, row) for g in groups]
+        per_proc = run_clients(_calls_client, args, timeout=600)
+    ms = [s * 1000 for samples, _, _ in per_proc for s in samples]
+    elapsed = max(end for _, _, end in per_proc) - min(begin for _, begin, _ in per_proc)
+    return {
+        "value": percentile(ms, 50),
+        "p99": percentile(ms, 99),
+        "calls": len(ms),
+        "calls_per_s": len(ms) / elapsed,
+    }
 
 
-def _list_client(
-    start: Callable[[], None], url: str, scientists: list[int], calls: int
-) -> list[float]:
+def _calls_client(
+    start: Callable[[], None], url: str, scientists: list[int], calls: int, row: str
+) -> tuple[list[float], float, float]:
+    """list: ``datasets.get_all()``; floor: ``GET /me`` through the client's connection."""
     import jupyter_syft as sy
+    from jupyter_syft.wire import routes
 
     clients = [_login(sy, url, _scientist(i)) for i in scientists]
-    for ds in clients:
-        ds.datasets.get_all()  # untimed: each scientist has looked once already
+    if row == "list":
+        calls_of = [ds.datasets.get_all for ds in clients]
+    else:
+        calls_of = [functools.partial(ds.session.api.connection.get, routes.ME) for ds in clients]
+    for call in calls_of:
+        call()  # untimed: each scientist has looked once already
     took: list[float] = []
     lock = threading.Lock()
 
-    def scientist(ds: Any) -> None:
+    def scientist(call: Callable[[], Any]) -> None:
         mine = []
         for _ in range(calls):
             t = time.perf_counter()
-            ds.datasets.get_all()
+            call()
             mine.append(time.perf_counter() - t)
         with lock:
             took.extend(mine)
 
     start()
-    _in_threads(scientist, clients)
-    return took
+    began = time.monotonic()
+    _in_threads(scientist, calls_of)
+    return took, began, time.monotonic()
 
 
 def _in_threads(work: Callable[[Any], None], items: list[Any]) -> None:
@@ -621,7 +649,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _change(key: str, old: float, new: float) -> str:
     name = key.partition("@")[0]
-    ref = REFERENCE["list_p50" if name == "list" else name]
+    ref = REFERENCE["list_p50" if name in ("list", "floor") else name]
     if old <= 0 or new <= 0:
         return "—"
     better = old / new if ref.goal.lower_is_better else new / old
@@ -640,7 +668,9 @@ def cells(key: str, result: dict[str, Any]) -> tuple[str, str, str, str, str, st
     """One row of the table: phase, PySyft's figure, ours, the goal, the ratio, x PySyft."""
     name, _, db = key.partition("@")
     label = f" ({'PostgreSQL' if db == 'postgresql' else 'SQLite'})" if db else ""
-    ref = REFERENCE["list_p50" if name == "list" else name]
+    ref = REFERENCE["list_p50" if name in ("list", "floor") else name]
+    if name == "floor":
+        ref = REFERENCE["floor"]
     if "error" in result:
         return (
             ref.phase + label,
@@ -656,10 +686,20 @@ def cells(key: str, result: dict[str, Any]) -> tuple[str, str, str, str, str, st
         return (
             f"32 scientists x 10 `datasets.get_all()`, p50 / p99{label}",
             f"{ref.pysyft} / {p99.pysyft}",
-            f"{value:.0f} / {tail:.0f} ms",
+            f"{value:.0f} / {tail:.0f} ms{_rate(result)}",
             f"≤ {ref.goal.value:g} / {p99.goal.value:g} ms",
             f"p50 {verdict(value, ref)}; p99 {verdict(tail, p99)}",
             f"{versus_pysyft(value, ref)} / {versus_pysyft(tail, p99)}",
+        )
+    if name == "floor":
+        p99 = REFERENCE["list_p99"]
+        return (
+            f"{ref.phase}{label}",
+            "—",
+            f"{value:.0f} / {result['p99']:.0f} ms{_rate(result)}",
+            f"≤ {ref.goal.value:g} / {p99.goal.value:g} ms",
+            f"p50 {verdict(value, ref)}; p99 {verdict(result['p99'], p99)}",
+            "—",
         )
     phase = ref.phase + label
     if name == "memory" and result["frame_mb"] < 900:  # --quick's smaller frame
@@ -672,6 +712,11 @@ def cells(key: str, result: dict[str, Any]) -> tuple[str, str, str, str, str, st
         verdict(value, ref),
         versus_pysyft(value, ref),
     )
+
+
+def _rate(result: dict[str, Any]) -> str:
+    rate = result.get("calls_per_s")  # not in --json files of older checkouts
+    return f" ({rate:.0f} calls/s)" if rate else ""
 
 
 def _figure(name: str, result: dict[str, Any]) -> str:
@@ -754,7 +799,7 @@ def measure(settings: Settings, rows: list[str], dbs: list[str]) -> dict[str, An
                     if db == "postgresql" and postgres is None:
                         results[key] = {"error": pg_error}
                         continue
-                    fn = row_list if name == "list" else row_mixed
+                    fn = {"list": row_list, "floor": row_floor}.get(name, row_mixed)
                     runs = [
                         _attempt(fn, settings, postgres.database() if postgres else None)
                         for _ in range(settings.repeat)

@@ -72,6 +72,13 @@ REFERENCE: dict[str, Reference] = {
         Goal(180, "ms"),
         "247–564 ms",
     ),
+    "floor": Reference(
+        "floor: 32 scientists x 10 of the lightest signed-in call (`GET /me`), p50 / p99",
+        "—",
+        None,
+        Goal(40, "ms"),
+        "—",
+    ),
     "mixed": Reference(
         "50 scientists, 60 s mixed (list, mock, request, approve)",
         "—",

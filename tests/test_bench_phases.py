@@ -71,4 +71,19 @@ def test_an_unknown_row_is_refused_with_the_choices(tmp_path):
     done = _run("--only", "request,lunch", home=tmp_path)
     assert done.returncode == 2
     assert "unknown row(s) lunch" in done.stderr
-    assert "request, launch, first, list, mixed, jobs, memory" in done.stderr
+    assert "request, launch, first, list, floor, mixed, jobs, memory" in done.stderr
+
+
+def test_floor_row_beside_the_list_row(tmp_path):
+    """The floor row runs the list row's load with the lightest signed-in call and prints its
+    rate; both rows against one real standalone Datasite each."""
+    out = tmp_path / "floor.json"
+    done = _run(
+        "--quick", "--only", "list,floor", "--db", "sqlite", "--json", str(out), home=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    floor_line = next(ln for ln in done.stdout.splitlines() if ln.startswith("| floor:"))
+    assert re.search(r"\| \d+ / \d+ ms \(\d+ calls/s\) \|", floor_line), floor_line
+    results = json.loads(out.read_text())["results"]
+    assert results["floor@sqlite"]["calls"] == results["list@sqlite"]["calls"] == 320
+    assert results["floor@sqlite"]["calls_per_s"] > 0

@@ -403,3 +403,13 @@ class NotificationPreference(Table, table=True):
     email: str = "instant"  # instant | digest | off (wire.enums.MailChoice)
     updated_at: datetime = Field(default_factory=utcnow)
     digest_at: datetime | None = None  # when the last daily digest was made
+
+
+class ViewGeneration(Table, table=True):
+    """How often the rows behind a cached view changed (services/view_cache.py): every write
+    that changes them bumps it, in its own transaction."""
+
+    __tablename__ = "view_generations"
+
+    name: str = Field(primary_key=True)
+    value: int = 0

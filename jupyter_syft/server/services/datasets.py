@@ -31,6 +31,7 @@ from .errors import (
 from .paging import PageParams, preload
 from .retention import referenced_blobs
 from .settings import SettingsService
+from .view_cache import DATASETS, ViewCache, bump
 from .views import iso, person
 
 NO_ACCESS = (
@@ -49,6 +50,7 @@ class DatasetService:
         self.blobs = blobs
         self.audit = audit
         self.settings = settings
+        self._pages: ViewCache[wire.Page[wire.Dataset]] = ViewCache(store, DATASETS)
 
     # --- uploading ---------------------------------------------------------------------------
     def open_upload(self, actor: Actor, declared_size: int | None) -> BlobWriter:
@@ -171,6 +173,7 @@ class DatasetService:
                 session.flush()
                 for row in rows:
                     session.add(row)
+                bump(session, DATASETS)
                 session.commit()
             except IntegrityError:
                 session.rollback()
@@ -195,8 +198,14 @@ class DatasetService:
             raise Forbidden("This Datasite does not allow guests; log in with an account.")
 
     def list(self, actor: Actor, page: PageParams | None = None) -> wire.Page[wire.Dataset]:
-        """One page of the datasets (see ``paging``)."""
+        """One page of the datasets (see ``paging``), built once per change of the datasets:
+        a view depends on the page asked for and on whether the caller owns the data."""
         self._require_browsing(actor)
+        page = page or PageParams()
+        key = (actor.is_owner, page.limit, page.cursor, page.order)
+        return self._pages.get(key, lambda: self._list(actor, page))
+
+    def _list(self, actor: Actor, page: PageParams) -> wire.Page[wire.Dataset]:
         with self.store.session() as session:
 
             def views(rows: Sequence[models.Dataset]) -> list[wire.Dataset]:
@@ -355,6 +364,7 @@ class DatasetService:
             orphans = sorted(blob_ids - referenced_blobs(session, blob_ids))
             for blob_id in orphans:
                 session.delete(session.get(models.Blob, blob_id))
+            bump(session, DATASETS)
             session.commit()
         for blob_id in orphans:  # unless the same value was uploaded again meanwhile
             self.blobs.delete(blob_id, unless=functools.partial(self._blob_row_exists, blob_id))

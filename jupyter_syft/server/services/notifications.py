@@ -26,6 +26,7 @@ paged, marks notifications read or unread, and chooses how mail comes: ``instant
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import bindparam, delete, exists, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -87,6 +88,32 @@ class Draft:
     object_type: str = ""
     object_id: str = ""
     project_id: str = ""
+
+
+@functools.cache
+def _new_request_query() -> Any:
+    """One query: a request, its code, its requester and how many requests for a function of
+    that name they sent before it (a resubmission when any). Built once: building it (aliases,
+    a correlated subquery) cost more than running it."""
+    R, C = aliased(models.Request), aliased(models.UserCode)
+    earlier_count = (
+        select(func.count())
+        .select_from(R)
+        .join(C, col(C.id) == col(R.code_id))
+        .where(
+            col(R.user_id) == col(models.Request.user_id),
+            col(R.id) != col(models.Request.id),
+            col(C.service_func_name) == col(models.UserCode.service_func_name),
+            col(R.created_at) <= col(models.Request.created_at),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(models.Request, models.UserCode, models.User, earlier_count)
+        .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
+        .join(models.User, col(models.User.id) == col(models.Request.user_id), isouter=True)
+        .where(col(models.Request.id) == bindparam("request_id"))
+    )
 
 
 def about_request(
@@ -289,27 +316,7 @@ class NotificationService:
         session.commit()
 
     def _new_request(self, session: Any, change: Change) -> list[Draft]:
-        # one query: the request, its code, its requester and how many requests for a
-        # function of that name they sent before it (a resubmission when any)
-        R, C = aliased(models.Request), aliased(models.UserCode)
-        earlier_count = (
-            select(func.count())
-            .select_from(R)
-            .join(C, col(C.id) == col(R.code_id))
-            .where(
-                col(R.user_id) == col(models.Request.user_id),
-                col(R.id) != col(models.Request.id),
-                col(C.service_func_name) == col(models.UserCode.service_func_name),
-                col(R.created_at) <= col(models.Request.created_at),
-            )
-            .scalar_subquery()
-        )
-        found = session.exec(
-            select(models.Request, models.UserCode, models.User, earlier_count)
-            .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
-            .join(models.User, col(models.User.id) == col(models.Request.user_id), isouter=True)
-            .where(col(models.Request.id) == change.object_id)
-        ).first()
+        found = session.exec(_new_request_query(), params={"request_id": change.object_id}).first()
         if found is None:
             return []
         request, code, user, earlier = found

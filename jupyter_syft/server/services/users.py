@@ -26,6 +26,7 @@ from .audit import AuditLog
 from .errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from .paging import PageParams
 from .settings import SettingsService
+from .view_cache import DATASETS, bump
 from .views import user_view
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -209,6 +210,8 @@ class UserService:
                     limits.check_text(value, key, PROFILE_LIMITS[key])
                     setattr(user, key, value)
             session.add(user)
+            if {"name", "email"} & set(changes):  # shown as the uploader of their datasets
+                bump(session, DATASETS)
             try:
                 session.commit()
             except IntegrityError:

@@ -1,0 +1,82 @@
+"""Views kept between calls while the rows behind them stand.
+
+A view that many callers read and few writes change (the datasets list: 32 scientists listing
+at once) is built once per *generation*: a number in the database that every write changing
+those rows bumps, in the write's own transaction. A reader compares one primary-key read with
+the generation its copy was built at, so a Datasite never serves a stale copy, even when
+another process (the Jupyter extension beside ``jupyter-syft serve``) made the write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import models
+from ..store import Store
+
+T = TypeVar("T")
+MAX_ENTRIES = 256  # views per cache (e.g. page sizes and cursors); all dropped when full
+
+# The datasets list (services/datasets.py): bumped by a dataset's creation or deletion and by
+# a change of an account's name or email (shown as its datasets' uploader). Assets and stored
+# values never change once made.
+DATASETS = "datasets"
+
+_GENERATIONS = models.ViewGeneration.__table__  # type: ignore[attr-defined]
+_READ = select(_GENERATIONS.c.value).where(_GENERATIONS.c.name == bindparam("view"))
+_BUMP = (
+    update(_GENERATIONS)
+    .where(_GENERATIONS.c.name == bindparam("view"))
+    .values(value=_GENERATIONS.c.value + 1)
+)
+
+
+def bump(session: Any, name: str) -> None:
+    """Mark the rows behind view ``name`` changed, in ``session``'s transaction (call it
+    before that commit)."""
+    session.execute(_BUMP, {"view": name})
+
+
+class ViewCache(Generic[T]):
+    """Copies of one kind of view, by key (what else the view depends on: the caller's
+    role, the page asked for), each valid while generation ``name`` is unchanged."""
+
+    def __init__(self, store: Store, name: str):
+        self.store = store
+        self.name = name
+        self._entries: dict[Hashable, tuple[int, T]] = {}
+        self._lock = threading.Lock()
+        self._ensure_row()
+
+    def _ensure_row(self) -> None:
+        with self.store.engine.begin() as connection:
+            if connection.execute(_READ, {"view": self.name}).first() is None:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(insert(_GENERATIONS).values(name=self.name, value=0))
+                except IntegrityError:
+                    pass  # another process made it first
+
+    def generation(self) -> int:
+        with self.store.engine.connect() as connection:
+            value = connection.execute(_READ, {"view": self.name}).scalar()
+        return int(value or 0)
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The view for ``key``: the kept copy if nothing changed since it was built, else
+        ``build()`` (which reads the rows after the generation was read: never older)."""
+        generation = self.generation()
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        view = build()
+        with self._lock:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (generation, view)
+        return view
