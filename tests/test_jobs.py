@@ -82,6 +82,29 @@ def test_other_scientists_cannot_see_a_job(node, root, scientist, approved):
         eve.connection.get(f"jobs/{job.id}")
 
 
+def test_a_job_is_audited_with_its_report_and_the_chain_holds(node, root, scientist, approved):
+    # The run and its disclosure report are written in one transaction: consecutive events
+    # of the scientist, in that order, and the hash chain still verifies.
+    asset, expected = approved
+    job = scientist.code.total_age(data=asset, blocking=False)
+    assert job.wait(timeout=60).get() == expected
+    execution = job.fetch()._model.execution
+    assert execution is not None
+    events = list(root.audit.events(page_size=50))
+    run = next(
+        e for e in events if e.action == "code.run" and e.detail["execution"] == execution.id
+    )
+    report = next(e for e in events if e.action == "output.report" and e.object_id == execution.id)
+    assert report.seq == run.seq + 1 and report.prev_hash == run.hash
+    assert run.actor_email == report.actor_email == "ds@example.org"
+    assert report.detail["outcome"] in ("pass", "review", "fail")
+    assert "intact" in repr(root.audit.verify())
+    # the job as its owner reads it (one query), and as a stranger cannot
+    seen = root.connection.get(f"jobs/{job.id}")
+    assert seen["status"] == "completed" and seen["service_func_name"] == "total_age"
+    assert seen["execution"]["id"] == execution.id and seen["requester"]["name"]
+
+
 def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scientist, approved):
     """Jobs live in the store: one that never started runs after a restart; one cut off mid-run
     is shown as interrupted, never silently run twice."""

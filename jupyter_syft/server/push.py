@@ -23,7 +23,7 @@ import queue
 import re
 import secrets
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +41,7 @@ from .store import Store
 log = logging.getLogger("jupyter_syft.server")
 
 RING = 1000  # events kept for resuming (all readers together)
+REQUEST_CACHE = 10_000  # codes whose request id the push thread remembers
 PENDING = 500  # events a stream may fall behind by before it is told to reset
 KEEPALIVE_SECONDS = 15.0  # a comment line this often: proxies keep the stream, dead ones show
 MAX_AGE_SECONDS = 600.0  # a stream ends after this; the client resumes from its last id
@@ -164,6 +165,9 @@ class PushHub:
         self._lock = threading.Lock()
         self._closed = False
         self._queue: queue.SimpleQueue[Change | None] = queue.SimpleQueue()
+        # code id -> its request's id (a code's request never changes): read once, not for
+        # each of a job's events (only the push thread uses it)
+        self._request_of: OrderedDict[str, str] = OrderedDict()
         self._thread = threading.Thread(target=self._serve, name="datasite-push", daemon=True)
         self._thread.start()
         self._unsubscribe = changes.subscribe(self._queue.put)
@@ -338,10 +342,16 @@ class PushHub:
                 return []
             request_id = ""
             if topic in ("outputs", "jobs"):
-                request_id = (
-                    session.exec(
-                        select(models.Request.id).where(models.Request.code_id == found.code_id)
-                    ).first()
-                    or ""
-                )
+                request_id = self._request_of.get(found.code_id, "")
+                if not request_id:
+                    request_id = (
+                        session.exec(
+                            select(models.Request.id).where(models.Request.code_id == found.code_id)
+                        ).first()
+                        or ""
+                    )
+                    if request_id:
+                        self._request_of[found.code_id] = request_id
+                        while len(self._request_of) > REQUEST_CACHE:
+                            self._request_of.popitem(last=False)
             return [(topic, object_id, what, frozenset({found.user_id}), request_id)]

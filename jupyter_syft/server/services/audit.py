@@ -52,9 +52,20 @@ class AuditLog:
     def record(
         self, actor: Actor, action: str, object_type: str = "", object_id: str = "", **detail: Any
     ) -> None:
+        self.record_many(actor, [(action, object_type, object_id, detail)])
+
+    def record_many(
+        self, actor: Actor, events: Sequence[tuple[str, str, str, dict[str, Any]]]
+    ) -> None:
+        """Several events of one actor, ``(action, object_type, object_id, detail)`` each, in
+        order, in one transaction (a run and its output report: one head read, one commit)."""
         # What is hashed must be exactly what the database gives back: JSON-safe detail, and
         # text without NUL (PostgreSQL stores U+FFFD for it, see store._without_nul).
-        clean_detail = _no_nul(json.loads(json.dumps(detail, default=str)))
+        cleaned = [
+            (action, object_type, object_id, _no_nul(json.loads(json.dumps(detail, default=str))))
+            for action, object_type, object_id, detail in events
+        ]
+        changes = []
         with self._lock, self.store.session() as session:
             self.store.lock(session, "audit")  # other processes sharing a PostgreSQL database
             # Only the head's seq and hash: the new event links to them.
@@ -64,30 +75,35 @@ class AuditLog:
                 .limit(1)
             ).first()
             last_seq, last_hash = head if head is not None else (0, "")
-            event = models.AuditEvent(
-                seq=(last_seq or 0) + 1,
-                actor_id=_no_nul(actor.user_id),
-                actor_email=_no_nul(actor.email),
-                action=_no_nul(action),
-                object_type=_no_nul(object_type),
-                object_id=_no_nul(object_id),
-                detail=clean_detail,
-                prev_hash=last_hash,
-                hash_version=HASH_VERSION,
-            )
-            event.hash = event_hash(_fields(event))
-            session.add(event)
+            for action, object_type, object_id, clean_detail in cleaned:
+                event = models.AuditEvent(
+                    seq=(last_seq or 0) + 1,
+                    actor_id=_no_nul(actor.user_id),
+                    actor_email=_no_nul(actor.email),
+                    action=_no_nul(action),
+                    object_type=_no_nul(object_type),
+                    object_id=_no_nul(object_id),
+                    detail=clean_detail,
+                    prev_hash=last_hash,
+                    hash_version=HASH_VERSION,
+                )
+                event.hash = event_hash(_fields(event))
+                last_seq, last_hash = event.seq, event.hash
+                session.add(event)
+                changes.append(
+                    Change(
+                        action=event.action,
+                        object_type=event.object_type,
+                        object_id=event.object_id,
+                        actor_id=event.actor_id or "",
+                        actor_email=event.actor_email or "",
+                        detail=clean_detail,
+                        seq=event.seq,
+                    )
+                )
             session.commit()
-            change = Change(
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                actor_id=event.actor_id or "",
-                actor_email=event.actor_email or "",
-                detail=clean_detail,
-                seq=event.seq,
-            )
-        self.changes.publish(change)
+        for change in changes:
+            self.changes.publish(change)
 
     # --- checking ----------------------------------------------------------------------------
     def verify(self) -> bool:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
@@ -27,7 +28,7 @@ from . import limits, paging
 from .actor import Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService, RunInterrupted
-from .errors import BadRequest, Conflict, ServiceError
+from .errors import BadRequest, Conflict, NotFound, ServiceError
 from .paging import PageParams, preload
 from .views import iso
 
@@ -120,14 +121,22 @@ class JobService:
 
     def _run(self, job_id: str) -> None:
         with self.store.session() as session:
-            job = session.get(models.Job, job_id)
-            if job is None or job.status != "created":
+            # Taken only if still queued (not killed meanwhile), in one statement.
+            now = models.utcnow()
+            taken = session.exec(
+                update(models.Job)
+                .where(col(models.Job.id) == job_id, col(models.Job.status) == "created")
+                .values(status="processing", updated_at=now, started_at=now)
+            ).rowcount
+            if taken != 1:
+                session.rollback()
                 return  # killed before it started
-            job.status, job.updated_at = "processing", models.utcnow()
-            job.started_at = job.updated_at
-            session.add(job)
+            job, user = session.exec(
+                select(models.Job, models.User)
+                .outerjoin(models.User, col(models.User.id) == col(models.Job.user_id))
+                .where(col(models.Job.id) == job_id)
+            ).one()
             session.commit()
-            user = session.get(models.User, job.user_id)
         self._current.add(job_id)
         try:
             self._finish(job, user)
@@ -155,15 +164,20 @@ class JobService:
             else:
                 log.exception("job %s failed", job_id)
                 error = "The Datasite hit an internal error running this job; its log has details."
+        if job_id in self._killed:
+            self._killed.discard(job_id)
+            status, error = "interrupted", "Stopped with job.kill()."
         with self.store.session() as session:
-            row = session.get(models.Job, job_id)
-            assert row is not None
-            if job_id in self._killed:
-                self._killed.discard(job_id)
-                status, error = "interrupted", "Stopped with job.kill()."
-            row.status, row.error, row.execution_id = status, error, execution_id
-            row.updated_at = models.utcnow()
-            session.add(row)
+            session.exec(
+                update(models.Job)
+                .where(col(models.Job.id) == job_id)
+                .values(
+                    status=status,
+                    error=error,
+                    execution_id=execution_id,
+                    updated_at=models.utcnow(),
+                )
+            )
             session.commit()
         # Not audited (its run is): told to the change bus here, for the push channel and inboxes.
         self.audit.changes.publish(
@@ -212,8 +226,29 @@ class JobService:
             )
 
     def get(self, actor: Actor, job_id: str) -> wire.Job:
+        """One job (its owner's or, for owners, anyone's), read in one query: clients waiting
+        for a job ask for it again and again."""
+        actor.require_user("see jobs")
         with self.store.session() as session:
-            return self._view(session, actor, self._visible(session, actor, job_id))
+            found = session.exec(
+                select(
+                    models.Job,
+                    col(models.UserCode.service_func_name),
+                    models.User,
+                    models.Execution,
+                )
+                .outerjoin(models.UserCode, col(models.UserCode.id) == col(models.Job.code_id))
+                .outerjoin(models.User, col(models.User.id) == col(models.Job.user_id))
+                .outerjoin(
+                    models.Execution, col(models.Execution.id) == col(models.Job.execution_id)
+                )
+                .where(col(models.Job.id) == job_id)
+            ).first()
+            if found is None or (found[0].user_id != actor.user_id and not actor.is_owner):
+                raise NotFound(f"No job with id {job_id}.")  # as visible_row says it
+            job, func_name, user, execution = found
+            requester = None if user is None else wire.Person(name=user.name, email=user.email)
+            return self._wire(actor, job, func_name or "", requester, execution)
 
     def kill(self, actor: Actor, job_id: str) -> wire.Job:
         with self.store.session() as session:
@@ -238,10 +273,21 @@ class JobService:
         code = session.get(models.UserCode, job.code_id)
         execution = session.get(models.Execution, job.execution_id) if job.execution_id else None
         user = session.get(models.User, job.user_id)
+        requester = wire.Person(name=user.name, email=user.email) if user else None
+        return self._wire(actor, job, code.service_func_name if code else "", requester, execution)
+
+    def _wire(
+        self,
+        actor: Actor,
+        job: models.Job,
+        func_name: str,
+        requester: wire.Person | None,
+        execution: models.Execution | None,
+    ) -> wire.Job:
         return wire.Job(
             id=job.id,
             code_id=job.code_id,
-            service_func_name=code.service_func_name if code else "",
+            service_func_name=func_name,
             status=JobStatus(job.status),
             error=job.error,
             n_iters=job.n_iters,
@@ -249,7 +295,7 @@ class JobService:
             created_at=iso(job.created_at),
             updated_at=iso(job.updated_at),
             execution=self.code.execution_view(execution, actor) if execution else None,
-            requester=wire.Person(name=user.name, email=user.email) if user else None,
+            requester=requester,
             started_at=iso(job.started_at) if job.started_at else None,
         )
 

@@ -129,9 +129,12 @@ class CodeRuns:
         """Whether ``actor`` may run ``code_id`` now, and on what: ``(code, True)`` on the
         private data, ``(code, False)`` on the mocks; refused otherwise, with the reason. A job
         asks this before it is queued, so it is refused at once rather than failing later."""
-        code, request, user = self._load(actor, code_id)
-        guests_may_run = self.settings.value("allow_guest_code_requests")
-        if code.status == Decision.APPROVED and actor.is_guest and not guests_may_run:
+        code, user = self._load(actor, code_id)
+        if (
+            code.status == Decision.APPROVED
+            and actor.is_guest
+            and not self.settings.value("allow_guest_code_requests")
+        ):
             raise Forbidden(
                 "Guests cannot run code on this Datasite's private data; ask its owner for an "
                 "account."
@@ -139,7 +142,7 @@ class CodeRuns:
         if code.status == Decision.APPROVED:
             return code, True
         if code.status == Decision.REJECTED:
-            raise _denied(request)
+            raise self._denied(code)
         if _may_run_on_mocks(actor, user):
             return code, False
         name = self.settings.value("name")
@@ -152,9 +155,9 @@ class CodeRuns:
         """Run ``code_id`` on the mocks of the assets its input policy names, whatever its
         status (denied code excepted): owners, and scientists allowed mock execution. It never
         reads private data and counts no run."""
-        code, request, user = self._load(actor, code_id)
+        code, user = self._load(actor, code_id)
         if code.status == Decision.REJECTED:
-            raise _denied(request)
+            raise self._denied(code)
         if not _may_run_on_mocks(actor, user):
             raise Forbidden(
                 "Only the Datasite's owners, and scientists it allows mock execution, run code "
@@ -164,26 +167,29 @@ class CodeRuns:
         notice = MOCK_NOTICE if code.status == Decision.PENDING else ON_MOCKS_NOTICE
         return self._execute(_Run(actor, code, None, None), bound, False, notice)
 
-    def _load(
-        self, actor: Actor, code_id: str
-    ) -> tuple[models.UserCode, models.Request | None, models.User | None]:
-        """The code (if the caller may see it), its latest request, and the caller's account,
-        which must not be disabled."""
+    def _load(self, actor: Actor, code_id: str) -> tuple[models.UserCode, models.User | None]:
+        """The code (if the caller may see it) and the caller's account, which must not be
+        disabled."""
         actor.require_user("run code")
         with self.store.session() as session:
             code = visible(session, actor, code_id)
-            request = session.exec(
-                select(models.Request)
-                .where(models.Request.code_id == code.id)
-                .order_by(col(models.Request.created_at).desc())
-            ).first()
             user = session.get(models.User, actor.user_id)
         # [H1, issue 11 item 3] Cut-off accounts run nothing, queued jobs included: a disabled
         # account at all, and one demoted to GUEST nothing on private data (unless guests may
         # send code here, as guest sessions then do; checked by ``run``).
         if user is not None and user.disabled:
             raise Forbidden("This account is disabled; ask the Datasite's owner.")
-        return code, request, user
+        return code, user
+
+    def _denied(self, code: models.UserCode) -> Forbidden:
+        """Denied code's refusal, with the reason of its latest request (read only then)."""
+        with self.store.session() as session:
+            request = session.exec(
+                select(models.Request)
+                .where(models.Request.code_id == code.id)
+                .order_by(col(models.Request.created_at).desc())
+            ).first()
+        return _denied_by(request)
 
     def _run_approved(self, run: _Run, inputs: dict[str, Any]) -> wire.Execution:
         code = run.code
@@ -234,8 +240,8 @@ class CodeRuns:
         with self.store.session() as session:
             return bind(code, inputs, private, lambda asset_id: session.get(models.Asset, asset_id))
 
-    def _limits(self) -> Limits:
-        values = self.settings.values()
+    @staticmethod
+    def _limits(values: dict[str, Any]) -> Limits:
         return Limits(
             wall_seconds=float(values["exec_wall_seconds"]),
             cpu_seconds=float(values["exec_cpu_seconds"]),
@@ -256,6 +262,8 @@ class CodeRuns:
         with self.store.session() as session:
             if private:
                 ids = list(code.nested_plan.values())
+                if not ids:  # most code launches no nested job
+                    return {}
                 rows = session.exec(
                     select(models.UserCode).where(col(models.UserCode.id).in_(ids))
                 ).all()
@@ -297,13 +305,14 @@ class CodeRuns:
                     paths[param] = Path(tmp) / f"{param}.jsyf"
                     paths[param].write_bytes(ref)
                     paths[param].chmod(0o644)
-            rules = rule_set(self.settings.value("disclosure_rules"))
+            values = self.settings.values()  # read once for the whole run
+            rules = rule_set(values["disclosure_rules"])
             policies = self._policies(code) if private and has_custom_policy(code) else None
             spec = RunSpec(
                 source=code.code,
                 func_name=code.service_func_name,
                 inputs=paths,
-                limits=self._limits(),
+                limits=self._limits(values),
                 label=f"job {run.job_id}" if run.job_id else code.id,
                 nested=tuple(self._names_of(code.user_id)),
                 nested_code=self._nested_plan(code, private),
@@ -325,7 +334,7 @@ class CodeRuns:
             self.blobs.settled(info.id)
             blob_id = info.id
         report = clean_report(result.report, rules) if blob_id is not None else None
-        release = self._release_state(private, report) if blob_id is not None else None
+        release = self._release_state(private, report, values) if blob_id is not None else None
         # Mock runs too: a scientist's pre-submission report is part of the record.
         digests = self.digests(code, bound, blob_id, rules.digest())
         execution = models.Execution(
@@ -354,37 +363,47 @@ class CodeRuns:
             if claim is not None:  # delivered: the count stays, with this run to show for it
                 RunClaims.delivered(session, claim)
             session.commit()
-        self.audit.record(
-            actor,
-            "code.run",
-            "code",
-            code.id,
-            execution=execution.id,
-            private=private,
-            ok=execution.ok,
-            environment=execution.environment or "default",
-            lock_hash=execution.lock_hash,
-        )
-        if report is not None:
-            self.audit.record(
-                actor,
-                "output.report",
-                "execution",
-                execution.id,
-                private=private,
-                outcome=report["outcome"],
-                release=execution.release,
-                environment=execution.environment or "default",
-                lock_hash=execution.lock_hash,
-                **digests,
+        environment_name = execution.environment or "default"
+        events: builtins.list[tuple[str, str, str, dict[str, Any]]] = [
+            (
+                "code.run",
+                "code",
+                code.id,
+                {
+                    "execution": execution.id,
+                    "private": private,
+                    "ok": execution.ok,
+                    "environment": environment_name,
+                    "lock_hash": execution.lock_hash,
+                },
             )
+        ]
+        if report is not None:
+            events.append(
+                (
+                    "output.report",
+                    "execution",
+                    execution.id,
+                    {
+                        "private": private,
+                        "outcome": report["outcome"],
+                        "release": execution.release,
+                        "environment": environment_name,
+                        "lock_hash": execution.lock_hash,
+                        **digests,
+                    },
+                )
+            )
+        self.audit.record_many(actor, events)  # one transaction for the run and its report
         return self.execution_view(execution, actor, notice)
 
-    def _release_state(self, private: bool, report: dict[str, Any] | None) -> ReleaseState:
+    def _release_state(
+        self, private: bool, report: dict[str, Any] | None, values: dict[str, Any]
+    ) -> ReleaseState:
         """Whether a new result may go to its requester now (the Datasite's ``release``)."""
         if not private:
             return ReleaseState.RELEASED  # mocks hold nothing private: their report is shown
-        mode = self.settings.value("release")
+        mode = values["release"]
         if mode == ReleaseMode.MANUAL.value:
             return ReleaseState.HELD
         if mode == ReleaseMode.CHECKED.value:
@@ -667,7 +686,7 @@ def _may_run_on_mocks(actor: Actor, user: models.User | None) -> bool:
     return actor.is_owner or (user is not None and user.mock_execution_permission)
 
 
-def _denied(request: models.Request | None) -> Forbidden:
+def _denied_by(request: models.Request | None) -> Forbidden:
     reason = request.deny_reason if request else ""
     return Forbidden(f"Your code cannot be run: it was denied. Reason: {reason or 'none given'}")
 
