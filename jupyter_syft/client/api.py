@@ -218,8 +218,11 @@ class DatasiteAPI:
     def jobs(self) -> Iterator[models.Job]:
         return _pages(models.Job, self.connection.get_pages(routes.JOBS))
 
-    def job(self, job_id: str) -> models.Job:
-        return _parse(models.Job, self.connection.get(routes.path(routes.JOB, job_id=job_id)))
+    def job(self, job_id: str, wait: float = 0) -> models.Job:
+        """``wait``: seconds the Datasite may hold the answer until the job has ended."""
+        path = routes.path(routes.JOB, job_id=job_id)
+        params = {"wait": f"{wait:g}"} if wait > 0 else {}
+        return _parse(models.Job, self.connection.get(path, **params))
 
     def kill_job(self, job_id: str) -> models.Job:
         path = routes.path(routes.JOB_KILL, job_id=job_id)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..wire import models
 
 DONE = (JobStatus.COMPLETED, JobStatus.ERRORED, JobStatus.INTERRUPTED)
+LONG_POLL = 25.0  # seconds a wait lets the Datasite hold one answer (it allows up to 30)
 
 
 class Job(View):
@@ -59,23 +60,33 @@ class Job(View):
     def resolved(self) -> bool:
         return self.status in DONE
 
-    def fetch(self) -> Job:
-        self._model = self._session.api.job(self.id)
+    def fetch(self, wait: float = 0) -> Job:
+        """Read it again; ``wait``: let the Datasite hold the answer up to that many seconds
+        until the job has ended."""
+        self._model = self._session.api.job(self.id, wait=wait)
         return self
 
     def wait(self, timeout: float | None = None, job_only: bool = False) -> ResultPointer:
-        """Block until the job ends (polling, quickly at first), then give its result."""
+        """Block until the job ends, then give its result. The Datasite holds each answer
+        until the job has ended (up to ``LONG_POLL`` seconds at a time), so waiting costs a
+        request per ``LONG_POLL`` seconds, not one every few milliseconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.02
-        while not self.fetch().resolved:
+        while True:
+            step = LONG_POLL if deadline is None else max(0.0, deadline - time.monotonic())
+            asked = time.monotonic()
+            if self.fetch(wait=min(step, LONG_POLL)).resolved:
+                return self.result
             if deadline is not None and time.monotonic() >= deadline:
                 raise SyftException(
                     f"Job {self.id} is still {self.status.value} after {timeout} s; "
                     "call job.wait() again, or job.kill() if it is still queued."
                 )
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-        return self.result
+            if time.monotonic() - asked < min(step, LONG_POLL) / 2:
+                # Answered early though it has not ended (a Datasite that does not hold
+                # answers, or too many held already): ask again after a pause, as before.
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.5)
 
     @property
     def result(self) -> ResultPointer:

@@ -15,6 +15,7 @@ from .blobs import BlobStore
 from .environments.runtime import EnvironmentRuntime
 from .execution import Runner, default_lock
 from .execution.pool import sweep_leftover_workers
+from .job_waits import JobWaits
 from .push import PushHub
 from .security import random_password
 from .services import Services
@@ -76,6 +77,7 @@ class Datasite:
         self.services.settings.initialize(name=config.name)
         # The push channel (server/push.py): each committed change, told to who may see it.
         self.push = PushHub(self.store, self.services.audit.changes)
+        self.job_waits = JobWaits(self.services.audit.changes)  # GET jobs/{id}?wait=
         self.retention = RetentionService(
             self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
         )
@@ -174,6 +176,7 @@ class Datasite:
         """Stop: runs still going are cut off, their jobs marked interrupted (run them again)
         and their runs given back; queued jobs wait for the next start."""
         self.push.close()  # open streams end: their clients resume once the Datasite is back
+        self.job_waits.close()
         self._collector_stop.set()
         self._collector.join(60)
         self.services.jobs.stop()

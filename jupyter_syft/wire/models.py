@@ -1073,6 +1073,13 @@ class CodeListQuery(PageQuery):
     name: str | None = None
 
 
+class JobWaitQuery(Query):
+    """``wait``: hold the answer up to this many seconds (0 to 30) until the job has ended
+    (completed, errored or interrupted); 0, the default: answer at once."""
+
+    wait: float = Field(default=0, ge=0, le=30)
+
+
 class RowsQuery(Query):
     """How many rows of a value to preview (taken as 1 to 100)."""
 

@@ -562,7 +562,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A job and its progress. */
+    /** A job and its progress; with ``wait``, once it has ended or the wait is over. */
     get: operations['getJob'];
     put?: never;
     post?: never;
@@ -3368,7 +3368,9 @@ export interface operations {
   };
   getJob: {
     parameters: {
-      query?: never;
+      query?: {
+        wait?: number;
+      };
       header?: never;
       path: {
         job_id: string;

@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
 from ...wire import routes
 from ...wire.contract import EVENT_STREAM, VALUE_MEDIA_TYPE, Op
-from ...wire.enums import Decision
+from ...wire.enums import Decision, JobStatus
 from ...wire.models import (
     ApproveBody,
     AuditCheckpoint,
@@ -48,6 +50,7 @@ from ...wire.models import (
     GuestSession,
     Job,
     JobQuery,
+    JobWaitQuery,
     Justification,
     JustificationBody,
     LoginAnswer,
@@ -492,10 +495,51 @@ class JobsHandler(Endpoint):
 
 
 class JobHandler(Endpoint):
-    contract = {"get": Op("A job and its progress.", Job)}
+    contract = {
+        "get": Op(
+            "A job and its progress; with ``wait``, once it has ended or the wait is over.",
+            Job,
+            query=JobWaitQuery,
+        )
+    }
 
     async def get(self, job_id: str) -> None:
-        self.send_json(await self.run(self.services.jobs.get, self.actor, job_id))
+        wait = _wait_seconds(self.get_query_argument("wait", None))
+        waits = self.datasite.job_waits
+        deadline = IOLoop.current().time() + wait
+        while True:
+            # Watched before it is read: an end between the read and the wait wakes it.
+            changed = waits.watch(job_id) if wait else None
+            try:
+                job = await self.run(self.services.jobs.get, self.actor, job_id)
+                remaining = deadline - IOLoop.current().time()
+                if changed is None or job.status in ENDED_JOBS or remaining <= 0:
+                    break
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed, remaining)
+            finally:
+                if changed is not None:
+                    waits.forget(job_id, changed)
+        self.send_json(job)
+
+
+ENDED_JOBS = (JobStatus.COMPLETED, JobStatus.ERRORED, JobStatus.INTERRUPTED)
+MAX_WAIT_SECONDS = 30.0
+
+
+def _wait_seconds(text: str | None) -> float:
+    if text is None or text == "":
+        return 0.0
+    try:
+        seconds = float(text) if len(text) <= 12 and text.isascii() else math.nan
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_WAIT_SECONDS:  # NaN fails this too
+        raise BadRequest(
+            f"wait is a number of seconds from 0 to {MAX_WAIT_SECONDS:g} (e.g. wait=10), "
+            f"not {limits.clip(text)}."
+        )
+    return seconds
 
 
 class JobKillHandler(Endpoint):
