@@ -387,10 +387,12 @@ class EnvironmentService:
             else:
                 row.status = EnvironmentStatus.FAILED.value
                 row.message = result.message
+            if keep:
+                # Older builds go before "ready" is told: whoever sees it sees them gone.
+                # (No run can start in them: the row points at the previous build or this.)
+                _remove_builds(self.builder.root, spec.name, keep)
             session.add(row)
             session.commit()
-        if keep:
-            _remove_builds(self.builder.root, spec.name, keep)
         log.info(
             "environment %s: %s in %.1f s",
             spec.name,
