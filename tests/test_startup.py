@@ -4,6 +4,7 @@ the other hosts once they serve; bytecode is compiled for the workers (who run w
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import shutil
@@ -157,35 +158,32 @@ def test_a_host_without_early_start_starts_the_runner_once_in_the_background(tmp
         datasite.close()
 
 
-def test_the_early_start_module_imports_nothing_heavy():
-    # launch starts the runner before it imports the store and the server: that only helps
-    # if importing the starter does not pull them in.
-    code = (
-        "import sys, jupyter_syft.server.startup\n"
-        "heavy = {'sqlalchemy', 'sqlmodel', 'tornado', 'pydantic', 'pandas', 'pyarrow', 'numpy'}\n"
-        "print(sorted(heavy & set(sys.modules)))\n"
-    )
+def _loaded_by(imports: str, watched: set[str]) -> list[str]:
+    """Which of ``watched`` a fresh interpreter has loaded after running ``imports``."""
+    code = f"import sys\n{imports}\nprint(sorted(set({sorted(watched)!r}) & set(sys.modules)))\n"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=HANG
     )
-    assert done.stdout.strip() == "[]"
+    return ast.literal_eval(done.stdout.strip())
+
+
+def test_the_early_start_module_imports_nothing_heavy():
+    # launch starts the runner before it imports the store and the server: that only helps
+    # if importing the starter does not pull them in.
+    heavy = {"sqlalchemy", "sqlmodel", "tornado", "pydantic", "pandas", "pyarrow", "numpy"}
+    assert _loaded_by("import jupyter_syft.server.startup", heavy) == []
 
 
 def test_the_server_imports_no_data_library_until_it_needs_one():
     # What a Datasite needs to answer its first request: the data libraries (~0.5 s) are
     # imported by the first upload, preview or run, not by the start of `jupyter-syft serve`,
     # of the extension, or of a script's launch before it imports pandas itself.
-    code = (
-        "import sys\n"
+    imports = (
         "import jupyter_syft.server.datasite, jupyter_syft.hosts.standalone\n"
-        "import jupyter_syft.hosts.orchestra, jupyter_syft.server.security\n"
-        "later = {'pandas', 'numpy', 'pyarrow', 'packaging', 'jupyter_syft.disclosure'}\n"
-        "print(sorted(later & set(sys.modules)))\n"
+        "import jupyter_syft.hosts.orchestra, jupyter_syft.server.security"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=HANG
-    )
-    assert done.stdout.strip() == "[]"
+    later = {"pandas", "numpy", "pyarrow", "packaging", "jupyter_syft.disclosure"}
+    assert _loaded_by(imports, later) == []
 
 
 # --- bytecode ----------------------------------------------------------------------------------
