@@ -348,7 +348,8 @@ def _calls_client(
 
     clients = [_login(sy, url, _scientist(i)) for i in scientists]
     if row == "list":
-        calls_of = [ds.datasets.get_all for ds in clients]
+        # client.datasets lists when it is read: a collection kept would list only once
+        calls_of = [functools.partial(_get_all_datasets, ds) for ds in clients]
     else:
         calls_of = [functools.partial(ds.session.api.connection.get, routes.ME) for ds in clients]
     for call in calls_of:
@@ -369,6 +370,10 @@ def _calls_client(
     began = time.monotonic()
     _in_threads(scientist, calls_of)
     return took, began, time.monotonic()
+
+
+def _get_all_datasets(client: Any) -> Any:
+    return client.datasets.get_all()
 
 
 def _in_threads(work: Callable[[Any], None], items: list[Any]) -> None:
