@@ -4,7 +4,7 @@
  * Requests are made with the Python client (helpers/datasite.py); the galata user is the
  * Datasite's owner.
  */
-import { expect, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator, Page } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
@@ -71,6 +71,18 @@ async function searchPalette(page: Page, query: string): Promise<Locator> {
   await expect(input).toBeVisible();
   await input.fill(query);
   return palette;
+}
+
+/** The new-request notification setting as the settings registry has saved it. */
+function savedNewRequestsSetting(
+  page: IJupyterLabPageFixture
+): Promise<unknown> {
+  return page.evaluate(async () => {
+    const answer = await fetch('/lab/api/settings/jupyter-syft:plugin').then(
+      r => r.json()
+    );
+    return answer.settings?.notifications?.newRequests;
+  });
 }
 
 test.describe('Syft Datasite, native to JupyterLab', () => {
@@ -369,16 +381,7 @@ test.describe('Syft Datasite, native to JupyterLab', () => {
     await newRequests.uncheck();
     await expect(newRequests).not.toBeChecked();
     // The settings are saved (the registry answers with the new value).
-    await expect
-      .poll(() =>
-        page.evaluate(async () => {
-          const answer = await fetch(
-            '/lab/api/settings/jupyter-syft:plugin'
-          ).then(r => r.json());
-          return answer.settings?.notifications?.newRequests;
-        })
-      )
-      .toBe(false);
+    await expect.poll(() => savedNewRequestsSetting(page)).toBe(false);
     await page.sidebar.openTab(SIDEBAR_ID);
     await sidebar.getByTestId('syft-tab-requests').click();
     const toasts = page.locator('.Toastify__toast', {
@@ -405,6 +408,8 @@ test.describe('Syft Datasite, native to JupyterLab', () => {
     // And on again: the next request is announced.
     await execute(page, 'settingeditor:open', { query: CATEGORY });
     await page.getByLabel('New code requests (owners)').check();
+    // Saved before the request is made: a request that arrives first is rightly not announced.
+    await expect.poll(() => savedNewRequestsSetting(page)).toBe(true);
     await page.sidebar.openTab(SIDEBAR_ID);
     const loud = datasite(baseURL!, 'request', '--tag', `loud-${Date.now()}`);
     await expect(
