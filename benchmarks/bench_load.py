@@ -146,11 +146,12 @@ def client_process(
         threads.append(thread)
     ready.put(len(clients))
     go.wait()
+    cpu = time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    results.put(samples)
+    results.put((samples, time.process_time() - cpu))
 
 
 def _cpu_s(pid: int) -> float:
@@ -179,13 +180,16 @@ def run_row(port: int, mode: str, scientists: int, procs: int, **kw: Any) -> lis
     start = time.perf_counter()
     go.set()
     samples: list[Any] = []
+    client_cpu = 0.0
     for _ in workers:
-        samples += results.get(timeout=600 + kw.get("seconds", 0.0))
+        got, used = results.get(timeout=600 + kw.get("seconds", 0.0))
+        samples += got
+        client_cpu += used
     wall = time.perf_counter() - start
     cpu = _cpu_s(kw["server_pid"]) - cpu
     for w in workers:
         w.join(timeout=60)
-    return [samples, wall, cpu]
+    return [samples, wall, cpu, client_cpu]
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -252,7 +256,7 @@ def main() -> None:
         table = []
         rows = args.rows.split(",")
         if "list" in rows:
-            samples, wall, cpu = run_row(
+            samples, wall, cpu, client_cpu = run_row(
                 port,
                 "list",
                 args.list_scientists,
@@ -268,12 +272,13 @@ def main() -> None:
                     "p50 / p99",
                     f"{_percentile(ok, 50) * 1000:.0f} / {_percentile(ok, 99) * 1000:.0f} ms "
                     f"({len(ok) / wall:.0f} calls/s, {errors} errors; "
-                    f"server CPU {cpu / max(1, len(samples)) * 1000:.1f} ms/call)",
+                    f"server CPU {cpu / max(1, len(samples)) * 1000:.1f} ms/call, "
+                    f"clients' {client_cpu / max(1, len(samples)) * 1000:.1f})",
                     "≤ 40 / 180 ms",
                 )
             )
         if "mixed" in rows:
-            samples, wall, cpu = run_row(
+            samples, wall, cpu, client_cpu = run_row(
                 port,
                 "mixed",
                 args.scientists,
@@ -293,7 +298,8 @@ def main() -> None:
                     f"{args.scientists} scientists, {args.seconds:g} s mixed "
                     "(list, mock, request, approve)",
                     f"{len(ok) / wall:.1f} ops/s, {errors} errors (p50 ms: {per_op}; "
-                    f"server CPU {cpu / max(1, len(samples)) * 1000:.1f} ms/op)",
+                    f"server CPU {cpu / max(1, len(samples)) * 1000:.1f} ms/op, "
+                    f"clients' {client_cpu / max(1, len(samples)) * 1000:.1f})",
                     "≥ 500 ops/s",
                 )
             )

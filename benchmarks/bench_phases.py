@@ -13,7 +13,8 @@ the request row takes its samples in one session. Rows:
 - request: a scientist's ``client.code.request_code_execution(fn)``, fresh functions, after one
   untimed call; median and p90.
 - launch: ``sy.orchestra.launch(...)`` to ready in a fresh process, after ``import jupyter_syft``
-  (the import is printed below the table).
+  (the import is printed below the table); beside it, its floor: a fresh process importing only
+  the libraries a Datasite is built on (SQLAlchemy, SQLModel, pydantic, tornado).
 - first: in a fresh process, launch, log in, upload a 569-row asset, a scientist submits, the
   owner approves; then the first execute + ``.get()`` is timed.
 - list: 32 scientists x 10 ``datasets.get_all()`` at once; p50 / p99 of one call.
@@ -23,7 +24,8 @@ the request row takes its samples in one session. Rows:
   list row's.
 - mixed: 50 scientists for 60 s, each repeating list (``datasets.get_all()``), mock (the
   listed asset's ``.mock``), request, approve (the owner's
-  ``client.requests.get_by_id(uid).approve()``); operations per second, and errors.
+  ``client.requests.get_by_id(uid).approve()``); operations per second, errors, and the HTTP
+  calls per second they made (to hold against the floor row's calls/s).
 - jobs: 4 scientists queue 10 jobs each (``blocking=False``) at once, and 10 scientists 20 each
   in the full mode; jobs per second from the first submission to the last job done.
 - memory: the extra memory (peak RSS over the RSS before) of the client process uploading a
@@ -43,6 +45,7 @@ import argparse
 import datetime
 import functools
 import importlib.util
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -257,11 +260,28 @@ def _single_use(sy: Any, asset: Any) -> Any:
 
 def row_launch(settings: Settings) -> dict[str, Any]:
     runs = [run_clients(_launch_client, [()], timeout=300)[0] for _ in range(settings.repeat)]
+    # The launch's floor: a fresh process importing only the libraries a Datasite is built on.
+    floor = [
+        run_clients(_stack_import_client, [()], timeout=300)[0] for _ in range(settings.repeat)
+    ]
     return {
         "value": statistics.median(r["launch_s"] for r in runs),
         "import_s": statistics.median(r["import_s"] for r in runs),
+        "stack_import_s": statistics.median(floor),
         "runs": runs,
     }
+
+
+def _stack_import_client(start: Callable[[], None]) -> float:
+    start()
+    t = time.perf_counter()
+    import pydantic  # noqa: F401
+    import sqlalchemy.orm  # noqa: F401
+    import sqlmodel  # noqa: F401
+    import tornado.httpserver
+    import tornado.web  # noqa: F401
+
+    return time.perf_counter() - t
 
 
 def _launch_client(start: Callable[[], None]) -> dict[str, float]:
@@ -401,6 +421,7 @@ def row_mixed(settings: Settings, db_url: str | None) -> dict[str, Any]:
     return {
         "latency_ms": latency_ms,
         "value": sum(ops.values()) / elapsed,
+        "calls_per_s": sum(p.get("http_calls", 0) for p in per_proc) / elapsed,
         "errors": errors,
         "ops": ops,
         "elapsed_s": elapsed,
@@ -415,6 +436,14 @@ def _mixed_client(
 
     owner = _login(sy, url, OWNER_EMAIL, PASSWORD)  # one owner per process approves
     clients = [(i, _login(sy, url, _scientist(i))) for i in scientists]
+    # Every HTTP call the clients make, to compare with the floor row's calls/s.
+    calls = itertools.count()
+
+    def count(*_args: Any, **_kw: Any) -> None:  # (a hook's value would replace the response)
+        next(calls)
+
+    for client in [owner] + [ds for _, ds in clients]:
+        client.session.api.connection.session.hooks["response"].append(count)
     ops = {"list": 0, "mock": 0, "request": 0, "approve": 0}
     latencies: dict[str, list[float]] = {op: [] for op in ops}
     errors: list[str] = []
@@ -464,8 +493,10 @@ def _mixed_client(
     start()
     began = time.monotonic()
     deadline = began + seconds
+    calls_before = next(calls)
     _in_threads(scientist, clients)
     return {
+        "http_calls": next(calls) - calls_before - 1,
         "ops": ops,
         "latencies": latencies,
         "errors": len(errors),
@@ -729,11 +760,15 @@ def _figure(name: str, result: dict[str, Any]) -> str:
     if name == "request":
         return f"{value:.1f} ms (p90 {result['p90']:.1f})"
     if name == "launch":
-        return f"{value:.2f} s"
+        floor = result.get("stack_import_s")  # not in --json files of older checkouts
+        stack = (
+            f" (importing SQLAlchemy, SQLModel and tornado alone: {floor:.2f} s)" if floor else ""
+        )
+        return f"{value:.2f} s{stack}"
     if name == "first":
         return f"{value:.0f} ms"
     if name == "mixed":
-        return f"{value:.1f} ops/s, {result['errors']} errors"
+        return f"{value:.1f} ops/s, {result['errors']} errors{_rate(result)}"
     if name in ("jobs", "jobs_full"):
         return f"{value:.1f} jobs/s ({result['completed']}/{result['jobs']} done)"
     return f"+{value:,.0f} MB (of a {result['frame_mb']:,.0f} MB frame)"  # memory

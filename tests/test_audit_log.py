@@ -590,3 +590,29 @@ def test_concurrent_events_keep_one_numbered_chain(node, root):
         range(40)
     )
     assert root.audit.verify().count == before + 40
+
+
+def test_two_stores_sharing_the_database_keep_one_chain(node, root):
+    """Another store on the same database (as another process would open it) appends to the
+    same log at the same time: one numbered chain, on SQLite as on PostgreSQL (the write
+    lock is the database's, not a lock of one process)."""
+    import concurrent.futures
+
+    from jupyter_syft.server.services.actor import SYSTEM
+    from jupyter_syft.server.services.audit import AuditLog
+    from jupyter_syft.server.store import Store
+
+    ours = node.datasite.services.audit
+    other_store = Store(node.datasite.store.db_url)
+    try:
+        theirs = AuditLog(other_store)
+        before = root.audit.checkpoint()["seq"]
+        logs = [ours, theirs] * 20
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: logs[i].record(SYSTEM, "test.shared", "n", str(i)), range(40)))
+    finally:
+        other_store.close()
+    events = _all(root)
+    assert [e.seq for e in events] == list(range(1, before + 41))
+    assert sorted(int(e.object_id) for e in events if e.action == "test.shared") == list(range(40))
+    assert root.audit.verify().ok

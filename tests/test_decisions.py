@@ -108,3 +108,27 @@ def test_a_requests_timeline_tells_its_story_to_each_role(node, root, scientist,
     with pytest.raises(sy.SyftException) as info:
         next(other.session.api.request_timeline(request.id))
     assert info.value.status == 404
+
+
+def test_a_decision_is_kept_only_with_its_audit_event(node, root, scientist, asset, monkeypatch):
+    """The decision and its event commit in one transaction: when the event cannot be
+    written, the request keeps its old status (no decision the log does not show)."""
+    from jupyter_syft.server.services import audit
+
+    _submit(scientist, asset)
+    request_id = root.requests[0].id
+    events_before = [e.action for e in root.audit.events()]
+
+    def broken(_event):
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr(audit, "event_hash", broken)
+    with pytest.raises(sy.SyftException):
+        root.requests.get_by_id(request_id).approve()
+    monkeypatch.undo()
+    assert root.requests.get_by_id(request_id).status == sy.RequestStatus.PENDING
+    assert [e.action for e in root.audit.events()] == events_before
+    root.requests.get_by_id(request_id).approve()  # and once it can be, it is
+    assert root.requests.get_by_id(request_id).status == sy.RequestStatus.APPROVED
+    assert next(e.action for e in root.audit.events()) == "request.approved"
+    assert root.audit.verify().ok

@@ -354,6 +354,20 @@ class Store:
         """
         self._lock(session.connection(), name)
 
+    def lock_writes(self, session: Session, name: str) -> None:
+        """Serialize ``name`` across threads and processes until ``session``'s transaction
+        ends, also on SQLite: there by holding the database's write lock from now on (its
+        pending writes flushed, or ``BEGIN IMMEDIATE``), so what the transaction reads next
+        no other writer can change before it commits. For a short step at the end of a
+        write (the audit log's head): no other lock may be waited for while holding it."""
+        if self.dialect != "sqlite":
+            self.lock(session, name)
+            return
+        session.flush()  # pending writes begin the transaction and take the write lock
+        connection = session.connection()
+        if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     def _lock(self, connection: Connection, name: str) -> None:
         if self.dialect == "postgresql":
             connection.execute(

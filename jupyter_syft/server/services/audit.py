@@ -6,10 +6,14 @@ and how a chain is checked is ``jupyter_syft.audit_chain`` (stdlib only: the off
 ``jupyter-syft audit verify FILE`` uses the same function).
 
 New events are hashed with version 2 (``hash_version`` column): ``seq`` is assigned here as
-the last event's + 1, under the log's lock (and, on PostgreSQL, an advisory lock shared with
-other processes), and is covered by the hash, so a renumbered event or a gap is seen. Events
-a database already held (``hash_version`` 1: the column's default fills them in) keep
-verifying the way they were hashed.
+the last event's + 1 and is covered by the hash, so a renumbered event or a gap is seen. The
+head is read in the writing transaction once it holds the database's write lock (SQLite) or
+an advisory lock (PostgreSQL): threads and processes sharing the database append one at a
+time. Events a database already held (``hash_version`` 1: the column's default fills them in)
+keep verifying the way they were hashed.
+
+A decision and its event commit together (``commit``): a Datasite that stops between them
+cannot keep a decision nobody can see in the log.
 
 Owners read the log (``events``), check it on the server (``verification``: the whole chain
 in pages of ``VERIFY_PAGE`` events, so memory stays bounded however long it is), and take a
@@ -20,11 +24,11 @@ proves the log still extends it.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from ...audit_chain import HASH_VERSION, ChainChecker, Verdict, at_text, event_hash
 from ...wire import models as wire
@@ -45,7 +49,6 @@ HASH_LENGTH = 64
 class AuditLog:
     def __init__(self, store: Store):
         self.store = store
-        self._lock = threading.Lock()  # one writer at a time keeps the chain linear
         self.changes = ChangeBus()  # told of each event once it is committed
 
     # --- writing -----------------------------------------------------------------------------
@@ -59,49 +62,63 @@ class AuditLog:
     ) -> None:
         """Several events of one actor, ``(action, object_type, object_id, detail)`` each, in
         order, in one transaction (a run and its output report: one head read, one commit)."""
+        with self.store.session() as session:
+            self.commit(session, actor, events)
+
+    def commit(
+        self,
+        session: Session,
+        actor: Actor,
+        events: Sequence[tuple[str, str, str, dict[str, Any]]],
+    ) -> None:
+        """Commit ``session``'s transaction with ``events`` (as ``record_many`` takes them)
+        appended to the log in it: the change and its record are kept together or not at
+        all. Call it last: from the head read to the commit, other writers wait."""
         # What is hashed must be exactly what the database gives back: JSON-safe detail, and
         # text without NUL (PostgreSQL stores U+FFFD for it, see store._without_nul).
         cleaned = [
             (action, object_type, object_id, _no_nul(json.loads(json.dumps(detail, default=str))))
             for action, object_type, object_id, detail in events
         ]
-        changes = []
-        with self._lock, self.store.session() as session:
-            self.store.lock(session, "audit")  # other processes sharing a PostgreSQL database
-            # Only the head's seq and hash: the new event links to them.
-            head = session.exec(
-                select(col(models.AuditEvent.seq), col(models.AuditEvent.hash))
-                .order_by(col(models.AuditEvent.seq).desc())
-                .limit(1)
-            ).first()
-            last_seq, last_hash = head if head is not None else (0, "")
-            for action, object_type, object_id, clean_detail in cleaned:
-                event = models.AuditEvent(
-                    seq=(last_seq or 0) + 1,
-                    actor_id=_no_nul(actor.user_id),
-                    actor_email=_no_nul(actor.email),
-                    action=_no_nul(action),
-                    object_type=_no_nul(object_type),
-                    object_id=_no_nul(object_id),
+        self.store.lock_writes(session, "audit")
+        # Only the head's seq and hash: the new event links to them.
+        head = session.exec(
+            select(col(models.AuditEvent.seq), col(models.AuditEvent.hash))
+            .order_by(col(models.AuditEvent.seq).desc())
+            .limit(1)
+        ).first()
+        last_seq, last_hash = head if head is not None else (0, "")
+        rows, changes = [], []
+        at = models.utcnow()
+        for action, object_type, object_id, clean_detail in cleaned:
+            row = {
+                "seq": (last_seq or 0) + 1,
+                "hash_version": HASH_VERSION,
+                "at": at,
+                "actor_id": _no_nul(actor.user_id),
+                "actor_email": _no_nul(actor.email),
+                "action": _no_nul(action),
+                "object_type": _no_nul(object_type),
+                "object_id": _no_nul(object_id),
+                "detail": clean_detail,
+                "prev_hash": last_hash,
+            }
+            row["hash"] = event_hash(row)
+            last_seq, last_hash = row["seq"], row["hash"]
+            rows.append(row)
+            changes.append(
+                Change(
+                    action=row["action"],
+                    object_type=row["object_type"],
+                    object_id=row["object_id"],
+                    actor_id=row["actor_id"] or "",
+                    actor_email=row["actor_email"] or "",
                     detail=clean_detail,
-                    prev_hash=last_hash,
-                    hash_version=HASH_VERSION,
+                    seq=row["seq"],
                 )
-                event.hash = event_hash(_fields(event))
-                last_seq, last_hash = event.seq, event.hash
-                session.add(event)
-                changes.append(
-                    Change(
-                        action=event.action,
-                        object_type=event.object_type,
-                        object_id=event.object_id,
-                        actor_id=event.actor_id or "",
-                        actor_email=event.actor_email or "",
-                        detail=clean_detail,
-                        seq=event.seq,
-                    )
-                )
-            session.commit()
+            )
+        session.execute(insert(models.AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+        session.commit()
         for change in changes:
             self.changes.publish(change)
 

@@ -71,12 +71,13 @@ class RequestService:
             )
             session.add(request)
             try:
-                session.commit()
+                session.flush()
             except IntegrityError:
                 raise Conflict(duplicate(code.service_func_name))
+            event = ("request.create", "request", request.id, {"code": code.id})
+            self.audit.commit(session, actor, [event])
             # The answer from the rows in hand (they stay loaded after the commit).
             view = self._view(session, request)
-        self.audit.record(actor, "request.create", "request", request.id, code=code.id)
         if project_id:
             self.projects.add_event(
                 project_id, "code_request", actor, request=request.id, code=code.service_func_name
@@ -347,12 +348,11 @@ class RequestService:
             request.decided_at = request.updated_at = models.utcnow()
             session.add(request)
             session.add(code)
-            session.commit()
+            action = "request.revoked" if revoked else f"request.{decision.value}"
+            self.audit.commit(session, actor, [(action, "request", request_id, {"reason": reason})])
             project_id = request.project_id
             # The answer from the rows in hand (they stay loaded after the commit).
             view = self._view(session, request)
-        action = "request.revoked" if revoked else f"request.{decision.value}"
-        self.audit.record(actor, action, "request", request_id, reason=reason)
         if project_id:
             self.projects.add_event(
                 project_id,

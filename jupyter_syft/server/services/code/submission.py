@@ -79,10 +79,11 @@ class CodeSubmissions:
             code = self.new_code(session, actor, payload)
             session.add(code)
             try:
-                session.commit()
+                session.flush()
             except IntegrityError:
                 raise Conflict(duplicate(code.service_func_name))
-        self.audit.record(actor, "code.submit", "code", code.id, name=code.service_func_name)
+            event = ("code.submit", "code", code.id, {"name": code.service_func_name})
+            self.audit.commit(session, actor, [event])
         return self.view(code)
 
     def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> models.UserCode:
