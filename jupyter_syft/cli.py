@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--seed-demo", action="store_true", help="add a demo dataset if there is none"
     )
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="info",
+        help="what the log shows (default info; debug adds a line per answered call)",
+    )
     audit = sub.add_parser("audit", help="check an audit log exported with client.audit.export")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
@@ -59,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run-pysyft":
         return pysyft_notebooks.run(args)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from .hosts import standalone
     from .hosts.bootstrap import datasite_folder

@@ -98,3 +98,41 @@ def test_serve_seeds_demo_data(tmp_path):
         assert [d.name for d in guest.datasets] == ["Breast Cancer Wisconsin"]
     finally:
         _stop(proc)
+
+
+def _access_lines(out, path):
+    return [line for line in out.splitlines() if "tornado.access" in line and path in line]
+
+
+@pytest.mark.parametrize("level", [None, "debug"])
+def test_serve_logs_refused_calls_and_successful_ones_only_at_debug(tmp_path, level):
+    """Like Jupyter Server: a call that went well is a DEBUG line (most of the traffic, and
+    what changed something is in the audit log); a refused one is a WARNING at any level."""
+    extra = ("--log-level", level) if level else ()
+    proc, port, _ = _serve(tmp_path, {"JUPYTER_SYFT_ROOT_PASSWORD": "pw"}, *extra)
+    try:
+        guest = sy.login_as_guest(port=port, verbose=False)
+        assert guest.name == "cli-site"  # answered 200
+        with pytest.raises(sy.SyftException):
+            sy.login(port=port, email="nobody@example.org", password="wrong", verbose=False)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    refused = _access_lines(out, "/login")
+    assert refused and all(" WARNING " in line and " 401 " in line for line in refused), out
+    answered = _access_lines(out, "/metadata")
+    if level == "debug":
+        assert answered and all(" DEBUG " in line for line in answered), out
+    else:
+        assert answered == [], out
+
+
+def test_serve_refuses_an_unknown_log_level(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_syft.cli", "serve", "--log-level", "loud"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "invalid choice: 'loud'" in done.stderr
