@@ -15,6 +15,7 @@ import tornado.web
 from pydantic import BaseModel
 from tornado.ioloop import IOLoop
 
+from ...roles import ServiceRole
 from ...wire.contract import VALUE_MEDIA_TYPE, Op
 from ..services import limits
 from ..services.actor import Actor
@@ -152,6 +153,9 @@ class DatasiteHandlerMixin(JsonApiMixin):
     actor: Actor
     # Public routes (metadata) skip resolving the caller; streaming ones read their body in chunks.
     public = False
+    # A route whose verbs use ``self.actor`` only as an argument of ``self.run`` (and call it
+    # before answering) may resolve the caller in that call: see ``resolve_actor``.
+    defer_actor = False
     streams_body = False
     # The largest JSON body a caller with a session may send here (callers without one get
     # limits.ANONYMOUS_JSON_BODY). Every route receives its body through ``data_received``, so
@@ -195,6 +199,12 @@ class DatasiteHandlerMixin(JsonApiMixin):
         return None
 
     async def resolve_actor(self) -> None:
+        if self.defer_actor and not _has_body(self.request):
+            # Resolved with the verb's first service call, on that call's thread hop: one
+            # hand-off to the pool and back per call instead of two. Until then the actor is
+            # a placeholder with no role at all, so any use of it before that call is refused.
+            self.actor = _PENDING
+            return
         self.actor = await self.run(
             self.datasite.services.auth.actor_for, self.request.headers.get("Authorization")
         )
@@ -206,10 +216,19 @@ class DatasiteHandlerMixin(JsonApiMixin):
         )
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a (blocking) service call on the Datasite's thread pool."""
-        return await IOLoop.current().run_in_executor(
-            self.datasite.executor, functools.partial(fn, *args, **kwargs)
-        )
+        """Run a (blocking) service call on the Datasite's thread pool (first resolving the
+        caller there, when ``defer_actor`` put that off: see ``resolve_actor``)."""
+        call = functools.partial(fn, *args, **kwargs)
+        if getattr(self, "actor", None) is _PENDING:  # (not set yet while it is resolved)
+            call = functools.partial(self._as_actor, call)
+        return await IOLoop.current().run_in_executor(self.datasite.executor, call)
+
+    def _as_actor(self, call: functools.partial[T]) -> T:
+        actor = self.datasite.services.auth.actor_for(self.request.headers.get("Authorization"))
+        self.actor = actor
+        args = [actor if a is _PENDING else a for a in call.args]
+        kwargs = {k: actor if v is _PENDING else v for k, v in call.keywords.items()}
+        return call.func(*args, **kwargs)
 
     @property
     def services(self) -> Any:
@@ -231,6 +250,15 @@ class DatasiteHandlerMixin(JsonApiMixin):
                 self.write(chunk)
                 await self.flush()
         self.finish()
+
+
+# The caller of a ``defer_actor`` route until its first service call: no session, no role.
+_PENDING = Actor(user_id=None, email="", name="(caller not yet resolved)", role=ServiceRole.NONE)
+
+
+def _has_body(request: Any) -> bool:
+    headers = request.headers
+    return "Transfer-Encoding" in headers or headers.get("Content-Length", "0") != "0"
 
 
 def declared_length(request: Any) -> int | None:

@@ -168,6 +168,7 @@ class UsersHandler(Endpoint):
 
 class MeHandler(Endpoint):
     contract = {"get": Op("Your own account (null without a session).", User | None)}
+    defer_actor = True
 
     async def get(self) -> None:
         self.send_json(await self.run(self.services.users.me, self.actor))
@@ -226,6 +227,7 @@ class DatasetsHandler(Endpoint):
             "Create a dataset of uploaded values (owners).", Dataset, body=DatasetCreate, status=201
         ),
     }
+    defer_actor = True
 
     async def get(self) -> None:
         self.send_json(await self.run(self.services.datasets.list, self.actor, _page(self)))
@@ -325,6 +327,7 @@ class AssetValueHandler(Endpoint):
             media_type=VALUE_MEDIA_TYPE,
         )
     }
+    defer_actor = True
 
     async def get(self, asset_id: str, which: str) -> None:
         rows = self.get_query_argument("rows", None)
@@ -502,6 +505,7 @@ class JobHandler(Endpoint):
             query=JobWaitQuery,
         )
     }
+    defer_actor = True
 
     async def get(self, job_id: str) -> None:
         wait = _wait_seconds(self.get_query_argument("wait", None))

@@ -1,0 +1,67 @@
+"""Routes with ``defer_actor`` resolve the caller inside their first service call: one hand-off
+to the Datasite's thread pool per call instead of two, and still no answer without a session."""
+
+import re
+import uuid
+
+import pytest
+import requests
+
+from jupyter_syft.server.http.base import _PENDING
+from jupyter_syft.server.http.handlers import route_table
+from jupyter_syft.wire.routes import API_PREFIX
+
+DEFERRED = [(p, h) for p, h in route_table("/") if h.defer_actor]
+
+
+def _path(pattern: str) -> str:
+    """A concrete path for a route pattern: a random id for each id group (the caller is
+    refused before any lookup), the first choice of each (a|b) group."""
+    path = re.sub(r"\(\[0-9a-f\]\{32\}\)", lambda _: uuid.uuid4().hex, pattern)
+    path = re.sub(r"\(([a-z_]+)(\|[a-z_|]+)?\)", lambda m: m.group(1), path)
+    return path.rstrip("$")
+
+
+def test_the_hot_read_routes_defer_the_caller():
+    names = {h.__name__ for _, h in DEFERRED}
+    assert {"MeHandler", "DatasetsHandler", "AssetValueHandler", "JobHandler"} <= names
+
+
+@pytest.mark.parametrize("pattern", [p for p, _ in DEFERRED])
+def test_a_deferred_route_refuses_a_forged_token(node, pattern):
+    url = node.url.rstrip("/") + "/" + API_PREFIX + _path(pattern).lstrip("/")
+    answer = requests.get(url, headers={"Authorization": "Bearer forged-token"}, timeout=30)
+    assert answer.status_code == 401, (url, answer.text)
+    assert answer.json()["error"] == "unauthorized"
+
+
+def test_a_deferred_call_hands_off_to_the_pool_once(node, root, scientist, uploaded):
+    executor = node.datasite.executor
+    submitted = []
+    original = executor.submit
+
+    def counting(fn, *args, **kwargs):
+        submitted.append(fn)
+        return original(fn, *args, **kwargs)
+
+    executor.submit = counting
+    try:
+        headers = {"Authorization": f"Bearer {scientist.session.api.connection.token}"}
+        base = node.url.rstrip("/") + "/" + API_PREFIX
+        listed = requests.get(base + "datasets", headers=headers, timeout=30)
+        assert listed.status_code == 200 and listed.json()["items"][0]["name"] == "Patients"
+        assert len(submitted) == 1  # the caller and the list in one hand-off
+        submitted.clear()
+        # a route that does not defer: the caller first, then the call
+        mine = requests.get(base + "requests", headers=headers, timeout=30)
+        assert mine.status_code == 200
+        assert len(submitted) == 2
+    finally:
+        executor.submit = original
+
+
+def test_the_placeholder_caller_may_do_nothing():
+    """Used before the first service call, it is refused like a caller with no session."""
+    assert _PENDING.is_anonymous and not _PENDING.is_owner
+    with pytest.raises(Exception, match=r"[Ll]og in|session"):
+        _PENDING.require_user("read this")
