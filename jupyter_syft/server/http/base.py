@@ -246,6 +246,9 @@ class DatasiteHandlerMixin(JsonApiMixin):
         self.set_header("Content-Type", VALUE_MEDIA_TYPE)
         self.set_header("Content-Length", str(size))
         with open(path, "rb") as f:
+            if size <= STREAM_CHUNK:  # (most mocks) one read, sent with the headers
+                self.finish(f.read())
+                return
             while chunk := f.read(STREAM_CHUNK):
                 self.write(chunk)
                 await self.flush()
