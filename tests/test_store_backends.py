@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -332,3 +333,57 @@ def test_store_helpers_on_both_backends(backend, db_url, tmp_path):
             assert session.exec(select(models.Setting)).all() == []
     finally:
         fresh.close()
+
+
+def test_calls_work_after_the_server_ended_every_pooled_connection(postgres_url):
+    """The pool pings a connection only when its socket says the server spoke (store's
+    ``_local_ping``): connections PostgreSQL ended (a restart, pg_terminate_backend, an idle
+    timeout) must still be noticed before a call uses one."""
+    import psycopg
+
+    site = sy.orchestra.launch(
+        name=f"store-{uuid.uuid4().hex[:10]}",
+        port="auto",
+        reset=True,
+        db_url=postgres_url,
+        verbose=False,
+    )
+    try:
+        root = site.login(email=ROOT_EMAIL, password=ROOT_PASSWORD, verbose=False)
+        pool = site.datasite.store.engine.pool
+        # several idle connections in the pool, from calls made at once
+        with concurrent.futures.ThreadPoolExecutor(6) as threads:
+            list(threads.map(lambda _: root.users.get_all(), range(24)))
+        assert pool.checkedin() >= 2
+        database = postgres_url.rsplit("/", 1)[1]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchall()
+        assert len(ended) >= 2
+        for _ in range(12):  # each may take a pooled connection the server ended
+            assert ROOT_EMAIL in {u.email for u in root.users.get_all()}
+    finally:
+        site.land()
+
+
+def test_the_local_ping_asks_the_server_only_when_the_socket_is_readable(postgres_url):
+    import psycopg
+
+    from jupyter_syft.server.store import _local_ping
+
+    asked = []
+    ping = _local_ping(lambda connection: asked.append(connection) or True)
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        assert ping(connection) is True and asked == []  # idle and quiet: no round trip
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            pid = connection.info.backend_pid
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 30
+        while not asked and time.monotonic() < deadline:  # the goodbye arrives
+            ping(connection)
+            time.sleep(0.05)
+        assert asked == [connection]
+    assert ping(connection) is False  # closed
