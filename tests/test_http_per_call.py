@@ -1,5 +1,6 @@
-"""Routes with ``defer_actor`` resolve the caller inside their first service call: one hand-off
-to the Datasite's thread pool per call instead of two, and still no answer without a session."""
+"""The HTTP layer's work per call: routes with ``defer_actor`` resolve the caller inside their
+first service call (one hand-off to the Datasite's thread pool per call instead of two, and
+still no answer without a session); answers are encoded by pydantic's serializer."""
 
 import re
 import uuid
@@ -65,3 +66,16 @@ def test_the_placeholder_caller_may_do_nothing():
     assert _PENDING.is_anonymous and not _PENDING.is_owner
     with pytest.raises(Exception, match=r"[Ll]og in|session"):
         _PENDING.require_user("read this")
+
+
+def test_wire_models_are_encoded_by_pydantic_and_text_utf8_cannot_hold_still_goes_out():
+    import json
+
+    from jupyter_syft.server.http.base import encode_json
+    from jupyter_syft.wire import models as wire
+
+    plain = wire.Ok(ok=True)
+    assert json.loads(encode_json(plain)) == plain.model_dump(mode="json", exclude_unset=True)
+    broken = wire.ProjectRef(id="p1", name="a\ud800b")  # stored text with a lone surrogate
+    assert json.loads(encode_json(broken)) == {"id": "p1", "name": "a\ud800b"}
+    assert json.loads(encode_json({"items": [1, "é"]})) == {"items": [1, "é"]}
