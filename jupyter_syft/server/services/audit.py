@@ -23,11 +23,14 @@ proves the log still extends it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from ...audit_chain import HASH_VERSION, ChainChecker, Verdict, at_text, event_hash
@@ -82,11 +85,7 @@ class AuditLog:
         ]
         self.store.lock_writes(session, "audit")
         # Only the head's seq and hash: the new event links to them.
-        head = session.exec(
-            select(col(models.AuditEvent.seq), col(models.AuditEvent.hash))
-            .order_by(col(models.AuditEvent.seq).desc())
-            .limit(1)
-        ).first()
+        head = session.execute(_head_query()).first()
         last_seq, last_hash = head if head is not None else (0, "")
         rows, changes = [], []
         at = models.utcnow()
@@ -230,6 +229,14 @@ class AuditLog:
                 }
                 for e in rows
             ]
+
+
+@functools.cache
+def _head_query() -> Select[Any]:
+    """The last event's seq and hash (built once: building a statement costs more than
+    running this one)."""
+    events = models.AuditEvent.__table__  # type: ignore[attr-defined]
+    return sa_select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
 
 
 def _fields(event: models.AuditEvent) -> dict[str, Any]:

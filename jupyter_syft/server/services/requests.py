@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import String, bindparam, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select, Update
 from sqlmodel import col, or_, select
 
 from ...wire import models as wire
 from ...wire.enums import Decision
 from .. import models
+from ..rows import insert_row, loaded, new_row
 from ..store import Store
 from . import limits, paging
 from .actor import SYSTEM, Actor, visible_row
@@ -49,35 +54,33 @@ class RequestService:
         reason = limits.check_text(payload.reason or "", "reason", limits.TEXT)
         project_id = payload.project_id
         with self.store.session() as session:
+            project = None
             if project_id is not None:
                 project = self.projects.visible(session, actor, project_id)
                 if project.user_id != actor.user_id:
                     raise BadRequest("You can only add requests to your own projects.")
                 project_id = project.id  # it may have been given by name
-            code = self.code.find_submitted(session, actor, code_payload)
+            requester, code = self.code.author_and_submitted(session, actor, code_payload)
             if code is None:
-                code = self.code.new_code(session, actor, code_payload)
-                session.add(code)
-                try:
-                    session.flush()  # the request row refers to it
-                except IntegrityError:  # submitted by a concurrent call just now
-                    raise Conflict(duplicate(code.service_func_name))
-            elif session.exec(
-                select(models.Request).where(models.Request.code_id == code.id)
-            ).first():
+                code = self.code.add_code(session, self.code.new_code(session, actor, code_payload))
+            elif session.execute(_request_of_code(), {"code_id": code.id}).first():
                 raise Conflict(duplicate(code.service_func_name))
-            request = models.Request(
-                code_id=code.id, user_id=actor.user_id or "", project_id=project_id, reason=reason
+            row = new_row(
+                models.Request,
+                code_id=code.id,
+                user_id=actor.user_id or "",
+                project_id=project_id,
+                reason=reason,
             )
-            session.add(request)
             try:
-                session.flush()
+                insert_row(session, models.Request, row)
             except IntegrityError:
-                raise Conflict(duplicate(code.service_func_name))
+                raise Conflict(duplicate(code.service_func_name)) from None
+            request = loaded(models.Request, row)
             event = ("request.create", "request", request.id, {"code": code.id})
             self.audit.commit(session, actor, [event])
-            # The answer from the rows in hand (they stay loaded after the commit).
-            view = self._view(session, request)
+            # The answer from the values in hand.
+            view = self._answer(session, request, code, requester, None, project)
         if project_id:
             self.projects.add_event(
                 project_id, "code_request", actor, request=request.id, code=code.service_func_name
@@ -132,32 +135,54 @@ class RequestService:
             )
 
     def get(self, actor: Actor, request_id: str) -> wire.Request:
+        actor.require_user("see requests")
         with self.store.session() as session:
-            return self._view(session, self._visible(session, actor, request_id))
+            found = _read(session, request_id)
+            # as visible_row: someone else's request does not exist for the caller
+            if found is None or (found.request.user_id != actor.user_id and not actor.is_owner):
+                raise NotFound(f"No request with id {request_id}.")
+            request, project = found.request, _project(session, found.request)
+            return self._answer(
+                session, request, found.code, found.requester, found.decider, project
+            )
 
     def _visible(self, session: Any, actor: Actor, request_id: str) -> models.Request:
         return visible_row(session, actor, models.Request, request_id, "request")
 
     def _view(self, session: Any, request: models.Request) -> wire.Request:
+        """The answer for ``request``, what it refers to read through ``session`` (``list``
+        preloads it)."""
         code = session.get(models.UserCode, request.code_id)
         user = session.get(models.User, request.user_id)
-        project = session.get(models.Project, request.project_id) if request.project_id else None
+        decider = session.get(models.User, request.decided_by) if request.decided_by else None
+        project = _project(session, request)
+        return self._answer(session, request, code, user, person(decider), project)
+
+    def _answer(
+        self,
+        session: Any,
+        request: models.Request,
+        code: models.UserCode,
+        requester: models.User | None,
+        decided_by: wire.Person | None,
+        project: models.Project | None,
+    ) -> wire.Request:
+        """The answer for ``request``, given what it refers to (``requester`` is also the
+        code's author; None: the account is gone)."""
         return wire.Request(
             id=request.id,
             status=Decision(request.status),
             reason=request.reason,
             deny_reason=request.deny_reason,
-            decided_by=person(session.get(models.User, request.decided_by))
-            if request.decided_by
-            else None,
+            decided_by=decided_by,
             decided_at=iso(request.decided_at),
             created_at=iso(request.created_at),
             updated_at=iso(request.updated_at),
-            requesting_user_name=user.name if user else "",
-            requesting_user_email=user.email if user else "",
-            requesting_user_institution=user.institution if user else "",
+            requesting_user_name=requester.name if requester else "",
+            requesting_user_email=requester.email if requester else "",
+            requesting_user_institution=requester.institution if requester else "",
             project=wire.ProjectRef(id=project.id, name=project.name) if project else None,
-            code=self.code.view(code, session),
+            code=self.code.view(code, session, author=requester),
             nested=self._nested_view(session, request, code),
             sandbox=self.code.sandbox_kind(),
         )
@@ -333,26 +358,51 @@ class RequestService:
         """The request and its code take the same decision (one vocabulary: ``Decision``);
         ``refuse_same``: a Conflict if the request has that decision already."""
         with self.store.session() as session:
-            request = session.get(models.Request, request_id)
-            if request is None:
-                raise NotFound(f"No request with id {request_id}.")
-            if refuse_same:
-                _refuse_same(session, request, decision)
-            code = session.get(models.UserCode, request.code_id)
-            assert code is not None
-            # denying an approved request revokes it: its code may not run any more
-            revoked = decision is Decision.REJECTED and request.status == Decision.APPROVED
+            for _ in range(DECIDE_TRIES):
+                # the decider's row comes with it: the answer names them
+                found = _read(session, request_id, decider=actor.user_id)
+                if found is None:
+                    raise NotFound(f"No request with id {request_id}.")
+                request, code = found.request, found.code
+                if refuse_same:
+                    _refuse_same(session, request, decision)
+                # denying an approved request revokes it: its code may not run any more
+                revoked = decision is Decision.REJECTED and request.status == Decision.APPROVED
+                now = models.utcnow()
+                # Only if no other decision came since the read (else it is read again): two
+                # owners approving at once record one approval, and the second is told so.
+                decided = session.execute(
+                    _decide_request(),
+                    {
+                        "request_id": request_id,
+                        "seen": request.status,
+                        "new_status": decision.value,
+                        "new_reason": reason,
+                        "decider": actor.user_id,
+                        "now": now,
+                    },
+                )
+                if decided.rowcount == 1:  # type: ignore[attr-defined]
+                    break
+                session.rollback()
+            else:
+                raise Conflict(
+                    "Other decisions on this request were being taken at the same time; "
+                    "load it again and decide again."
+                )
+            session.execute(_decide_code(), {"code_id": code.id, "new_status": decision.value})
+            action = "request.revoked" if revoked else f"request.{decision.value}"
+            self.audit.commit(session, actor, [(action, "request", request_id, {"reason": reason})])
             request.status = code.status = decision.value
             request.deny_reason = reason
             request.decided_by = actor.user_id
-            request.decided_at = request.updated_at = models.utcnow()
-            session.add(request)
-            session.add(code)
-            action = "request.revoked" if revoked else f"request.{decision.value}"
-            self.audit.commit(session, actor, [(action, "request", request_id, {"reason": reason})])
+            request.decided_at = request.updated_at = now
             project_id = request.project_id
-            # The answer from the rows in hand (they stay loaded after the commit).
-            view = self._view(session, request)
+            # The answer from the values in hand.
+            decided_by = found.decider if actor.user_id else None
+            view = self._answer(
+                session, request, code, found.requester, decided_by, _project(session, request)
+            )
         if project_id:
             self.projects.add_event(
                 project_id,
@@ -362,6 +412,116 @@ class RequestService:
                 reason=reason,
             )
         return view
+
+
+DECIDE_TRIES = 3  # reads of a request another decision changed meanwhile
+
+
+class _Found(NamedTuple):
+    """A request and what its answer refers to, read in one query (``_read``)."""
+
+    request: models.Request
+    code: models.UserCode
+    requester: models.User | None  # name, email and institution only; None: account gone
+    decider: wire.Person | None
+
+
+def _read(session: Any, request_id: str, decider: str | None = None) -> _Found | None:
+    """The request ``request_id`` with its code, its requester, and a decider as a person:
+    the user ``decider`` (the one deciding now) or else whoever decided it; None if there is
+    no such request."""
+    found = session.execute(_request_query(), {"id": request_id, "decider": decider}).first()
+    if found is None:
+        return None
+    values = tuple(found)
+    request_columns, code_columns = _columns(models.Request), _columns(models.UserCode)
+    split = len(request_columns)
+    end = split + len(code_columns)
+    request = loaded(models.Request, dict(zip(request_columns, values[:split], strict=True)))
+    code = loaded(models.UserCode, dict(zip(code_columns, values[split:end], strict=True)))
+    name, email, institution, decider_name, decider_email = values[end:]
+    requester = (
+        loaded(
+            models.User,
+            {"id": request.user_id, "name": name, "email": email, "institution": institution},
+        )
+        if email is not None
+        else None
+    )
+    decided_by = (
+        None if decider_email is None else wire.Person(name=decider_name, email=decider_email)
+    )
+    return _Found(request, code, requester, decided_by)
+
+
+def _project(session: Any, request: models.Request) -> models.Project | None:
+    return session.get(models.Project, request.project_id) if request.project_id else None
+
+
+# Statements built once (building one costs more than running it on SQLite).
+_REQUESTS = models.Request.__table__  # type: ignore[attr-defined]
+_CODES = models.UserCode.__table__  # type: ignore[attr-defined]
+_USERS = models.User.__table__  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _columns(model: type[models.Table]) -> tuple[str, ...]:
+    return tuple(model.__table__.c.keys())  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _request_query() -> Select[Any]:
+    requester, decider = _USERS.alias("requester"), _USERS.alias("decider")
+    return (
+        sa_select(
+            *_REQUESTS.c,
+            *_CODES.c,
+            requester.c.name,
+            requester.c.email,
+            requester.c.institution,
+            decider.c.name,
+            decider.c.email,
+        )
+        .select_from(
+            _REQUESTS.join(_CODES, _CODES.c.id == _REQUESTS.c.code_id)
+            .outerjoin(requester, requester.c.id == _REQUESTS.c.user_id)
+            .outerjoin(
+                decider,
+                decider.c.id
+                == func.coalesce(bindparam("decider", type_=String), _REQUESTS.c.decided_by),
+            )
+        )
+        .where(_REQUESTS.c.id == bindparam("id"))
+    )
+
+
+@functools.cache
+def _request_of_code() -> Select[Any]:
+    return sa_select(_REQUESTS.c.id).where(_REQUESTS.c.code_id == bindparam("code_id")).limit(1)
+
+
+@functools.cache
+def _decide_request() -> Update:
+    return (
+        update(_REQUESTS)
+        .where(_REQUESTS.c.id == bindparam("request_id"), _REQUESTS.c.status == bindparam("seen"))
+        .values(
+            status=bindparam("new_status"),
+            deny_reason=bindparam("new_reason"),
+            decided_by=bindparam("decider"),
+            decided_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+    )
+
+
+@functools.cache
+def _decide_code() -> Update:
+    return (
+        update(_CODES)
+        .where(_CODES.c.id == bindparam("code_id"))
+        .values(status=bindparam("new_status"))
+    )
 
 
 def _refuse_same(session: Any, request: models.Request, decision: Decision) -> None:

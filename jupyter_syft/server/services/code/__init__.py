@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
 from ....wire import models as wire
 from ... import models
 from ...blobs import BlobStore
@@ -22,7 +24,7 @@ from ..audit import AuditLog
 from ..paging import PageParams
 from ..settings import SettingsService
 from .runs import CodeRuns, RunInterrupted
-from .submission import CodeSubmissions
+from .submission import READ, CodeSubmissions
 
 __all__ = ["CodeService", "RunInterrupted"]
 
@@ -47,13 +49,16 @@ class CodeService:
     def submit(self, actor: Actor, payload: wire.CodeSubmit) -> wire.Code:
         return self.submissions.submit(actor, payload)
 
-    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> models.UserCode:
+    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> dict[str, Any]:
         return self.submissions.new_code(session, actor, payload)
 
-    def find_submitted(
+    def add_code(self, session: Session, row: dict[str, Any]) -> models.UserCode:
+        return self.submissions.add_code(session, row)
+
+    def author_and_submitted(
         self, session: Any, actor: Actor, payload: wire.CodeSubmit
-    ) -> models.UserCode | None:
-        return self.submissions.find_submitted(session, actor, payload)
+    ) -> tuple[models.User | None, models.UserCode | None]:
+        return self.submissions.author_and_submitted(session, actor, payload)
 
     def list(
         self, actor: Actor, page: PageParams | None = None, name: str | None = None
@@ -67,9 +72,13 @@ class CodeService:
         return self.submissions.version_to_run(actor, name)
 
     def view(
-        self, code: models.UserCode, session: Any = None, actor: Actor | None = None
+        self,
+        code: models.UserCode,
+        session: Any = None,
+        actor: Actor | None = None,
+        author: models.User | object | None = READ,
     ) -> wire.Code:
-        return self.submissions.view(code, session, actor)
+        return self.submissions.view(code, session, actor, author)
 
     def nested_closure(
         self, session: Any, code: models.UserCode

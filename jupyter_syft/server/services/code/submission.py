@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col, select
 
 from .... import analysis
 from ....errors import SyftException
@@ -28,6 +32,7 @@ from ....wire import models as wire
 from ....wire.enums import Decision
 from ... import models
 from ...environments import is_default
+from ...rows import insert_row, loaded, new_row
 from ...store import Store
 from .. import environments, paging
 from ..actor import Actor, visible_row
@@ -56,6 +61,8 @@ def _ascii_identifiers(source: str) -> list[str] | None:
 
 _ASCII_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+READ = object()  # view(author=READ): not given, the view reads it
+
 
 class CodeSubmissions:
     def __init__(self, store: Store, audit: AuditLog, settings: SettingsService):
@@ -76,18 +83,22 @@ class CodeSubmissions:
     def submit(self, actor: Actor, payload: wire.CodeSubmit) -> wire.Code:
         self.require_can_submit(actor)
         with self.store.session() as session:
-            code = self.new_code(session, actor, payload)
-            session.add(code)
-            try:
-                session.flush()
-            except IntegrityError:
-                raise Conflict(duplicate(code.service_func_name))
+            code = self.add_code(session, self.new_code(session, actor, payload))
             event = ("code.submit", "code", code.id, {"name": code.service_func_name})
             self.audit.commit(session, actor, [event])
         return self.view(code)
 
-    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> models.UserCode:
-        """The row for a submission, checked (not added to the session)."""
+    def add_code(self, session: Session, row: dict[str, Any]) -> models.UserCode:
+        """Insert ``row`` (from ``new_code``) in ``session``'s transaction; the row's object.
+        The same code twice is refused by the table's unique (user_id, code_hash)."""
+        try:
+            insert_row(session, models.UserCode, row)
+        except IntegrityError:  # already submitted, maybe by a concurrent call just now
+            raise Conflict(duplicate(row["service_func_name"])) from None
+        return loaded(models.UserCode, row)
+
+    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> dict[str, Any]:
+        """The row for a submission, checked (every column; not inserted: ``add_code``)."""
         name, raw = payload.name, payload.raw_code
         if not name.isidentifier():
             raise BadRequest("A Syft function needs a valid Python name.")
@@ -101,14 +112,13 @@ class CodeSubmissions:
         input_policy = self._check_input_policy(session, payload.input_policy)
         output_policy = _check_output_policy(payload.output_policy)
         # Other functions this scientist submitted may be launched as nested jobs by name.
-        query = select(models.UserCode.service_func_name).where(
-            models.UserCode.user_id == actor.user_id
-        )
         names = _ascii_identifiers(raw)
         if names is not None and len(names) <= MAX_NAMES_LOOKED_UP:
             # only the functions the source can name, not all of them (that grows with time)
-            query = query.where(col(models.UserCode.service_func_name).in_(names))
-        submitted = session.exec(query.distinct()).all()
+            found = session.execute(_names_query(True), {"user_id": actor.user_id, "names": names})
+        else:
+            found = session.execute(_names_query(False), {"user_id": actor.user_id})
+        submitted = found.scalars().all()
         findings = analysis.analyze(
             raw, name, policy_keys=input_policy["inputs"], known_functions=submitted
         )
@@ -118,19 +128,13 @@ class CodeSubmissions:
         # A custom policy's class is checked as the function is, and its findings shown with
         # the function's to the reviewer.
         findings += _custom_policy_findings(input_policy) + _custom_policy_findings(output_policy)
-        code_hash = _code_hash(name, raw, environment)
-        if session.exec(
-            select(models.UserCode).where(
-                models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
-            )
-        ).first():
-            raise Conflict(duplicate(name))
-        return models.UserCode(
+        return new_row(
+            models.UserCode,
             user_id=actor.user_id or "",
             service_func_name=name,
             raw_code=raw,
             code=analysis.strip_decorators(raw, name),
-            code_hash=code_hash,
+            code_hash=_code_hash(name, raw, environment),
             parameters=analysis.function_parameters(raw, name),
             input_policy=input_policy,
             output_policy=output_policy,
@@ -141,16 +145,26 @@ class CodeSubmissions:
             environment=environment,
         )
 
-    def find_submitted(
+    def author_and_submitted(
         self, session: Any, actor: Actor, payload: wire.CodeSubmit
-    ) -> models.UserCode | None:
+    ) -> tuple[models.User | None, models.UserCode | None]:
+        """The caller's row as an author (name, email and institution: what answers show;
+        None: no such account) and their code of ``payload`` if they submitted it already,
+        in one read."""
         environment = payload.environment or ""
         code_hash = _code_hash(payload.name, payload.raw_code, environment)
-        return session.exec(
-            select(models.UserCode).where(
-                models.UserCode.user_id == actor.user_id, models.UserCode.code_hash == code_hash
-            )
+        found = session.execute(
+            _author_and_submitted_query(), {"user_id": actor.user_id, "code_hash": code_hash}
         ).first()
+        if found is None:
+            return None, None
+        name, email, institution, code_id = found
+        author = loaded(
+            models.User,
+            {"id": actor.user_id, "name": name, "email": email, "institution": institution},
+        )
+        # the whole code only when there is one (most requests bring new code)
+        return author, session.get(models.UserCode, code_id) if code_id is not None else None
 
     def _check_input_policy(
         self, session: Any, policy: wire.InputPolicyBody | None
@@ -161,17 +175,24 @@ class CodeSubmissions:
         if not _known(policy.type, INPUT_POLICIES):
             raise BadRequest(f"Unknown input policy; use one of {', '.join(INPUT_POLICIES)}.")
         mixed = policy.type in ("MixedInputPolicy", CustomInputPolicy.kind)
+        inputs = policy.inputs or {}
+        # the names of the assets named, in one read
+        asset_ids = {s.id for s in inputs.values() if s.kind == "asset" and s.id is not None}
+        asset_names = (
+            dict(session.execute(_assets_query(), {"ids": sorted(asset_ids)}).all())
+            if asset_ids
+            else {}
+        )
         clean: dict[str, Any] = {}
-        for param, spec in (policy.inputs or {}).items():
+        for param, spec in inputs.items():
             kind = spec.kind
             if kind == "asset":
                 asset_id = spec.id
-                asset = session.get(models.Asset, asset_id) if asset_id is not None else None
-                if asset is None:
+                if asset_id not in asset_names:
                     raise NotFound(
                         f"Input {clip(param)} names an asset that is not on this Datasite."
                     )
-                clean[param] = {"kind": "asset", "id": asset.id, "name": asset.name}
+                clean[param] = {"kind": "asset", "id": asset_id, "name": asset_names[asset_id]}
             elif kind == "type" and mixed:
                 if spec.type not in USER_TYPES:
                     raise BadRequest(
@@ -244,9 +265,17 @@ class CodeSubmissions:
         return (approved or mine)[-1].id
 
     def view(
-        self, code: models.UserCode, session: Any = None, actor: Actor | None = None
+        self,
+        code: models.UserCode,
+        session: Any = None,
+        actor: Actor | None = None,
+        author: models.User | object | None = READ,
     ) -> wire.Code:
-        author = session.get(models.User, code.user_id) if session is not None else None
+        """``author``: the code's author's row (its name and email) when the caller has it
+        (None: the account is gone); by default it is read through ``session``."""
+        if author is READ:
+            author = session.get(models.User, code.user_id) if session is not None else None
+        assert author is None or isinstance(author, models.User)
         output_policy = wire.OutputPolicy.model_validate(code.output_policy)
         if (
             actor is not None
@@ -306,6 +335,43 @@ class CodeSubmissions:
             if row is not None:
                 queue.extend(row.nested_calls)
         return found
+
+
+@functools.cache
+def _author_and_submitted_query() -> Select[Any]:
+    """A user's name, email and institution, and the id of their code of a hash (None when
+    there is none: (user_id, code_hash) is unique). Built once: statements cost to build."""
+    users = models.User.__table__  # type: ignore[attr-defined]
+    codes = models.UserCode.__table__  # type: ignore[attr-defined]
+    return (
+        sa_select(users.c.name, users.c.email, users.c.institution, codes.c.id)
+        .select_from(
+            users.outerjoin(
+                codes,
+                (codes.c.user_id == users.c.id) & (codes.c.code_hash == bindparam("code_hash")),
+            )
+        )
+        .where(users.c.id == bindparam("user_id"))
+    )
+
+
+@functools.cache
+def _names_query(among: bool) -> Select[Any]:
+    """The names of a scientist's functions (``among``: only those in ``names``)."""
+    codes = models.UserCode.__table__  # type: ignore[attr-defined]
+    query = sa_select(codes.c.service_func_name).where(codes.c.user_id == bindparam("user_id"))
+    if among:
+        query = query.where(codes.c.service_func_name.in_(bindparam("names", expanding=True)))
+    return query.distinct()
+
+
+@functools.cache
+def _assets_query() -> Select[Any]:
+    """(id, name) of the assets among ``ids``."""
+    assets = models.Asset.__table__  # type: ignore[attr-defined]
+    return sa_select(assets.c.id, assets.c.name).where(
+        assets.c.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def visible(session: Any, actor: Actor, code_id: str) -> models.UserCode:
