@@ -402,3 +402,73 @@ def test_a_revoked_approval_reaches_the_scientist_with_the_reason(node, root, sc
     subjects = [n["subject"] for n in _inbox(scientist)]
     assert subjects[:2] == ["Approval revoked: rows", "Approved: rows"]
     assert "Consent withdrawn" in _inbox(scientist)[0]["text"]
+
+
+def test_a_new_request_is_told_to_each_enabled_owner_once(node, root, scientist, secret):
+    """Owners come with the request's own query (one read fewer per request): each enabled
+    owner gets one notification; a disabled owner, another scientist and the owner who asked
+    get none."""
+    other_owner = root.users.create(
+        email="do@example.org",
+        name="Other Owner",
+        password="pw-do-123",
+        role=sy.ServiceRole.DATA_OWNER,
+    )
+    gone = root.users.create(
+        email="gone@example.org",
+        name="Gone Owner",
+        password="pw-gone-12",
+        role=sy.ServiceRole.ADMIN,
+    )
+    gone.disable()
+    bystander = root.users.create(email="by@example.org", name="By Stander", password="pw-by-123")
+    asset = scientist.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=asset)
+    def rows(data):
+        return len(data)
+
+    scientist.code.request_code_execution(rows)
+    owner = sy.login(url=node.url, email="do@example.org", password="pw-do-123", verbose=False)
+    owner_asset = owner.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(data=owner_asset)
+    def owner_rows(data):
+        return len(data)
+
+    owner.code.request_code_execution(owner_rows)
+    _settle(node)
+    with node.datasite.store.session() as session:
+        told = sorted(
+            (row.user_id, row.subject)
+            for row in session.query(models.Notification).filter(
+                models.Notification.kind == NotificationKind.REQUEST_NEW.value
+            )
+        )
+    root_id = root.account.id
+    assert told == sorted(
+        [
+            (root_id, "New code request: rows"),
+            (other_owner.id, "New code request: rows"),
+            (root_id, "New code request: owner_rows"),
+        ]
+    )
+    assert {gone.id, bystander.id, scientist.account.id}.isdisjoint(u for u, _ in told)
+
+
+def test_a_written_row_fills_every_column_as_the_model_would():
+    """Rows are written as plain column values (no ORM object per row): each one holds every
+    column of the table, with the values the model itself would give it."""
+    from jupyter_syft.server.services import notifications
+
+    draft = Draft(["u1"], NotificationKind.REQUEST_NEW, "s" * 500, "t", "request", "r1", "p1")
+    row = notifications._row(draft, "u1")
+    assert set(row) == {column.name for column in notifications.TABLE.columns}
+    given = ("user_id", "kind", "subject", "text", "object_type", "object_id", "project_id")
+    model = models.Notification(**{name: row[name] for name in given})
+    assert {name: getattr(model, name) for name in row if name not in ("id", "created_at")} == {
+        name: value for name, value in row.items() if name not in ("id", "created_at")
+    }
+    assert len(row["subject"]) == notifications.SUBJECT_LIMIT
+    assert len(row["id"]) == 32 and row["id"] != notifications._row(draft, "u1")["id"]
+    assert row["created_at"].utcoffset() == timedelta(0)

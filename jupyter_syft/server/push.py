@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import bindparam, select
 
 from ..wire import models as wire
 from . import models
@@ -79,6 +79,24 @@ JOB_ENDS = {"completed", "errored", "interrupted"}
 # (topic, object id, change, who besides owners hears of it: user ids, or EVERYONE, and the
 # request a run or job belongs to: its notification opens that request's view)
 Audience = tuple[str, str, str, "frozenset[str] | None", str]
+
+# Whose object it is, read by primary key with Core (no ORM object per event): a request's
+# scientist and project; a project's, run's or job's scientist, and a run's or job's code.
+_REQUESTS: Any = models.Request.__table__  # type: ignore[attr-defined]
+_PROJECTS: Any = models.Project.__table__  # type: ignore[attr-defined]
+_EXECUTIONS: Any = models.Execution.__table__  # type: ignore[attr-defined]
+_JOBS: Any = models.Job.__table__  # type: ignore[attr-defined]
+_REQUEST_OWNER = select(_REQUESTS.c.user_id, _REQUESTS.c.project_id).where(
+    _REQUESTS.c.id == bindparam("id")
+)
+_REQUEST_OF_CODE = select(_REQUESTS.c.id).where(_REQUESTS.c.code_id == bindparam("code_id"))
+_OWNER_OF = {
+    "projects": select(_PROJECTS.c.user_id).where(_PROJECTS.c.id == bindparam("id")),
+    "outputs": select(_EXECUTIONS.c.user_id, _EXECUTIONS.c.code_id).where(
+        _EXECUTIONS.c.id == bindparam("id")
+    ),
+    "jobs": select(_JOBS.c.user_id, _JOBS.c.code_id).where(_JOBS.c.id == bindparam("id")),
+}
 
 
 @dataclass(frozen=True)
@@ -170,7 +188,7 @@ class PushHub:
         self._request_of: OrderedDict[str, str] = OrderedDict()
         self._thread = threading.Thread(target=self._serve, name="datasite-push", daemon=True)
         self._thread.start()
-        self._unsubscribe = changes.subscribe(self._queue.put)
+        self._unsubscribe = changes.subscribe(self._listen)
 
     # --- ids -----------------------------------------------------------------------------------
     def event_id(self, seq: int) -> str:
@@ -273,6 +291,11 @@ class PushHub:
         return Catchup(missed, False, last)
 
     # --- the hub's thread ----------------------------------------------------------------------
+    def _listen(self, change: Change) -> None:
+        """The bus's listener: queue what makes an event (the rest never wakes the thread)."""
+        if change.action in ACTIONS:
+            self._queue.put(change)
+
     def _serve(self) -> None:
         while (change := self._queue.get()) is not None:
             try:
@@ -318,13 +341,13 @@ class PushHub:
             what = str(detail["status"])
         if change.action in OWNERS_ONLY:
             return [(topic, object_id, what, frozenset(), "")]
-        with self.store.session() as session:
-            if topic == "datasets":
-                return [(topic, object_id, what, EVERYONE, "")]
-            if topic == "users":
-                return [(topic, object_id, what, frozenset({object_id}), "")]
+        if topic == "datasets":
+            return [(topic, object_id, what, EVERYONE, "")]
+        if topic == "users":
+            return [(topic, object_id, what, frozenset({object_id}), "")]
+        with self.store.engine.connect() as connection:
             if topic == "requests":
-                request = session.get(models.Request, object_id)
+                request = connection.execute(_REQUEST_OWNER, {"id": object_id}).first()
                 if request is None:
                     return []
                 audience = frozenset({request.user_id})
@@ -332,12 +355,7 @@ class PushHub:
                 if request.project_id:  # the project's history grew too
                     events.append(("projects", request.project_id, what, audience, object_id))
                 return events
-            row: Any = {
-                "projects": models.Project,
-                "outputs": models.Execution,
-                "jobs": models.Job,
-            }[topic]
-            found = session.get(row, object_id)
+            found = connection.execute(_OWNER_OF[topic], {"id": object_id}).first()
             if found is None:
                 return []
             request_id = ""
@@ -345,9 +363,7 @@ class PushHub:
                 request_id = self._request_of.get(found.code_id, "")
                 if not request_id:
                     request_id = (
-                        session.exec(
-                            select(models.Request.id).where(models.Request.code_id == found.code_id)
-                        ).first()
+                        connection.execute(_REQUEST_OF_CODE, {"code_id": found.code_id}).scalar()
                         or ""
                     )
                     if request_id:

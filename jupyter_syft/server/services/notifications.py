@@ -32,13 +32,13 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from ...roles import ServiceRole
@@ -90,37 +90,86 @@ class Draft:
     project_id: str = ""
 
 
+# The tables the thread reads and writes on every request and decision: Core statements,
+# rows as tuples (no ORM objects to build).
+TABLE: Any = models.Notification.__table__  # type: ignore[attr-defined]
+_REQUESTS: Any = models.Request.__table__  # type: ignore[attr-defined]
+_CODES: Any = models.UserCode.__table__  # type: ignore[attr-defined]
+_USERS: Any = models.User.__table__  # type: ignore[attr-defined]
+_PROJECTS: Any = models.Project.__table__  # type: ignore[attr-defined]
+REQUEST_CHANGES = frozenset(
+    {"request.create", "request.approved", "request.rejected", "request.revoked", "request.deposit"}
+)
+
+
+def _is_owner(users: Any) -> Any:
+    """An enabled owner (admin or data owner), in ``users`` (the users table or an alias)."""
+    return and_(users.c.role >= OWNER_ROLE, users.c.disabled.is_(False))
+
+
 @functools.cache
 def _new_request_query() -> Any:
-    """One query: a request, its code, its requester and how many requests for a function of
-    that name they sent before it (a resubmission when any). Built once: building it (aliases,
-    a correlated subquery) cost more than running it."""
-    R, C = aliased(models.Request), aliased(models.UserCode)
+    """One query: a request, its function's name, its requester, its project's name, how
+    many requests for a function of that name the requester sent before it (a resubmission
+    when any), and the owners to tell (a row per enabled owner; one row, ``owner_id`` None,
+    when there is none). Built once: building it (aliases, a correlated subquery) cost more
+    than running it."""
+    request, code, user, project, owner = _REQUESTS, _CODES, _USERS, _PROJECTS, _USERS.alias()
+    earlier_request, earlier_code = _REQUESTS.alias(), _CODES.alias()
     earlier_count = (
-        select(func.count())
-        .select_from(R)
-        .join(C, col(C.id) == col(R.code_id))
+        sa_select(func.count())
+        .select_from(
+            earlier_request.join(earlier_code, earlier_code.c.id == earlier_request.c.code_id)
+        )
         .where(
-            col(R.user_id) == col(models.Request.user_id),
-            col(R.id) != col(models.Request.id),
-            col(C.service_func_name) == col(models.UserCode.service_func_name),
-            col(R.created_at) <= col(models.Request.created_at),
+            earlier_request.c.user_id == request.c.user_id,
+            earlier_request.c.id != request.c.id,
+            earlier_code.c.service_func_name == code.c.service_func_name,
+            earlier_request.c.created_at <= request.c.created_at,
         )
         .scalar_subquery()
     )
     return (
-        select(models.Request, models.UserCode, models.User, earlier_count)
-        .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
-        .join(models.User, col(models.User.id) == col(models.Request.user_id), isouter=True)
-        .where(col(models.Request.id) == bindparam("request_id"))
+        sa_select(
+            request.c.id,
+            request.c.project_id,
+            code.c.service_func_name,
+            user.c.name,
+            user.c.email,
+            project.c.name.label("project_name"),
+            earlier_count.label("earlier"),
+            owner.c.id.label("owner_id"),
+        )
+        .select_from(
+            request.join(code, code.c.id == request.c.code_id)
+            .outerjoin(user, user.c.id == request.c.user_id)
+            .outerjoin(project, project.c.id == request.c.project_id)
+            .outerjoin(owner, _is_owner(owner))
+        )
+        .where(request.c.id == bindparam("request_id"))
     )
 
 
+_REQUEST_AND_CODE = (
+    sa_select(
+        _REQUESTS.c.id, _REQUESTS.c.user_id, _REQUESTS.c.project_id, _CODES.c.service_func_name
+    )
+    .select_from(_REQUESTS.join(_CODES, _CODES.c.id == _REQUESTS.c.code_id))
+    .where(_REQUESTS.c.id == bindparam("request_id"))
+)
+_OWNERS = sa_select(_USERS.c.id).where(_is_owner(_USERS))
+
+
 def about_request(
-    to: list[str], kind: NotificationKind, subject: str, text: str, request: models.Request
+    to: list[str],
+    kind: NotificationKind,
+    subject: str,
+    text: str,
+    request_id: str,
+    project_id: str | None,
 ) -> list[Draft]:
-    """The one draft of a notification about ``request`` (and its project, if any)."""
-    return [Draft(to, kind, subject, text, "request", request.id, request.project_id or "")]
+    """The one draft of a notification about a request (and its project, if any)."""
+    return [Draft(to, kind, subject, text, "request", request_id, project_id or "")]
 
 
 class NotificationService:
@@ -151,6 +200,8 @@ class NotificationService:
     # --- listening ---------------------------------------------------------------------------
     def on_change(self, change: Change) -> None:
         """The bus's listener: queue and return (never blocks, never raises)."""
+        if change.action == "notification.create":
+            return  # this thread's own "your inbox grew", for the push channel
         try:
             self._queue.put_nowait(change)
         except queue.Full:
@@ -246,28 +297,34 @@ class NotificationService:
 
     def _drafts(self, change: Change) -> list[Draft]:
         action = change.action
-        with self.store.session() as session:
-            if action == "request.create":
-                return self._new_request(session, change)
-            if action in ("request.approved", "request.rejected", "request.revoked"):
-                return self._decision(session, change)
-            if action == "request.deposit":
-                return self._deposit(session, change)
-            if action == "output.report" and change.detail.get("release") == "held":
-                return self._held(session, change)
-            if action in ("output.release", "output.withhold"):
-                return self._output_decided(session, change)
-            if action == "job.finish":
-                return self._job(session, change)
-            if action == "user.create":
-                return self._signup(session, change)
-            if action == "dataset.create":
-                return self._dataset(session, change)
-            if action == "project.create":
+        if action in REQUEST_CHANGES:  # every request and decision: Core reads only
+            with self.store.engine.connect() as connection:
+                if action == "request.create":
+                    return self._new_request(connection, change)
+                if action == "request.deposit":
+                    return self._deposit(connection, change)
+                return self._decision(connection, change)
+        if action == "project.create":
+            with self.store.session() as session:
                 self._join_project(session, change.object_id)
-            if action.startswith("environment.request"):
-                return self._environment_request(session, change)
-        return []
+            return []
+        drafts: Callable[[Any, Change], list[Draft]] | None
+        if action.startswith("environment.request"):
+            drafts = self._environment_request
+        elif action == "output.report":
+            drafts = self._held if change.detail.get("release") == "held" else None
+        else:
+            drafts = {
+                "output.release": self._output_decided,
+                "output.withhold": self._output_decided,
+                "job.finish": self._job,
+                "user.create": self._signup,
+                "dataset.create": self._dataset,
+            }.get(action)
+        if drafts is None:
+            return []  # a change nobody is told of
+        with self.store.session() as session:
+            return drafts(session, change)
 
     def _environment_request(self, session: Any, change: Change) -> list[Draft]:
         """A scientist asked for an environment (owners hear of it), or an owner decided on
@@ -315,30 +372,30 @@ class NotificationService:
             session.add(row)
         session.commit()
 
-    def _new_request(self, session: Any, change: Change) -> list[Draft]:
-        found = session.exec(_new_request_query(), params={"request_id": change.object_id}).first()
-        if found is None:
+    def _new_request(self, connection: Any, change: Change) -> list[Draft]:
+        rows = connection.execute(_new_request_query(), {"request_id": change.object_id}).all()
+        if not rows:
             return []
-        request, code, user, earlier = found
-        fn = code.service_func_name
-        project = session.get(models.Project, request.project_id) if request.project_id else None
-        where = f" (project {project.name})" if project else ""
-        who = _who(user)
-        if earlier:
+        found = rows[0]
+        if self._owner_ids is None:  # this batch's owners came with the request
+            self._owner_ids = [row.owner_id for row in rows if row.owner_id is not None]
+        fn = found.service_func_name
+        where = f" (project {found.project_name})" if found.project_name is not None else ""
+        who = _who_is(found.name, found.email)
+        if found.earlier:
             kind, subject = NotificationKind.REQUEST_RESUBMITTED, f"Resubmitted: {fn}"
             text = f"{who} sent a new version of {fn}{where}: it waits for your review."
         else:
             kind, subject = NotificationKind.REQUEST_NEW, f"New code request: {fn}"
             text = f"{who} asks to run {fn} on private data{where}."
-        return about_request(
-            self._owners(session, but=change.actor_id), kind, subject, text, request
-        )
+        to = self._owners(connection, but=change.actor_id)
+        return about_request(to, kind, subject, text, found.id, found.project_id)
 
-    def _decision(self, session: Any, change: Change) -> list[Draft]:
-        request, code = _request_and_code(session, change.object_id)
-        if request is None or code is None or request.user_id == change.actor_id:
+    def _decision(self, connection: Any, change: Change) -> list[Draft]:
+        found = _request_and_code(connection, change.object_id)
+        if found is None or found.user_id == change.actor_id:
             return []
-        fn = code.service_func_name
+        fn = found.service_func_name
         if change.action == "request.approved":
             kind, subject = NotificationKind.REQUEST_APPROVED, f"Approved: {fn}"
             text = f"Your request to run {fn} was approved: run it with client.code.{fn}(...)."
@@ -353,17 +410,16 @@ class NotificationService:
             kind, subject = NotificationKind.REQUEST_DENIED, f"Denied: {fn}"
             reason = _quote(change.detail.get("reason"))
             text = f"Your request to run {fn} was denied. Reason: {reason or 'none given.'}"
-        return about_request([request.user_id], kind, subject, text, request)
+        return about_request([found.user_id], kind, subject, text, found.id, found.project_id)
 
-    def _deposit(self, session: Any, change: Change) -> list[Draft]:
-        request, code = _request_and_code(session, change.object_id)
-        if request is None or code is None:
+    def _deposit(self, connection: Any, change: Change) -> list[Draft]:
+        found = _request_and_code(connection, change.object_id)
+        if found is None:
             return []
-        fn = code.service_func_name
+        fn = found.service_func_name
         text = f"A data owner deposited a result for {fn}: get it with client.code.{fn}(...)."
-        return about_request(
-            [request.user_id], NotificationKind.RESULT_READY, f"Result ready: {fn}", text, request
-        )
+        kind, subject = NotificationKind.RESULT_READY, f"Result ready: {fn}"
+        return about_request([found.user_id], kind, subject, text, found.id, found.project_id)
 
     def _held(self, session: Any, change: Change) -> list[Draft]:
         if not change.detail.get("private"):
@@ -492,41 +548,21 @@ class NotificationService:
         ]
 
     def _owners(self, session: Any, but: str = "") -> list[str]:
-        """The enabled owners' ids (but ``but``), read once per batch of changes."""
+        """The enabled owners' ids (but ``but``), read once per batch of changes (``session``:
+        a Session or a Connection)."""
         if self._owner_ids is None:
-            self._owner_ids = list(
-                session.exec(
-                    select(models.User.id).where(
-                        col(models.User.role) >= OWNER_ROLE, col(models.User.disabled).is_(False)
-                    )
-                ).all()
-            )
+            self._owner_ids = list(session.execute(_OWNERS).scalars().all())
         return [r for r in self._owner_ids if r != but]
 
     def _write(self, drafts: Sequence[Draft]) -> None:
-        rows: list[models.Notification] = []
-        for draft in drafts:
-            for user_id in dict.fromkeys(draft.to):
-                rows.append(
-                    models.Notification(
-                        user_id=user_id,
-                        kind=draft.kind.value,
-                        subject=_clip(draft.subject, SUBJECT_LIMIT),
-                        text=_clip(draft.text, TEXT_LIMIT),
-                        object_type=draft.object_type,
-                        object_id=draft.object_id,
-                        project_id=draft.project_id,
-                    )
-                )
+        rows = [_row(draft, user_id) for draft in drafts for user_id in dict.fromkeys(draft.to)]
         if not rows:
             return
-        with self.store.session() as session:
-            # one INSERT for every row (the ORM's unit of work would track each one)
-            session.execute(insert(TABLE), [_columns(r) for r in rows])
-            session.commit()
+        with self.store.engine.begin() as connection:
+            connection.execute(insert(TABLE), rows)
         # "Your inbox grew" (the object is the reader's account), for the push channel; this
         # service's own listener ignores it.
-        for user_id, count in Counter(r.user_id for r in rows).items():
+        for user_id, count in Counter(r["user_id"] for r in rows).items():
             self.audit.changes.publish(
                 Change(
                     "notification.create",
@@ -673,25 +709,29 @@ class NotificationService:
         return self.preferences(actor)
 
     # --- mail --------------------------------------------------------------------------------
-    def _mail_instant(self, rows: Sequence[models.Notification]) -> None:
-        settings = self.mail_settings()
+    def _mail_instant(self, rows: Sequence[dict[str, Any]]) -> None:
+        values = self.settings.values()
+        settings = MailSettings.from_values(values)
         if not settings.ready:
             return
-        people = self._mail_choices({r.user_id for r in rows})
-        site = str(self.settings.value("name"))
+        people = self._mail_choices({r["user_id"] for r in rows})
+        site = str(values["name"])
         for row in rows:
-            address, choice = people.get(row.user_id, ("", "off"))
+            address, choice = people.get(row["user_id"], ("", "off"))
             if not address or choice != MailChoice.INSTANT.value:
                 continue
             body = "\n\n".join(
-                filter(None, [_mail_text(row), _where(settings, row), _footer(site)])
+                filter(
+                    None,
+                    [_mail_text(row["kind"], row["text"]), _where(settings), _footer(site)],
+                )
             )
             self.mailer.send(
                 Mail(
                     to=address,
-                    subject=f"[{site}] {row.subject}",
+                    subject=f"[{site}] {row['subject']}",
                     body=body,
-                    on_sent=self._marker([row.id]),
+                    on_sent=self._marker([row["id"]]),
                 )
             )
 
@@ -731,7 +771,7 @@ class NotificationService:
                     session.commit()
             if user is None or user.disabled or not waiting:
                 continue
-            lines = [f"- {r.subject}: {_mail_text(r)}" for r in waiting[:DIGEST_ITEMS]]
+            lines = [f"- {r.subject}: {_mail_text(r.kind, r.text)}" for r in waiting[:DIGEST_ITEMS]]
             if len(waiting) > DIGEST_ITEMS:
                 lines.append(f"... and {len(waiting) - DIGEST_ITEMS} more.")
             count = len(waiting)
@@ -816,24 +856,29 @@ def _due(pref: models.NotificationPreference, now: Any) -> bool:
     return bool(now - last >= DIGEST_EVERY)
 
 
-TABLE: Any = models.Notification.__table__  # type: ignore[attr-defined]
-COLUMNS = tuple(c.name for c in TABLE.columns)
+def _row(draft: Draft, user_id: str) -> dict[str, Any]:
+    """``draft``'s notification for ``user_id``, as the Core INSERT takes it: every column,
+    filled as the model's defaults would (building an ORM object per row cost more than
+    writing it)."""
+    return {
+        "id": models.new_id(),
+        "user_id": user_id,
+        "kind": draft.kind.value,
+        "subject": _clip(draft.subject, SUBJECT_LIMIT),
+        "text": _clip(draft.text, TEXT_LIMIT),
+        "object_type": draft.object_type,
+        "object_id": draft.object_id,
+        "project_id": draft.project_id,
+        "read": False,
+        "mailed": False,
+        "created_at": models.utcnow(),
+    }
 
 
-def _columns(row: models.Notification) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in COLUMNS}
-
-
-def _request_and_code(
-    session: Any, request_id: str
-) -> tuple[models.Request | None, models.UserCode | None]:
-    """A request and its code, in one query ((None, None): no such request)."""
-    found = session.exec(
-        select(models.Request, models.UserCode)
-        .join(models.UserCode, col(models.UserCode.id) == col(models.Request.code_id))
-        .where(col(models.Request.id) == request_id)
-    ).first()
-    return (found[0], found[1]) if found is not None else (None, None)
+def _request_and_code(connection: Any, request_id: str) -> Any:
+    """A request's id, user, project and function name, in one query (None: no such
+    request)."""
+    return connection.execute(_REQUEST_AND_CODE, {"request_id": request_id}).first()
 
 
 def _request_of(session: Any, code: models.UserCode) -> models.Request | None:
@@ -886,9 +931,14 @@ def _link(row: models.Notification) -> str:
 
 
 def _who(user: models.User | None) -> str:
-    if user is None:
+    return _who_is(None, None) if user is None else _who_is(user.name, user.email)
+
+
+def _who_is(name: str | None, email: str | None) -> str:
+    """An account in words (``email`` None: the account is gone)."""
+    if email is None:
         return "A deleted account"
-    return f"{_clip(user.name, 100)} <{user.email}>"
+    return f"{_clip(name, 100)} <{email}>"
 
 
 def _clip(text: Any, limit: int) -> str:
@@ -905,11 +955,11 @@ def _first_line(text: str, limit: int) -> str:
     return _clip(line, limit)
 
 
-def _mail_text(row: models.Notification) -> str:
-    return NO_MAIL_TEXT.get(row.kind, row.text)
+def _mail_text(kind: str, text: str) -> str:
+    return NO_MAIL_TEXT.get(kind, text)
 
 
-def _where(settings: MailSettings, row: models.Notification) -> str:
+def _where(settings: MailSettings) -> str:
     opened = "in JupyterLab's Syft sidebar, or in Python with client.notifications"
     if settings.public_url:
         return f"Open the Datasite at {settings.public_url} to see it ({opened})."

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
@@ -14,10 +14,11 @@ from ...wire import models as wire
 from ...wire.enums import ReleaseMode, SmtpSecurity
 from .. import models
 from ..store import Store
-from . import limits
+from . import limits, view_cache
 from .actor import Actor
 from .audit import AuditLog
 from .errors import BadRequest
+from .view_cache import ViewCache
 
 
 @dataclass(frozen=True)
@@ -176,26 +177,35 @@ MAX_INT = 1 << 50
 
 
 _SETTINGS_TABLE = models.Setting.__table__  # type: ignore[attr-defined]
-_VALUE_QUERY = sa_select(_SETTINGS_TABLE.c.value).where(_SETTINGS_TABLE.c.key == bindparam("key"))
+_STORED = sa_select(_SETTINGS_TABLE.c.key, _SETTINGS_TABLE.c.value)
 
 
 class SettingsService:
+    """Every read is one primary-key read (the settings' generation, ``view_cache.SETTINGS``)
+    while nothing changed: the values are kept between calls, and every write of a setting
+    bumps the generation in its own transaction, so a change made by another process sharing
+    the database is seen on the next call."""
+
     def __init__(self, store: Store, audit: AuditLog):
         self.store = store
         self.audit = audit
+        self._kept: ViewCache[dict[str, Any]] = ViewCache(store, view_cache.SETTINGS)
 
     def values(self) -> dict[str, Any]:
-        """All settings, for the services' own use."""
-        with self.store.session() as session:
-            stored = {row.key: row.value for row in session.exec(select(models.Setting))}
-        return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
+        """All settings, for the services' own use (the caller's copy)."""
+        return {key: _copy(value) for key, value in self._current().items()}
 
     def value(self, key: str) -> Any:
-        # Read on hot paths (each request's auto-approval, each upload's limit): one Core
-        # query, without an ORM session and object (a third of the cost).
+        # Read on hot paths (each request's auto-approval, each upload's limit).
+        return _copy(self._current()[key])
+
+    def _current(self) -> dict[str, Any]:
+        return self._kept.get("all", self._read)
+
+    def _read(self) -> dict[str, Any]:
         with self.store.engine.connect() as connection:
-            row = connection.execute(_VALUE_QUERY, {"key": key}).first()
-        return SETTINGS[key].default if row is None else row.value
+            stored = {row.key: row.value for row in connection.execute(_STORED)}
+        return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
 
     def public(self) -> dict[str, Any]:
         return {k: v for k, v in self.values().items() if SETTINGS[k].public}
@@ -210,6 +220,7 @@ class SettingsService:
         with self.store.session() as session:
             for key, value in clean.items():
                 session.merge(models.Setting(key=key, value=value))
+            view_cache.bump(session, view_cache.SETTINGS)
             session.commit()
         self.audit.record(actor, "settings.update", "settings", "", changes=clean)
         return wire.Settings(**self.values())
@@ -219,9 +230,11 @@ class SettingsService:
         clean = self._validate(values)
         with self.store.session() as session:
             stored = set(session.exec(select(models.Setting.key)))
-            for key, value in clean.items():
-                if key not in stored:
-                    session.add(models.Setting(key=key, value=value))
+            missing = {key: value for key, value in clean.items() if key not in stored}
+            for key, value in missing.items():
+                session.add(models.Setting(key=key, value=value))
+            if missing:
+                view_cache.bump(session, view_cache.SETTINGS)
             session.commit()
 
     def force(self, **values: Any) -> None:
@@ -230,6 +243,7 @@ class SettingsService:
         with self.store.session() as session:
             for key, value in clean.items():
                 session.merge(models.Setting(key=key, value=value))
+            view_cache.bump(session, view_cache.SETTINGS)
             session.commit()
 
     @staticmethod
@@ -279,6 +293,11 @@ class SettingsService:
                 )
             clean[key] = value
         return clean
+
+
+def _copy(value: Any) -> Any:
+    """A kept value as the caller's own (an object, e.g. ``disclosure_rules``, is copied)."""
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 def _package_source(key: str, value: str) -> None:

@@ -26,6 +26,9 @@ MAX_ENTRIES = 256  # views per cache (e.g. page sizes and cursors); all dropped 
 # a change of an account's name or email (shown as its datasets' uploader). Assets and stored
 # values never change once made.
 DATASETS = "datasets"
+# The Datasite's settings (services/settings.py): bumped by every write of a setting (an
+# owner's change, a host's start-up values).
+SETTINGS = "settings"
 
 _GENERATIONS = models.ViewGeneration.__table__  # type: ignore[attr-defined]
 _READ = select(_GENERATIONS.c.value).where(_GENERATIONS.c.name == bindparam("view"))
