@@ -45,7 +45,7 @@ if (($# == 0)); then
     tests/test_notification_mail.py tests/test_push_channel.py tests/test_environments.py \
     tests/test_environment_runs.py tests/test_jobs_view.py tests/test_widget_labels.py \
     tests/test_request_search.py tests/test_view_cache.py tests/test_job_waits.py \
-    tests/test_http_per_call.py tests/test_requests_answers.py
+    tests/test_http_per_call.py tests/test_requests_answers.py tests/test_settings_cache.py
 fi
 if (($# == 0)); then
   echo "==> UI tests: Galata in Debian's chromium (screenshots in ui-tests/screenshots, traces in ui-tests/test-results)"
