@@ -66,8 +66,6 @@ def measure(pid: int, call: Callable[[], Any], n: int) -> dict[str, float]:
 
 
 def one_run(calls: list[str], n: int, db_url: str | None) -> dict[str, dict[str, float]]:
-    import pandas as pd
-
     import jupyter_syft as sy
 
     proc, port = bench_load.start_server(tempfile.mkdtemp(prefix="bench-cpu-"), db_url)
@@ -75,12 +73,7 @@ def one_run(calls: list[str], n: int, db_url: str | None) -> dict[str, dict[str,
         owner = sy.login(
             port=port, email=bench_load.OWNER, password=bench_load.PASSWORD, verbose=False
         )
-        small = pd.DataFrame({"a": [1, 2, 3, 4, 5]})
-        for d in range(3):
-            dataset = sy.Dataset(name=f"cpu-{d}", description="a small dataset")
-            dataset.add_asset(sy.Asset(name="small", data=small, mock=small * 0))
-            dataset.add_asset(sy.Asset(name="other", data=small + 1, mock=small * 0 + 1))
-            owner.upload_dataset(dataset, progress=False)
+        bench_load.upload_small_datasets(owner, "cpu")
         email, password = "ds@cpu.bench", bench_load.SCIENTIST_PASSWORD
         owner.users.create(sy.UserCreate(email=email, name="DS", password=password))
         scientist = sy.login(port=port, email=email, password=password, verbose=False)

@@ -67,6 +67,21 @@ def start_server(data_dir: str, db_url: str | None) -> tuple[Any, int]:
     raise RuntimeError("the Datasite did not start:\n" + "".join(output))
 
 
+def upload_small_datasets(owner: Any, prefix: str) -> None:
+    """Three datasets of two 5-row assets each: the load rows' data (cheap values, so what is
+    measured is the calls)."""
+    import pandas as pd
+
+    import jupyter_syft as sy
+
+    small = pd.DataFrame({"a": [1, 2, 3, 4, 5]})
+    for d in range(3):
+        dataset = sy.Dataset(name=f"{prefix}-{d}", description="a small dataset")
+        dataset.add_asset(sy.Asset(name="small", data=small, mock=small * 0))
+        dataset.add_asset(sy.Asset(name="other", data=small + 1, mock=small * 0 + 1))
+        owner.upload_dataset(dataset, progress=False)
+
+
 def _function(sy: Any, name: str, asset: Any) -> Any:
     """A fresh Syft function (its own name and source, so each one is a new request)."""
     import linecache
@@ -209,8 +224,6 @@ def main() -> None:
     parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
     args = parser.parse_args()
 
-    import pandas as pd
-
     import jupyter_syft as sy
 
     cluster = None
@@ -231,12 +244,7 @@ def main() -> None:
     spy = None
     try:
         root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
-        small = pd.DataFrame({"a": [1, 2, 3, 4, 5]})
-        for d in range(3):
-            dataset = sy.Dataset(name=f"load-{d}", description="a small dataset")
-            dataset.add_asset(sy.Asset(name="small", data=small, mock=small * 0))
-            dataset.add_asset(sy.Asset(name="other", data=small + 1, mock=small * 0 + 1))
-            root.upload_dataset(dataset, progress=False)
+        upload_small_datasets(root, "load")
         for i in range(max(args.scientists, args.list_scientists)):
             root.users.create(
                 sy.UserCreate(

@@ -7,13 +7,12 @@ Rows are written straight into the store (fast); every list is read through real
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
+from statements import statements
 
 import jupyter_syft as sy
 from jupyter_syft.client.connection import Connection
@@ -331,19 +330,8 @@ def _changed_datasets(session: Any) -> None:
 
 
 # --- cost --------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _statements(node: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = node.datasite.store.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+def _statements(node: Any) -> Any:
+    return statements(node.datasite.store.engine)
 
 
 @pytest.mark.parametrize("path", ["requests", "code", "jobs", "projects", "datasets", "users"])

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from statements import statements
 
 import jupyter_syft as sy
 from jupyter_syft.server import models
@@ -77,23 +77,19 @@ def test_the_answers_of_a_request_and_its_decisions_are_what_a_read_gives(
 
 @contextlib.contextmanager
 def _statements(node: Any) -> Iterator[list[str]]:
-    """The statements this thread sends (the notifications and push threads have their own).
-    Left out: PostgreSQL's advisory lock for the audit log (SQLite has none) and the settings'
-    reads (auto-approval: the settings service's business)."""
-    seen: list[str] = []
+    """The first words of the statements this thread sends (the notifications and push
+    threads have their own). Left out: PostgreSQL's advisory lock for the audit log (SQLite
+    has none) and the settings' reads (auto-approval: the settings service's business)."""
     me = threading.get_ident()
     others = ("pg_advisory", "FROM settings", "FROM view_generations")
 
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if threading.get_ident() == me and not any(o in statement for o in others):
-            seen.append(statement.split()[0])
+    def mine(statement: str) -> bool:
+        return threading.get_ident() == me and not any(o in statement for o in others)
 
-    engine = node.datasite.store.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    with statements(node.datasite.store.engine, mine) as seen:
+        words: list[str] = []
+        yield words
+    words += [statement.split()[0] for statement in seen]
 
 
 def test_a_request_read_and_decided_costs_a_few_statements(node, root, scientist, uploaded):
