@@ -269,8 +269,10 @@ def _syft_functions_in_scope() -> list[str]:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is not None:
         namespaces += [frame.f_locals, frame.f_globals]
+    # In a notebook cell (and at a module's top level) these are one dict: read it once.
+    unique = {id(ns): ns for ns in namespaces}.values()
     return sorted(
-        {name for ns in namespaces for name, v in list(ns.items()) if isinstance(v, SyftFunction)}
+        {name for ns in unique for name, v in list(ns.items()) if isinstance(v, SyftFunction)}
     )
 
 

@@ -18,6 +18,7 @@ from .errors import SerdeError, bad
 from .lazy_imports import import_pandas, import_pyarrow
 
 _BIG_PART = 1 << 16  # Arrow writes below this are coalesced; larger ones are kept zero-copy
+_THREADED_BYTES = 16 << 20  # tables converted to pandas on pyarrow's threads from this size
 
 
 class _PartsSink:
@@ -107,9 +108,12 @@ def frame_from_arrow(view: memoryview, index: int) -> Any:
     pd = import_pandas()
     with _decoding(index):
         table = _checked_table(pa, view, index)
-        table, bool_levels = _text_bool_labels(table)
-        frame = table.to_pandas()
-        _restore_object_columns(frame, table, pd)
+        meta = table.schema.pandas_metadata  # parsed once for the steps below
+        table, bool_levels = _text_bool_labels(table, meta)
+        # pyarrow's thread pool costs more CPU than it saves wall time on small tables (the
+        # segment's size stands for the table's: its batches are uncompressed).
+        frame = table.to_pandas(use_threads=len(view) >= _THREADED_BYTES)
+        _restore_object_columns(frame, table, meta, pd)
         _restore_bool_labels(frame, bool_levels, pd)
     if type(frame) is not pd.DataFrame:
         raise bad(f"segment {index} did not decode to a DataFrame")
@@ -126,9 +130,10 @@ def check_arrow(view: memoryview, index: int) -> int:
         table = _checked_table(pa, view, index)
         # Zero rows through the same conversion: the pandas metadata, index and types are
         # checked as decoding would, and no row is copied.
-        empty, bool_levels = _text_bool_labels(table.slice(0, 0))
-        frame = empty.to_pandas()
-        _restore_object_columns(frame, empty, pd)
+        meta = table.schema.pandas_metadata
+        empty, bool_levels = _text_bool_labels(table.slice(0, 0), meta)
+        frame = empty.to_pandas(use_threads=False)
+        _restore_object_columns(frame, empty, meta, pd)
         _restore_bool_labels(frame, bool_levels, pd)
     if type(frame) is not pd.DataFrame:
         raise bad(f"segment {index} did not decode to a DataFrame")
@@ -234,22 +239,30 @@ def _refuse_inflated_table(pa: Any, table: Any, nbytes: int, index: int) -> None
     # Null and run-end-encoded arrays can claim any length without bytes to back it;
     # converting them to pandas would then allocate without bound.
     limit = 8 * nbytes + (1 << 24)
-    total = 0
-    for column in table.columns:
-        for chunk in column.chunks:
-            total += _logical_length(pa, chunk)
-            if total > limit:
-                raise SerdeError(
-                    f"Refusing the DataFrame in segment {index}: it claims far more values "
-                    f"than its {nbytes} bytes can hold (a memory bomb)."
-                )
+    # A column of a type without children or a dictionary counts just its rows (what
+    # _logical_length gives it), so only the others are walked chunk by chunk.
+    walk = [
+        i for i, kind in enumerate(table.schema.types)
+        if kind.num_fields or pa.types.is_dictionary(kind)
+    ]  # fmt: skip
+    total = (table.num_columns - len(walk)) * table.num_rows
+    chunks = (chunk for i in walk for chunk in table.column(i).chunks)
+    while total <= limit:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        total += _logical_length(pa, chunk)
+    raise SerdeError(
+        f"Refusing the DataFrame in segment {index}: it claims far more values "
+        f"than its {nbytes} bytes can hold (a memory bomb)."
+    )
 
 
-def _text_bool_labels(table: Any) -> tuple[Any, list[int]]:
+def _text_bool_labels(table: Any, meta: Any) -> tuple[Any, list[int]]:
     """pyarrow stores boolean column labels as the text "True"/"False" and decodes them with
     ``astype(bool)``, which makes every one True (``pd.crosstab(a > 1, b > 0)`` has such
-    labels). Their levels are read as text here and turned back into booleans after."""
-    meta = table.schema.pandas_metadata
+    labels). Their levels are read as text here and turned back into booleans after.
+    ``meta`` is the table's parsed pandas metadata; its column levels may be rewritten."""
     levels = meta.get("column_indexes") if isinstance(meta, dict) else None
     if not isinstance(levels, list):
         return table, []
@@ -284,7 +297,7 @@ def _restore_bool_labels(frame: Any, bool_levels: list[int], pd: Any) -> None:
         frame.columns = pd.Index([as_bool(c) for c in columns], dtype=bool, name=columns.name)
 
 
-def _restore_object_columns(frame: Any, table: Any, pd: Any) -> None:
+def _restore_object_columns(frame: Any, table: Any, meta: Any, pd: Any) -> None:
     """Undo two pyarrow losses: object string columns (pandas>=3 reads them as "str")
     and default RangeIndex column labels."""
     labels = frame.columns
@@ -296,14 +309,20 @@ def _restore_object_columns(frame: Any, table: Any, pd: Any) -> None:
     ):
         # Arrow keeps the labels, not that they were the default RangeIndex.
         frame.columns = pd.RangeIndex(len(labels))
-    meta = table.schema.pandas_metadata or {}
-    columns = meta.get("columns")
+    columns = (meta or {}).get("columns")
     if type(columns) is not list:
         return
-    # pyarrow writes data columns first, in frame order, then index columns.
-    for i, col_meta in enumerate(columns[: frame.shape[1]]):
-        dtype = str(frame.dtypes.iloc[i])
-        if type(col_meta) is dict and col_meta.get("numpy_type") == "object" and dtype != "object":
+    # pyarrow writes data columns first, in frame order, then index columns. Only columns
+    # the metadata calls object can need restoring, so most frames build no dtypes Series.
+    wanted = [
+        i for i, col_meta in enumerate(columns[: frame.shape[1]])
+        if type(col_meta) is dict and col_meta.get("numpy_type") == "object"
+    ]  # fmt: skip
+    if not wanted:
+        return
+    dtypes = frame.dtypes  # once: restoring column i leaves the others' dtypes as they are
+    for i in wanted:
+        if str(dtypes.iloc[i]) != "object":
             values = table.column(i).to_numpy(zero_copy_only=False)
             # A Series with dtype=object is the one container pandas 3 does not re-infer.
             frame.isetitem(i, pd.Series(values, dtype=object, index=frame.index, copy=False))
