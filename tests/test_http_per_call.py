@@ -16,9 +16,11 @@ DEFERRED = [(p, h) for p, h in route_table("/") if h.defer_actor]
 
 
 def _path(pattern: str) -> str:
-    """A concrete path for a route pattern: a random id for each id group (the caller is
-    refused before any lookup), the first choice of each (a|b) group."""
+    """A concrete path for a route pattern: a random id for each id group and a name for
+    each name group (the caller is refused before any lookup), the first choice of each
+    (a|b) group."""
     path = re.sub(r"\(\[0-9a-f\]\{32\}\)", lambda _: uuid.uuid4().hex, pattern)
+    path = path.replace("([^/]+)", "some-name")
     path = re.sub(r"\(([a-z_]+)(\|[a-z_|]+)?\)", lambda m: m.group(1), path)
     return path.rstrip("$")
 
@@ -26,13 +28,20 @@ def _path(pattern: str) -> str:
 def test_the_hot_read_routes_defer_the_caller():
     names = {h.__name__ for _, h in DEFERRED}
     assert {"MeHandler", "DatasetsHandler", "AssetValueHandler", "JobHandler"} <= names
+    assert {"RequestsHandler", "RequestHandler", "RequestApproveHandler"} <= names
 
 
-@pytest.mark.parametrize("pattern", [p for p, _ in DEFERRED])
-def test_a_deferred_route_refuses_a_forged_token(node, pattern):
+@pytest.mark.parametrize(
+    ("pattern", "verb"), [(p, verb) for p, h in DEFERRED for verb in h.contract]
+)
+def test_a_deferred_route_refuses_a_forged_token(node, pattern, verb):
+    """Before anything else: a body that is not even JSON is not looked at first."""
     url = node.url.rstrip("/") + "/" + API_PREFIX + _path(pattern).lstrip("/")
-    answer = requests.get(url, headers={"Authorization": "Bearer forged-token"}, timeout=30)
-    assert answer.status_code == 401, (url, answer.text)
+    body = None if verb == "get" else b"not json"
+    answer = requests.request(
+        verb, url, headers={"Authorization": "Bearer forged-token"}, data=body, timeout=30
+    )
+    assert answer.status_code == 401, (verb, url, answer.text)
     assert answer.json()["error"] == "unauthorized"
 
 
@@ -54,7 +63,7 @@ def test_a_deferred_call_hands_off_to_the_pool_once(node, root, scientist, uploa
         assert len(submitted) == 1  # the caller and the list in one hand-off
         submitted.clear()
         # a route that does not defer: the caller first, then the call
-        mine = requests.get(base + "requests", headers=headers, timeout=30)
+        mine = requests.get(base + "code", headers=headers, timeout=30)
         assert mine.status_code == 200
         assert len(submitted) == 2
     finally:

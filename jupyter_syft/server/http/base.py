@@ -152,7 +152,8 @@ class DatasiteHandlerMixin(JsonApiMixin):
     # Public routes (metadata) skip resolving the caller; streaming ones read their body in chunks.
     public = False
     # A route whose verbs use ``self.actor`` only as an argument of ``self.run`` (and call it
-    # before answering) may resolve the caller in that call: see ``resolve_actor``.
+    # before answering), and read the body only inside that call, may resolve the caller in
+    # that call: see ``resolve_actor``.
     defer_actor = False
     streams_body = False
     # The largest JSON body a caller with a session may send here (callers without one get
@@ -197,10 +198,12 @@ class DatasiteHandlerMixin(JsonApiMixin):
         return None
 
     async def resolve_actor(self) -> None:
-        if self.defer_actor and not _has_body(self.request):
+        if self.defer_actor and _anyone_may_send(self.request):
             # Resolved with the verb's first service call, on that call's thread hop: one
             # hand-off to the pool and back per call instead of two. Until then the actor is
-            # a placeholder with no role at all, so any use of it before that call is refused.
+            # a placeholder with no role at all, so any use of it before that call is refused,
+            # and the body is bounded as a caller's without a session (which this one is not
+            # over): a forged token gets no more read than no token does.
             self.actor = _PENDING
             return
         self.actor = await self.run(
@@ -233,6 +236,10 @@ class DatasiteHandlerMixin(JsonApiMixin):
         return self.datasite.services
 
     def json_body(self) -> dict[str, Any]:
+        if getattr(self, "actor", None) is _PENDING:
+            # A defer_actor verb reads its body inside its service call, after the caller:
+            # a body refused (400) before a forged token is (401) would be the wrong answer.
+            raise RuntimeError("The body was read before the caller was known.")
         if self._body_overflow:
             raise PayloadTooLarge(
                 f"The request body is larger than this route takes ({self._body_limit} bytes)."
@@ -257,9 +264,13 @@ class DatasiteHandlerMixin(JsonApiMixin):
 _PENDING = Actor(user_id=None, email="", name="(caller not yet resolved)", role=ServiceRole.NONE)
 
 
-def _has_body(request: Any) -> bool:
+def _anyone_may_send(request: Any) -> bool:
+    """Whether the request's body (if any) is one a caller without a session may send: its
+    length declared and within that limit, and not compressed (which could inflate past it)."""
     headers = request.headers
-    return "Transfer-Encoding" in headers or headers.get("Content-Length", "0") != "0"
+    if "Transfer-Encoding" in headers or "Content-Encoding" in headers:
+        return False
+    return (declared_length(request) or 0) <= limits.ANONYMOUS_JSON_BODY
 
 
 def encode_json(value: Any) -> bytes | str:

@@ -31,6 +31,7 @@ from .actor import GUEST, Actor
 from .audit import AuditLog
 from .errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from .settings import SettingsService
+from .view_cache import PlainRead
 from .views import iso, user_view
 
 CHANGE_DEFAULT_CREDENTIALS_NOTICE = (
@@ -60,6 +61,7 @@ class AuthService:
         self.guest_total_limiter = TokenBucket(GUEST_BURST_TOTAL, GUEST_RATE_TOTAL)
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()
+        self._actor_query = PlainRead(store.engine, _ACTOR_QUERY, "token_hash")
 
     def login(self, email: str, password: str, address: str = "") -> wire.LoginAnswer:
         email, password = _checked_credentials(email, password)
@@ -215,28 +217,23 @@ class AuthService:
         if token is None:
             return GUEST
         hashed = token_hash(token)
-        # This runs before every call: the token and its user in one Core query (the ORM's
-        # objects would cost twice as much), read on every call so a role change, a disabled
-        # account or a logout applies at once.
-        with self.store.engine.connect() as connection:
-            found = connection.execute(_ACTOR_QUERY, {"token_hash": hashed}).first()
+        # This runs before every call: the token and its user in one query, read on every
+        # call so a role change, a disabled account or a logout applies at once.
+        found = self._actor_query.row(hashed)
         if found is None:
             raise Unauthorized("Your login is not valid on this Datasite; log in again.")
-        if found.expires_at <= models.utcnow():
+        expires_at, user_id, email, name, role, disabled = found
+        if expires_at <= models.utcnow():
             with self.store.session() as session:
                 session.execute(
                     delete(models.ApiToken).where(col(models.ApiToken.token_hash) == hashed)
                 )
                 session.commit()
             raise Unauthorized("Your login has expired; log in again.")
-        if found.disabled:  # its tokens die at once; enabling it again deletes them
+        if disabled:  # its tokens die at once; enabling it again deletes them
             raise Unauthorized(DISABLED_ACCOUNT)
         return Actor(
-            user_id=found.id,
-            email=found.email,
-            name=found.name,
-            role=ServiceRole(found.role),
-            token_hash=hashed,
+            user_id=user_id, email=email, name=name, role=ServiceRole(role), token_hash=hashed
         )
 
 
