@@ -219,3 +219,16 @@ def test_hashes_with_old_parameters_are_upgraded_on_login(node, root):
     with store.session() as session:
         user = session.exec(select(models.User)).first()
     assert "m=19456,t=2,p=1" in user.password_hash
+
+
+def test_me_is_the_same_account_as_users_get(node, root, scientist):
+    """``users/me`` reads its row without the ORM: every field as ``users/{id}`` gives it,
+    after a change, for an owner and a scientist; without a session it is null."""
+    root.users.update(scientist.account.id, institution="Lab \u2713", website="https://lab.example")
+    for client in (root, scientist):
+        connection = client.session.api.connection
+        me = connection.get("users/me")
+        assert me == connection.get(f"users/{me['id']}")
+        assert me["created_at"] and me["role"] in ("ADMIN", "DATA_SCIENTIST")
+    assert me["institution"] == "Lab \u2713" and me["disabled"] is False
+    assert requests.get(f"{node.url}/syft/api/v1/users/me", timeout=10).json() is None
