@@ -23,7 +23,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Finding", "analyze", "function_parameters", "nested_calls", "strip_decorators"]
+__all__ = [
+    "Finding",
+    "Submission",
+    "analyze",
+    "check_submission",
+    "function_parameters",
+    "nested_calls",
+    "strip_decorators",
+]
 
 ERROR = "error"
 WARNING = "warning"
@@ -1142,6 +1150,52 @@ def analyze(
 
     Returns findings sorted by (line, kind); lines are those of ``source`` as given.
     """
+    parsed = _parsed(source, func_name)
+    if isinstance(parsed, list):
+        return parsed
+    selected, offset = parsed
+    return _findings(
+        selected, offset, list(_launch_job_calls(selected)), policy_keys, known_functions, injected
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted function checked from one parse of its source: :func:`analyze`'s
+    findings and, when the function was found, what :func:`strip_decorators`,
+    :func:`function_parameters` and :func:`nested_calls` give for it."""
+
+    findings: list[Finding]
+    code: str  # these three are empty when the function was not found
+    parameters: list[str]
+    nested_calls: list[str]
+
+
+def check_submission(
+    source: str,
+    func_name: str | None = None,
+    *,
+    policy_keys: Iterable[str] = (),
+    known_functions: Iterable[str] = (),
+    injected: Iterable[str] = ("datasite",),
+) -> Submission:
+    """:func:`analyze` (same arguments) and the function's stored parts, parsing the source
+    once (the server's submission)."""
+    parsed = _parsed(source, func_name)
+    if isinstance(parsed, list):
+        return Submission(parsed, "", [], [])
+    selected, offset = parsed
+    calls = list(_launch_job_calls(selected))
+    return Submission(
+        _findings(selected, offset, calls, policy_keys, known_functions, injected),
+        code=_stripped(source, selected, offset),
+        parameters=[arg.arg for arg in _arguments(selected.args)],
+        nested_calls=_nested_names(calls),
+    )
+
+
+def _parsed(source: str, func_name: str | None) -> tuple[_FunctionNode, int] | list[Finding]:
+    """The function to analyze and its line offset, or the finding saying why there is none."""
     try:
         body, offset = _parse(source)
     except SyntaxError as exc:
@@ -1151,7 +1205,18 @@ def analyze(
     selected = _select(body, func_name)
     if isinstance(selected, str):
         return [Finding(NOT_A_FUNCTION, ERROR, 0, func_name or "", selected)]
+    return selected, offset
 
+
+def _findings(
+    selected: _FunctionNode,
+    offset: int,
+    calls: list[tuple[ast.Call, str | None]],
+    policy_keys: Iterable[str],
+    known_functions: Iterable[str],
+    injected: Iterable[str],
+) -> list[Finding]:
+    """``analyze``'s findings for the selected function (``calls``: its ``launch_job`` calls)."""
     walker = _Walker(offset)
     try:
         walker.function(selected, top=True)
@@ -1173,7 +1238,7 @@ def analyze(
         if error is not None:
             findings.append(error)
     findings.extend(_policy_findings(selected, policy_keys, offset))
-    findings.extend(_nested_findings(selected, offset))
+    findings.extend(_nested_findings(calls, offset))
     findings.extend(row_level_returns(selected, offset))
     findings.sort(key=lambda f: (f.line, f.kind, f.name))
     return findings
@@ -1194,6 +1259,11 @@ def strip_decorators(source: str, func_name: str | None = None) -> str:
     if the source does not parse and ValueError if it has no (such) function.
     """
     node, offset = _select_or_raise(source, func_name)
+    return _stripped(source, node, offset)
+
+
+def _stripped(source: str, node: _FunctionNode, offset: int) -> str:
+    """``strip_decorators`` of ``node``, found in ``source`` at line offset ``offset``."""
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     start = node.lineno - offset - 1
     end = (node.end_lineno or node.lineno) - offset
@@ -1229,8 +1299,12 @@ def nested_calls(source: str, func_name: str | None = None) -> list[str]:
     :func:`strip_decorators`.
     """
     node, _ = _select_or_raise(source, func_name)
+    return _nested_names(_launch_job_calls(node))
+
+
+def _nested_names(calls: Iterable[tuple[ast.Call, str | None]]) -> list[str]:
     names: list[str] = []
-    for _call, target in _launch_job_calls(node):
+    for _call, target in calls:
         if target is not None and target not in names:
             names.append(target)
     return names
@@ -1257,7 +1331,7 @@ def _launch_job_calls(node: _FunctionNode) -> Iterable[tuple[ast.Call, str | Non
         yield call, first.id if isinstance(first, ast.Name) else None
 
 
-def _nested_findings(node: _FunctionNode, offset: int) -> list[Finding]:
+def _nested_findings(calls: Iterable[tuple[ast.Call, str | None]], offset: int) -> list[Finding]:
     return [
         Finding(
             COMPUTED_NESTED_JOB,
@@ -1268,7 +1342,7 @@ def _nested_findings(node: _FunctionNode, offset: int) -> list[Finding]:
             "directly (launch_job(other_fn, ...)) can be approved as a nested job, so this call "
             "will be refused on private data.",
         )
-        for call, target in _launch_job_calls(node)
+        for call, target in calls
         if target is None
     ]
 

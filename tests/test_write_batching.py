@@ -25,17 +25,20 @@ def _hold(node) -> threading.Event:
     what happens meanwhile queues up behind it, and becomes the next batch."""
     service = _service(node)
     assert service.flush(30)
-    gate = threading.Event()
+    gate, holding = threading.Event(), threading.Event()
     real = service._drafts
 
     def held(change):
         if change.action == "test.hold":
+            holding.set()
             gate.wait(60)
             service._drafts = real
         return real(change)
 
     service._drafts = held
     node.datasite.services.audit.changes.publish(Change("test.hold"))
+    # its batch is taken (the thread gathers for GATHER_S first): what comes next is not in it
+    assert holding.wait(30)
     return gate
 
 

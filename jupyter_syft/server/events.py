@@ -30,6 +30,10 @@ class Change:
     actor_email: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     seq: int | None = None  # the audit event's seq, when the change was audited
+    # What listeners would otherwise read back, from the values the change was made with
+    # (never hashed nor stored): for a request, its scientist ("user_id"), "project_id" and
+    # function name ("function").
+    about: dict[str, str] = field(default_factory=dict)
 
 
 Listener = Callable[[Change], None]

@@ -183,6 +183,10 @@ class PushHub:
         self._lock = threading.Lock()
         self._closed = False
         self._queue: queue.SimpleQueue[Change | None] = queue.SimpleQueue()
+        # changes queued and not yet published: while there are some, every change queues
+        # behind them (events keep the order of their changes)
+        self._queued = 0
+        self._order = threading.Lock()
         # code id -> its request's id (a code's request never changes): read once, not for
         # each of a job's events (only the push thread uses it)
         self._request_of: OrderedDict[str, str] = OrderedDict()
@@ -292,19 +296,34 @@ class PushHub:
 
     # --- the hub's thread ----------------------------------------------------------------------
     def _listen(self, change: Change) -> None:
-        """The bus's listener: queue what makes an event (the rest never wakes the thread)."""
-        if change.action in ACTIONS:
-            self._queue.put(change)
+        """The bus's listener: a change whose readers are known without reading the database
+        (``Change.about`` says whose request it is) is published here, when nothing is queued
+        before it; the thread reads the others' (the rest never wakes it)."""
+        if change.action not in ACTIONS:
+            return
+        events = self._events(change, None)
+        with self._order:
+            if events is not None and not self._queued:
+                for event in events:
+                    self._publish(*event)
+                return
+            self._queued += 1
+        self._queue.put(change)
 
     def _serve(self) -> None:
         while (change := self._queue.get()) is not None:
             try:
-                events = self._events(change)
+                events = self._events(change, None)
+                if events is None:
+                    with self.store.engine.connect() as connection:
+                        events = self._events(change, connection) or []
+                for topic, object_id, what, audience, request_id in events:
+                    self._publish(topic, object_id, what, audience, request_id)
             except Exception:  # a push is a hint; the lists stay right when reloaded
                 log.exception("could not push %s", change.action)
-                continue
-            for topic, object_id, what, audience, request_id in events:
-                self._publish(topic, object_id, what, audience, request_id)
+            finally:
+                with self._order:
+                    self._queued -= 1
 
     def _publish(
         self,
@@ -323,8 +342,9 @@ class PushHub:
             if not subscription.call(subscription._deliver, event):
                 self.unsubscribe(subscription)
 
-    def _events(self, change: Change) -> list[Audience]:
-        """(topic, object id, change, audience) of each event ``change`` makes."""
+    def _events(self, change: Change, connection: Any) -> list[Audience] | None:
+        """(topic, object id, change, audience) of each event ``change`` makes; None when that
+        takes a read and ``connection`` is None."""
         known = ACTIONS.get(change.action)
         if known is None:
             return []
@@ -345,29 +365,36 @@ class PushHub:
             return [(topic, object_id, what, EVERYONE, "")]
         if topic == "users":
             return [(topic, object_id, what, frozenset({object_id}), "")]
-        with self.store.engine.connect() as connection:
-            if topic == "requests":
+        if topic == "requests":
+            about = change.about
+            if "user_id" in about:
+                user_id, project_id = about["user_id"], about.get("project_id", "")
+            elif connection is None:
+                return None
+            else:
                 request = connection.execute(_REQUEST_OWNER, {"id": object_id}).first()
                 if request is None:
                     return []
-                audience = frozenset({request.user_id})
-                events: list[Audience] = [(topic, object_id, what, audience, object_id)]
-                if request.project_id:  # the project's history grew too
-                    events.append(("projects", request.project_id, what, audience, object_id))
-                return events
-            found = connection.execute(_OWNER_OF[topic], {"id": object_id}).first()
-            if found is None:
-                return []
-            request_id = ""
-            if topic in ("outputs", "jobs"):
-                request_id = self._request_of.get(found.code_id, "")
-                if not request_id:
-                    request_id = (
-                        connection.execute(_REQUEST_OF_CODE, {"code_id": found.code_id}).scalar()
-                        or ""
-                    )
-                    if request_id:
-                        self._request_of[found.code_id] = request_id
-                        while len(self._request_of) > REQUEST_CACHE:
-                            self._request_of.popitem(last=False)
-            return [(topic, object_id, what, frozenset({found.user_id}), request_id)]
+                user_id, project_id = request.user_id, request.project_id
+            audience = frozenset({user_id})
+            events: list[Audience] = [(topic, object_id, what, audience, object_id)]
+            if project_id:  # the project's history grew too
+                events.append(("projects", project_id, what, audience, object_id))
+            return events
+        if connection is None:
+            return None
+        found = connection.execute(_OWNER_OF[topic], {"id": object_id}).first()
+        if found is None:
+            return []
+        request_id = ""
+        if topic in ("outputs", "jobs"):
+            request_id = self._request_of.get(found.code_id, "")
+            if not request_id:
+                request_id = (
+                    connection.execute(_REQUEST_OF_CODE, {"code_id": found.code_id}).scalar() or ""
+                )
+                if request_id:
+                    self._request_of[found.code_id] = request_id
+                    while len(self._request_of) > REQUEST_CACHE:
+                        self._request_of.popitem(last=False)
+        return [(topic, object_id, what, frozenset({found.user_id}), request_id)]

@@ -40,8 +40,15 @@ def new_row(model: type[Table], **values: Any) -> dict[str, Any]:
 
 
 def insert_row(session: Session, model: type[Table], row: dict[str, Any]) -> None:
-    """One Core INSERT of ``row`` (from ``new_row``) in ``session``'s transaction."""
-    session.execute(insert(model.__table__), row)  # type: ignore[attr-defined]
+    """One Core INSERT of ``row`` (from ``new_row``) in ``session``'s transaction (on its
+    connection: the ORM's execute adds nothing to a Core INSERT but its cost)."""
+    session.connection().execute(inserting(model), row)
+
+
+@cache
+def inserting(model: type[Table]) -> Any:
+    """``model``'s INSERT, built once: a statement built anew is built and keyed anew."""
+    return insert(model.__table__)  # type: ignore[attr-defined]
 
 
 def loaded(model: type[RowT], values: dict[str, Any]) -> RowT:
@@ -50,6 +57,12 @@ def loaded(model: type[RowT], values: dict[str, Any]) -> RowT:
     row = _new_instance(model)()
     row.__dict__.update(values)  # SQLAlchemy keeps a row's values in its __dict__
     return row
+
+
+def set_values(row: Table, **values: Any) -> None:
+    """Change the values of a row ``loaded`` made (in no session: there is nothing to track,
+    so not through the ORM's attribute events)."""
+    row.__dict__.update(values)
 
 
 @cache

@@ -28,7 +28,6 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
@@ -37,6 +36,7 @@ from ...audit_chain import HASH_VERSION, ChainChecker, Verdict, at_text, event_h
 from ...wire import models as wire
 from .. import models
 from ..events import Change, ChangeBus
+from ..rows import inserting
 from ..store import Store
 from . import limits, paging
 from .actor import Actor
@@ -73,10 +73,12 @@ class AuditLog:
         session: Session,
         actor: Actor,
         events: Sequence[tuple[str, str, str, dict[str, Any]]],
+        about: dict[str, str] | None = None,
     ) -> None:
         """Commit ``session``'s transaction with ``events`` (as ``record_many`` takes them)
         appended to the log in it: the change and its record are kept together or not at
-        all. Call it last: from the head read to the commit, other writers wait."""
+        all. Call it last: from the head read to the commit, other writers wait. ``about``:
+        the published changes' ``Change.about`` (not part of the events)."""
         # What is hashed must be exactly what the database gives back: JSON-safe detail, and
         # text without NUL (PostgreSQL stores U+FFFD for it, see store._without_nul).
         cleaned = [
@@ -85,7 +87,8 @@ class AuditLog:
         ]
         self.store.lock_writes(session, "audit")
         # Only the head's seq and hash: the new event links to them.
-        head = session.execute(_head_query()).first()
+        connection = session.connection()
+        head = connection.execute(_head_query()).first()
         last_seq, last_hash = head if head is not None else (0, "")
         rows, changes = [], []
         at = models.utcnow()
@@ -114,9 +117,10 @@ class AuditLog:
                     actor_email=row["actor_email"] or "",
                     detail=clean_detail,
                     seq=row["seq"],
+                    about=about or {},
                 )
             )
-        session.execute(insert(models.AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(inserting(models.AuditEvent), rows)
         session.commit()
         for change in changes:
             self.changes.publish(change)

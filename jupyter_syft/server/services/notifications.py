@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, update
 from sqlalchemy import select as sa_select
@@ -61,6 +61,9 @@ log = logging.getLogger("jupyter_syft.server")
 
 QUEUE_SIZE = 10_000  # changes waiting to become notifications
 BATCH = 200  # changes drafted and written together at most
+# After a change wakes the thread, it waits this long for more: those are drafted and written
+# with it (one transaction, one look at the settings, one wake-up for them all).
+GATHER_S = 0.02
 UPKEEP_EVERY_S = 3600.0  # pruning and daily digests
 DIGEST_EVERY = timedelta(days=1)
 SUBJECT_LIMIT = 200
@@ -97,9 +100,50 @@ _REQUESTS: Any = models.Request.__table__  # type: ignore[attr-defined]
 _CODES: Any = models.UserCode.__table__  # type: ignore[attr-defined]
 _USERS: Any = models.User.__table__  # type: ignore[attr-defined]
 _PROJECTS: Any = models.Project.__table__  # type: ignore[attr-defined]
-REQUEST_CHANGES = frozenset(
-    {"request.create", "request.approved", "request.rejected", "request.revoked", "request.deposit"}
-)
+DECISIONS = frozenset({"request.approved", "request.rejected", "request.revoked"})
+REQUEST_CHANGES = DECISIONS | {"request.create", "request.deposit"}
+
+
+class _NewRequest(NamedTuple):
+    """What ``_new_request`` reads of a request, as the change of a function's first request
+    brought it (``Change.about``; a later one is read: is it a resubmission?)."""
+
+    id: str
+    project_id: str
+    service_func_name: str
+    name: str
+    email: str
+    project_name: str | None
+    earlier: int
+
+    @classmethod
+    def of(cls, change: Change) -> _NewRequest | None:
+        about = change.about
+        if "first" not in about:
+            return None
+        return cls(
+            change.object_id,
+            about["project_id"],
+            about["function"],
+            about["name"],
+            about["email"],
+            about.get("project_name"),
+            0,
+        )
+
+
+class _RequestAbout(NamedTuple):
+    """What ``_decision`` reads of a request, as the change brought it (``Change.about``)."""
+
+    id: str
+    user_id: str
+    project_id: str
+    service_func_name: str
+
+    @classmethod
+    def of(cls, change: Change) -> _RequestAbout:
+        about = change.about
+        return cls(change.object_id, about["user_id"], about["project_id"], about["function"])
 
 
 def _is_owner(users: Any) -> Any:
@@ -188,6 +232,7 @@ class NotificationService:
         self._closed = False
         self._next_upkeep = time.monotonic() + 60.0  # not while the Datasite is starting
         self._owner_ids: list[str] | None = None  # the owners, read once per batch
+        self._reader: Any = None  # the batch's connection for reads (_reads)
         self._thread = threading.Thread(
             target=self._serve, name="datasite-notifications", daemon=True
         )
@@ -230,6 +275,8 @@ class NotificationService:
                 item = self._queue.get(timeout=max(1.0, self._next_upkeep - time.monotonic()))
             except queue.Empty:
                 item = "upkeep"
+            if isinstance(item, Change):
+                time.sleep(GATHER_S)
             batch: list[Change] = []
             while isinstance(item, Change) and len(batch) < BATCH:
                 # what queued up meanwhile is drafted together and written in one transaction
@@ -281,11 +328,24 @@ class NotificationService:
                 drafts += self._drafts(change)
             except Exception:
                 log.exception("Notifications for %s failed", change.action)
+                self._end_reads()  # (a failed statement may have ended its transaction)
         self._write_batch(drafts)
+
+    def _reads(self) -> Any:
+        """The batch's connection for the requests' Core reads: one for the batch."""
+        if self._reader is None:
+            self._reader = self.store.engine.connect()
+        return self._reader
+
+    def _end_reads(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader.close()
 
     def _write_batch(self, drafts: list[Draft]) -> None:
         """One transaction for the batch; if it fails, each draft alone, so one bad row does
         not cost the others their notifications."""
+        self._end_reads()  # no read transaction stays open while writing
         try:
             self._write(drafts)
         except Exception:
@@ -298,12 +358,14 @@ class NotificationService:
     def _drafts(self, change: Change) -> list[Draft]:
         action = change.action
         if action in REQUEST_CHANGES:  # every request and decision: Core reads only
-            with self.store.engine.connect() as connection:
-                if action == "request.create":
-                    return self._new_request(connection, change)
-                if action == "request.deposit":
-                    return self._deposit(connection, change)
-                return self._decision(connection, change)
+            if action in DECISIONS and "function" in change.about:
+                return self._decision(_RequestAbout.of(change), change)  # nothing to read
+            if action == "request.create":
+                return self._new_request(change)
+            connection = self._reads()
+            if action == "request.deposit":
+                return self._deposit(connection, change)
+            return self._decision(_request_and_code(connection, change.object_id), change)
         if action == "project.create":
             with self.store.session() as session:
                 self._join_project(session, change.object_id)
@@ -372,13 +434,16 @@ class NotificationService:
             session.add(row)
         session.commit()
 
-    def _new_request(self, connection: Any, change: Change) -> list[Draft]:
-        rows = connection.execute(_new_request_query(), {"request_id": change.object_id}).all()
-        if not rows:
-            return []
-        found = rows[0]
-        if self._owner_ids is None:  # this batch's owners came with the request
-            self._owner_ids = [row.owner_id for row in rows if row.owner_id is not None]
+    def _new_request(self, change: Change) -> list[Draft]:
+        found: Any = _NewRequest.of(change)
+        if found is None:  # the change does not say it all: read it
+            query, values = _new_request_query(), {"request_id": change.object_id}
+            rows = self._reads().execute(query, values).all()
+            if not rows:
+                return []
+            found = rows[0]
+            if self._owner_ids is None:  # this batch's owners came with the request
+                self._owner_ids = [row.owner_id for row in rows if row.owner_id is not None]
         fn = found.service_func_name
         where = f" (project {found.project_name})" if found.project_name is not None else ""
         who = _who_is(found.name, found.email)
@@ -388,11 +453,11 @@ class NotificationService:
         else:
             kind, subject = NotificationKind.REQUEST_NEW, f"New code request: {fn}"
             text = f"{who} asks to run {fn} on private data{where}."
-        to = self._owners(connection, but=change.actor_id)
+        to = self._owners(self._reads(), but=change.actor_id)
         return about_request(to, kind, subject, text, found.id, found.project_id)
 
-    def _decision(self, connection: Any, change: Change) -> list[Draft]:
-        found = _request_and_code(connection, change.object_id)
+    def _decision(self, found: Any, change: Change) -> list[Draft]:
+        """``found``: the request's id, user_id, project_id and service_func_name."""
         if found is None or found.user_id == change.actor_id:
             return []
         fn = found.service_func_name

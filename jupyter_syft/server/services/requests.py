@@ -16,7 +16,7 @@ from sqlmodel import col, or_, select
 from ...wire import models as wire
 from ...wire.enums import Decision
 from .. import models
-from ..rows import insert_row, loaded, new_row
+from ..rows import insert_row, loaded, new_row, set_values
 from ..store import Store
 from . import limits, paging
 from .actor import SYSTEM, Actor, visible_row
@@ -61,9 +61,11 @@ class RequestService:
                     raise BadRequest("You can only add requests to your own projects.")
                 project_id = project.id  # it may have been given by name
             requester, code = self.code.author_and_submitted(session, actor, code_payload)
+            new_name = False  # (unknown for code submitted before)
             if code is None:
-                code = self.code.add_code(session, self.code.new_code(session, actor, code_payload))
-            elif session.execute(_request_of_code(), {"code_id": code.id}).first():
+                new = self.code.new_code(session, actor, code_payload)
+                code, new_name = self.code.add_code(session, new.row), new.new_name
+            elif session.connection().execute(_request_of_code(), {"code_id": code.id}).first():
                 raise Conflict(duplicate(code.service_func_name))
             row = new_row(
                 models.Request,
@@ -78,7 +80,13 @@ class RequestService:
                 raise Conflict(duplicate(code.service_func_name)) from None
             request = loaded(models.Request, row)
             event = ("request.create", "request", request.id, {"code": code.id})
-            self.audit.commit(session, actor, [event])
+            about = _about(request, code)
+            if new_name and requester is not None:
+                # all the owners' notification says: the first request of its name
+                about.update(first="1", name=requester.name, email=requester.email)
+                if project is not None:
+                    about["project_name"] = project.name
+            self.audit.commit(session, actor, [event], about)
             # The answer from the values in hand.
             view = self._answer(session, request, code, requester, None, project)
         if project_id:
@@ -371,7 +379,8 @@ class RequestService:
                 now = models.utcnow()
                 # Only if no other decision came since the read (else it is read again): two
                 # owners approving at once record one approval, and the second is told so.
-                decided = session.execute(
+                connection = session.connection()  # (this try's transaction)
+                decided = connection.execute(
                     _decide_request(),
                     {
                         "request_id": request_id,
@@ -382,7 +391,7 @@ class RequestService:
                         "now": now,
                     },
                 )
-                if decided.rowcount == 1:  # type: ignore[attr-defined]
+                if decided.rowcount == 1:
                     break
                 session.rollback()
             else:
@@ -390,13 +399,19 @@ class RequestService:
                     "Other decisions on this request were being taken at the same time; "
                     "load it again and decide again."
                 )
-            session.execute(_decide_code(), {"code_id": code.id, "new_status": decision.value})
+            connection.execute(_decide_code(), {"code_id": code.id, "new_status": decision.value})
             action = "request.revoked" if revoked else f"request.{decision.value}"
-            self.audit.commit(session, actor, [(action, "request", request_id, {"reason": reason})])
-            request.status = code.status = decision.value
-            request.deny_reason = reason
-            request.decided_by = actor.user_id
-            request.decided_at = request.updated_at = now
+            event = (action, "request", request_id, {"reason": reason})
+            self.audit.commit(session, actor, [event], _about(request, code))
+            set_values(
+                request,
+                status=decision.value,
+                deny_reason=reason,
+                decided_by=actor.user_id,
+                decided_at=now,
+                updated_at=now,
+            )
+            set_values(code, status=decision.value)
             project_id = request.project_id
             # The answer from the values in hand.
             decided_by = found.decider if actor.user_id else None
@@ -430,7 +445,11 @@ def _read(session: Any, request_id: str, decider: str | None = None) -> _Found |
     """The request ``request_id`` with its code, its requester, and a decider as a person:
     the user ``decider`` (the one deciding now) or else whoever decided it; None if there is
     no such request."""
-    found = session.execute(_request_query(), {"id": request_id, "decider": decider}).first()
+    found = (
+        session.connection()
+        .execute(_request_query(), {"id": request_id, "decider": decider})
+        .first()
+    )
     if found is None:
         return None
     values = tuple(found)
@@ -452,6 +471,16 @@ def _read(session: Any, request_id: str, decider: str | None = None) -> _Found |
         None if decider_email is None else wire.Person(name=decider_name, email=decider_email)
     )
     return _Found(request, code, requester, decided_by)
+
+
+def _about(request: models.Request, code: models.UserCode) -> dict[str, str]:
+    """What the notifications and push threads would read back of a request (its scientist,
+    project and function), from the values in hand: ``Change.about``."""
+    return {
+        "user_id": request.user_id,
+        "project_id": request.project_id or "",
+        "function": code.service_func_name,
+    }
 
 
 def _project(session: Any, request: models.Request) -> models.Project | None:

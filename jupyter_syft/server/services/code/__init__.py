@@ -24,7 +24,7 @@ from ..audit import AuditLog
 from ..paging import PageParams
 from ..settings import SettingsService
 from .runs import CodeRuns, RunInterrupted
-from .submission import READ, CodeSubmissions
+from .submission import READ, CodeSubmissions, NewCode
 
 __all__ = ["CodeService", "RunInterrupted"]
 
@@ -49,7 +49,7 @@ class CodeService:
     def submit(self, actor: Actor, payload: wire.CodeSubmit) -> wire.Code:
         return self.submissions.submit(actor, payload)
 
-    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> dict[str, Any]:
+    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> NewCode:
         return self.submissions.new_code(session, actor, payload)
 
     def add_code(self, session: Session, row: dict[str, Any]) -> models.UserCode:

@@ -8,8 +8,8 @@ import dataclasses
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -64,6 +64,11 @@ _ASCII_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 READ = object()  # view(author=READ): not given, the view reads it
 
 
+class NewCode(NamedTuple):
+    row: dict[str, Any]  # the UserCode row, checked, for add_code
+    new_name: bool  # its author never submitted a function of that name before
+
+
 class CodeSubmissions:
     def __init__(self, store: Store, audit: AuditLog, settings: SettingsService):
         self.store = store
@@ -83,7 +88,7 @@ class CodeSubmissions:
     def submit(self, actor: Actor, payload: wire.CodeSubmit) -> wire.Code:
         self.require_can_submit(actor)
         with self.store.session() as session:
-            code = self.add_code(session, self.new_code(session, actor, payload))
+            code = self.add_code(session, self.new_code(session, actor, payload).row)
             event = ("code.submit", "code", code.id, {"name": code.service_func_name})
             self.audit.commit(session, actor, [event])
         return self.view(code)
@@ -97,7 +102,7 @@ class CodeSubmissions:
             raise Conflict(duplicate(row["service_func_name"])) from None
         return loaded(models.UserCode, row)
 
-    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> dict[str, Any]:
+    def new_code(self, session: Any, actor: Actor, payload: wire.CodeSubmit) -> NewCode:
         """The row for a submission, checked (every column; not inserted: ``add_code``)."""
         name, raw = payload.name, payload.raw_code
         if not name.isidentifier():
@@ -115,35 +120,39 @@ class CodeSubmissions:
         names = _ascii_identifiers(raw)
         if names is not None and len(names) <= MAX_NAMES_LOOKED_UP:
             # only the functions the source can name, not all of them (that grows with time)
-            found = session.execute(_names_query(True), {"user_id": actor.user_id, "names": names})
+            query, values = _among(_names_query, names)
+            found = session.connection().execute(query, {"user_id": actor.user_id, **values})
         else:
-            found = session.execute(_names_query(False), {"user_id": actor.user_id})
+            found = session.connection().execute(_names_query(0), {"user_id": actor.user_id})
         submitted = found.scalars().all()
-        findings = analysis.analyze(
+        checked = analysis.check_submission(
             raw, name, policy_keys=input_policy["inputs"], known_functions=submitted
         )
+        findings = checked.findings
         fatal = [f for f in findings if f.kind in ("syntax_error", "not_a_function")]
         if fatal:
             raise BadRequest(fatal[0].message)
         # A custom policy's class is checked as the function is, and its findings shown with
         # the function's to the reviewer.
         findings += _custom_policy_findings(input_policy) + _custom_policy_findings(output_policy)
-        return new_row(
+        row = new_row(
             models.UserCode,
             user_id=actor.user_id or "",
             service_func_name=name,
             raw_code=raw,
-            code=analysis.strip_decorators(raw, name),
+            code=checked.code,
             code_hash=_code_hash(name, raw, environment),
-            parameters=analysis.function_parameters(raw, name),
+            parameters=checked.parameters,
             input_policy=input_policy,
             output_policy=output_policy,
             findings=[f.to_json() for f in findings],
-            nested_calls=analysis.nested_calls(raw, name),
+            nested_calls=checked.nested_calls,
             share_results_with_owners=payload.share_results_with_owners,
             worker_pool_name=pool or "default-pool",
             environment=environment,
         )
+        # (``submitted`` holds the name if it was submitted: the source names its function)
+        return NewCode(row, name not in submitted)
 
     def author_and_submitted(
         self, session: Any, actor: Actor, payload: wire.CodeSubmit
@@ -153,9 +162,13 @@ class CodeSubmissions:
         in one read."""
         environment = payload.environment or ""
         code_hash = _code_hash(payload.name, payload.raw_code, environment)
-        found = session.execute(
-            _author_and_submitted_query(), {"user_id": actor.user_id, "code_hash": code_hash}
-        ).first()
+        found = (
+            session.connection()
+            .execute(
+                _author_and_submitted_query(), {"user_id": actor.user_id, "code_hash": code_hash}
+            )
+            .first()
+        )
         if found is None:
             return None, None
         name, email, institution, code_id = found
@@ -179,7 +192,7 @@ class CodeSubmissions:
         # the names of the assets named, in one read
         asset_ids = {s.id for s in inputs.values() if s.kind == "asset" and s.id is not None}
         asset_names = (
-            dict(session.execute(_assets_query(), {"ids": sorted(asset_ids)}).all())
+            dict(session.connection().execute(*_among(_assets_query, sorted(asset_ids))).all())
             if asset_ids
             else {}
         )
@@ -355,23 +368,39 @@ def _author_and_submitted_query() -> Select[Any]:
     )
 
 
+def _among(
+    query: Callable[[int], Select[Any]], values: Sequence[str]
+) -> tuple[Select[Any], dict[str, str]]:
+    """``query`` for an IN of ``values``, with its parameters ``in_0``...: one bind per value,
+    their count rounded up to a power of two (the last value repeated; none: "", which no
+    name or id is), so a few statements serve every count. (An expanding IN is rendered anew
+    at each run.)"""
+    values = list(values) or [""]
+    size = 1 << (len(values) - 1).bit_length()
+    padded = [*values, *[values[-1]] * (size - len(values))]
+    return query(size), {f"in_{i}": value for i, value in enumerate(padded)}
+
+
+def _binds(count: int) -> list[Any]:
+    return [bindparam(f"in_{i}") for i in range(count)]
+
+
 @functools.cache
-def _names_query(among: bool) -> Select[Any]:
-    """The names of a scientist's functions (``among``: only those in ``names``)."""
+def _names_query(among: int) -> Select[Any]:
+    """The names of a scientist's functions (``among`` > 0: only those in ``in_0``... of
+    ``_among``; 0: all)."""
     codes = models.UserCode.__table__  # type: ignore[attr-defined]
     query = sa_select(codes.c.service_func_name).where(codes.c.user_id == bindparam("user_id"))
     if among:
-        query = query.where(codes.c.service_func_name.in_(bindparam("names", expanding=True)))
+        query = query.where(codes.c.service_func_name.in_(_binds(among)))
     return query.distinct()
 
 
 @functools.cache
-def _assets_query() -> Select[Any]:
-    """(id, name) of the assets among ``ids``."""
+def _assets_query(among: int) -> Select[Any]:
+    """(id, name) of the assets among ``in_0``... (``_among``)."""
     assets = models.Asset.__table__  # type: ignore[attr-defined]
-    return sa_select(assets.c.id, assets.c.name).where(
-        assets.c.id.in_(bindparam("ids", expanding=True))
-    )
+    return sa_select(assets.c.id, assets.c.name).where(assets.c.id.in_(_binds(among)))
 
 
 def visible(session: Any, actor: Actor, code_id: str) -> models.UserCode:
