@@ -365,3 +365,30 @@ def test_every_deferring_route_resolves_its_caller_in_its_first_service_call():
     assert _deferral_problems(handlers.LogoutHandler)  # answers without the caller
     assert _deferral_problems(handlers.EventsHandler)  # subscribes the caller on the loop
     assert _deferral_problems(handlers.RequestDenyHandler)  # reads its body on the loop
+
+
+def test_a_refusal_before_the_body_is_read_says_the_connection_closes(node, root):
+    """Refused in prepare (here an unknown route, and a forged token on a route that checks
+    the caller first), tornado closes the connection: the answer says so, and a client that
+    reuses its connection never meets a reset on its next call."""
+    connection = root.session.api.connection
+    for _ in range(200):
+        with pytest.raises(sy.SyftException, match="No such Datasite route"):
+            connection.get("no/such/route")
+        assert connection.get("users/me")["id"]
+    with requests.Session() as session:
+        unknown = session.get(f"{node.url}/{routes.API_PREFIX}no/such", timeout=10)
+        assert unknown.status_code == 404 and unknown.headers["Connection"] == "close"
+        forged = session.get(
+            f"{node.url}/{routes.API_PREFIX}code",
+            headers=FORGED,
+            timeout=10,
+        )
+        assert forged.status_code == 401 and forged.headers["Connection"] == "close"
+        # refused by a service after the request was read: the connection is kept
+        missing = session.get(
+            f"{node.url}/{routes.API_PREFIX}datasets/no-such-dataset",
+            headers=_bearer(root),
+            timeout=10,
+        )
+        assert missing.status_code == 404 and "Connection" not in missing.headers

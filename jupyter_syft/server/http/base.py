@@ -120,6 +120,11 @@ class JsonApiMixin(_HandlerBase):
         if isinstance(exc, TooManyRequests):  # after clear(), which would drop it
             self.set_header("Retry-After", str(int(exc.retry_after) + 1))
         self.set_header("Content-Type", "application/json; charset=utf-8")
+        if not getattr(self.request.connection, "_read_finished", True):
+            # Refused before the request was read (in prepare: 401, 404, 413): tornado closes
+            # the connection after this answer. Say so, or a client that reuses it may send
+            # its next call into the closing socket and meet a reset.
+            self.set_header("Connection", "close")
         self.finish(json.dumps({"error": code, "detail": detail}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
