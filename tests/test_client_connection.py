@@ -11,6 +11,7 @@ import pytest
 
 import jupyter_syft as sy
 from jupyter_syft.client.connection import Connection
+from tests.loopback_http import loopback_server
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -42,12 +43,8 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def other_server():
     _Recorder.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", _Recorder
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_Recorder) as port:
+        yield f"http://127.0.0.1:{port}/", _Recorder
 
 
 def test_an_address_that_answers_html_is_not_taken_for_a_datasite(other_server):

@@ -22,6 +22,7 @@ from jupyter_syft.client.connection import Connection
 from jupyter_syft.serde import FORMAT_VERSION, MAGIC, SerdeError, decode, dumps
 from jupyter_syft.serde import arrow as serde_arrow
 from jupyter_syft.serde.decoder import validate
+from tests.loopback_http import loopback_server
 
 # --------------------------------------------------------------------------- DataFrames
 
@@ -217,12 +218,8 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def recorder():
     _Recorder.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/base/", _Recorder
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_Recorder) as port:
+        yield f"http://127.0.0.1:{port}/base/", _Recorder
 
 
 CALLS = [
