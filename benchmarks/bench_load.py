@@ -2,7 +2,7 @@
 
     cd <checkout> && .venv/bin/python benchmarks/bench_load.py [--db sqlite|postgresql] [--seconds 60]
         [--scientists 50] [--list-scientists 32] [--calls 10] [--client-procs 4]
-        [--py-spy FILE.svg|FILE.txt]
+        [--py-spy FILE.svg|FILE.txt [--py-spy-gil]]
 
 The Datasite runs as ``jupyter-syft serve`` in a process of its own on loopback; scientists are
 threads spread over ``--client-procs`` client processes (one Python process's GIL would be the
@@ -222,6 +222,12 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=4)
     parser.add_argument("--rows", default="list,mixed", help="which rows to run")
     parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
+    parser.add_argument(
+        "--py-spy-gil",
+        action="store_true",
+        help="with --py-spy: sample only the thread holding the GIL (where the server's "
+        "Python time goes), and not the workers",
+    )
     args = parser.parse_args()
 
     import jupyter_syft as sy
@@ -256,7 +262,7 @@ def main() -> None:
             spy = subprocess.Popen(
                 [os.environ.get("PY_SPY", "/tmp/pyspy/bin/py-spy"), "record", "-p",
                  str(proc.pid), "-o", args.py_spy, "-f", fmt, "--threads", "-r", "200",
-                 "--subprocesses", "--nonblocking"],
+                 "--nonblocking", *(["--gil"] if args.py_spy_gil else ["--subprocesses"])],
                 stdout=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(1)
