@@ -306,7 +306,7 @@ def test_the_plain_read_gives_cores_row_and_is_seen_by_whoever_listens(node, roo
     from jupyter_syft.server.services.view_cache import PlainRead
 
     engine = node.datasite.store.engine
-    read = PlainRead(engine, auth_module._ACTOR_QUERY, "token_hash")
+    read = PlainRead(node.datasite.store, auth_module._ACTOR_QUERY, "token_hash")
     hashed = token_hash(root.connection.token)
     with engine.connect() as connection:
         core = tuple(connection.execute(auth_module._ACTOR_QUERY, {"token_hash": hashed}).one())

@@ -392,3 +392,52 @@ def test_the_local_ping_asks_the_server_only_when_the_socket_is_readable(postgre
             time.sleep(0.05)
         assert asked == [connection]
     assert ping(connection) is False  # closed
+
+
+def test_plain_reads_give_cores_row_in_one_statement_on_both_backends(site, root, backend):
+    """``view_cache.PlainRead`` (a token, a view's generation: most calls): the row Core gives;
+    a NUL in the value is a miss, not an error (PostgreSQL text cannot hold one); on
+    PostgreSQL its connections are in autocommit, so no BEGIN or ROLLBACK goes with it, and
+    it leaves no transaction open; a listener on the store still sees every statement."""
+    from sqlalchemy import event
+
+    from jupyter_syft.server.security import token_hash
+    from jupyter_syft.server.services import auth as auth_module
+    from jupyter_syft.server.services.view_cache import PlainRead
+
+    store = site.datasite.store
+    read = PlainRead(store, auth_module._ACTOR_QUERY, "token_hash")
+    hashed = token_hash(root.connection.token)
+    with store.engine.connect() as connection:
+        core = tuple(connection.execute(auth_module._ACTOR_QUERY, {"token_hash": hashed}).one())
+    assert read.row(hashed) == core
+    assert read.row("\x00" + hashed[1:]) is None
+    if backend == "postgresql":
+        assert store.plain_reads is not store.engine
+        raw = store.plain_reads.raw_connection()  # one of the plain reads' connections
+        try:
+            assert raw.driver_connection.autocommit is True
+            cursor = raw.cursor()
+            cursor.execute(read.sql, {"token_hash": hashed})
+            assert cursor.fetchone() is not None
+            cursor.close()
+            # no transaction began: nothing to roll back when it goes back to the pool
+            assert raw.driver_connection.info.transaction_status.name == "IDLE"
+        finally:
+            raw.close()
+    else:
+        assert store.plain_reads is store.engine
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        assert store.statements_watched()
+        assert read.row(hashed) == core
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert not store.statements_watched()
+    assert len(seen) == 1 and "api_tokens" in seen[0]
+    assert root.users.get_all()  # the Datasite still serves

@@ -30,6 +30,11 @@ PG_POOL_TIMEOUT_S = 30
 PG_POOL_RECYCLE_S = 1800  # before firewalls and server-side idle timeouts cut connections
 PG_CONNECT_TIMEOUT_S = 10
 SQLITE_POOL_SIZE = 16
+# PostgreSQL's plain reads (``Store.plain_reads``): one-statement reads on most calls, from
+# every thread that serves them. A connection beyond the pool's size is opened (a PostgreSQL
+# backend started) and closed on each use: room for all of them.
+PG_PLAIN_READ_POOL_SIZE = 10
+PG_PLAIN_READ_MAX_OVERFLOW = 20
 
 
 class StoreUnavailable(SyftException, ValueError):
@@ -54,7 +59,9 @@ def normalize_url(db_url: str) -> URL:
     return url
 
 
-def make_engine(db_url: str) -> Engine:
+def make_engine(db_url: str, plain_reads: bool = False) -> Engine:
+    """The engine of ``db_url``. ``plain_reads`` (PostgreSQL): an engine whose connections
+    are in autocommit, for ``Store.plain_reads``."""
     url = normalize_url(db_url)
     if url.get_backend_name() == "sqlite":
         pool: dict[str, Any] = {}
@@ -80,6 +87,12 @@ def make_engine(db_url: str) -> Engine:
         )
         if "connect_timeout" not in url.query:
             options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        if plain_reads:
+            options.update(
+                isolation_level="AUTOCOMMIT",
+                pool_size=PG_PLAIN_READ_POOL_SIZE,
+                max_overflow=PG_PLAIN_READ_MAX_OVERFLOW,
+            )
     try:
         engine = create_engine(url, **options)
     except (ImportError, NoSuchModuleError) as exc:
@@ -93,7 +106,8 @@ def make_engine(db_url: str) -> Engine:
             f"Cannot use the database {_mask(url)}: its driver is missing ({exc}). {hint}."
         ) from None
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+        if not plain_reads:  # (plain reads replace NUL in their one value themselves)
+            event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
         if engine.dialect.driver == "psycopg":
             engine.dialect.do_ping = _local_ping(engine.dialect.do_ping)  # type: ignore[method-assign]
     return engine
@@ -137,19 +151,29 @@ def _without_nul(
     Text a Datasite stores can come from anywhere (a run's stdout, a description), and a NUL
     in it must not turn into a failed write. JSON values are unaffected: they escape it.
     """
-    return statement, _replace_nul(parameters)
+    return statement, replace_nul(parameters)
 
 
-def _replace_nul(value: Any) -> Any:
+def replace_nul(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if isinstance(value, dict):
-        return {k: _replace_nul(v) for k, v in value.items()}
+        return {k: replace_nul(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_replace_nul(v) for v in value]
+        return [replace_nul(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(_replace_nul(v) for v in value)
+        return tuple(replace_nul(v) for v in value)
     return value
+
+
+def _statement_hooks(engine: Engine) -> int:
+    on = engine.dispatch
+    return (
+        len(on.before_execute)
+        + len(on.before_cursor_execute)
+        + len(on.after_cursor_execute)
+        + len(on.after_execute)
+    )
 
 
 def _mask(url: URL | str) -> str:
@@ -335,6 +359,14 @@ class Store:
         self.created = cache is not None and new_file is not None and cache.copy_to(new_file)
         self.engine = make_engine(db_url)
         self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql" | ...
+        # One-row reads on most calls (a token, a view's generation: view_cache.PlainRead).
+        # On PostgreSQL a pooled connection would send BEGIN, the SELECT, and ROLLBACK when
+        # it goes back to the pool: three round trips for one row. In autocommit, one.
+        # (SQLite's reads cost no round trip: the same engine.)
+        self.plain_reads = (
+            make_engine(db_url, plain_reads=True) if self.dialect == "postgresql" else self.engine
+        )
+        self._own_hooks = _statement_hooks(self.engine)
         try:
             connection = self.engine.connect()
         except DBAPIError as exc:
@@ -405,5 +437,12 @@ class Store:
             self._lock(connection, "schema")
             SQLModel.metadata.drop_all(connection)
 
+    def statements_watched(self) -> bool:
+        """Whether something besides the store itself listens to its statements (a test that
+        counts them): then every statement must go through SQLAlchemy, plain reads too."""
+        return _statement_hooks(self.engine) != self._own_hooks
+
     def close(self) -> None:
         self.engine.dispose()
+        if self.plain_reads is not self.engine:
+            self.plain_reads.dispose()

@@ -61,7 +61,7 @@ class AuthService:
         self.guest_total_limiter = TokenBucket(GUEST_BURST_TOTAL, GUEST_RATE_TOTAL)
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()
-        self._actor_query = PlainRead(store.engine, _ACTOR_QUERY, "token_hash")
+        self._actor_query = PlainRead(store, _ACTOR_QUERY, "token_hash")
 
     def login(self, email: str, password: str, address: str = "") -> wire.LoginAnswer:
         email, password = _checked_credentials(email, password)

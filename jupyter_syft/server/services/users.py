@@ -49,7 +49,7 @@ class UserService:
         self.settings = settings
         # Guesses at the current password through a stolen token are throttled like logins.
         self.current_password_limiter = LoginRateLimiter()
-        self._own_row = PlainRead(store.engine, _USER_BY_ID, "user_id")
+        self._own_row = PlainRead(store, _USER_BY_ID, "user_id")
 
     # --- creating accounts -------------------------------------------------------------------
     def create(self, actor: Actor, fields: wire.UserCreate) -> wire.User:

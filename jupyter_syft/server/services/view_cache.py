@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import models
-from ..store import Store
+from ..store import Store, replace_nul
 
 T = TypeVar("T")
 MAX_ENTRIES = 256  # views per cache (e.g. page sizes and cursors); all dropped when full
@@ -43,46 +43,45 @@ class PlainRead:
     """A one-row SELECT that runs on most calls (the caller's token, a view's generation),
     sent on a pooled DBAPI connection: a quarter of the CPU of ``Connection.execute``, whose
     per-statement machinery (execution context, result objects) was most of its cost. The
-    same SQL through the same pool (checked at checkout, rolled back when returned), with
-    each column converted by its own type, so the row is the one Core would give.
+    same SQL through the store's ``plain_reads`` pool (checked at checkout; on PostgreSQL in
+    autocommit: one round trip), with each column converted by its own type, so the row is
+    the one Core would give.
 
-    While anything listens to the engine's statements (PostgreSQL's NUL filter, a test that
-    counts them), it goes through ``Connection.execute``: every statement is still seen.
+    While anything else listens to the store's statements (a test that counts them), it goes
+    through ``Connection.execute``: every statement is still seen.
     """
 
-    def __init__(self, engine: Any, statement: Any, param: str):
-        self.engine, self.statement, self.param = engine, statement, param
-        dialect = engine.dialect
+    def __init__(self, store: Store, statement: Any, param: str):
+        self.store, self.statement, self.param = store, statement, param
+        dialect = store.engine.dialect
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         self.positional = compiled.positional  # "?" (SQLite) or "%(name)s" (psycopg)
+        # PostgreSQL text cannot hold NUL: as the store's statement filter does (store.py)
+        self.clean = replace_nul if store.dialect == "postgresql" else None
         self.convert = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         ]
 
     def row(self, value: Any) -> tuple[Any, ...] | None:
-        on = self.engine.dispatch
-        if (
-            on.before_execute
-            or on.before_cursor_execute
-            or on.after_cursor_execute
-            or on.after_execute
-        ):
-            with self.engine.connect() as connection:
+        if self.store.statements_watched():
+            with self.store.engine.connect() as connection:
                 found = connection.execute(self.statement, {self.param: value}).first()
             return None if found is None else tuple(found)
+        if self.clean is not None:
+            value = self.clean(value)
         params: Any = (value,) if self.positional else {self.param: value}
-        connection = self.engine.raw_connection()
+        pooled = self.store.plain_reads.raw_connection()
         try:
-            cursor = connection.cursor()
+            cursor = pooled.cursor()
             try:
                 cursor.execute(self.sql, params)
                 raw = cursor.fetchone()
             finally:
                 cursor.close()
         finally:
-            connection.close()  # back to the pool
+            pooled.close()  # back to the pool
         if raw is None:
             return None
         return tuple(v if f is None else f(v) for f, v in zip(self.convert, raw, strict=True))
@@ -103,7 +102,7 @@ class ViewCache(Generic[T]):
         self.name = name
         self._entries: dict[Hashable, tuple[int, T]] = {}
         self._lock = threading.Lock()
-        self._read = PlainRead(store.engine, _READ, "view")
+        self._read = PlainRead(store, _READ, "view")
         self._ensure_row()
 
     def _ensure_row(self) -> None:
