@@ -1,50 +1,21 @@
 """The client's transport (client/connection.py) against real HTTP servers on loopback: what
 a user reads when the address is not a Datasite, and what goes on the wire."""
 
-import http.server
 import json
 import math
 import socket
-import threading
 
 import pytest
 
 import jupyter_syft as sy
 from jupyter_syft.client.connection import Connection
-from tests.loopback_http import loopback_server
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers every call with the (status, content type, body) the test set, and keeps what
-    it was sent."""
-
-    answer = (200, "text/html", b"<html>a blog</html>")
-    seen: list = []
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        type(self).seen.append((self.command, self.path, dict(self.headers), body))
-        status, content_type, payload = type(self).answer
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        if 300 <= status < 400:
-            self.send_header("Location", "/login")
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, *args):
-        pass
+from tests.loopback_http import RecordingHandler, loopback_server, recording_server
 
 
 @pytest.fixture
 def other_server():
-    _Recorder.seen = []
-    with loopback_server(_Recorder) as port:
-        yield f"http://127.0.0.1:{port}/", _Recorder
+    with recording_server() as served:
+        yield served
 
 
 def test_an_address_that_answers_html_is_not_taken_for_a_datasite(other_server):
@@ -77,14 +48,12 @@ def test_what_a_json_call_sends(other_server):
     connection = Connection(url, token="tok-123")
     assert connection.get("things", limit=5, q=None, tags=["a", "b"]) == {"ok": True}
     assert connection.post("things", {"name": "é"}) == {"ok": True}
-    (get_method, get_path, get_headers, _), (post_method, _, post_headers, post_body) = (
-        recorder.seen
-    )
-    assert get_method == "GET" and get_path.endswith("/things?limit=5&tags=a&tags=b")
-    assert get_headers["Authorization"] == "Bearer tok-123"
-    assert get_headers["User-Agent"].startswith("jupyter-syft/")
-    assert post_method == "POST" and post_headers["Content-Type"] == "application/json"
-    assert json.loads(post_body) == {"name": "é"}
+    get, post = recorder.seen
+    assert get.command == "GET" and get.path.endswith("/things?limit=5&tags=a&tags=b")
+    assert dict(get.headers)["Authorization"] == "Bearer tok-123"
+    assert dict(get.headers)["User-Agent"].startswith("jupyter-syft/")
+    assert post.command == "POST" and dict(post.headers)["Content-Type"] == "application/json"
+    assert json.loads(post.body) == {"name": "é"}
 
 
 def test_a_value_json_cannot_carry_is_refused_before_sending(other_server):
@@ -120,7 +89,7 @@ def test_a_datasite_that_does_not_answer_in_time(monkeypatch):
         listener.close()
 
 
-class _CutOff(_Recorder):
+class _CutOff(RecordingHandler):
     def do_GET(self):
         type(self).seen.append(self.path)
         if self.path.endswith("/cut"):
@@ -140,13 +109,8 @@ class _CutOff(_Recorder):
 
 def test_a_download_cut_off_says_so_and_the_next_call_works():
     _CutOff.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutOff)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        connection = Connection(f"http://127.0.0.1:{server.server_address[1]}/")
+    with loopback_server(_CutOff) as port:
+        connection = Connection(f"http://127.0.0.1:{port}/")
         with pytest.raises(sy.SyftException, match="cut off"):
             connection.download("values/cut")
         assert connection.get("metadata") == {"ok": True}
-    finally:
-        server.shutdown()
-        server.server_close()

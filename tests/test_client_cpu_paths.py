@@ -5,7 +5,6 @@ PoolManager sent; a Syft function still sees the Syft functions in its scope."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import struct
 import threading
@@ -22,7 +21,7 @@ from jupyter_syft.client.connection import Connection
 from jupyter_syft.serde import FORMAT_VERSION, MAGIC, SerdeError, decode, dumps
 from jupyter_syft.serde import arrow as serde_arrow
 from jupyter_syft.serde.decoder import validate
-from tests.loopback_http import loopback_server
+from tests.loopback_http import recording_server
 
 # --------------------------------------------------------------------------- DataFrames
 
@@ -196,30 +195,10 @@ def test_honest_chunked_and_nested_tables_still_decode():
 # --------------------------------------------------------------------------- JSON calls
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    seen: list = []
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        type(self).seen.append((self.requestline, list(self.headers.items()), body))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def recorder():
-    _Recorder.seen = []
-    with loopback_server(_Recorder) as port:
-        yield f"http://127.0.0.1:{port}/base/", _Recorder
+    with recording_server("/base/") as served:
+        yield served
 
 
 CALLS = [
@@ -266,7 +245,7 @@ def test_json_calls_send_what_the_pool_manager_sent(recorder, token):
         seen.seen = []
         _via_pool_manager(Connection(url, token=token), method, path, params, body)
         assert sent == seen.seen, (method, path)
-    assert sent[0][0].startswith("POST /base/")
+    assert sent[0].requestline.startswith("POST /base/")
 
 
 def test_one_pool_per_connection_reused_and_headers_not_shared(recorder):
@@ -277,13 +256,13 @@ def test_one_pool_per_connection_reused_and_headers_not_shared(recorder):
     connection.get("things")
     assert connection._origin_pool is pool
     assert pool is not None and pool[1] is connection._pool.connection_from_url(connection.api_url)
-    (_, post_headers, _), (_, get_headers, _) = seen.seen
-    assert ("Content-Type", "application/json") in post_headers
-    assert "Content-Type" not in dict(get_headers)  # a body's header stays with bodies
-    assert dict(get_headers)["Authorization"] == "Bearer tok"
+    post, get = seen.seen
+    assert ("Content-Type", "application/json") in post.headers
+    assert "Content-Type" not in dict(get.headers)  # a body's header stays with bodies
+    assert dict(get.headers)["Authorization"] == "Bearer tok"
     other = connection.with_token(None)
     other.post("things", {})
-    assert "Authorization" not in dict(seen.seen[-1][1])
+    assert "Authorization" not in dict(seen.seen[-1].headers)
 
 
 def test_one_connection_shared_by_threads(recorder):
