@@ -2,7 +2,7 @@
 
     cd <checkout> && .venv/bin/python benchmarks/bench_load.py [--db sqlite|postgresql] [--seconds 60]
         [--scientists 50] [--list-scientists 32] [--calls 10] [--client-procs 4]
-        [--py-spy FILE.svg|FILE.txt [--py-spy-gil]]
+        [--py-spy FILE.svg|FILE.txt [--py-spy-gil]] [--server-log FILE]
 
 The Datasite runs as ``jupyter-syft serve`` in a process of its own on loopback; scientists are
 threads spread over ``--client-procs`` client processes (one Python process's GIL would be the
@@ -47,7 +47,17 @@ def _scientist_email(i: int) -> str:
     return f"ds{i}@load.bench"
 
 
-def start_server(data_dir: str, db_url: str | None) -> tuple[Any, int]:
+def _drain(stream: Any, log: str | None) -> None:
+    """Read the server's output to its end (so it never blocks), into ``log`` if given."""
+    if log is None:
+        stream.read()
+        return
+    with open(log, "a") as file:
+        for line in stream:
+            file.write(line)
+
+
+def start_server(data_dir: str, db_url: str | None, log: str | None = None) -> tuple[Any, int]:
     env = {**os.environ, "JUPYTER_SYFT_ROOT_PASSWORD": PASSWORD, "TQDM_DISABLE": "1"}
     cmd = [sys.executable, "-m", "jupyter_syft.cli", "serve", "--name", "load", "--port", "0"]
     cmd += ["--data-dir", data_dir]
@@ -62,7 +72,7 @@ def start_server(data_dir: str, db_url: str | None) -> tuple[Any, int]:
         output.append(line)
         if "serving at" in line:
             port = int(line.split("serving at http://")[1].split()[0].rsplit(":", 1)[1])
-            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep draining
+            threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True).start()
             return proc, port
     raise RuntimeError("the Datasite did not start:\n" + "".join(output))
 
@@ -222,6 +232,7 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=4)
     parser.add_argument("--rows", default="list,mixed", help="which rows to run")
     parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
+    parser.add_argument("--server-log", help="append the server's log to this file")
     parser.add_argument(
         "--py-spy-gil",
         action="store_true",
@@ -246,7 +257,7 @@ def main() -> None:
         db_url = cluster.url(cluster.create_database())
 
     data_dir = tempfile.mkdtemp(prefix="bench-load-")
-    proc, port = start_server(data_dir, db_url)
+    proc, port = start_server(data_dir, db_url, args.server_log)
     spy = None
     try:
         root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
