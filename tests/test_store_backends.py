@@ -441,3 +441,101 @@ def test_plain_reads_give_cores_row_in_one_statement_on_both_backends(site, root
     assert not store.statements_watched()
     assert len(seen) == 1 and "api_tokens" in seen[0]
     assert root.users.get_all()  # the Datasite still serves
+
+
+def test_a_writer_under_the_audit_lock_reads_and_commits_in_pipelines(backend, db_url, tmp_path):
+    """``Store.lock_writes_and_read`` and ``write_and_commit`` (the audit log's append; on
+    PostgreSQL each a single round trip in psycopg's pipeline mode): the head read under the
+    lock sees what the writer before committed, pending ORM writes commit with the rows, a
+    failing row keeps nothing of its transaction, and no connection goes back to the pool in
+    pipeline mode."""
+    import psycopg
+    from sqlalchemy import event
+    from sqlalchemy import select as sa_select
+    from sqlalchemy.exc import IntegrityError
+
+    from jupyter_syft.server.rows import inserting, new_row
+
+    url = db_url or sqlite_url(tmp_path / "pipelines.db")
+    store = Store(url)
+    events = models.AuditEvent.__table__
+    head = sa_select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+    insert = inserting(models.AuditEvent)
+
+    def event_row(seq: int) -> dict:
+        return new_row(models.AuditEvent, seq=seq, action="test.pipeline", hash=f"h{seq}")
+
+    checked_in_piped: list[object] = []
+    if backend == "postgresql":
+
+        def on_checkin(dbapi_connection, _record):
+            if dbapi_connection.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
+                checked_in_piped.append(dbapi_connection)
+
+        event.listen(store.engine, "checkin", on_checkin)
+
+    def settings() -> set[str]:
+        with store.session() as session:
+            return {s.key for s in session.exec(select(models.Setting)).all()}
+
+    def seqs() -> list[int]:
+        with store.session() as session:
+            return [e.seq for e in session.exec(select(models.AuditEvent)).all()]
+
+    try:
+        with store.session() as session:
+            assert store.lock_writes_and_read(session, "audit", head) is None  # empty log
+            store.write_and_commit(session, insert, [event_row(1)])
+        assert seqs() == [1]
+
+        with store.session() as session:  # an ORM write pending: it commits with the rows
+            session.add(models.Setting(key="with-events", value=[1]))
+            assert tuple(store.lock_writes_and_read(session, "audit", head)) == (1, "h1")
+            store.write_and_commit(session, insert, [event_row(2), event_row(3)])
+        assert seqs() == [1, 2, 3] and settings() == {"with-events"}
+
+        with store.session() as session:  # a taken seq: nothing of the transaction is kept
+            session.add(models.Setting(key="rolled-back", value=[1]))
+            store.lock_writes_and_read(session, "audit", head)
+            with pytest.raises(IntegrityError):
+                store.write_and_commit(session, insert, [event_row(4), event_row(3)])
+        assert seqs() == [1, 2, 3] and settings() == {"with-events"}
+
+        with store.session() as session:  # and the store goes on
+            assert tuple(store.lock_writes_and_read(session, "audit", head)) == (3, "h3")
+            store.write_and_commit(session, insert, [event_row(4)])
+        assert seqs() == [1, 2, 3, 4]
+
+        if backend == "postgresql":
+            # A second writer (another store: another process) waits for the lock; its head
+            # read runs once the first commits, and sees the first's event.
+            other = Store(url)
+            try:
+                with store.session() as first:
+                    store.lock_writes_and_read(first, "audit", head)
+                    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+
+                        def second() -> tuple:
+                            with other.session() as session:
+                                found = other.lock_writes_and_read(session, "audit", head)
+                                session.rollback()
+                                return tuple(found)
+
+                        waiting = pool.submit(second)
+                        waiters = (
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND NOT granted"
+                        )
+                        deadline = time.monotonic() + 60  # a hang, not a duration
+                        with psycopg.connect(url, autocommit=True) as admin:
+                            while admin.execute(waiters).fetchone()[0] == 0:
+                                assert not waiting.done(), waiting.result()
+                                assert time.monotonic() < deadline, "the second never waited"
+                                time.sleep(0.02)
+                        store.write_and_commit(first, insert, [event_row(5)])
+                        assert waiting.result(timeout=60) == (5, "h5")
+            finally:
+                other.close()
+            assert checked_in_piped == []
+    finally:
+        store.close()

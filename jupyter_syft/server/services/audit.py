@@ -85,10 +85,8 @@ class AuditLog:
             (action, object_type, object_id, _no_nul(json.loads(json.dumps(detail, default=str))))
             for action, object_type, object_id, detail in events
         ]
-        self.store.lock_writes(session, "audit")
         # Only the head's seq and hash: the new event links to them.
-        connection = session.connection()
-        head = connection.execute(_head_query()).first()
+        head = self.store.lock_writes_and_read(session, "audit", _head_query())
         last_seq, last_hash = head if head is not None else (0, "")
         rows, changes = [], []
         at = models.utcnow()
@@ -120,8 +118,7 @@ class AuditLog:
                     about=about or {},
                 )
             )
-        connection.execute(inserting(models.AuditEvent), rows)
-        session.commit()
+        self.store.write_and_commit(session, inserting(models.AuditEvent), rows)
         for change in changes:
             self.changes.publish(change)
 
