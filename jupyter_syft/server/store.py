@@ -340,7 +340,8 @@ def _looks_like_sqlite(path: Path) -> bool:
         return False
 
 
-_LOCK_SQL = "SELECT pg_advisory_xact_lock(%(key)s)"
+# PostgreSQL's transaction-level advisory lock on ``_advisory_key(name)``
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _wrapped(exc: Exception, sql: str, params: Any, dbapi_error: type) -> Exception:
@@ -437,9 +438,7 @@ class Store:
 
     def _lock(self, connection: Connection, name: str) -> None:
         if self.dialect == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)}
-            )
+            connection.execute(_ADVISORY_LOCK, {"key": _advisory_key(name)})
 
     # Writers queue on ``lock_writes`` for as long as one of them holds it, so on PostgreSQL
     # its holder's round trips are everyone's: each is also a wait for this process's GIL
@@ -457,13 +456,14 @@ class Store:
             self.lock_writes(session, name)
             return session.connection().execute(statement).first()
         session.flush()
+        lock_sql, _ = self._driver_sql(_ADVISORY_LOCK)
         sql, params = self._driver_sql(statement)
         driver = session.connection().connection.driver_connection
         assert driver is not None  # (a connection in a session's transaction is open)
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         try:
             with driver.pipeline():
-                driver.cursor().execute(_LOCK_SQL, {"key": _advisory_key(name)})
+                driver.cursor().execute(lock_sql, {"key": _advisory_key(name)})
                 cursor = driver.cursor()
                 cursor.execute(sql, params)
                 return cursor.fetchone()
