@@ -278,7 +278,21 @@ def test_unreachable_database_is_a_clear_error(backend, tmp_path, request):
     assert "server is running" in message and "database 'datasite' exists" in message
     assert secret not in message and "Traceback" not in message
 
+    # A Unix socket (libpq's host=/folder) is named as the socket libpq looked for, port
+    # included: the URL's missing port is the usual mistake.
     cluster = request.getfixturevalue("postgres_cluster")
+    no_port = f"postgresql://syft@/datasite?host={cluster.base}"
+    with pytest.raises(StoreUnavailable) as info:
+        Store(no_port)
+    message = str(info.value)
+    assert f"at its Unix socket {cluster.base}/.s.PGSQL.5432," in message
+    assert f"createdb -h {cluster.base} -p 5432 datasite" in message
+    database = cluster.create_database()
+    try:  # the same URL with the port: it opens
+        Store(f"postgresql://syft@/{database}?host={cluster.base}&port={cluster.port}").close()
+    finally:
+        cluster.drop_database(database)
+
     missing = cluster.url("no_such_database")
     with pytest.raises(StoreUnavailable, match='database "no_such_database" does not exist'):
         Store(missing)

@@ -199,14 +199,33 @@ def _unreachable(url: URL, exc: DBAPIError) -> StoreUnavailable:
             "and that the file is an SQLite database."
         )
     else:
-        where = f"{url.host or 'localhost'}:{url.port or 5432}"
+        host, port = _postgres_address(url)
+        if host.startswith("/"):  # libpq: a folder is where the server's Unix socket is
+            where = f"its Unix socket {host}/.s.PGSQL.{port}"
+        else:
+            where = f"{host}:{port}"
         checks = (
             f"Check that the database server is running and accepts connections at {where}, "
             f"that the user {url.username or '(none)'!r} and its password in the URL are right, "
             f"and that the database {url.database!r} exists "
-            f"(e.g. createdb -h {url.host or 'localhost'} {url.database or '<name>'})."
+            f"(e.g. createdb -h {host} -p {port} {url.database or '<name>'})."
         )
     return StoreUnavailable(f"Cannot open the database {_mask(url)}: {detail}. {checks}")
+
+
+def _postgres_address(url: URL) -> tuple[str, str]:
+    """Where libpq connects for ``url``: host (or socket folder) and port. The query's
+    ``host=``/``port=`` win over the URL's own, as in libpq (``postgresql://u@/db?host=/run``)."""
+
+    def query(name: str) -> str | None:
+        value = url.query.get(name)
+        if isinstance(value, tuple):  # given more than once: libpq tries them in order
+            value = value[0] if value else None
+        return value or None
+
+    host = query("host") or url.host or "localhost"
+    port = query("port") or (str(url.port) if url.port else "5432")
+    return host, port
 
 
 def _add_missing_columns(connection: Connection) -> None:
