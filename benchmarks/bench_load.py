@@ -109,7 +109,7 @@ def _function(sy: Any, name: str, asset: Any) -> Any:
 
 
 def client_process(
-    port: int,
+    ports: list[int],
     scientists: list[int],
     mode: str,
     calls: int,
@@ -123,10 +123,13 @@ def client_process(
 
     # the decorator's "created" messages, from many threads (the process's stdout is unused)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-    url = f"http://127.0.0.1:{port}"
-    owner = sy.login(url=url, email=OWNER, password=PASSWORD, verbose=False)
+    # scientist i (and the owner who approves for them) on server i % len(ports)
+    url = {i: f"http://127.0.0.1:{ports[i % len(ports)]}" for i in scientists}
+    owners = {
+        u: sy.login(url=u, email=OWNER, password=PASSWORD, verbose=False) for u in set(url.values())
+    }
     clients = [
-        sy.login(url=url, email=_scientist_email(i), password=SCIENTIST_PASSWORD, verbose=False)
+        sy.login(url=url[i], email=_scientist_email(i), password=SCIENTIST_PASSWORD, verbose=False)
         for i in scientists
     ]
     asset = clients[0].datasets[0].assets[0]
@@ -152,7 +155,7 @@ def client_process(
         for _ in range(calls):
             timed("list", lambda: ds.datasets.get_all())
 
-    def mixed(ds: Any, tag: str) -> None:
+    def mixed(ds: Any, tag: str, owner: Any) -> None:
         end = time.monotonic() + seconds
         i = 0
         while time.monotonic() < end:
@@ -170,7 +173,8 @@ def client_process(
         if mode == "list":
             thread = threading.Thread(target=list_only, args=(ds,))
         else:
-            thread = threading.Thread(target=mixed, args=(ds, f"{n}_{os.getpid()}"))
+            owner = owners[url[n]]
+            thread = threading.Thread(target=mixed, args=(ds, f"{n}_{os.getpid()}", owner))
         threads.append(thread)
     ready.put(len(clients))
     go.wait()
@@ -195,7 +199,7 @@ def _machine_busy_s() -> float:
     return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
-def run_row(port: int, mode: str, scientists: int, procs: int, **kw: Any) -> list[Any]:
+def run_row(ports: list[int], mode: str, scientists: int, procs: int, **kw: Any) -> list[Any]:
     ctx = mp.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     groups = [list(range(scientists))[p::procs] for p in range(procs)]
@@ -203,7 +207,7 @@ def run_row(port: int, mode: str, scientists: int, procs: int, **kw: Any) -> lis
     workers = [
         ctx.Process(
             target=client_process,
-            args=(port, g, mode, kw.get("calls", 0), kw.get("seconds", 0.0), ready, go, results),
+            args=(ports, g, mode, kw.get("calls", 0), kw.get("seconds", 0.0), ready, go, results),
         )
         for g in groups
     ]
@@ -211,7 +215,7 @@ def run_row(port: int, mode: str, scientists: int, procs: int, **kw: Any) -> lis
         w.start()
     for _ in workers:
         ready.get(timeout=600)
-    cpu, busy = _cpu_s(kw["server_pid"]), _machine_busy_s()
+    cpu, busy = sum(map(_cpu_s, kw["server_pids"])), _machine_busy_s()
     start = time.perf_counter()
     go.set()
     samples: list[Any] = []
@@ -221,7 +225,7 @@ def run_row(port: int, mode: str, scientists: int, procs: int, **kw: Any) -> lis
         samples += got
         client_cpu += used
     wall = time.perf_counter() - start
-    cpu, busy = _cpu_s(kw["server_pid"]) - cpu, _machine_busy_s() - busy
+    cpu, busy = sum(map(_cpu_s, kw["server_pids"])) - cpu, _machine_busy_s() - busy
     for w in workers:
         w.join(timeout=60)
     return [samples, wall, cpu, client_cpu, busy]
@@ -244,12 +248,22 @@ def main() -> None:
     parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
     parser.add_argument("--server-log", help="append the server's log to this file")
     parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="PostgreSQL only: this many `jupyter-syft serve` processes on one folder and "
+        "database (as the Jupyter extension beside a standalone server), the scientists "
+        "split between them: what serving from several processes could give on this machine",
+    )
+    parser.add_argument(
         "--py-spy-gil",
         action="store_true",
         help="with --py-spy: sample only the thread holding the GIL (where the server's "
         "Python time goes), and not the workers",
     )
     args = parser.parse_args()
+    if args.servers < 1 or (args.servers > 1 and args.db != "postgresql"):
+        parser.error("--servers: 1, or more with --db postgresql (one SQLite file, one host)")
 
     import jupyter_syft as sy
 
@@ -268,6 +282,7 @@ def main() -> None:
 
     data_dir = tempfile.mkdtemp(prefix="bench-load-")
     proc, port = start_server(data_dir, db_url, args.server_log)
+    procs, ports = [proc], [port]
     spy = None
     try:
         root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
@@ -278,6 +293,10 @@ def main() -> None:
                     email=_scientist_email(i), name=f"DS {i}", password=SCIENTIST_PASSWORD
                 )
             )
+        for _ in range(args.servers - 1):  # on the data made above
+            more, more_port = start_server(data_dir, db_url, args.server_log)
+            procs.append(more)
+            ports.append(more_port)
         if args.py_spy:
             fmt = "raw" if args.py_spy.endswith(".txt") else "flamegraph"
             spy = subprocess.Popen(
@@ -292,12 +311,12 @@ def main() -> None:
         rows = args.rows.split(",")
         if "list" in rows:
             samples, wall, cpu, client_cpu, _ = run_row(
-                port,
+                ports,
                 "list",
                 args.list_scientists,
                 args.client_procs,
                 calls=args.calls,
-                server_pid=proc.pid,
+                server_pids=[p.pid for p in procs],
             )
             ok = [t for _, t in samples if t is not None]
             errors = len(samples) - len(ok)
@@ -314,12 +333,12 @@ def main() -> None:
             )
         if "mixed" in rows:
             samples, wall, cpu, client_cpu, busy = run_row(
-                port,
+                ports,
                 "mixed",
                 args.scientists,
                 args.client_procs,
                 seconds=args.seconds,
-                server_pid=proc.pid,
+                server_pids=[p.pid for p in procs],
             )
             ok = [(op, t) for op, t in samples if t is not None]
             errors = len(samples) - len(ok)
@@ -344,15 +363,18 @@ def main() -> None:
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             spy.wait(timeout=120)
-        proc.terminate()
-        proc.wait(timeout=60)
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=60)
         if cluster is not None:
             cluster.stop()
 
     load = os.getloadavg()
     print(
         f"\nLoad benchmark ({os.cpu_count()} cores, load {load[0]:.2f}; {args.db}; "
-        f"one server process, {args.client_procs} client processes)\n"
+        f"{args.servers} server process{'es' if args.servers > 1 else ''}, "
+        f"{args.client_procs} client processes)\n"
     )
     print("| row | jupyter_syft | goal |")
     print("|---|---|---|")
