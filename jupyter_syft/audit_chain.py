@@ -14,12 +14,20 @@ Two versions of that text exist, told apart by the event's ``hash_version`` (a c
   actor_email, action, object_type, object_id, detail. ``seq`` is not covered: renumbering
   goes unseen, and seq numbers may have gaps (a PostgreSQL sequence skips numbers), so only
   the links are checked.
-- 2 (every event written now): a JSON object of those fields plus ``seq`` and ``"v": 2``.
-  seq is assigned as the previous event's + 1 under the log's lock, so it has no gaps: a
-  gap means events were deleted, and a renumbered event no longer matches its hash.
+- 2: a JSON object of those fields plus ``seq`` and ``"v": 2``. seq is assigned as the
+  previous event's + 1 under the log's lock, so it has no gaps: a gap means events were
+  deleted, and a renumbered event no longer matches its hash.
+- 3 (every event written now): the same fields in two steps. The event's *content* (a JSON
+  object of at, actor_id, actor_email, action, object_type, object_id, detail and ``"v": 3``)
+  is hashed first; the event's hash is then the sha256 of the text ``prev_hash:seq:content``
+  (the content's hex digest). What covers the event is unchanged; the split lets PostgreSQL
+  compute the link itself (its ``sha256()``), so an append is one statement that reads the
+  head and writes the event under the log's lock, without a round trip to the server in
+  between (see ``services/audit.py``).
 
-Once a version-2 event appears, every later one must be version 2 (a "downgrade" is refused:
-it would hide a renumbering). ``at`` is hashed as UTC ISO text (``2026-01-31T12:00:00.123456
+Versions never go down along a chain: after a version-2 event, a version-1 event is refused,
+and after a version-3 event a version-2 or version-1 one (a "downgrade" would hide a
+renumbering). ``at`` is hashed as UTC ISO text (``2026-01-31T12:00:00.123456
 +00:00``; the same text Python's ``isoformat`` gave when the event was recorded), whatever
 time zone the database hands it back in; a naive datetime is taken as UTC.
 
@@ -39,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-HASH_VERSION = 2  # what new events are hashed with
+HASH_VERSION = 3  # what new events are hashed with
 FIELDS = (
     "seq",
     "hash_version",
@@ -64,9 +72,34 @@ def at_text(value: datetime | str) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
 
+def content_digest(event: Mapping[str, Any]) -> str:
+    """Version 3's first step: the sha256 (hex) of the event's content, everything but its
+    place in the chain (seq, prev_hash)."""
+    body = {
+        "v": 3,
+        "at": at_text(event["at"]),
+        "actor_id": event["actor_id"],
+        "actor_email": event["actor_email"],
+        "action": event["action"],
+        "object_type": event["object_type"],
+        "object_id": event["object_id"],
+        "detail": event["detail"],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def link_hash(prev_hash: str, seq: int, content: str) -> str:
+    """Version 3's hash: the event's content digest linked to its seq and the hash before.
+    PostgreSQL computes the same text's digest in ``services/audit.py``'s append: keep the
+    two in step."""
+    return hashlib.sha256(f"{prev_hash}:{seq}:{content}".encode()).hexdigest()
+
+
 def event_hash(event: Mapping[str, Any]) -> str:
     """The sha256 (hex) of ``event`` as its ``hash_version`` hashes it (missing: 1)."""
     version = event.get("hash_version") or 1
+    if version == 3:
+        return link_hash(event["prev_hash"], event["seq"], content_digest(event))
     at = at_text(event["at"])
     if version == 1:
         body: Any = [
@@ -136,7 +169,7 @@ class ChainChecker:
     verdict: Verdict = field(default_factory=Verdict)
     _prev: Mapping[str, Any] | None = None
     _started: bool = False
-    _seen_v2: bool = False
+    _highest_version: int = 1
 
     def __post_init__(self) -> None:
         self.verdict.since_seq = self.since_seq
@@ -178,13 +211,12 @@ class ChainChecker:
     def _problem(self, event: Mapping[str, Any]) -> str:
         version = event.get("hash_version") or 1
         prev = self._prev
-        if version not in (1, 2):
+        if version not in (1, 2, 3):
             return f"unknown hash version {version!r}: edited"
-        if version == 2:
-            self._seen_v2 = True
-        elif self._seen_v2:
-            return "hashed the old way after newer events: edited"
-        if prev is not None and version == 2 and event["seq"] != prev["seq"] + 1:
+        if version < self._highest_version:
+            return "hashed an older way after newer events: edited"
+        self._highest_version = version
+        if prev is not None and version >= 2 and event["seq"] != prev["seq"] + 1:
             if event["seq"] <= prev["seq"]:
                 return f"its seq does not follow {prev['seq']}: events were reordered"
             missing = (

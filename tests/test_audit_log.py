@@ -133,7 +133,7 @@ def test_events_newest_first_filtered_and_paged(node, busy):
     assert seqs[0] == head["seq"] and first[0].hash == head["hash"]
     # fields: every hashed one plus seq and hash, times to the microsecond
     event = first[0]
-    assert len(event.hash) == 64 and event.hash_version == 2 and event.at.endswith("Z")
+    assert len(event.hash) == 64 and event.hash_version == 3 and event.at.endswith("Z")
     assert event.prev_hash == first[1].hash
 
     # pages of 5 walk the whole log once, without overlap
@@ -364,7 +364,8 @@ def test_a_rewritten_chain_does_not_extend_the_checkpoint(node, busy):
 def test_events_from_before_hash_version_2_keep_verifying(node, root):
     """A database written by the previous version: events hashed without seq (hash_version
     1) and no hash_version column. Opening it adds the column (1 for those rows); new events
-    are version 2 and continue the chain; on PostgreSQL, in another time zone."""
+    are version 3 and continue the chain; on PostgreSQL, in another time zone (where the
+    database itself computes the new events' links)."""
     root.settings.update(description="old")
     events = [e.model_dump() for e in _all(root)]
     name = node.name
@@ -409,7 +410,7 @@ def test_events_from_before_hash_version_2_keep_verifying(node, root):
         owner.settings.update(description="new")
         after = _all(owner)
         versions = [e.hash_version for e in after]
-        assert versions[: len(events)] == [1] * len(events) and set(versions[len(events) :]) == {2}
+        assert versions[: len(events)] == [1] * len(events) and set(versions[len(events) :]) == {3}
         assert [e.hash for e in after[: len(events)]] == [e["hash"] for e in events]
         verdict = owner.audit.verify()
         assert verdict.ok and verdict.count == len(after), verdict
@@ -429,7 +430,7 @@ def test_events_from_before_hash_version_2_keep_verifying(node, root):
         last = after[-1].seq
         db.run("UPDATE audit_events SET hash_version = 1 WHERE seq = ?", last)
         downgraded = owner.audit.verify()
-        assert downgraded.bad_seq == last and "old way" in downgraded.reason
+        assert downgraded.bad_seq == last and "older way" in downgraded.reason
     finally:
         again.land()
 
@@ -551,6 +552,52 @@ def test_the_hashed_time_does_not_depend_on_the_zone_it_is_read_in():
     digest = audit_chain.event_hash(event)
     assert digest == audit_chain.event_hash({**event, "at": utc})
     assert digest != audit_chain.event_hash({**event, "seq": 2})  # seq is covered
+
+    # version 3: the content's digest, then "prev_hash:seq:content" (what PostgreSQL hashes)
+    v3 = {**event, "hash_version": 3}
+    content = audit_chain.content_digest(v3)
+    assert content == audit_chain.content_digest({**v3, "at": utc, "seq": 9, "prev_hash": "x"})
+    linked = hashlib.sha256(f":1:{content}".encode()).hexdigest()
+    assert audit_chain.event_hash(v3) == audit_chain.link_hash("", 1, content) == linked
+    assert audit_chain.event_hash({**v3, "seq": 2}) != linked  # seq is covered
+    assert audit_chain.event_hash({**v3, "prev_hash": "ab"}) != linked  # and the link
+    assert audit_chain.event_hash({**v3, "detail": {"k": [1]}}) != linked  # and the content
+
+
+def test_hash_versions_never_go_down_along_a_chain():
+    """1 -> 2 -> 3 verifies (a database upgraded twice); any step back is refused."""
+
+    def chain(versions: list[int]) -> list[dict]:
+        events, prev = [], ""
+        for seq, version in enumerate(versions, start=1):
+            event = {
+                "seq": seq,
+                "hash_version": version,
+                "at": "2026-01-31T12:00:00Z",
+                "actor_id": None,
+                "actor_email": "a@b.c",
+                "action": "x",
+                "object_type": "",
+                "object_id": "",
+                "detail": {},
+                "prev_hash": prev,
+            }
+            event["hash"] = prev = audit_chain.event_hash(event)
+            events.append(event)
+        return events
+
+    def verdict(versions: list[int]) -> audit_chain.Verdict:
+        checker = audit_chain.ChainChecker()
+        for event in chain(versions):
+            if not checker.feed(event):
+                break
+        return checker.verdict
+
+    for ok in ([1, 1, 2, 2, 3, 3], [2, 3], [3, 3], [1, 3]):
+        assert verdict(ok).ok, ok
+    for bad, at in (([3, 2], 2), ([2, 3, 1], 3), ([1, 3, 3, 2], 4)):
+        found = verdict(bad)
+        assert not found.ok and found.bad_seq == at and "older way" in found.reason, bad
 
 
 def test_nul_and_odd_details_hash_as_stored(node, root):

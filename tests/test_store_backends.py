@@ -457,12 +457,12 @@ def test_plain_reads_give_cores_row_in_one_statement_on_both_backends(site, root
     assert root.users.get_all()  # the Datasite still serves
 
 
-def test_a_writer_under_the_audit_lock_reads_and_commits_in_pipelines(backend, db_url, tmp_path):
-    """``Store.lock_writes_and_read`` and ``write_and_commit`` (the audit log's append; on
-    PostgreSQL each a single round trip in psycopg's pipeline mode): the head read under the
-    lock sees what the writer before committed, pending ORM writes commit with the rows, a
-    failing row keeps nothing of its transaction, and no connection goes back to the pool in
-    pipeline mode."""
+def test_a_writer_under_the_audit_lock_reads_and_commits(backend, db_url, tmp_path):
+    """``Store.lock_writes_and_read`` and ``write_and_commit`` (the audit log's append on
+    SQLite, and wherever a test watches every statement): the head read under the lock sees
+    what the writer before committed, pending ORM writes commit with the rows, a failing row
+    keeps nothing of its transaction, and no connection goes back to the pool in pipeline
+    mode."""
     import psycopg
     from sqlalchemy import event
     from sqlalchemy import select as sa_select
@@ -551,5 +551,112 @@ def test_a_writer_under_the_audit_lock_reads_and_commits_in_pipelines(backend, d
             finally:
                 other.close()
             assert checked_in_piped == []
+    finally:
+        store.close()
+
+
+def test_the_audit_append_in_one_round_trip_links_to_the_committed_head(backend, db_url, tmp_path):
+    """PostgreSQL: ``Store.commit_under_lock`` with the audit log's own statement (lock,
+    INSERT ... SELECT of the head, COMMIT in one pipeline). The database's link hash is
+    Python's (``audit_chain.link_hash``); a writer that waited for the lock links to what the
+    holder committed (the statement's snapshot is taken after the grant); pending ORM writes
+    commit with the events; a failing event keeps nothing; no connection goes back to the
+    pool in pipeline mode. SQLite has no such path: it is refused there."""
+    import psycopg
+    from sqlalchemy import event
+    from sqlalchemy.exc import IntegrityError
+
+    from jupyter_syft.audit_chain import link_hash
+    from jupyter_syft.server.services.audit import _APPEND
+
+    url = db_url or sqlite_url(tmp_path / "one-trip.db")
+    store = Store(url)
+
+    def row(content: str, action: str | None = "test.append") -> dict:
+        return {
+            "hash_version": 3,
+            "at": models.utcnow(),
+            "actor_id": None,
+            "actor_email": "a@b.c",
+            "action": action,
+            "object_type": "",
+            "object_id": "",
+            "detail": "{}",
+            "content": content,
+        }
+
+    def chain() -> list[tuple]:
+        with store.session() as session:
+            events = session.exec(select(models.AuditEvent).order_by(models.AuditEvent.seq))
+            return [(e.seq, e.prev_hash, e.hash) for e in events]
+
+    def settings() -> set[str]:
+        with store.session() as session:
+            return {s.key for s in session.exec(select(models.Setting)).all()}
+
+    try:
+        if backend == "sqlite":
+            assert not store.one_trip_locked_writes()
+            with store.session() as session, pytest.raises(RuntimeError, match="PostgreSQL"):
+                store.commit_under_lock(session, "audit", _APPEND, [row("c1")])
+            return
+
+        checked_in_piped: list[object] = []
+
+        def on_checkin(dbapi_connection, _record):
+            if dbapi_connection.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
+                checked_in_piped.append(dbapi_connection)
+
+        event.listen(store.engine, "checkin", on_checkin)
+        assert store.one_trip_locked_writes()
+        with store.session() as session:  # the empty log; an ORM write pending
+            session.add(models.Setting(key="with-events", value=[1]))
+            found = store.commit_under_lock(session, "audit", _APPEND, [row("c1"), row("c2")])
+        assert [tuple(f) for f in found] == [(1,), (2,)]
+        first = link_hash("", 1, "c1")
+        assert chain() == [(1, "", first), (2, first, link_hash(first, 2, "c2"))]
+        assert settings() == {"with-events"}
+
+        before = chain()
+        with store.session() as session:  # NOT NULL broken: nothing of it is kept
+            session.add(models.Setting(key="rolled-back", value=[1]))
+            with pytest.raises(IntegrityError):
+                store.commit_under_lock(session, "audit", _APPEND, [row("c3"), row("x", None)])
+        assert chain() == before and settings() == {"with-events"}
+
+        # Another store (another process) waits for the lock the first holds, then links to
+        # the event the first committed.
+        other = Store(url)
+        try:
+            with store.session() as holder:
+                store.lock_writes(holder, "audit")
+                with concurrent.futures.ThreadPoolExecutor(1) as pool:
+
+                    def second() -> list:
+                        with other.session() as session:
+                            return other.commit_under_lock(session, "audit", _APPEND, [row("w")])
+
+                    waiting = pool.submit(second)
+                    waiters = (
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                    deadline = time.monotonic() + 60  # a hang, not a duration
+                    with psycopg.connect(url, autocommit=True) as admin:
+                        while admin.execute(waiters).fetchone()[0] == 0:
+                            assert not waiting.done(), waiting.result()
+                            assert time.monotonic() < deadline, "the second never waited"
+                            time.sleep(0.02)
+                    held = link_hash(before[-1][2], 3, "held")
+                    holder.connection().execute(
+                        models.AuditEvent.__table__.insert(),
+                        {**row("held"), "seq": 3, "prev_hash": before[-1][2], "hash": held,
+                         "detail": {}},
+                    )  # fmt: skip
+                    holder.commit()
+                    assert [tuple(f) for f in waiting.result(timeout=60)] == [(4,)]
+        finally:
+            other.close()
+        assert chain()[-2:] == [(3, before[-1][2], held), (4, held, link_hash(held, 4, "w"))]
+        assert checked_in_piped == []
     finally:
         store.close()

@@ -462,56 +462,64 @@ class Store:
     # Writers queue on ``lock_writes`` for as long as one of them holds it, so on PostgreSQL
     # its holder's round trips are everyone's: each is also a wait for this process's GIL
     # under load (1.3-1.6 ms apiece measured in bench_load's mixed row, for a ~0.1 ms trip).
-    # The two methods below send what a writer does under the lock as two pipelines
-    # (psycopg's pipeline mode): lock and read, then write and commit.
+    # There ``commit_under_lock`` sends the lock, the writes and the COMMIT in one round trip.
+    # The two methods below are the same steps through SQLAlchemy (SQLite's write lock; any
+    # backend while a test watches every statement).
 
     def lock_writes_and_read(self, session: Session, name: str, statement: Any) -> Any:
-        """``lock_writes(name)``, then ``statement``'s first row (a plain SELECT of simple
-        columns: its values are given as the driver reads them) or None. On PostgreSQL both
-        go in one round trip: the read still runs once the lock is granted, with a snapshot
-        taken then (each statement of a READ COMMITTED transaction takes its own). Pending
-        ORM writes are flushed first, so no row lock is waited for while holding it."""
-        if self.dialect != "postgresql" or self.statements_watched():
-            self.lock_writes(session, name)
-            return session.connection().execute(statement).first()
-        session.flush()
+        """``lock_writes(name)``, then ``statement``'s first row or None."""
+        self.lock_writes(session, name)
+        return session.connection().execute(statement).first()
+
+    def write_and_commit(self, session: Session, statement: Any, rows: Any) -> None:
+        """Execute ``statement`` with ``rows`` in ``session``'s transaction and commit it."""
+        session.connection().execute(statement, rows)
+        session.commit()
+
+    def one_trip_locked_writes(self) -> bool:
+        """Whether ``commit_under_lock`` may be used: PostgreSQL, and nothing watching every
+        statement (then the caller takes the lock and writes through SQLAlchemy instead)."""
+        return self.dialect == "postgresql" and not self.statements_watched()
+
+    def commit_under_lock(
+        self, session: Session, name: str, statement: Any, rows: list[dict[str, Any]]
+    ) -> list[Any]:
+        """PostgreSQL: take lock ``name`` (as ``lock_writes``), run ``statement`` once per
+        row, commit ``session``'s transaction, and give each run's first row (its RETURNING),
+        all in one round trip (psycopg's pipeline mode). The lock is held from its grant to
+        the COMMIT by the database's own work only. Each statement sees what the writers
+        before committed (its own snapshot, taken after the lock). Rows hold the driver's
+        values (text, numbers, datetimes: cast what else in the SQL). A failing statement
+        raises (as SQLAlchemy's error) and nothing of the transaction is kept."""
+        if not self.one_trip_locked_writes():
+            raise RuntimeError("commit_under_lock is PostgreSQL's; see one_trip_locked_writes")
+        session.flush()  # the ORM's pending writes, before the lock: none waits while held
+        connection = session.connection()
+        driver = connection.connection.driver_connection
+        assert driver is not None
         lock_sql, _ = self._driver_sql(_ADVISORY_LOCK)
-        sql, params = self._driver_sql(statement)
-        driver = session.connection().connection.driver_connection
-        assert driver is not None  # (a connection in a session's transaction is open)
+        sql, _ = self._driver_sql(statement)
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        cursors = []
         try:
             with driver.pipeline():
                 driver.cursor().execute(lock_sql, {"key": _advisory_key(name)})
-                cursor = driver.cursor()
-                cursor.execute(sql, params)
-                return cursor.fetchone()
-        except dbapi_error as exc:
-            raise _wrapped(exc, sql, params, dbapi_error) from exc
-
-    def write_and_commit(self, session: Session, statement: Any, rows: Any) -> None:
-        """Execute ``statement`` with ``rows`` in ``session``'s transaction and commit it: on
-        PostgreSQL in one round trip (the statement and COMMIT pipelined). A failing
-        statement raises at the commit, and nothing of the transaction is kept."""
-        session.flush()  # the ORM's pending writes: in this transaction, not after it
-        connection = session.connection()
-        if self.dialect != "postgresql" or self.statements_watched():
-            connection.execute(statement, rows)
-            session.commit()
-            return
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        # The driver commits inside the pipeline; the session's commit after it only ends
-        # its own transaction (the driver's is over: no round trip) and hands the connection
-        # back to the pool, which must never get it while still in pipeline mode.
-        try:
-            with driver.pipeline():
-                connection.execute(statement, rows)
+                for row in rows:
+                    cursor = driver.cursor()
+                    cursor.execute(sql, {k: self._clean(v) for k, v in row.items()})
+                    cursors.append(cursor)
                 driver.commit()
+            found = [cursor.fetchone() for cursor in cursors]  # (read at the pipeline's end)
         except dbapi_error as exc:  # a failing statement raises at the COMMIT
-            raise _wrapped(exc, "COMMIT", {}, dbapi_error) from exc
+            raise _wrapped(exc, sql, rows, dbapi_error) from exc
+        # The driver's transaction is over; the session's commit ends its own and hands the
+        # connection back to the pool, which must never get it in pipeline mode.
         session.commit()
+        return found
+
+    @staticmethod
+    def _clean(value: Any) -> Any:
+        return replace_nul(value) if isinstance(value, str) else value
 
     def _driver_sql(self, statement: Any) -> tuple[str, dict[str, Any]]:
         """``statement`` as the driver's SQL and parameters (compiled once)."""

@@ -5,12 +5,15 @@ runs, output reviews) is recorded here by the service that takes it. How events 
 and how a chain is checked is ``jupyter_syft.audit_chain`` (stdlib only: the offline checker
 ``jupyter-syft audit verify FILE`` uses the same function).
 
-New events are hashed with version 2 (``hash_version`` column): ``seq`` is assigned here as
+New events are hashed with version 3 (``hash_version`` column): ``seq`` is assigned here as
 the last event's + 1 and is covered by the hash, so a renumbered event or a gap is seen. The
 head is read in the writing transaction once it holds the database's write lock (SQLite) or
 an advisory lock (PostgreSQL): threads and processes sharing the database append one at a
-time. Events a database already held (``hash_version`` 1: the column's default fills them in)
-keep verifying the way they were hashed.
+time. On PostgreSQL the append is one statement per event that reads the head and computes
+the link itself (``_APPEND``), sent with the lock and the COMMIT in one round trip: the lock
+is held for the database's own work only, never across a wait for this process's GIL (every
+audited write queues on it). Events a database already held (``hash_version`` 1 and 2) keep
+verifying the way they were hashed.
 
 A decision and its event commit together (``commit``): a Datasite that stops between them
 cannot keep a decision nobody can see in the log.
@@ -29,10 +32,18 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
-from ...audit_chain import HASH_VERSION, ChainChecker, Verdict, at_text, event_hash
+from ...audit_chain import (
+    HASH_VERSION,
+    ChainChecker,
+    Verdict,
+    at_text,
+    content_digest,
+    link_hash,
+)
 from ...wire import models as wire
 from .. import models
 from ..events import Change, ChangeBus
@@ -85,14 +96,10 @@ class AuditLog:
             (action, object_type, object_id, _no_nul(json.loads(json.dumps(detail, default=str))))
             for action, object_type, object_id, detail in events
         ]
-        # Only the head's seq and hash: the new event links to them.
-        head = self.store.lock_writes_and_read(session, "audit", _head_query())
-        last_seq, last_hash = head if head is not None else (0, "")
-        rows, changes = [], []
         at = models.utcnow()
+        rows = []
         for action, object_type, object_id, clean_detail in cleaned:
             row = {
-                "seq": (last_seq or 0) + 1,
                 "hash_version": HASH_VERSION,
                 "at": at,
                 "actor_id": _no_nul(actor.user_id),
@@ -101,26 +108,45 @@ class AuditLog:
                 "object_type": _no_nul(object_type),
                 "object_id": _no_nul(object_id),
                 "detail": clean_detail,
-                "prev_hash": last_hash,
             }
-            row["hash"] = event_hash(row)
-            last_seq, last_hash = row["seq"], row["hash"]
+            row["content"] = content_digest(row)  # before the lock: nothing waits for it
             rows.append(row)
-            changes.append(
+        if self.store.one_trip_locked_writes():
+            # the driver's values: detail as its JSON text (the statement casts it)
+            sent = [{**row, "detail": json.dumps(row["detail"])} for row in rows]
+            appended = self.store.commit_under_lock(session, "audit", _APPEND, sent)
+            seqs = [found[0] for found in appended]
+        else:
+            seqs = self._link_and_commit(session, rows)
+        for seq, row in zip(seqs, rows, strict=True):
+            self.changes.publish(
                 Change(
                     action=row["action"],
                     object_type=row["object_type"],
                     object_id=row["object_id"],
                     actor_id=row["actor_id"] or "",
                     actor_email=row["actor_email"] or "",
-                    detail=clean_detail,
-                    seq=row["seq"],
+                    detail=row["detail"],
+                    seq=seq,
                     about=about or {},
                 )
             )
-        self.store.write_and_commit(session, inserting(models.AuditEvent), rows)
-        for change in changes:
-            self.changes.publish(change)
+
+    def _link_and_commit(self, session: Session, rows: list[dict[str, Any]]) -> list[int]:
+        """The append in Python (SQLite; PostgreSQL while a test watches every statement):
+        the head read under the lock, each row linked to the one before, then the commit."""
+        head = self.store.lock_writes_and_read(session, "audit", _head_query())
+        last_seq, last_hash = head if head is not None else (0, "")
+        linked = []
+        for row in rows:
+            seq = (last_seq or 0) + 1
+            event = {k: v for k, v in row.items() if k != "content"}
+            event.update(seq=seq, prev_hash=last_hash)
+            event["hash"] = link_hash(last_hash, seq, row["content"])
+            last_seq, last_hash = seq, event["hash"]
+            linked.append(event)
+        self.store.write_and_commit(session, inserting(models.AuditEvent), linked)
+        return [event["seq"] for event in linked]
 
     # --- checking ----------------------------------------------------------------------------
     def verify(self) -> bool:
@@ -230,6 +256,30 @@ class AuditLog:
                 }
                 for e in rows
             ]
+
+
+# PostgreSQL's append of one event (``commit``): the head read and the link computed by the
+# database (audit_chain.link_hash: sha256 of "prev_hash:seq:content"), in the statement that
+# writes the event. Sent after the lock in the same transaction: READ COMMITTED gives each
+# statement its own snapshot, taken once the lock is granted, so the head is the last
+# committed one; a second event of the same commit reads the first.
+_APPEND = text(
+    """
+    INSERT INTO audit_events (seq, hash_version, at, actor_id, actor_email, action,
+                              object_type, object_id, detail, prev_hash, hash)
+    SELECT next.seq, :hash_version, :at, :actor_id, :actor_email, :action,
+           :object_type, :object_id, CAST(:detail AS json), next.prev_hash,
+           encode(sha256(convert_to(
+               next.prev_hash || ':' || next.seq::text || ':' || :content, 'UTF8')), 'hex')
+    FROM (
+        SELECT COALESCE(head.seq, 0) + 1 AS seq, COALESCE(head.hash, '') AS prev_hash
+        FROM (SELECT 1) AS one
+        LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) AS head
+        ON true
+    ) AS next
+    RETURNING seq
+    """
+)
 
 
 @functools.cache
