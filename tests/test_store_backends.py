@@ -570,6 +570,15 @@ def test_the_audit_append_in_one_round_trip_links_to_the_committed_head(backend,
     from jupyter_syft.server.services.audit import _APPEND
 
     url = db_url or sqlite_url(tmp_path / "one-trip.db")
+    if backend == "postgresql":  # a database whose transactions default to one snapshot
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as admin:
+            database = admin.execute("SELECT current_database()").fetchone()[0]
+            admin.execute(
+                f'ALTER DATABASE "{database}" SET default_transaction_isolation TO '
+                "'repeatable read'"
+            )
     store = Store(url)
 
     def row(content: str, action: str | None = "test.append") -> dict:

@@ -87,6 +87,10 @@ def make_engine(db_url: str, plain_reads: bool = False) -> Engine:
         )
         if "connect_timeout" not in url.query:
             options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        # Whatever the database's default: a read after a lock must see what the lock's
+        # previous holder committed (each statement's own snapshot), as the audit log's
+        # append relies on (services/audit.py).
+        options["isolation_level"] = "READ COMMITTED"
         if plain_reads:
             options.update(
                 isolation_level="AUTOCOMMIT",
