@@ -122,7 +122,7 @@ def test_a_decision_is_kept_only_with_its_audit_event(node, root, scientist, ass
     def broken(_event):
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(audit, "event_hash", broken)
+    monkeypatch.setattr(audit, "content_digest", broken)
     with pytest.raises(sy.SyftException):
         root.requests.get_by_id(request_id).approve()
     monkeypatch.undo()
