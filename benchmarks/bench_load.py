@@ -281,10 +281,11 @@ def main() -> None:
         db_url = cluster.url(cluster.create_database())
 
     data_dir = tempfile.mkdtemp(prefix="bench-load-")
-    proc, port = start_server(data_dir, db_url, args.server_log)
-    procs, ports = [proc], [port]
+    procs: list[Any] = []
     spy = None
-    try:
+    try:  # (the cluster is stopped even when a server does not start)
+        proc, port = start_server(data_dir, db_url, args.server_log)
+        procs, ports = [proc], [port]
         root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
         upload_small_datasets(root, "load")
         for i in range(max(args.scientists, args.list_scientists)):
