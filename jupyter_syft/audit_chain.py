@@ -75,8 +75,13 @@ def at_text(value: datetime | str) -> str:
 def content_digest(event: Mapping[str, Any]) -> str:
     """Version 3's first step: the sha256 (hex) of the event's content, everything but its
     place in the chain (seq, prev_hash)."""
-    body = {
-        "v": 3,
+    body = {"v": 3, **_content(event)}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _content(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What an event says, apart from its place in the chain (hashed by versions 2 and 3)."""
+    return {
         "at": at_text(event["at"]),
         "actor_id": event["actor_id"],
         "actor_email": event["actor_email"],
@@ -85,7 +90,6 @@ def content_digest(event: Mapping[str, Any]) -> str:
         "object_id": event["object_id"],
         "detail": event["detail"],
     }
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def link_hash(prev_hash: str, seq: int, content: str) -> str:
@@ -100,11 +104,10 @@ def event_hash(event: Mapping[str, Any]) -> str:
     version = event.get("hash_version") or 1
     if version == 3:
         return link_hash(event["prev_hash"], event["seq"], content_digest(event))
-    at = at_text(event["at"])
     if version == 1:
         body: Any = [
             event["prev_hash"],
-            at,
+            at_text(event["at"]),
             event["actor_id"],
             event["actor_email"],
             event["action"],
@@ -113,18 +116,7 @@ def event_hash(event: Mapping[str, Any]) -> str:
             event["detail"],
         ]
     elif version == 2:
-        body = {
-            "v": 2,
-            "seq": event["seq"],
-            "at": at,
-            "actor_id": event["actor_id"],
-            "actor_email": event["actor_email"],
-            "action": event["action"],
-            "object_type": event["object_type"],
-            "object_id": event["object_id"],
-            "detail": event["detail"],
-            "prev_hash": event["prev_hash"],
-        }
+        body = {"v": 2, "seq": event["seq"], "prev_hash": event["prev_hash"], **_content(event)}
     else:
         raise ValueError(f"unknown audit hash version {version!r}")
     text = json.dumps(body, sort_keys=True, default=str)

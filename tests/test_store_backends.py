@@ -457,6 +457,19 @@ def test_plain_reads_give_cores_row_in_one_statement_on_both_backends(site, root
     assert root.users.get_all()  # the Datasite still serves
 
 
+def _wait_until_it_waits_for_a_lock(url: str, waiting: concurrent.futures.Future) -> None:
+    """Until PostgreSQL shows a session waiting for an advisory lock (``waiting``'s)."""
+    import psycopg
+
+    waiters = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    deadline = time.monotonic() + 60  # a hang, not a duration
+    with psycopg.connect(url, autocommit=True) as admin:
+        while admin.execute(waiters).fetchone()[0] == 0:
+            assert not waiting.done(), waiting.result()
+            assert time.monotonic() < deadline, "the second never waited"
+            time.sleep(0.02)
+
+
 def test_a_writer_under_the_audit_lock_reads_and_commits(backend, db_url, tmp_path):
     """``Store.lock_writes_and_read`` and ``write_and_commit`` (the audit log's append on
     SQLite, and wherever a test watches every statement): the head read under the lock sees
@@ -536,16 +549,7 @@ def test_a_writer_under_the_audit_lock_reads_and_commits(backend, db_url, tmp_pa
                                 return tuple(found)
 
                         waiting = pool.submit(second)
-                        waiters = (
-                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                            "AND NOT granted"
-                        )
-                        deadline = time.monotonic() + 60  # a hang, not a duration
-                        with psycopg.connect(url, autocommit=True) as admin:
-                            while admin.execute(waiters).fetchone()[0] == 0:
-                                assert not waiting.done(), waiting.result()
-                                assert time.monotonic() < deadline, "the second never waited"
-                                time.sleep(0.02)
+                        _wait_until_it_waits_for_a_lock(url, waiting)
                         store.write_and_commit(first, insert, [event_row(5)])
                         assert waiting.result(timeout=60) == (5, "h5")
             finally:
@@ -646,15 +650,7 @@ def test_the_audit_append_in_one_round_trip_links_to_the_committed_head(backend,
                             return other.commit_under_lock(session, "audit", _APPEND, [row("w")])
 
                     waiting = pool.submit(second)
-                    waiters = (
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    )
-                    deadline = time.monotonic() + 60  # a hang, not a duration
-                    with psycopg.connect(url, autocommit=True) as admin:
-                        while admin.execute(waiters).fetchone()[0] == 0:
-                            assert not waiting.done(), waiting.result()
-                            assert time.monotonic() < deadline, "the second never waited"
-                            time.sleep(0.02)
+                    _wait_until_it_waits_for_a_lock(url, waiting)
                     held = link_hash(before[-1][2], 3, "held")
                     holder.connection().execute(
                         models.AuditEvent.__table__.insert(),
