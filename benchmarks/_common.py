@@ -119,3 +119,55 @@ def percentile(values: list[float], p: float) -> float:
     """The nearest-rank ``p``-th percentile (0-100) of ``values``."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- CPU accounting (Linux /proc) ----------------------------------------------------------------
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds process ``pid`` has used so far (user + system, all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores have spent busy so far (every process, the kernel included)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler:
+    """Samples the machine's busy CPU and one process's CPU every ``every`` seconds, on
+    ``time.monotonic()`` (the same clock in every process), so a window that other processes
+    timed can be read afterwards: ``between(start, end)``."""
+
+    def __init__(self, pid: int, every: float = 0.25):
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import time
+
+        while True:
+            with contextlib.suppress(OSError):  # (the process may have ended)
+                self.samples.append((time.monotonic(), machine_busy_s(), process_cpu_s(self.pid)))
+            if self._stop.wait(self.every):
+                return
+
+    def between(self, start: float, end: float) -> tuple[float, float, float]:
+        """(machine busy CPU s, the process's CPU s, seconds) over the samples inside
+        ``[start, end]`` (zeros when fewer than two fall in it)."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return 0.0, 0.0, 0.0
+        (t0, busy0, cpu0), (t1, busy1, cpu1) = inside[0], inside[-1]
+        return busy1 - busy0, cpu1 - cpu0, t1 - t0

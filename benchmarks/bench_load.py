@@ -39,7 +39,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TQDM_DISABLE", "1")
+
+from _common import machine_busy_s, process_cpu_s
 
 ROOT = Path.cwd()  # the checkout measured: run from its root (see the docstring)
 OWNER, PASSWORD = "info@openmined.org", "bench-load-pw"
@@ -186,19 +189,6 @@ def client_process(
     results.put((samples, time.process_time() - cpu))
 
 
-def _cpu_s(pid: int) -> float:
-    """CPU seconds the process has used so far (user + system, its own threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_busy_s() -> float:
-    """CPU seconds all cores have spent busy so far (every process, the kernel included)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle, iowait = fields[3], fields[4]
-    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
-
-
 def run_row(ports: list[int], mode: str, scientists: int, procs: int, **kw: Any) -> list[Any]:
     ctx = mp.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -215,7 +205,7 @@ def run_row(ports: list[int], mode: str, scientists: int, procs: int, **kw: Any)
         w.start()
     for _ in workers:
         ready.get(timeout=600)
-    cpu, busy = sum(map(_cpu_s, kw["server_pids"])), _machine_busy_s()
+    cpu, busy = sum(map(process_cpu_s, kw["server_pids"])), machine_busy_s()
     start = time.perf_counter()
     go.set()
     samples: list[Any] = []
@@ -225,7 +215,7 @@ def run_row(ports: list[int], mode: str, scientists: int, procs: int, **kw: Any)
         samples += got
         client_cpu += used
     wall = time.perf_counter() - start
-    cpu, busy = sum(map(_cpu_s, kw["server_pids"])) - cpu, _machine_busy_s() - busy
+    cpu, busy = sum(map(process_cpu_s, kw["server_pids"])) - cpu, machine_busy_s() - busy
     for w in workers:
         w.join(timeout=60)
     return [samples, wall, cpu, client_cpu, busy]

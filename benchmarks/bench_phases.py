@@ -25,7 +25,9 @@ the request row takes its samples in one session. Rows:
 - mixed: 50 scientists for 60 s, each repeating list (``datasets.get_all()``), mock (the
   listed asset's ``.mock``), request, approve (the owner's
   ``client.requests.get_by_id(uid).approve()``); operations per second, errors, and the HTTP
-  calls per second they made (to hold against the floor row's calls/s).
+  calls per second they made (to hold against the floor row's calls/s); in the notes, the
+  server's CPU per operation and how many of the machine's cores were busy (which of the two
+  was the limit).
 - jobs: 4 scientists queue 10 jobs each (``blocking=False``) at once, and 10 scientists 20 each
   in the full mode; jobs per second from the first submission to the last job done.
 - memory: the extra memory (peak RSS over the RSS before) of the client process uploading a
@@ -62,7 +64,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import OWNER_EMAIL, ROOT, StandaloneDatasite, percentile, syft_function
+from _common import (
+    OWNER_EMAIL,
+    ROOT,
+    CpuSampler,
+    StandaloneDatasite,
+    percentile,
+    syft_function,
+)
 from pysyft_reference import MEASURED_HOW, MEASURED_ON, PYSYFT_VERSION, REFERENCE, Reference
 
 os.environ.setdefault("TQDM_DISABLE", "1")
@@ -408,19 +417,29 @@ def row_mixed(settings: Settings, db_url: str | None) -> dict[str, Any]:
     n = settings.mixed_scientists
     with Datasite(settings, scientists=n, db_url=db_url) as site:
         args = [(site.url, g, settings.mixed_seconds) for g in _groups(n, settings.client_procs)]
-        per_proc = run_clients(_mixed_client, args, timeout=600 + settings.mixed_seconds)
+        with CpuSampler(site.proc.pid) as sampler:
+            per_proc = run_clients(_mixed_client, args, timeout=600 + settings.mixed_seconds)
     ops = {op: sum(p["ops"][op] for p in per_proc) for op in per_proc[0]["ops"]}
     errors = sum(p["errors"] for p in per_proc)
-    elapsed = max(p["end"] for p in per_proc) - min(p["start"] for p in per_proc)
+    began, ended = min(p["start"] for p in per_proc), max(p["end"] for p in per_proc)
+    elapsed = ended - began
+    # what limited the row: the server's one process (its GIL) or the machine's cores
+    busy, server_cpu, sampled = sampler.between(began, ended)
     first_errors = [e for p in per_proc for e in p["first_errors"]][:3]
     latency_ms = {
         op: statistics.median(t * 1000 for p in per_proc for t in p["latencies"][op])
         for op in ops
         if any(p["latencies"][op] for p in per_proc)
     }
+    done = sum(ops.values())
     return {
         "latency_ms": latency_ms,
-        "value": sum(ops.values()) / elapsed,
+        "cores_busy": busy / sampled if sampled else None,
+        # the server's CPU over the sampled part of the window, per op done in that part
+        "server_ms_per_op": (
+            server_cpu / (done * sampled / elapsed) * 1000 if done and sampled else None
+        ),
+        "value": done / elapsed,
         "calls_per_s": sum(p.get("http_calls", 0) for p in per_proc) / elapsed,
         "errors": errors,
         "ops": ops,
@@ -976,7 +995,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{op} {n} ({result['latency_ms'].get(op, 0):.0f} ms median)"
                 for op, n in result["ops"].items()
             )
-            notes.append(f"{key}: {ops} in {result['elapsed_s']:.1f} s.")
+            cpu = ""
+            if result.get("cores_busy") is not None:
+                cpu = (
+                    f" Server CPU {result['server_ms_per_op']:.1f} ms/op; machine busy "
+                    f"{result['cores_busy']:.2f} of {os.cpu_count()} cores."
+                )
+            notes.append(f"{key}: {ops} in {result['elapsed_s']:.1f} s.{cpu}")
             for err in result.get("first_errors", []):
                 notes.append(f"{key} error: {err}")
     print()
