@@ -471,12 +471,15 @@ class Store:
     # backend while a test watches every statement).
 
     def lock_writes_and_read(self, session: Session, name: str, statement: Any) -> Any:
-        """``lock_writes(name)``, then ``statement``'s first row or None."""
+        """``lock_writes(name)``, then ``statement``'s first row or None. Pending ORM writes
+        are flushed first, so no row lock is waited for while holding it."""
+        session.flush()
         self.lock_writes(session, name)
         return session.connection().execute(statement).first()
 
     def write_and_commit(self, session: Session, statement: Any, rows: Any) -> None:
         """Execute ``statement`` with ``rows`` in ``session``'s transaction and commit it."""
+        session.flush()  # the ORM's pending writes: in this transaction, before the rows
         session.connection().execute(statement, rows)
         session.commit()
 
