@@ -1,6 +1,8 @@
 """sy.orchestra.launch: ports, persistence by name, reset, land."""
 
+import gc
 import socket
+import weakref
 
 import pytest
 
@@ -125,3 +127,68 @@ def test_the_handle_says_it_runs_in_python_as_pysyft_tutorials_check():
         if node.server_type.value == "python":
             node.land()
     assert node._landed
+
+
+class _Cycle:
+    """A reference cycle: only the cyclic garbage collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _garbage_cycle() -> weakref.ref:
+    return weakref.ref(_Cycle())
+
+
+def _freed_by_a_collection(holder: list[_Cycle]) -> bool:
+    """Whether the cycle in ``holder``, its last reference, is freed by ``gc.collect()`` once
+    dropped: not when it was frozen (``gc.freeze``)."""
+    ref = weakref.ref(holder.pop())
+    gc.collect()
+    return ref() is None
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_launch_leaves_the_garbage_collector_as_it_found_it(enabled_before):
+    # Start-up runs with the collector off (bootstrap.collector_paused); afterwards it is
+    # as the kernel had it, nothing is frozen, and garbage from before and during is freed.
+    before = [_Cycle()]  # alive during the launch, garbage after it
+    if not enabled_before:
+        gc.disable()
+    try:
+        node = sy.orchestra.launch(name="gc-launch", port="auto", reset=True, verbose=False)
+        try:
+            assert gc.isenabled() is enabled_before
+            assert gc.get_freeze_count() == 0
+            assert _freed_by_a_collection(before)
+        finally:
+            node.land()
+    finally:
+        gc.enable()
+
+
+def test_collector_paused_nests_and_restores_on_errors():
+    from jupyter_syft.hosts.bootstrap import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one leaves it to the outer one
+        during = _garbage_cycle()
+        raise RuntimeError("start-up failed")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert during() is None
+
+
+def test_a_launch_that_fails_turns_the_collector_back_on():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(sy.SyftException):
+            sy.orchestra.launch(
+                name="gc-taken", port=taken.getsockname()[1], reset=True, verbose=False
+            )
+    assert gc.isenabled()

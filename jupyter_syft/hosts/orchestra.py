@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..client import networks
 from ..errors import SyftException
-from .bootstrap import datasite_folder, datasites_root
+from .bootstrap import collector_paused, datasite_folder, datasites_root
 
 if TYPE_CHECKING:
     from ..client.client import DatasiteClient
@@ -125,6 +125,30 @@ def launch(
             store.close()
     port_number = _port(port)
     started = time.perf_counter()
+    with collector_paused():  # imports and opening: no full collections of the kernel
+        server = _start(name, folder, host, port_number, db_url, dask_scheduler)
+    handle = ServerHandle(name, server, folder)
+    _running[name] = handle
+    if verbose:
+        took = time.perf_counter() - started
+        print(
+            f"Datasite {name!r} is running at {handle.url} (started in {took:.2f} s). "
+            "Local use only."
+        )
+        if not_needed:
+            print("Not needed here, so not used: " + "; ".join(not_needed) + ".")
+    return handle
+
+
+def _start(
+    name: str,
+    folder: Path,
+    host: str,
+    port_number: int,
+    db_url: str | None,
+    dask_scheduler: str | None,
+) -> DatasiteServer:
+    """Open the Datasite in ``folder`` and serve it from a thread on ``host:port_number``."""
     # The code runner (sandbox probe, first warm worker: other processes) starts first, and
     # a new Datasite's root password is hashed (argon2: without the GIL), so both run on the
     # other core while this thread imports and opens the rest.
@@ -161,17 +185,7 @@ def launch(
             "Use another port, or port='auto' to pick a free one."
         ) from None
     server.start()
-    handle = ServerHandle(name, server, folder)
-    _running[name] = handle
-    if verbose:
-        took = time.perf_counter() - started
-        print(
-            f"Datasite {name!r} is running at {handle.url} (started in {took:.2f} s). "
-            "Local use only."
-        )
-        if not_needed:
-            print("Not needed here, so not used: " + "; ".join(not_needed) + ".")
-    return handle
+    return server
 
 
 # PySyft 0.9's launch options that have no job here, and why.
