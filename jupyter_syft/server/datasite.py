@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import serde
 from ..wire.models import Metadata
 from .blobs import BlobStore
+from .change_relay import ChangeRelay
 from .environments.runtime import EnvironmentRuntime
 from .execution import Runner, default_lock
 from .execution.pool import sweep_leftover_workers
@@ -78,6 +79,13 @@ class Datasite:
         # The push channel (server/push.py): each committed change, told to who may see it.
         self.push = PushHub(self.store, self.services.audit.changes)
         self.job_waits = JobWaits(self.services.audit.changes)  # GET jobs/{id}?wait=
+        # Other processes on the same PostgreSQL database hear this one's changes, and it theirs.
+        self.relay: ChangeRelay | None = None
+        if self.store.dialect == "postgresql":
+            store = self.store
+            self.relay = ChangeRelay(
+                self.services.audit.changes, store.connect_outside_pool, store.audit_detail
+            )
         self.retention = RetentionService(
             self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
         )
@@ -175,6 +183,8 @@ class Datasite:
     def close(self) -> None:
         """Stop: runs still going are cut off, their jobs marked interrupted (run them again)
         and their runs given back; queued jobs wait for the next start."""
+        if self.relay is not None:  # first: what is closed next publishes nothing more
+            self.relay.close()
         self.push.close()  # open streams end: their clients resume once the Datasite is back
         self.job_waits.close()
         self._collector_stop.set()

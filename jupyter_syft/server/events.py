@@ -6,8 +6,8 @@ finished) are published by the service that makes them. Listeners run on the pub
 they must be quick (queue the work) and a listener that raises is logged and skipped, so a
 failing notification never fails the request that caused it.
 
-The bus is per process: Datasites that share one PostgreSQL database from several processes see
-only their own changes here.
+The bus is per process; where several processes share one PostgreSQL database, ``change_relay``
+publishes the others' changes here too.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class Change:
     # (never hashed nor stored): for a request, its scientist ("user_id"), "project_id" and
     # function name ("function").
     about: dict[str, str] = field(default_factory=dict)
+    # Made by another process on the same database (``change_relay``): that process did what a
+    # change sets off once (mail, inbox rows); here it is only told (push, held answers).
+    relayed: bool = False
 
 
 Listener = Callable[[Change], None]

@@ -541,6 +541,20 @@ class Store:
             self._lock(connection, "schema")
             SQLModel.metadata.drop_all(connection)
 
+    def connect_outside_pool(self) -> Any:
+        """A new driver connection of its own, in autocommit mode, that the caller closes
+        (PostgreSQL's LISTEN and NOTIFY, see ``change_relay``)."""
+        args, params = self.engine.dialect.create_connect_args(self.engine.url)
+        return self.engine.dialect.loaded_dbapi.connect(*args, **params, autocommit=True)
+
+    def audit_detail(self, seq: int) -> dict[str, Any]:
+        """The detail of the audit event ``seq`` ({} when there is none)."""
+        from .models import AuditEvent
+
+        with self.session() as session:
+            event = session.get(AuditEvent, seq)
+        return event.detail if event is not None and isinstance(event.detail, dict) else {}
+
     def statements_watched(self) -> bool:
         """Whether something besides the store itself listens to its statements (a test that
         counts them): then every statement must go through SQLAlchemy, plain reads too."""

@@ -247,6 +247,8 @@ class NotificationService:
         """The bus's listener: queue and return (never blocks, never raises)."""
         if change.action == "notification.create":
             return  # this thread's own "your inbox grew", for the push channel
+        if change.relayed:
+            return  # another process made it, and notified whom it concerns
         try:
             self._queue.put_nowait(change)
         except queue.Full:
