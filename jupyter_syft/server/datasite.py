@@ -79,13 +79,6 @@ class Datasite:
         # The push channel (server/push.py): each committed change, told to who may see it.
         self.push = PushHub(self.store, self.services.audit.changes)
         self.job_waits = JobWaits(self.services.audit.changes)  # GET jobs/{id}?wait=
-        # Other processes on the same PostgreSQL database hear this one's changes, and it theirs.
-        self.relay: ChangeRelay | None = None
-        if self.store.dialect == "postgresql":
-            store = self.store
-            self.relay = ChangeRelay(
-                self.services.audit.changes, store.connect_outside_pool, store.audit_detail
-            )
         self.retention = RetentionService(
             self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
         )
@@ -106,6 +99,14 @@ class Datasite:
             target=self._collect, name="datasite-collector", daemon=True
         )
         self._collector.start()
+        # Other processes on the same PostgreSQL database hear this one's changes, and it theirs
+        # (last: a Datasite that failed to open leaves no relay listening).
+        self.relay: ChangeRelay | None = None
+        if self.store.dialect == "postgresql":
+            store = self.store
+            self.relay = ChangeRelay(
+                self.services.audit.changes, store.connect_outside_pool, store.audit_detail
+            )
 
     def _collect(self) -> None:
         """Orphans and old history: now, then every COLLECT_EVERY_SECONDS until close()."""
