@@ -8,7 +8,8 @@ at another time says little: only runs taken in turn compare. BEFORE and AFTER a
 (AFTER left out: the working tree as it is). Each is checked out in a temporary git worktree
 (the working tree is used in place), its bytecode compiled, and ``benchmarks/SCRIPT`` runs
 from it (that checkout's own copy of the script, its folder as the current one and first on
-PYTHONPATH) with this venv's Python: BEFORE, AFTER, BEFORE, AFTER... for ``--pairs`` pairs.
+PYTHONPATH) with this venv's Python, in turn: BEFORE, AFTER, AFTER, BEFORE... (a machine
+that drifts slower or faster favours neither), ``--pairs`` pairs.
 ``--figure NAME=REGEX``: the figure is the first group of REGEX in a run's output (a number).
 Example, the launch row::
 
@@ -111,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                 compile_package(folders[side])
             runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
             for pair in range(args.pairs):
-                for side in ("before", "after"):
+                # ABBA...: a machine slowing down (or speeding up) over the runs favours
+                # neither side
+                for side in ("before", "after") if pair % 2 == 0 else ("after", "before"):
                     found = figures(run(folders[side], command[0], command[1:]), patterns)
                     runs[side].append(found)
                     print(f"pair {pair + 1} {side}: {found}", file=sys.stderr, flush=True)

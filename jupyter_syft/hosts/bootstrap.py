@@ -150,15 +150,26 @@ def release_mode(host_default: str, env: HostEnvironment | None = None) -> tuple
     return asked, True
 
 
+def import_server() -> None:
+    """Import the Datasite's server (SQLAlchemy, the tables, the services, tornado) with the
+    collector paused: what every host does first when it starts one."""
+    with collector_paused():
+        import tornado.httpserver  # noqa: F401
+        import tornado.web  # noqa: F401
+
+        from ..server import datasite  # noqa: F401
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a Datasite starts (imports and opening).
+    """Python's cyclic garbage collector off while the server's modules are imported.
 
-    Start-up allocates hundreds of thousands of long-lived objects (SQLAlchemy, the tables,
-    the services), which sets off full collections that walk every object in the process,
-    pandas' and the notebook's included: 60 to 80 ms of a launch in a kernel that has
-    imported pandas. Nothing it makes is garbage worth collecting then; the collector is
-    back on as soon as the Datasite serves. Nested uses leave it to the outermost.
+    Importing them allocates hundreds of thousands of long-lived objects (SQLAlchemy, the
+    tables, the services), which sets off full collections that walk every object in the
+    process, pandas' and the notebook's included: 60 to 80 ms of a launch in a kernel that
+    has imported pandas. Nothing an import makes is garbage worth collecting. Only imports:
+    opening a Datasite makes sessions and connections whose cycles must go at once (their
+    connections back to the pool). Nested uses leave it to the outermost.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -193,18 +204,6 @@ def open_datasite(
     ``JUPYTER_SYFT_RELEASE`` sets it at every start instead. ``start``: its code runner,
     already being started (``server.startup``); stopped if the Datasite cannot open.
     """
-    with collector_paused():
-        return _open(config, announce_password, seed_demo, on_demo_added, release, start)
-
-
-def _open(
-    config: DatasiteConfig,
-    announce_password: Callable[[str, str], None] | None,
-    seed_demo: bool,
-    on_demo_added: Callable[[], None] | None,
-    release: str,
-    start: RunnerStart | None,
-) -> Datasite:
     try:
         from ..server.datasite import Datasite
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..client import networks
 from ..errors import SyftException
-from .bootstrap import collector_paused, datasite_folder, datasites_root
+from .bootstrap import datasite_folder, datasites_root, import_server
 
 if TYPE_CHECKING:
     from ..client.client import DatasiteClient
@@ -125,8 +125,8 @@ def launch(
             store.close()
     port_number = _port(port)
     started = time.perf_counter()
-    with collector_paused():  # imports and opening: no full collections of the kernel
-        server = _start(name, folder, host, port_number, db_url, dask_scheduler)
+    import_server()  # with the collector paused: no full collections of the kernel
+    server = _start(name, folder, host, port_number, db_url, dask_scheduler)
     handle = ServerHandle(name, server, folder)
     _running[name] = handle
     if verbose:

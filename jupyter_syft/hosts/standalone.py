@@ -23,7 +23,7 @@ from ..server.http.base import DatasiteHandler
 from ..server.http.handlers import route_table
 from ..server.services import limits
 from ..wire import routes
-from .bootstrap import collector_paused, config_from_env, open_datasite
+from .bootstrap import config_from_env, import_server, open_datasite
 
 API_PREFIX = "/" + routes.API_PREFIX
 
@@ -91,18 +91,18 @@ async def serve(
     seed_demo: bool = False,
 ) -> int:
     """Serve a Datasite until SIGINT or SIGTERM; the exit status (2: could not start)."""
-    with collector_paused():  # the imports too (bootstrap.collector_paused)
-        from ..server.store import StoreUnavailable
+    import_server()  # with the collector paused (bootstrap.collector_paused)
+    from ..server.store import StoreUnavailable
 
-        try:
-            datasite = open_datasite(
-                config_from_env(name, data_dir, db_url, dask_scheduler),
-                announce_password=_print_password,
-                seed_demo=seed_demo,
-            )
-        except StoreUnavailable as exc:
-            print(exc, file=sys.stderr)
-            return 2
+    try:
+        datasite = open_datasite(
+            config_from_env(name, data_dir, db_url, dask_scheduler),
+            announce_password=_print_password,
+            seed_demo=seed_demo,
+        )
+    except StoreUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     server = make_http_server(make_app(datasite))
     try:
         server.listen(port, address=host)

@@ -17,7 +17,7 @@ from jupyter_server.serverapp import ServerApp
 from traitlets import Bool, Unicode, default
 
 from ... import local_session
-from ..bootstrap import HostEnvironment, collector_paused, datasite_folder, open_datasite
+from ..bootstrap import HostEnvironment, datasite_folder, import_server, open_datasite
 
 LOCAL_TOKEN_TTL = timedelta(days=30)
 
@@ -90,23 +90,23 @@ class SyftExtension(ExtensionApp):
     _local_token: str | None = None
 
     def initialize_settings(self) -> None:
-        with collector_paused():  # the imports too (bootstrap.collector_paused)
-            from ...server.datasite import DatasiteConfig
+        import_server()  # with the collector paused (bootstrap.collector_paused)
+        from ...server.datasite import DatasiteConfig
 
-            config = DatasiteConfig(
-                name=self.datasite_name,
-                data_dir=Path(self.data_dir),
-                db_url=self.db_url or None,
-                root_email=self.root_email,
-                root_password=self.root_password or None,
-                dask_scheduler=self.dask_scheduler or None,
-            )
-            self.datasite = open_datasite(
-                config,
-                announce_password=self._log_password,
-                seed_demo=self.seed_demo,
-                on_demo_added=lambda: self.log.info("jupyter_syft: added the demo dataset"),
-            )
+        config = DatasiteConfig(
+            name=self.datasite_name,
+            data_dir=Path(self.data_dir),
+            db_url=self.db_url or None,
+            root_email=self.root_email,
+            root_password=self.root_password or None,
+            dask_scheduler=self.dask_scheduler or None,
+        )
+        self.datasite = open_datasite(
+            config,
+            announce_password=self._log_password,
+            seed_demo=self.seed_demo,
+            on_demo_added=lambda: self.log.info("jupyter_syft: added the demo dataset"),
+        )
         self.settings["jupyter_syft_datasite"] = self.datasite
         self.log.info(
             "jupyter_syft: Datasite %r (data in %s) at %ssyft/api/v1/",
