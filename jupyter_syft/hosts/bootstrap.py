@@ -154,7 +154,7 @@ def import_server() -> None:
     """Import the Datasite's server (SQLAlchemy, the tables, the services, tornado) with the
     collector paused: what every host does first when it starts one."""
     with collector_paused():
-        import tornado.httpserver  # noqa: F401
+        import tornado.httpserver
         import tornado.web  # noqa: F401
 
         from ..server import datasite  # noqa: F401
