@@ -32,14 +32,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def checkout(ref: str | None, into: Path) -> Path:
-    """The folder to run ``ref`` from: a new worktree, or this checkout for None."""
+    """The folder to run ``ref`` from: a new worktree in ``into``, or this checkout for None."""
     if ref is None:
         return ROOT
     folder = into / ref.replace("/", "_")
-    subprocess.run(
+    added = subprocess.run(
         ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(folder), ref],
-        check=True,
+        capture_output=True,
+        text=True,
     )
+    if added.returncode != 0:
+        raise SystemExit(f"Cannot check out {ref!r}: {added.stderr.strip()}")
     return folder
 
 
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         folders = {}
         try:
             for side, ref in sides.items():
-                folders[side] = checkout(ref, Path(tmp))
+                folders[side] = checkout(ref, Path(tmp) / side)
                 compile_package(folders[side])
             runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
             for pair in range(args.pairs):

@@ -75,6 +75,11 @@ def test_a_figure_missing_from_the_output_is_named():
     }
 
 
+def test_a_commit_that_is_not_there_is_named(capsys):
+    with pytest.raises(SystemExit, match="Cannot check out 'no-such-commit'"):
+        _ab_module().main(["no-such-commit", "--figure", "x=([0-9]+)", "--", "bench_launch.py"])
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
