@@ -8,7 +8,6 @@ remote routes, where the Jupyter token counts for nothing.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 
@@ -149,14 +148,6 @@ async def test_unknown_datasite_routes_answer_json_404(jp_fetch):
     response = await jp_fetch("syft", "api", "v1", "no", "such", "thing", raise_error=False)
     assert response.code == 404
     assert "No such Datasite route" in _json(response)["detail"]
-
-
-def test_loading_the_extension_leaves_the_garbage_collector_on(jp_serverapp):
-    # The Datasite opens with the collector paused (bootstrap.collector_paused); Jupyter's
-    # process gets it back on, with nothing frozen.
-    assert jp_serverapp.web_app.settings["jupyter_syft_datasite"] is not None
-    assert gc.isenabled()
-    assert gc.get_freeze_count() == 0
 
 
 def test_every_route_is_deliberately_authenticated(jp_serverapp, jp_web_app):

@@ -152,7 +152,8 @@ def release_mode(host_default: str, env: HostEnvironment | None = None) -> tuple
 
 def import_server() -> None:
     """Import the Datasite's server (SQLAlchemy, the tables, the services, tornado) with the
-    collector paused: what every host does first when it starts one."""
+    collector paused: ``sy.orchestra.launch`` in a kernel. (``jupyter-syft serve`` imports
+    them with its module, in a process of its own with little else to walk.)"""
     with collector_paused():
         import tornado.httpserver
         import tornado.web  # noqa: F401

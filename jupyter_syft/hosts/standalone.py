@@ -23,7 +23,7 @@ from ..server.http.base import DatasiteHandler
 from ..server.http.handlers import route_table
 from ..server.services import limits
 from ..wire import routes
-from .bootstrap import config_from_env, import_server, open_datasite
+from .bootstrap import config_from_env, open_datasite
 
 API_PREFIX = "/" + routes.API_PREFIX
 
@@ -91,7 +91,6 @@ async def serve(
     seed_demo: bool = False,
 ) -> int:
     """Serve a Datasite until SIGINT or SIGTERM; the exit status (2: could not start)."""
-    import_server()  # with the collector paused (bootstrap.collector_paused)
     from ..server.store import StoreUnavailable
 
     try:

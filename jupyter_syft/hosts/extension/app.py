@@ -17,7 +17,7 @@ from jupyter_server.serverapp import ServerApp
 from traitlets import Bool, Unicode, default
 
 from ... import local_session
-from ..bootstrap import HostEnvironment, datasite_folder, import_server, open_datasite
+from ..bootstrap import HostEnvironment, datasite_folder, open_datasite
 
 LOCAL_TOKEN_TTL = timedelta(days=30)
 
@@ -90,7 +90,6 @@ class SyftExtension(ExtensionApp):
     _local_token: str | None = None
 
     def initialize_settings(self) -> None:
-        import_server()  # with the collector paused (bootstrap.collector_paused)
         from ...server.datasite import DatasiteConfig
 
         config = DatasiteConfig(
