@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-demo", action="store_true", help="add a demo dataset if there is none"
     )
     serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve from this many processes (PostgreSQL only; default 1): the first runs "
+        "code and jobs, the others answer plain calls and forward the rest to it",
+    )
+    serve.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         default="info",
@@ -64,11 +71,27 @@ def main(argv: list[str] | None = None) -> int:
         return verify_export(args.file, args.since)
     if args.command == "run-pysyft":
         return pysyft_notebooks.run(args)
+    pid = " [%(process)d]" if args.processes != 1 else ""  # which process wrote the line
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s %(name)s{pid}: %(message)s",
     )
     from .hosts import standalone
     from .hosts.bootstrap import datasite_folder
+
+    if args.processes != 1:
+        from .hosts.processes import serve_group
+
+        return serve_group(
+            args.name,
+            args.data_dir or datasite_folder(args.name),
+            args.port,
+            args.processes,
+            host=args.host,
+            db_url=args.db_url,
+            dask_scheduler=args.dask_scheduler,
+            seed_demo=args.seed_demo,
+        )
 
     return asyncio.run(
         standalone.serve(

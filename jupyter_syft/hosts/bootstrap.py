@@ -215,7 +215,9 @@ def open_datasite(
             start.close()
         raise
     try:
-        if asked:
+        if config.front:  # its primary set them up
+            pass
+        elif asked:
             datasite.services.settings.force(release=mode)
         else:
             datasite.services.settings.initialize(release=mode)

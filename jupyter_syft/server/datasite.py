@@ -52,6 +52,11 @@ class DatasiteConfig:
     # A folder of empty databases of the current schema (``store.SchemaCache``): a new SQLite
     # store starts as a copy. None: every new store runs its CREATE statements.
     schema_cache: Path | None = None
+    # A front process of ``jupyter-syft serve --processes N`` (``http/forward.py``): it serves
+    # calls on the database its primary opened and runs, recovers and collects nothing.
+    front: bool = False
+    # A front's: the sandbox its primary's runner uses ("bwrap", "none", "dask"), for requests.
+    front_sandbox: str = ""
 
 
 class Datasite:
@@ -67,28 +72,36 @@ class Datasite:
         self.blobs = BlobStore(self.data_dir / "blobs")
         self.work_dir = work_dir(self.data_dir)
         self.work_dir.mkdir(exist_ok=True)
-        # Workers a crash of the previous run left behind, then what their runs left.
-        sweep_leftover_workers(self.work_dir)
-        default_lock.start()  # the default environment's lock hash, off the requests' path
+        front = config.front  # the primary's workers and runs are alive: leave them be
+        if not front:
+            # Workers a crash of the previous run left behind, then what their runs left.
+            sweep_leftover_workers(self.work_dir)
+            default_lock.start()  # the default environment's lock hash, off the requests' path
         self._runner: Runner | None = None
         self._runner_lock = threading.Lock()
         self._closing = False
         self._start = start  # the runner being started; taken by runner()
         self.services = Services.build(self.store, self.blobs, self.runner, self.work_dir)
-        self.services.settings.initialize(name=config.name)
+        if not front:
+            self.services.settings.initialize(name=config.name)
+        else:  # shown in requests: what the primary's runner uses
+            self.services.code.runs.known_sandbox = config.front_sandbox or None
         # The push channel (server/push.py): each committed change, told to who may see it.
         self.push = PushHub(self.store, self.services.audit.changes)
         self.job_waits = JobWaits(self.services.audit.changes)  # GET jobs/{id}?wait=
         self.retention = RetentionService(
             self.store, self.blobs, self.services.settings, self.work_dir, self.services.auth
         )
-        self.retention.clear_leftovers()  # nothing runs yet: every one is a crash's
-        if not self.store.created:  # a database made now holds no job, run or build
+        if not front:
+            self.retention.clear_leftovers()  # nothing runs yet: every one is a crash's
+        if not front and not self.store.created:  # a new database holds no job, run or build
             self.services.jobs.recover()
             self.services.environments.recover()  # builds a crash cut off: failed, never used
         self.services.environments.builder.check = self._check_environment
         password = config.root_password or random_password()
-        self.root_created = self.services.users.ensure_root(config.root_email, password)
+        self.root_created = not front and self.services.users.ensure_root(
+            config.root_email, password
+        )
         # Only worth showing when it was generated here and is new: the host prints it once.
         self.generated_root_password = (
             password if self.root_created and config.root_password is None else None
@@ -98,7 +111,8 @@ class Datasite:
         self._collector = threading.Thread(
             target=self._collect, name="datasite-collector", daemon=True
         )
-        self._collector.start()
+        if not front:  # the primary collects for every process
+            self._collector.start()
         # Other processes on the same PostgreSQL database hear this one's changes, and it theirs
         # (last: a Datasite that failed to open leaves no relay listening).
         self.relay: ChangeRelay | None = None
@@ -126,6 +140,8 @@ class Datasite:
         with self._runner_lock:
             if self._start is not None or self._runner is not None or self._closing:
                 return
+            if self.config.front:  # runs go to the primary
+                return
             if self.config.dask_scheduler:  # a cluster's workers are its own: nothing to warm
                 return
             self._start = RunnerStart(
@@ -148,6 +164,11 @@ class Datasite:
         with self._runner_lock:
             if self._closing and self._runner is None:
                 raise Unavailable("The Datasite is stopping: run it again once it is back.")
+            if self.config.front:  # a call that runs code was not forwarded: a bug, said so
+                raise Unavailable(
+                    "This process of the Datasite does not run code; run it again (its main "
+                    "process does)."
+                )
             if self._runner is None and self._start is not None:
                 start, self._start = self._start, None
                 self._runner = start.result()  # None if it failed: then started again here
@@ -189,7 +210,8 @@ class Datasite:
         self.push.close()  # open streams end: their clients resume once the Datasite is back
         self.job_waits.close()
         self._collector_stop.set()
-        self._collector.join(60)
+        if self._collector.is_alive():
+            self._collector.join(60)
         self.services.jobs.stop()
         self.services.environments.close()  # running builds are stopped (uv killed)
         with self._runner_lock:

@@ -1229,12 +1229,16 @@ Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def route_table(
-    prefix: str, host: type = DatasiteHandler, guard: Guard | None = None
+    prefix: str,
+    host: type = DatasiteHandler,
+    guard: Guard | None = None,
+    only: frozenset[str] | None = None,
 ) -> list[tuple[str, type]]:
     """Routes under ``prefix`` (e.g. "/syft/api/v1/"); every one authorizes in a service.
 
     Each endpoint is combined with ``host``, the class that knows who is calling; ``guard``
     (e.g. ``tornado.web.authenticated``) wraps every verb, as Jupyter's auth check requires.
+    ``only``: just these templates (a front process's, ``FRONT_ROUTES``).
     """
     # Tornado tries the rules in order: the busiest first. None of them overlaps a route it
     # moves ahead of, so each path still finds the same handler (tests/test_http_fast_paths.py).
@@ -1242,6 +1246,7 @@ def route_table(
     return [
         (prefix + routes.pattern(template) + "$", hosted(endpoint, host, guard))
         for template, endpoint in ordered
+        if only is None or template in only
     ]
 
 
@@ -1272,6 +1277,22 @@ HOT_ROUTES = frozenset(
         routes.REQUEST,
         routes.REQUEST_APPROVE,
         routes.ME,
+    )
+)
+
+# What a front process of ``jupyter-syft serve --processes N`` answers itself (the rest goes to
+# the primary, ``http/forward.py``): calls that read and write only the shared database and
+# blob folder, never the runner, the job queue, the login limits or an upload in progress. The
+# downloads are here too, so no large answer is relayed. Each path still finds the handler it
+# would find in the whole table (tests/test_serve_processes.py).
+FRONT_ROUTES = HOT_ROUTES | frozenset(
+    (
+        routes.METADATA,
+        routes.EVENTS,
+        routes.JOB,  # a held wait is woken by the primary's change (change_relay)
+        routes.EXECUTION_RESULT,
+        routes.NOTIFICATIONS,
+        routes.NOTIFICATIONS_COUNT,
     )
 )
 

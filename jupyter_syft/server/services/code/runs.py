@@ -93,6 +93,8 @@ class CodeRuns:
         self.work_dir = work_dir
         self.claims = RunClaims(store)
         self.stopping = False  # set by the Datasite's close(): runs cut off now count nothing
+        # A front process has no runner: its primary's sandbox, told at start ("bwrap", "none").
+        self.known_sandbox: str | None = None
         self._locks_guard = threading.Lock()
         self._policy_locks: dict[str, threading.Lock] = {}  # code id -> its policy runs' lock
 
@@ -106,7 +108,7 @@ class CodeRuns:
 
     def sandbox_kind(self) -> str:
         """How submitted code is isolated here: "bwrap", or "none" where bubblewrap is missing."""
-        return self.runner.sandbox
+        return self.known_sandbox or self.runner.sandbox
 
     # --- deciding ----------------------------------------------------------------------------
     def run(

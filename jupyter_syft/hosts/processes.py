@@ -1,0 +1,229 @@
+"""``jupyter-syft serve --processes N``: one Datasite served by N processes (PostgreSQL).
+
+One process answers calls at about 0.85 of a core (its GIL). Here the supervisor reserves
+the port, then forks:
+
+- the **primary**: the Datasite as ``serve`` opens it (recovery, code runner, job queue,
+  collector, login limits), serving the port and, on a Unix socket in a private folder, the
+  calls its fronts forward;
+- N - 1 **fronts**: the same Datasite opened as a front (``DatasiteConfig.front``), serving
+  the port too. Each answers the plain calls itself and forwards the rest to the primary
+  (``server/http/forward.py``).
+
+Each process listens on the port with ``SO_REUSEPORT``: the kernel spreads new connections
+over them. The supervisor's own socket holds the port (bound, never listening) meanwhile.
+
+Processes hear each other's changes through PostgreSQL (``server/change_relay.py``), so the
+push channel, job waits and view caches see every process's writes. SQLite stays one
+process: its relay does not exist and its single writer would gain nothing.
+
+The supervisor forks before any thread, connection or event loop exists. A process that dies
+stops the others, and ``serve`` exits 1, for a process manager to restart it whole. SIGINT
+or SIGTERM stops them all (exit 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tornado.netutil import bind_unix_socket
+
+MAX_PROCESSES = 64
+NEEDS_POSTGRESQL = (
+    "--processes {n} needs a PostgreSQL store (--db-url postgresql://...): processes share "
+    "the Datasite through its database. A SQLite Datasite serves from one process."
+)
+
+
+@dataclass
+class GroupMember:
+    """One process's part: where it listens (with ``SO_REUSEPORT``), and either the socket
+    its fronts forward to (the primary) or that socket's path (a front)."""
+
+    host: str
+    port: int
+    forwarded: socket.socket | None  # the primary only
+    primary_path: str | None  # fronts only
+    ready_fd: int
+    sandbox: str = ""  # fronts: the primary runner's sandbox, which requests show
+
+    def ready(self, sandbox: str = "") -> None:
+        """Tell the supervisor this process serves (its stop signals are handled); the
+        primary tells its runner's sandbox too ("" if it cannot run code)."""
+        os.write(self.ready_fd, ("ready " + sandbox).encode())
+        os.close(self.ready_fd)
+
+
+def serve_group(
+    name: str,
+    data_dir: Path,
+    port: int,
+    processes: int,
+    host: str = "127.0.0.1",
+    db_url: str | None = None,
+    dask_scheduler: str | None = None,
+    seed_demo: bool = False,
+) -> int:
+    """Serve with ``processes`` processes until SIGINT or SIGTERM; the exit status."""
+    if not 1 <= processes <= MAX_PROCESSES:
+        print(f"--processes takes 1 to {MAX_PROCESSES}, not {processes}.", file=sys.stderr)
+        return 2
+    if not (db_url or "").startswith(("postgresql:", "postgresql+", "postgres:")):
+        print(NEEDS_POSTGRESQL.format(n=processes), file=sys.stderr)
+        return 2
+    try:
+        reserved = _reserve(host, port)
+    except OSError as exc:
+        print(f"Cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    port = reserved.getsockname()[1]
+    private = tempfile.mkdtemp(prefix="jupyter-syft-")  # mode 0700: this user's processes only
+    path = os.path.join(private, "primary.sock")
+    forwarded = bind_unix_socket(path, mode=0o600)
+    group = _Group()
+    signal.signal(signal.SIGINT, group.on_signal)
+    signal.signal(signal.SIGTERM, group.on_signal)
+    try:
+
+        def start(member: GroupMember) -> str | None:
+            def run() -> int:
+                if member.forwarded is None:
+                    forwarded.close()  # a front never accepts its primary's calls
+                return _run(name, data_dir, port, host, db_url, dask_scheduler, seed_demo, member)
+
+            return group.start(member, run)
+
+        sandbox = start(GroupMember(host, port, forwarded, None, -1))
+        ok = sandbox is not None
+        for _ in range(processes - 1):
+            ok = ok and start(GroupMember(host, port, None, path, -1, sandbox or "")) is not None
+        if not ok:
+            return group.stop_all(2)
+        print(
+            f"Datasite {name!r} serving at http://{host}:{port} from {processes} processes "
+            f"(data in {data_dir})",
+            flush=True,
+        )
+        return group.supervise()
+    finally:
+        reserved.close()
+        forwarded.close()
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _reserve(host: str, port: int) -> socket.socket:
+    """The port, bound with ``SO_REUSEPORT`` and not listening: no other program takes it,
+    and no connection waits in a queue nobody reads."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _run(
+    name: str,
+    data_dir: Path,
+    port: int,
+    host: str,
+    db_url: str | None,
+    dask_scheduler: str | None,
+    seed_demo: bool,
+    member: GroupMember,
+) -> int:
+    from . import standalone
+
+    return asyncio.run(
+        standalone.serve(name, data_dir, port, host, db_url, dask_scheduler, seed_demo, member)
+    )
+
+
+class _Group:
+    def __init__(self) -> None:
+        self.children: dict[int, str] = {}  # pid: what it is
+        self.stopping = False
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        self.stopping = True
+        self._signal_all(signal.SIGTERM)
+
+    def _signal_all(self, signum: int) -> None:
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def start(self, member: GroupMember, run: Callable[[], int]) -> str | None:
+        """Fork one process; what it said once it serves, None if it ended first (it said
+        why)."""
+        role = "main process" if member.forwarded is not None else "front process"
+        ready_read, member.ready_fd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: serve, then leave without running the parent's cleanup
+            os.close(ready_read)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = 1
+            try:
+                code = run()
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(member.ready_fd)
+        self.children[pid] = f"{role} {pid}"
+        try:
+            said = os.read(ready_read, 256).decode()
+        finally:
+            os.close(ready_read)
+        if not said.startswith("ready") or self.stopping:
+            return None
+        return said.removeprefix("ready").strip()
+
+    def supervise(self) -> int:
+        """Wait for the processes; the first that ends unasked stops the others (exit 1)."""
+        status = 0
+        while self.children:
+            try:
+                pid, _ = os.wait()
+            except ChildProcessError:
+                break
+            what = self.children.pop(pid, None)
+            if what is not None and not self.stopping:
+                print(
+                    f"The Datasite's {what} stopped unexpectedly: stopping the others "
+                    "(restart `jupyter-syft serve`).",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                status = 1
+                self.stopping = True
+                self._signal_all(signal.SIGTERM)
+        return status
+
+    def stop_all(self, status: int) -> int:
+        self.stopping = True
+        self._signal_all(signal.SIGTERM)
+        self.supervise()
+        return status

@@ -1,0 +1,182 @@
+"""``jupyter-syft serve --processes N`` (hosts/processes.py): one Datasite served by N real
+processes on one PostgreSQL database, the kernel spreading connections over them
+(SO_REUSEPORT). The forwarding between a front and its primary, call by call, is
+tests/test_forwarding.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+import jupyter_syft as sy
+from jupyter_syft.wire import routes
+from tests.waiting import HANG, wait_for
+
+pytest_plugins = ["tests.postgres"]
+
+PASSWORD = "group-root-pw"
+ROOT = "info@openmined.org"
+SERVE = [sys.executable, "-m", "jupyter_syft.cli", "serve"]
+
+
+class Group:
+    """A running ``serve --processes``: its output, read as it comes, and its processes."""
+
+    def __init__(self, proc: subprocess.Popen[str], port: int):
+        self.proc, self.port = proc, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def children(self) -> list[int]:
+        """The supervisor's processes, oldest (the primary) first."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except (OSError, IndexError):
+                    continue
+                if int(fields[1]) == self.proc.pid:
+                    found.append((int(fields[19]), int(entry.name)))
+        return [pid for _, pid in sorted(found)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(tmp_path, *args: str, env_extra: dict[str, str] | None = None) -> Group:
+    port = free_port()
+    env = {**os.environ, "JUPYTER_SYFT_ROOT_PASSWORD": PASSWORD, **(env_extra or {})}
+    proc = subprocess.Popen(
+        [*SERVE, "--port", str(port), "--data-dir", str(tmp_path / "site"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    return Group(proc, port)
+
+
+@pytest.fixture
+def group(postgres_url, tmp_path):
+    group = _start(
+        tmp_path,
+        "--processes",
+        "3",
+        "--db-url",
+        postgres_url,
+        "--log-level",
+        "debug",
+        env_extra={"JUPYTER_SYFT_RELEASE": "on_approval"},
+    )
+    try:
+        wait_for(lambda: "serving at" in group.output() or group.proc.poll() is not None, "start")
+        assert "from 3 processes" in group.output(), group.output()
+        yield group
+    finally:
+        if group.proc.poll() is None:
+            group.proc.kill()
+            for pid in group.children():
+                os.kill(pid, signal.SIGKILL)
+            group.proc.wait(HANG)
+
+
+def _gone(pids: list[int]) -> bool:
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def test_a_group_of_processes_serves_one_datasite_and_stops_whole(group):
+    children = group.children()
+    assert len(children) == 3
+    root = sy.login(url=group.url, email=ROOT, password=PASSWORD, verbose=False)
+    dataset = sy.Dataset(name="Group")
+    dataset.add_asset(sy.Asset(name="values", data=[1, 2, 3, 4], mock=[0, 0, 0, 0]))
+    root.upload_dataset(dataset, progress=False)
+    root.users.create(sy.UserCreate(email="ds@group.example", name="DS", password="ds-pass-1"))
+    scientist = sy.login(
+        url=group.url, email="ds@group.example", password="ds-pass-1", verbose=False
+    )
+    asset = scientist.datasets[0].assets[0]
+
+    @sy.syft_function_single_use(values=asset)
+    def total(values):
+        return sum(values)
+
+    scientist.code.request_code_execution(total)
+    root.requests[0].approve()
+    assert scientist.code.total(values=asset).get() == 10
+    assert scientist.code.total(values=asset, blocking=False).wait(timeout=HANG).get() == 10
+
+    # new connections, spread by the kernel: each process answers some (its pid in the log)
+    for _ in range(40):
+        requests.get(group.url + "/" + routes.API_PREFIX + routes.METADATA, timeout=HANG)
+    wait_for(lambda: len(_answered_by(group, routes.METADATA)) >= 40, "the access log lines")
+    assert len(set(_answered_by(group, routes.METADATA))) >= 2, group.output()[-3000:]
+
+    group.proc.send_signal(signal.SIGTERM)
+    assert group.proc.wait(HANG) == 0, group.output()[-3000:]
+    group._reader.join(HANG)
+    assert "Traceback" not in group.output(), group.output()[-3000:]
+    wait_for(lambda: _gone(children), "every process of the group stops")
+
+
+def _answered_by(group: Group, route: str) -> list[int]:
+    """The pid of the process that answered each call of ``route`` (debug access log)."""
+    pattern = re.compile(r"\[(\d+)\]: 200 GET /\S*" + re.escape(route) + r"\b")
+    return [int(m.group(1)) for line in group.lines if (m := pattern.search(line))]
+
+
+def test_a_process_that_dies_stops_the_group(group):
+    children = group.children()
+    os.kill(children[-1], signal.SIGKILL)  # a front
+    assert group.proc.wait(HANG) == 1
+    assert "stopped unexpectedly" in group.output()
+    wait_for(lambda: _gone(children), "the others stop too")
+
+
+def test_several_processes_need_postgresql(tmp_path):
+    group = _start(tmp_path, "--processes", "2")
+    assert group.proc.wait(HANG) == 2
+    group._reader.join(HANG)
+    assert "needs a PostgreSQL store" in group.output()
+    group = _start(tmp_path, "--processes", "0", "--db-url", "postgresql://u@localhost/db")
+    assert group.proc.wait(HANG) == 2
+    group._reader.join(HANG)
+    assert "--processes takes 1 to" in group.output()
+
+
+def test_a_taken_port_is_a_clear_error(postgres_url, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db = ["--db-url", postgres_url]
+        proc = subprocess.run(
+            [*SERVE, "--port", str(port), "--processes", "2", "--data-dir", str(tmp_path), *db],
+            capture_output=True,
+            text=True,
+            timeout=HANG,
+        )
+    assert proc.returncode == 2 and f"Cannot listen on 127.0.0.1:{port}" in proc.stderr
