@@ -128,6 +128,29 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (a ``serve --processes`` group's), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def group_cpu_s(pids: list[int]) -> float:
+    """CPU seconds of these processes (those that have ended count nothing)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += process_cpu_s(pid)
+    return total
+
+
 def machine_busy_s() -> float:
     """CPU seconds all cores have spent busy so far (every process, the kernel included)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -138,10 +161,12 @@ def machine_busy_s() -> float:
 class CpuSampler:
     """Samples the machine's busy CPU and one process's CPU every ``every`` seconds, on
     ``time.monotonic()`` (the same clock in every process), so a window that other processes
-    timed can be read afterwards: ``between(start, end)``."""
+    timed can be read afterwards: ``between(start, end)``. ``group``: the process and the
+    processes it started (``serve --processes``: its supervisor and the group)."""
 
-    def __init__(self, pid: int, every: float = 0.25):
+    def __init__(self, pid: int, every: float = 0.25, group: bool = False):
         self.pid, self.every = pid, every
+        self.pids = [pid, *children(pid)] if group else [pid]
         self.samples: list[tuple[float, float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -159,7 +184,7 @@ class CpuSampler:
 
         while True:
             with contextlib.suppress(OSError):  # (the process may have ended)
-                self.samples.append((time.monotonic(), machine_busy_s(), process_cpu_s(self.pid)))
+                self.samples.append((time.monotonic(), machine_busy_s(), group_cpu_s(self.pids)))
             if self._stop.wait(self.every):
                 return
 

@@ -2,7 +2,7 @@
 
     cd <checkout> && .venv/bin/python benchmarks/bench_load.py [--db sqlite|postgresql] [--seconds 60]
         [--scientists 50] [--list-scientists 32] [--calls 10] [--client-procs 4]
-        [--py-spy FILE.svg|FILE.txt [--py-spy-gil]] [--server-log FILE]
+        [--processes N] [--py-spy FILE.svg|FILE.txt [--py-spy-gil]] [--server-log FILE]
 
 The Datasite runs as ``jupyter-syft serve`` in a process of its own on loopback; scientists are
 threads spread over ``--client-procs`` client processes (one Python process's GIL would be the
@@ -19,6 +19,7 @@ limit otherwise), each thread with its own login. Two rows:
   whatever the server does.
 
 ``--db postgresql`` starts a throwaway PostgreSQL cluster (as the tests do, tests/postgres.py).
+``--processes N`` (PostgreSQL) serves with ``jupyter-syft serve --processes N``.
 ``--py-spy`` samples the server process (all threads) during both rows with py-spy (path in
 $PY_SPY, default /tmp/pyspy/bin/py-spy); a ``.txt`` file gets py-spy's raw collapsed stacks.
 """
@@ -42,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-from _common import machine_busy_s, process_cpu_s
+from _common import children, machine_busy_s, process_cpu_s
 
 ROOT = Path.cwd()  # the checkout measured: run from its root (see the docstring)
 OWNER, PASSWORD = "info@openmined.org", "bench-load-pw"
@@ -63,10 +64,12 @@ def _drain(stream: Any, log: str | None) -> None:
             file.write(line)
 
 
-def start_server(data_dir: str, db_url: str | None, log: str | None = None) -> tuple[Any, int]:
+def start_server(
+    data_dir: str, db_url: str | None, log: str | None = None, processes: int = 1
+) -> tuple[Any, int]:
     env = {**os.environ, "JUPYTER_SYFT_ROOT_PASSWORD": PASSWORD, "TQDM_DISABLE": "1"}
     cmd = [sys.executable, "-m", "jupyter_syft.cli", "serve", "--name", "load", "--port", "0"]
-    cmd += ["--data-dir", data_dir]
+    cmd += ["--data-dir", data_dir, "--processes", str(processes)]
     if db_url:
         cmd += ["--db-url", db_url]
     proc = subprocess.Popen(
@@ -238,12 +241,11 @@ def main() -> None:
     parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
     parser.add_argument("--server-log", help="append the server's log to this file")
     parser.add_argument(
-        "--servers",
+        "--processes",
         type=int,
         default=1,
-        help="PostgreSQL only: this many `jupyter-syft serve` processes on one folder and "
-        "database (as the Jupyter extension beside a standalone server), the scientists "
-        "split between them: what serving from several processes could give on this machine",
+        help="PostgreSQL only: `jupyter-syft serve --processes N` (one port; the server CPU "
+        "column counts every process of the group)",
     )
     parser.add_argument(
         "--py-spy-gil",
@@ -252,8 +254,8 @@ def main() -> None:
         "Python time goes), and not the workers",
     )
     args = parser.parse_args()
-    if args.servers < 1 or (args.servers > 1 and args.db != "postgresql"):
-        parser.error("--servers: 1, or more with --db postgresql (one SQLite file, one host)")
+    if args.processes < 1 or (args.processes > 1 and args.db != "postgresql"):
+        parser.error("--processes: 1, or more with --db postgresql (SQLite serves from one)")
 
     import jupyter_syft as sy
 
@@ -274,8 +276,9 @@ def main() -> None:
     procs: list[Any] = []
     spy = None
     try:  # (the cluster is stopped even when a server does not start)
-        proc, port = start_server(data_dir, db_url, args.server_log)
+        proc, port = start_server(data_dir, db_url, args.server_log, args.processes)
         procs, ports = [proc], [port]
+        server_pids = [proc.pid, *children(proc.pid)]  # serve --processes: the group
         root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
         upload_small_datasets(root, "load")
         for i in range(max(args.scientists, args.list_scientists)):
@@ -284,10 +287,6 @@ def main() -> None:
                     email=_scientist_email(i), name=f"DS {i}", password=SCIENTIST_PASSWORD
                 )
             )
-        for _ in range(args.servers - 1):  # on the data made above
-            more, more_port = start_server(data_dir, db_url, args.server_log)
-            procs.append(more)
-            ports.append(more_port)
         if args.py_spy:
             fmt = "raw" if args.py_spy.endswith(".txt") else "flamegraph"
             spy = subprocess.Popen(
@@ -307,7 +306,7 @@ def main() -> None:
                 args.list_scientists,
                 args.client_procs,
                 calls=args.calls,
-                server_pids=[p.pid for p in procs],
+                server_pids=server_pids,
             )
             ok = [t for _, t in samples if t is not None]
             errors = len(samples) - len(ok)
@@ -329,7 +328,7 @@ def main() -> None:
                 args.scientists,
                 args.client_procs,
                 seconds=args.seconds,
-                server_pids=[p.pid for p in procs],
+                server_pids=server_pids,
             )
             ok = [(op, t) for op, t in samples if t is not None]
             errors = len(samples) - len(ok)
@@ -364,7 +363,7 @@ def main() -> None:
     load = os.getloadavg()
     print(
         f"\nLoad benchmark ({os.cpu_count()} cores, load {load[0]:.2f}; {args.db}; "
-        f"{args.servers} server process{'es' if args.servers > 1 else ''}, "
+        f"{args.processes} server process{'es' if args.processes > 1 else ''}, "
         f"{args.client_procs} client processes)\n"
     )
     print("| row | jupyter_syft | goal |")

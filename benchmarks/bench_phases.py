@@ -97,6 +97,7 @@ class Settings:
     upload_gb: float
     client_procs: int
     serve_args: list[str]
+    processes: int  # PostgreSQL load rows: `serve --processes N`
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
@@ -113,6 +114,7 @@ class Settings:
             upload_gb=args.upload_gb or (0.25 if quick else 1.0),
             client_procs=args.client_procs,
             serve_args=args.serve_args.split() if args.serve_args else [],
+            processes=args.processes,
         )
 
 
@@ -203,11 +205,16 @@ def _login(sy: Any, url: str, email: str, password: str = SCIENTIST_PASSWORD) ->
 class Datasite(StandaloneDatasite):
     """A standalone Datasite with the study dataset and ``scientists`` scientist accounts."""
 
+    @staticmethod
+    def group_args(settings: Settings, db_url: str | None) -> list[str]:
+        """``--processes N`` where it applies: on PostgreSQL (SQLite serves from one)."""
+        return ["--processes", str(settings.processes)] if db_url and settings.processes > 1 else []
+
     def __init__(self, settings: Settings, scientists: int, db_url: str | None = None):
         super().__init__(
             PASSWORD,
             db_url=db_url,
-            extra_args=settings.serve_args,
+            extra_args=settings.serve_args + self.group_args(settings, db_url),
             name="phases",
             # as sy.orchestra.launch and PySyft: approving a request releases its results
             env={"JUPYTER_SYFT_RELEASE": "on_approval"},
@@ -417,7 +424,8 @@ def row_mixed(settings: Settings, db_url: str | None) -> dict[str, Any]:
     n = settings.mixed_scientists
     with Datasite(settings, scientists=n, db_url=db_url) as site:
         args = [(site.url, g, settings.mixed_seconds) for g in _groups(n, settings.client_procs)]
-        with CpuSampler(site.proc.pid) as sampler:
+        group = bool(Datasite.group_args(settings, db_url))
+        with CpuSampler(site.proc.pid, group=group) as sampler:
             per_proc = run_clients(_mixed_client, args, timeout=600 + settings.mixed_seconds)
     ops = {op: sum(p["ops"][op] for p in per_proc) for op in per_proc[0]["ops"]}
     errors = sum(p["errors"] for p in per_proc)
@@ -936,6 +944,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-procs", type=int, default=4, help="client processes for load")
     parser.add_argument("--serve-args", help="extra arguments for `jupyter-syft serve`")
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="PostgreSQL's load rows: serve with `jupyter-syft serve --processes N`",
+    )
+    parser.add_argument(
         "--compare",
         nargs=2,
         type=Path,
@@ -985,6 +999,11 @@ def main(argv: list[str] | None = None) -> int:
         f"load before: {load_before}",
         f"load after:  {load_after} ({time.perf_counter() - started:.0f} s of measuring)",
     ]
+    if settings.processes > 1 and "postgresql" in dbs:
+        notes.append(
+            f"PostgreSQL's load rows: `jupyter-syft serve --processes {settings.processes}` "
+            "(server CPU: every process of the group)."
+        )
     if "launch" in results and "import_s" in results["launch"]:
         notes.append(
             f"`import jupyter_syft` before the launch: {results['launch']['import_s'] * 1000:.0f} ms."
