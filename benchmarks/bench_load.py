@@ -43,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-from _common import children, machine_busy_s, process_cpu_s
+from _common import children, group_cpu_s, machine_busy_s
 
 ROOT = Path.cwd()  # the checkout measured: run from its root (see the docstring)
 OWNER, PASSWORD = "info@openmined.org", "bench-load-pw"
@@ -208,7 +208,7 @@ def run_row(ports: list[int], mode: str, scientists: int, procs: int, **kw: Any)
         w.start()
     for _ in workers:
         ready.get(timeout=600)
-    cpu, busy = sum(map(process_cpu_s, kw["server_pids"])), machine_busy_s()
+    cpu, busy = group_cpu_s(kw["server_pids"]), machine_busy_s()
     start = time.perf_counter()
     go.set()
     samples: list[Any] = []
@@ -218,7 +218,7 @@ def run_row(ports: list[int], mode: str, scientists: int, procs: int, **kw: Any)
         samples += got
         client_cpu += used
     wall = time.perf_counter() - start
-    cpu, busy = sum(map(process_cpu_s, kw["server_pids"])) - cpu, machine_busy_s() - busy
+    cpu, busy = group_cpu_s(kw["server_pids"]) - cpu, machine_busy_s() - busy
     for w in workers:
         w.join(timeout=60)
     return [samples, wall, cpu, client_cpu, busy]
@@ -278,7 +278,9 @@ def main() -> None:
     try:  # (the cluster is stopped even when a server does not start)
         proc, port = start_server(data_dir, db_url, args.server_log, args.processes)
         procs, ports = [proc], [port]
-        server_pids = [proc.pid, *children(proc.pid)]  # serve --processes: the group
+        server_pids = [proc.pid]
+        if args.processes > 1:  # the group (a single serve's children are its workers)
+            server_pids += children(proc.pid)
         root = sy.login(port=port, email=OWNER, password=PASSWORD, verbose=False)
         upload_small_datasets(root, "load")
         for i in range(max(args.scientists, args.list_scientists)):
