@@ -244,6 +244,40 @@ def test_an_answer_cut_off_upstream_is_cut_off_for_the_caller(group, tmp_path):
         listener.close()
 
 
+def test_forwarded_calls_get_the_primarys_4xx_never_a_5xx(group):
+    """Every forwarded route, every verb, without a token and with a broken body (on a GET
+    too): the primary's refusal (JSON, with a message) comes back through the front."""
+    for template, _ in handlers.ROUTES:
+        if template in handlers.FRONT_ROUTES:
+            continue
+        path = re.sub(r"\{(\w+)\}", lambda m: _sample(m.group(1)), template)
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            answer = requests.request(
+                method,
+                group.url + API + path,
+                data=b'{"broken": ',
+                headers={"Content-Type": "application/json"},
+                timeout=HANG,
+            )
+            assert answer.status_code < 500, (method, path, answer.status_code)
+            if answer.status_code >= 400:  # (a logout without a session is no error)
+                assert answer.json()["detail"], (method, path)
+
+
+def test_a_chunked_body_is_forwarded_whole(group):
+    """A body sent without Content-Length (chunked) reaches the primary whole."""
+    body = json.dumps({"email": ROOT_EMAIL, "password": ROOT_PASSWORD}).encode()
+    pieces = (body[i : i + 7] for i in range(0, len(body), 7))  # a generator: sent chunked
+    answer = requests.post(
+        group.url + API + routes.LOGIN,
+        data=pieces,
+        headers={"Content-Type": "application/json"},
+        timeout=HANG,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["token"]
+
+
 def test_a_front_whose_primary_is_down_says_so(group):
     group.primary_server.stop()
     answer = requests.post(

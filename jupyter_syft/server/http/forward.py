@@ -31,7 +31,6 @@ from .base import JsonApiMixin
 CONNECT_TIMEOUT = 10.0
 # A forwarded call may be a blocking run or a held job wait: the primary bounds those itself.
 REQUEST_TIMEOUT = 24 * 3600.0
-BODY_METHODS = ("POST", "PUT", "PATCH")
 # Not forwarded either way: they describe one connection, not the call. The caller's address
 # headers are dropped too, and set again from the connection the front process accepted.
 HOP_BY_HOP = frozenset(
@@ -115,7 +114,9 @@ class ForwardHandler(JsonApiMixin, tornado.web.RequestHandler):
         set_max = getattr(self.request.connection, "set_max_body_size", None)
         if set_max is not None:
             set_max(1 << 50)
-        with_body = self.request.method in BODY_METHODS
+        # As the caller sent it: a body whatever the verb (the primary refuses what it must).
+        headers = self.request.headers
+        with_body = headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
         self._answer = asyncio.ensure_future(self._forward(with_body))
         if not with_body:
             await self._answer
@@ -132,12 +133,7 @@ class ForwardHandler(JsonApiMixin, tornado.web.RequestHandler):
             await self._chunks.put(None)
         await self._answer
 
-    post = put = patch = _body_done
-
-    async def get(self, *args: str) -> None:  # answered in prepare
-        pass
-
-    delete = head = options = get
+    get = post = put = patch = delete = head = options = _body_done
 
     async def _forward(self, with_body: bool) -> None:
         headers = {
