@@ -82,8 +82,10 @@ def test_a_run_cut_off_by_a_crash_is_given_back_at_the_next_start(
     source.backup(target)
     source.close()
     with contextlib.suppress(sqlite3.OperationalError):  # no such table before the fix
-        # The process that claimed the run is this one, alive; in a real crash it is dead.
+        # The process that claimed the run (and runs the job) is this one, alive; in a real
+        # crash it is dead.
         target.execute("UPDATE run_claims SET owner = ?", (_dead_process(),))
+        target.execute("UPDATE jobs SET owner = ? WHERE owner != ''", (_dead_process(),))
         target.commit()
     target.close()
     shutil.copytree(node.data_dir / "blobs", crashed / "blobs")

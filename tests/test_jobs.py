@@ -107,31 +107,70 @@ def test_a_job_is_audited_with_its_report_and_the_chain_holds(node, root, scient
 
 def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scientist, approved):
     """Jobs live in the store: one that never started runs after a restart; one cut off mid-run
-    is shown as interrupted, never silently run twice."""
+    is shown as interrupted, never silently run twice; one that another live process on the
+    same database is running is left to it."""
+    import subprocess
+    import sys
+
     from jupyter_syft.server import models
+    from jupyter_syft.server.services import liveness
 
     asset, expected = approved
     code_id = scientist.code[0].id
     user_id = scientist.account.id
     store = node.datasite.store
-    with store.session() as session:
-        queued = models.Job(
-            code_id=code_id, user_id=user_id, inputs={"data": {"kind": "asset", "id": asset.id}}
-        )
-        running = models.Job(code_id=code_id, user_id=user_id, status="processing", inputs={})
-        session.add(queued)
-        session.add(running)
-        session.commit()
-    name = node.name
-    node.land()
-    again = sy.orchestra.launch(name=name, port="auto", verbose=False)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
     try:
-        ds = sy.login(url=again.url, email="ds@example.org", password="pw-ds-123", verbose=False)
-        jobs = {j.id: j for j in ds.jobs}
-        assert jobs[running.id].status == sy.JobStatus.INTERRUPTED
-        assert jobs[queued.id].wait(timeout=60).get() == expected
+        with store.session() as session:
+            queued = models.Job(
+                code_id=code_id, user_id=user_id, inputs={"data": {"kind": "asset", "id": asset.id}}
+            )
+            # from before owners were kept, from a process that died, from one still running
+            running = models.Job(code_id=code_id, user_id=user_id, status="processing", inputs={})
+            dead = models.Job(
+                code_id=code_id, user_id=user_id, status="processing", inputs={}, owner=_of(gone)
+            )
+            elsewhere = models.Job(
+                code_id=code_id, user_id=user_id, status="processing", inputs={}, owner=_of(other)
+            )
+            session.add_all([queued, running, dead, elsewhere])
+            session.commit()
+        assert liveness.is_alive(elsewhere.owner) and not liveness.is_alive(dead.owner)
+        name = node.name
+        node.land()
+        again = sy.orchestra.launch(name=name, port="auto", verbose=False)
+        try:
+            ds = sy.login(
+                url=again.url, email="ds@example.org", password="pw-ds-123", verbose=False
+            )
+            jobs = {j.id: j for j in ds.jobs}
+            assert jobs[running.id].status == sy.JobStatus.INTERRUPTED
+            assert jobs[dead.id].status == sy.JobStatus.INTERRUPTED
+            assert jobs[elsewhere.id].status == sy.JobStatus.PROCESSING  # its process's to end
+            done = jobs[queued.id].wait(timeout=60)
+            assert done.get() == expected
+            with again.datasite.store.session() as session:  # ran here, and says so
+                assert session.get(models.Job, queued.id).owner == liveness.identity()
+        finally:
+            again.land()
     finally:
-        again.land()
+        other.kill()
+        other.wait()
+
+
+def _of(process) -> str:
+    """``liveness.identity()`` as ``process`` would give it."""
+    import json
+    import socket
+
+    from jupyter_syft.server.services import liveness
+
+    pid = process.pid
+    return json.dumps(
+        [socket.gethostname(), liveness._boot_id(), pid, liveness._start_time(pid) or "1"]
+    )
 
 
 def test_queue_takes_turns_and_blocking_calls_are_answered_meanwhile(node, root, uploaded):

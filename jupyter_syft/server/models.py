@@ -382,6 +382,8 @@ class Job(Table, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None  # when it left the queue (null: queued, or never ran)
+    # The process running it (``liveness.identity()``): a start gives back only dead ones'.
+    owner: str = ""
 
 
 class RunClaim(Table, table=True):

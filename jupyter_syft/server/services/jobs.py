@@ -1,8 +1,8 @@
 """Jobs: code runs asked for with ``blocking=False``, queued and run in the background.
 
 A job goes created -> processing -> completed | errored. Jobs live in the store: on start, a
-Datasite queues again the jobs that never started and marks the ones cut off mid-run as
-interrupted, so none is lost and none runs twice without anyone knowing.
+Datasite queues again the jobs that never started and marks the ones cut off mid-run (their
+process gone) as interrupted, so none is lost and none runs twice without anyone knowing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .. import models
 from ..events import Change
 from ..execution.fair_queue import FairQueue
 from ..store import Store
-from . import limits, paging
+from . import limits, liveness, paging
 from .actor import Actor, visible_row
 from .audit import AuditLog
 from .code import CodeService, RunInterrupted
@@ -60,6 +60,7 @@ class JobService:
         self._killed: set[str] = set()  # running jobs whose owner asked to stop them
         self._stopping = False
         self._current: set[str] = set()  # jobs running in this process
+        self._me = liveness.identity()  # written on the jobs this process runs
         self._threads = [
             threading.Thread(target=self._serve, name=f"datasite-job-{i}", daemon=True)
             for i in range(workers or os.cpu_count() or 2)
@@ -76,8 +77,10 @@ class JobService:
 
     def recover(self) -> None:
         """After a restart: re-queue jobs that never started, mark cut-off ones interrupted,
-        and give back the runs they (and blocking calls cut off with them) had claimed."""
-        self._mark_cut_off()
+        and give back the runs they (and blocking calls cut off with them) had claimed. Only
+        jobs whose process is gone are cut off: another process on the same database (the
+        Jupyter extension beside ``jupyter-syft serve``) may be running its own."""
+        self._mark_cut_off(dead_only=True)
         released = self.code.release_cut_off_runs()
         if released:
             log.info("Gave back %d run(s) cut off before they delivered a result", released)
@@ -88,13 +91,16 @@ class JobService:
         for user_id, job_id in pending:
             self._queue.put(user_id, job_id)
 
-    def _mark_cut_off(self, only: set[str] | None = None) -> None:
-        """Mark running jobs interrupted: all of them (at start), or those in ``only``."""
+    def _mark_cut_off(self, only: set[str] | None = None, dead_only: bool = False) -> None:
+        """Mark running jobs interrupted: those in ``only``, or (at start) those whose
+        process is gone (a job from before owners were kept has none: it is gone too)."""
         with self.store.session() as session:
             query = select(models.Job).where(models.Job.status == "processing")
             if only is not None:
                 query = query.where(col(models.Job.id).in_(only))
             jobs = session.exec(query).all()
+            if dead_only:
+                jobs = [job for job in jobs if not job.owner or not liveness.is_alive(job.owner)]
             for job in jobs:
                 job.status, job.error, job.updated_at = "interrupted", INTERRUPTED, models.utcnow()
                 session.add(job)
@@ -126,7 +132,7 @@ class JobService:
             taken = session.exec(
                 update(models.Job)
                 .where(col(models.Job.id) == job_id, col(models.Job.status) == "created")
-                .values(status="processing", updated_at=now, started_at=now)
+                .values(status="processing", updated_at=now, started_at=now, owner=self._me)
             ).rowcount
             if taken != 1:
                 session.rollback()
