@@ -4,10 +4,8 @@ still needed and drop what is not, and workers never outlive their Datasite."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,9 +33,7 @@ def _dead_process() -> str:
     from jupyter_syft.server.services import liveness
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    identity = json.dumps(
-        [socket.gethostname(), liveness._boot_id(), child.pid, liveness._start_time(child.pid)]
-    )
+    identity = liveness.identity(child.pid)
     child.kill()
     child.wait()
     return identity
@@ -150,9 +146,7 @@ def test_only_claims_of_processes_that_are_gone_are_given_back(node, root, scien
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         claim = service._claim_run(code_id, 1, None)
-        alive = json.dumps(
-            [socket.gethostname(), liveness._boot_id(), other.pid, liveness._start_time(other.pid)]
-        )
+        alive = liveness.identity(other.pid)
         with node.datasite.store.session() as session:
             row = session.get(models.RunClaim, claim)
             row.owner = alive

@@ -120,7 +120,9 @@ def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scienti
     user_id = scientist.account.id
     store = node.datasite.store
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    gone_owner = liveness.identity(gone.pid)
+    gone.kill()
     gone.wait()
     try:
         with store.session() as session:
@@ -130,10 +132,14 @@ def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scienti
             # from before owners were kept, from a process that died, from one still running
             running = models.Job(code_id=code_id, user_id=user_id, status="processing", inputs={})
             dead = models.Job(
-                code_id=code_id, user_id=user_id, status="processing", inputs={}, owner=_of(gone)
+                code_id=code_id, user_id=user_id, status="processing", inputs={}, owner=gone_owner
             )
             elsewhere = models.Job(
-                code_id=code_id, user_id=user_id, status="processing", inputs={}, owner=_of(other)
+                code_id=code_id,
+                user_id=user_id,
+                status="processing",
+                inputs={},
+                owner=liveness.identity(other.pid),
             )
             session.add_all([queued, running, dead, elsewhere])
             session.commit()
@@ -158,19 +164,6 @@ def test_restart_requeues_queued_jobs_and_marks_cut_off_ones(node, root, scienti
     finally:
         other.kill()
         other.wait()
-
-
-def _of(process) -> str:
-    """``liveness.identity()`` as ``process`` would give it."""
-    import json
-    import socket
-
-    from jupyter_syft.server.services import liveness
-
-    pid = process.pid
-    return json.dumps(
-        [socket.gethostname(), liveness._boot_id(), pid, liveness._start_time(pid) or "1"]
-    )
 
 
 def test_queue_takes_turns_and_blocking_calls_are_answered_meanwhile(node, root, uploaded):

@@ -13,9 +13,11 @@ import socket
 from pathlib import Path
 
 
-def identity() -> str:
-    """This process: host, boot, pid and start time (a pid alone is reused)."""
-    return json.dumps([socket.gethostname(), _boot_id(), os.getpid(), _start_time(os.getpid())])
+def identity(pid: int | None = None) -> str:
+    """This process (or process ``pid`` of this host): host, boot, pid and start time (a pid
+    alone is reused)."""
+    pid = os.getpid() if pid is None else pid
+    return json.dumps([socket.gethostname(), _boot_id(), pid, _start_time(pid)])
 
 
 def is_alive(owner: str) -> bool:
