@@ -167,6 +167,15 @@ def test_several_processes_need_postgresql(tmp_path):
     assert "--processes takes 1 to" in group.output()
 
 
+def test_a_primary_that_cannot_start_stops_the_group_with_its_reason(tmp_path):
+    port = free_port()  # nothing listens there: the database cannot be reached
+    group = _start(tmp_path, "--processes", "2", "--db-url", f"postgresql://u@127.0.0.1:{port}/db")
+    assert group.proc.wait(HANG) == 2
+    group._reader.join(HANG)
+    assert f"127.0.0.1:{port}" in group.output() and "serving at" not in group.output()
+    assert "Traceback" not in group.output()
+
+
 def test_a_taken_port_is_a_clear_error(postgres_url, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
