@@ -76,7 +76,7 @@ class Datasite:
         if not front:
             # Workers a crash of the previous run left behind, then what their runs left.
             sweep_leftover_workers(self.work_dir)
-            default_lock.start()  # the default environment's lock hash, off the requests' path
+        default_lock.start()  # the default environment's lock hash, off the requests' path
         self._runner: Runner | None = None
         self._runner_lock = threading.Lock()
         self._closing = False
