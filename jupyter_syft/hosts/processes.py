@@ -34,35 +34,17 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from tornado.netutil import bind_unix_socket
+
+from .standalone import GroupMember, serve
 
 MAX_PROCESSES = 64
 NEEDS_POSTGRESQL = (
     "--processes {n} needs a PostgreSQL store (--db-url postgresql://...): processes share "
     "the Datasite through its database. A SQLite Datasite serves from one process."
 )
-
-
-@dataclass
-class GroupMember:
-    """One process's part: where it listens (with ``SO_REUSEPORT``), and either the socket
-    its fronts forward to (the primary) or that socket's path (a front)."""
-
-    host: str
-    port: int
-    forwarded: socket.socket | None  # the primary only
-    primary_path: str | None  # fronts only
-    ready_fd: int
-    sandbox: str = ""  # fronts: the primary runner's sandbox, which requests show
-
-    def ready(self, sandbox: str = "") -> None:
-        """Tell the supervisor this process serves (its stop signals are handled); the
-        primary tells its runner's sandbox too ("" if it cannot run code)."""
-        os.write(self.ready_fd, ("ready " + sandbox).encode())
-        os.close(self.ready_fd)
 
 
 def serve_group(
@@ -149,11 +131,7 @@ def _run(
     seed_demo: bool,
     member: GroupMember,
 ) -> int:
-    from . import standalone
-
-    return asyncio.run(
-        standalone.serve(name, data_dir, port, host, db_url, dask_scheduler, seed_demo, member)
-    )
+    return asyncio.run(serve(name, data_dir, port, host, db_url, dask_scheduler, seed_demo, member))
 
 
 class _Group:

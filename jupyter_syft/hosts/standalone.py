@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import tornado.web
 from tornado.httpserver import HTTPServer
@@ -27,9 +29,6 @@ from ..server.http.handlers import FRONT_ROUTES, route_table
 from ..server.services import limits
 from ..wire import routes
 from .bootstrap import config_from_env, open_datasite
-
-if TYPE_CHECKING:
-    from .processes import GroupMember
 
 API_PREFIX = "/" + routes.API_PREFIX
 
@@ -95,6 +94,25 @@ def make_http_server(app: tornado.web.Application, xheaders: bool = False) -> HT
         idle_connection_timeout=300,
         xheaders=xheaders,
     )
+
+
+@dataclass
+class GroupMember:
+    """One process's part: where it listens (with ``SO_REUSEPORT``), and either the socket
+    its fronts forward to (the primary) or that socket's path (a front)."""
+
+    host: str
+    port: int
+    forwarded: socket.socket | None  # the primary only
+    primary_path: str | None  # fronts only
+    ready_fd: int
+    sandbox: str = ""  # fronts: the primary runner's sandbox, which requests show
+
+    def ready(self, sandbox: str = "") -> None:
+        """Tell the supervisor this process serves (its stop signals are handled); the
+        primary tells its runner's sandbox too ("" if it cannot run code)."""
+        os.write(self.ready_fd, ("ready " + sandbox).encode())
+        os.close(self.ready_fd)
 
 
 async def serve(
