@@ -215,12 +215,11 @@ def open_datasite(
             start.close()
         raise
     try:
-        if config.front:  # its primary set them up
-            pass
-        elif asked:
-            datasite.services.settings.force(release=mode)
-        else:
-            datasite.services.settings.initialize(release=mode)
+        if not config.front:  # (a front's primary set them up)
+            if asked:
+                datasite.services.settings.force(release=mode)
+            else:
+                datasite.services.settings.initialize(release=mode)
         password = datasite.generated_root_password
         if password and announce_password is not None:
             announce_password(config.root_email, password)

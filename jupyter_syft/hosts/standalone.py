@@ -130,9 +130,9 @@ async def serve(
     from ..server.store import StoreUnavailable
 
     config = config_from_env(name, data_dir, db_url, dask_scheduler)
-    front = member is not None and member.primary_path is not None
-    if front:
-        assert member is not None
+    primary_path = member.primary_path if member is not None else None
+    front = primary_path is not None  # else the primary, or serving alone
+    if member is not None and front:
         config = replace(config, front=True, front_sandbox=member.sandbox)
     try:
         datasite = open_datasite(
@@ -141,7 +141,7 @@ async def serve(
     except StoreUnavailable as exc:
         print(exc, file=sys.stderr)
         return 2
-    primary = Primary(member.primary_path) if member and member.primary_path else None
+    primary = Primary(primary_path) if primary_path is not None else None
     servers = [make_http_server(make_app(datasite, primary=primary))]
     try:
         if member is None:
