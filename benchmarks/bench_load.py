@@ -19,7 +19,7 @@ limit otherwise), each thread with its own login. Two rows:
   whatever the server does.
 
 ``--db postgresql`` starts a throwaway PostgreSQL cluster (as the tests do, tests/postgres.py).
-``--processes N`` (PostgreSQL) serves with ``jupyter-syft serve --processes N``.
+``--processes N`` serves with ``jupyter-syft serve --processes N`` (SQLite or PostgreSQL).
 ``--py-spy`` samples the server process (all threads) during both rows with py-spy (path in
 $PY_SPY, default /tmp/pyspy/bin/py-spy); a ``.txt`` file gets py-spy's raw collapsed stacks.
 """
@@ -244,8 +244,8 @@ def main() -> None:
         "--processes",
         type=int,
         default=1,
-        help="PostgreSQL only: `jupyter-syft serve --processes N` (one port; the server CPU "
-        "column counts every process of the group)",
+        help="`jupyter-syft serve --processes N` (one port; the server CPU column counts every "
+        "process of the group)",
     )
     parser.add_argument(
         "--py-spy-gil",
@@ -254,8 +254,8 @@ def main() -> None:
         "Python time goes), and not the workers",
     )
     args = parser.parse_args()
-    if args.processes < 1 or (args.processes > 1 and args.db != "postgresql"):
-        parser.error("--processes: 1, or more with --db postgresql (SQLite serves from one)")
+    if args.processes < 1:
+        parser.error("--processes: 1 or more")
 
     import jupyter_syft as sy
 

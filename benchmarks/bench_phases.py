@@ -97,7 +97,7 @@ class Settings:
     upload_gb: float
     client_procs: int
     serve_args: list[str]
-    processes: int  # PostgreSQL load rows: `serve --processes N`
+    processes: int  # load rows: `serve --processes N`
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
@@ -207,8 +207,8 @@ class Datasite(StandaloneDatasite):
 
     @staticmethod
     def group_args(settings: Settings, db_url: str | None) -> list[str]:
-        """``--processes N`` where it applies: on PostgreSQL (SQLite serves from one)."""
-        return ["--processes", str(settings.processes)] if db_url and settings.processes > 1 else []
+        """``--processes N``, when more than one."""
+        return ["--processes", str(settings.processes)] if settings.processes > 1 else []
 
     def __init__(self, settings: Settings, scientists: int, db_url: str | None = None):
         super().__init__(
@@ -947,7 +947,7 @@ def main(argv: list[str] | None = None) -> int:
         "--processes",
         type=int,
         default=1,
-        help="PostgreSQL's load rows: serve with `jupyter-syft serve --processes N`",
+        help="the load rows (both stores): serve with `jupyter-syft serve --processes N`",
     )
     parser.add_argument(
         "--compare",
@@ -999,9 +999,9 @@ def main(argv: list[str] | None = None) -> int:
         f"load before: {load_before}",
         f"load after:  {load_after} ({time.perf_counter() - started:.0f} s of measuring)",
     ]
-    if settings.processes > 1 and "postgresql" in dbs:
+    if settings.processes > 1:
         notes.append(
-            f"PostgreSQL's load rows: `jupyter-syft serve --processes {settings.processes}` "
+            f"load rows: `jupyter-syft serve --processes {settings.processes}` "
             "(server CPU: every process of the group)."
         )
     if "launch" in results and "import_s" in results["launch"]:

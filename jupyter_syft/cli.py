@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         "--processes",
         type=int,
         default=1,
-        help="serve from this many processes (PostgreSQL only; default 1): the first runs "
-        "code and jobs, the others answer plain calls and forward the rest to it",
+        help="serve from this many processes (default 1; a SQLite file or PostgreSQL): the "
+        "first runs code and jobs, the others answer plain calls and forward the rest to it",
     )
     serve.add_argument(
         "--log-level",

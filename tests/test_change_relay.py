@@ -1,8 +1,10 @@
-"""Two processes serving one Datasite from one PostgreSQL database hear each other's changes
-(server/change_relay.py): the push channel and held job answers of one are told of what the
-other did, what a change sets off (inbox rows, mail) happens once, and a change too big for
-NOTIFY still arrives whole. Two Datasites on one database stand for the two processes: each
-has its own change bus, relay and connections, as a process of its own would."""
+"""Two processes serving one Datasite hear each other's changes: on one PostgreSQL database
+(server/change_relay.py, NOTIFY), or on one SQLite file as a ``serve --processes N`` group
+(server/group_relay.py, datagrams in the group's folder). The push channel and held job
+answers of one are told of what the other did, what a change sets off (inbox rows, mail)
+happens once, and a change too big for NOTIFY still arrives whole. Two Datasites on one
+database stand for the two processes: each has its own change bus, relay and connections, as
+a process of its own would."""
 
 from __future__ import annotations
 
@@ -41,20 +43,36 @@ class Recorder:
             return [c for c in self.changes if c.action == action]
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def config_of(request, tmp_path):
+    """The config of a process named ``name`` on the shared database: PostgreSQL, or a SQLite
+    file shared by a group (its relay's folder made as the supervisor makes it: 0700)."""
+    if request.param == "postgresql":
+        db_url, folder = request.getfixturevalue("postgres_url"), None
+    else:
+        db_url, folder = f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "group"
+        folder.mkdir(mode=0o700)
+
+    def config(name: str) -> DatasiteConfig:
+        return DatasiteConfig(
+            name="relay",
+            data_dir=tmp_path / name,
+            db_url=db_url,
+            root_email=ROOT_EMAIL,
+            root_password=ROOT_PASSWORD,
+            group_folder=folder,
+        )
+
+    return config
+
+
 @pytest.fixture
-def two(postgres_url, tmp_path):
-    """Datasites "a" and "b" on one PostgreSQL database, each relay listening."""
+def two(config_of):
+    """Datasites "a" and "b" on one database, each relay listening."""
     sites = []
     try:
         for name in ("a", "b"):
-            config = DatasiteConfig(
-                name="relay",
-                data_dir=tmp_path / name,
-                db_url=postgres_url,
-                root_email=ROOT_EMAIL,
-                root_password=ROOT_PASSWORD,
-            )
-            sites.append(open_datasite(config))
+            sites.append(open_datasite(config_of(name)))
         for site in sites:
             assert site.relay is not None and site.relay.wait_listening(HANG)
         wait_for(lambda: all(site.relay.others == 1 for site in sites), "each knows the other")
@@ -82,7 +100,7 @@ def test_each_process_hears_the_others_changes_once_and_marked_relayed(two):
     assert [c.object_id for c in heard_b.of("job.finish")].count("j-1") == 1
 
 
-def test_a_process_alone_on_its_database_sends_nothing(two, postgres_url, tmp_path):
+def test_a_process_alone_on_its_database_sends_nothing(two, config_of):
     a, b = two
     b.close()  # its goodbye: a is alone again
     wait_for(lambda: a.relay.others == 0, "a hears b leave")
@@ -91,14 +109,7 @@ def test_a_process_alone_on_its_database_sends_nothing(two, postgres_url, tmp_pa
     a.services.audit.record(a.services.auth.owner_actor(), "relay.test", "dataset", "d-2")
     assert a.relay.sent == sent  # nothing queued at all: one process pays nothing
     # a third process comes: a counts it at once, and tells it its changes
-    config = DatasiteConfig(
-        name="relay",
-        data_dir=tmp_path / "c",
-        db_url=postgres_url,
-        root_email=ROOT_EMAIL,
-        root_password=ROOT_PASSWORD,
-    )
-    c = open_datasite(config)
+    c = open_datasite(config_of("c"))
     try:
         assert c.relay is not None and c.relay.wait_listening(HANG) and c.relay.others == 1
         wait_for(lambda: a.relay.others == 1, "a hears c's hello")

@@ -2,8 +2,9 @@
 the plain calls itself and forwards the rest to its primary, bodies streamed both ways, the
 caller's address carried so the primary's login limits hold whichever process a guess reaches.
 
-The two processes are two Datasites on one PostgreSQL database in this test's process: the
-primary served on a Unix socket (as its fronts reach it), the front on a loopback port. Every
+The two processes are two Datasites on one database in this test's process (PostgreSQL, or the
+SQLite file of their shared folder): the primary served on a Unix socket (as its fronts reach
+it), the front on a loopback port. Every
 call here goes to the front, so each forwarding path is taken for certain; the whole group
 of real processes is tests/test_serve_processes.py.
 """
@@ -43,17 +44,18 @@ class Group:
         self.url = f"http://127.0.0.1:{front_server.port}"
 
 
-@pytest.fixture
-def group(postgres_url, tmp_path):
+@pytest.fixture(params=["postgresql", "sqlite"])
+def group(request, tmp_path):
     """A primary (served on a Unix socket) and a front forwarding to it, one database."""
+    db_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     path = str(tmp_path / "primary.sock")
     started = []
     try:
         # results released on approval, as sy.orchestra.launch does (output checks: elsewhere)
-        primary = open_datasite(_config(tmp_path, postgres_url), release=RELEASE_ORCHESTRA)
+        primary = open_datasite(_config(tmp_path, db_url), release=RELEASE_ORCHESTRA)
         started.append(primary)
         sandbox = primary.runner().sandbox  # as the primary tells its supervisor
-        front = open_datasite(_config(tmp_path, postgres_url, front=True, sandbox=sandbox))
+        front = open_datasite(_config(tmp_path, db_url, front=True, sandbox=sandbox))
         started.append(front)
         primary_server = DatasiteServer(primary, unix_socket=path)
         primary_server.start()
@@ -69,10 +71,13 @@ def group(postgres_url, tmp_path):
 
 
 def _config(tmp_path, db_url, front=False, sandbox=""):
+    folder = tmp_path / "group"  # the group's private folder, as the supervisor makes it
+    folder.mkdir(mode=0o700, exist_ok=True)
     return DatasiteConfig(
         name="front",
         data_dir=tmp_path / "site",  # one folder, as the processes of one Datasite share it
-        db_url=db_url,
+        db_url=db_url,  # None: the SQLite file in that folder
+        group_folder=folder,
         root_email=ROOT_EMAIL,
         root_password=ROOT_PASSWORD,
         front=front,

@@ -1,6 +1,6 @@
 """``jupyter-syft serve --processes N`` (hosts/processes.py): one Datasite served by N real
-processes on one PostgreSQL database, the kernel spreading connections over them
-(SO_REUSEPORT). The forwarding between a front and its primary, call by call, is
+processes on one PostgreSQL database or SQLite file, the kernel spreading connections over
+them (SO_REUSEPORT). The forwarding between a front and its primary, call by call, is
 tests/test_forwarding.py."""
 
 from __future__ import annotations
@@ -79,14 +79,15 @@ def _start(tmp_path, *args: str, env_extra: dict[str, str] | None = None) -> Gro
     return Group(proc, port)
 
 
-@pytest.fixture
-def group(postgres_url, tmp_path):
+@pytest.fixture(params=["postgresql", "sqlite"])
+def group(request, tmp_path):
+    # SQLite: the default file in the data folder
+    db = ["--db-url", request.getfixturevalue("postgres_url")] if request.param != "sqlite" else []
     group = _start(
         tmp_path,
         "--processes",
         "3",
-        "--db-url",
-        postgres_url,
+        *db,
         "--log-level",
         "debug",
         env_extra={"JUPYTER_SYFT_RELEASE": "on_approval"},
@@ -156,15 +157,23 @@ def test_a_process_that_dies_stops_the_group(group):
     wait_for(lambda: _gone(children), "the others stop too")
 
 
-def test_several_processes_need_postgresql(tmp_path):
-    group = _start(tmp_path, "--processes", "2")
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--db-url", "sqlite://"], "in-memory SQLite database is each process's own"),
+        (["--db-url", "sqlite:///:memory:"], "in-memory SQLite database is each process's own"),
+        (["--db-url", "mysql://u@localhost/db"], "on SQLite or PostgreSQL, not mysql"),
+        (["--db-url", "not a url"], "is not a database URL"),
+        (["--processes", "0"], "--processes takes 1 to"),
+        (["--processes", "65"], "--processes takes 1 to 64"),
+    ],
+)
+def test_a_group_that_cannot_share_its_store_is_refused_with_why(tmp_path, args, said):
+    group = _start(tmp_path, "--processes", "2", *args)
     assert group.proc.wait(HANG) == 2
     group._reader.join(HANG)
-    assert "needs a PostgreSQL store" in group.output()
-    group = _start(tmp_path, "--processes", "0", "--db-url", "postgresql://u@localhost/db")
-    assert group.proc.wait(HANG) == 2
-    group._reader.join(HANG)
-    assert "--processes takes 1 to" in group.output()
+    assert said in group.output() and "Traceback" not in group.output(), group.output()
+    assert "serving at" not in group.output()
 
 
 def test_a_primary_that_cannot_start_stops_the_group_with_its_reason(tmp_path):

@@ -1,4 +1,4 @@
-"""``jupyter-syft serve --processes N``: one Datasite served by N processes (PostgreSQL).
+"""``jupyter-syft serve --processes N``: one Datasite served by N processes.
 
 One process answers calls at about 0.85 of a core (its GIL). Here the supervisor reserves
 the port, then forks:
@@ -13,9 +13,11 @@ the port, then forks:
 Each process listens on the port with ``SO_REUSEPORT``: the kernel spreads new connections
 over them. The supervisor's own socket holds the port (bound, never listening) meanwhile.
 
-Processes hear each other's changes through PostgreSQL (``server/change_relay.py``), so the
-push channel, job waits and view caches see every process's writes. SQLite stays one
-process: its relay does not exist and its single writer would gain nothing.
+The processes share the database (a SQLite file in WAL mode, or PostgreSQL) and the blob
+folder. They hear each other's changes, so the push channel and held job answers see every
+process's writes: through PostgreSQL's NOTIFY (``server/change_relay.py``), or on SQLite
+through Unix datagram sockets in the group's private folder (``server/group_relay.py``).
+View caches check the database itself (``services/view_cache.py``).
 
 The supervisor forks before any thread, connection or event loop exists. A process that dies
 stops the others, and ``serve`` exits 1, for a process manager to restart it whole. SIGINT
@@ -38,13 +40,10 @@ from pathlib import Path
 
 from tornado.netutil import bind_unix_socket
 
+from ..server.store import StoreUnavailable, not_shareable
 from .standalone import GroupMember, serve
 
 MAX_PROCESSES = 64
-NEEDS_POSTGRESQL = (
-    "--processes {n} needs a PostgreSQL store (--db-url postgresql://...): processes share "
-    "the Datasite through its database. A SQLite Datasite serves from one process."
-)
 
 
 def serve_group(
@@ -61,8 +60,12 @@ def serve_group(
     if not 1 <= processes <= MAX_PROCESSES:
         print(f"--processes takes 1 to {MAX_PROCESSES}, not {processes}.", file=sys.stderr)
         return 2
-    if not (db_url or "").startswith(("postgresql:", "postgresql+", "postgres:")):
-        print(NEEDS_POSTGRESQL.format(n=processes), file=sys.stderr)
+    try:
+        why_not = not_shareable(db_url)
+    except StoreUnavailable as exc:
+        why_not = str(exc).rstrip(".")
+    if why_not is not None:
+        print(f"--processes {processes}: {why_not}.", file=sys.stderr)
         return 2
     try:
         reserved = _reserve(host, port)
@@ -86,10 +89,11 @@ def serve_group(
 
             return group.start(member, run)
 
-        sandbox = start(GroupMember(host, port, forwarded, None, -1))
+        sandbox = start(GroupMember(host, port, forwarded, None, -1, private))
         ok = sandbox is not None
         for _ in range(processes - 1):
-            ok = ok and start(GroupMember(host, port, None, path, -1, sandbox or "")) is not None
+            front = GroupMember(host, port, None, path, -1, private, sandbox or "")
+            ok = ok and start(front) is not None
         if not ok:
             return group.stop_all(2)
         print(

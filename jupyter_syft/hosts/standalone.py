@@ -98,14 +98,16 @@ def make_http_server(app: tornado.web.Application, xheaders: bool = False) -> HT
 
 @dataclass
 class GroupMember:
-    """One process's part: where it listens (with ``SO_REUSEPORT``), and either the socket
-    its fronts forward to (the primary) or that socket's path (a front)."""
+    """One process's part: where it listens (with ``SO_REUSEPORT``), either the socket its
+    fronts forward to (the primary) or that socket's path (a front), and the group's private
+    folder (on SQLite the processes tell each other their changes there)."""
 
     host: str
     port: int
     forwarded: socket.socket | None  # the primary only
     primary_path: str | None  # fronts only
     ready_fd: int
+    folder: str
     sandbox: str = ""  # fronts: the primary runner's sandbox, which requests show
 
     def ready(self, sandbox: str = "") -> None:
@@ -132,8 +134,10 @@ async def serve(
     config = config_from_env(name, data_dir, db_url, dask_scheduler)
     primary_path = member.primary_path if member is not None else None
     front = primary_path is not None  # else the primary, or serving alone
-    if member is not None and front:
-        config = replace(config, front=True, front_sandbox=member.sandbox)
+    if member is not None:
+        config = replace(config, group_folder=Path(member.folder))
+        if front:
+            config = replace(config, front=True, front_sandbox=member.sandbox)
     try:
         datasite = open_datasite(
             config, announce_password=_print_password, seed_demo=seed_demo and not front

@@ -16,6 +16,7 @@ from .change_relay import ChangeRelay
 from .environments.runtime import EnvironmentRuntime
 from .execution import Runner, default_lock
 from .execution.pool import sweep_leftover_workers
+from .group_relay import FolderRelay
 from .job_waits import JobWaits
 from .push import PushHub
 from .security import random_password
@@ -57,6 +58,9 @@ class DatasiteConfig:
     front: bool = False
     # A front's: the sandbox its primary's runner uses ("bwrap", "none", "dask"), for requests.
     front_sandbox: str = ""
+    # The private folder of a ``serve --processes N`` group (every process's, the primary's
+    # too): on SQLite its processes tell each other their changes there (``group_relay``).
+    group_folder: Path | None = None
 
 
 class Datasite:
@@ -113,14 +117,15 @@ class Datasite:
         )
         if not front:  # the primary collects for every process
             self._collector.start()
-        # Other processes on the same PostgreSQL database hear this one's changes, and it theirs
-        # (last: a Datasite that failed to open leaves no relay listening).
-        self.relay: ChangeRelay | None = None
-        if self.store.dialect == "postgresql":
-            store = self.store
-            self.relay = ChangeRelay(
-                self.services.audit.changes, store.connect_outside_pool, store.audit_detail
-            )
+        # Other processes on the same database hear this one's changes, and it theirs: any on
+        # PostgreSQL, a group's on SQLite (last: a Datasite that failed to open leaves no relay
+        # listening).
+        self.relay: ChangeRelay | FolderRelay | None = None
+        store, changes = self.store, self.services.audit.changes
+        if store.dialect == "postgresql":
+            self.relay = ChangeRelay(changes, store.connect_outside_pool, store.audit_detail)
+        elif config.group_folder is not None:
+            self.relay = FolderRelay(changes, config.group_folder, store.audit_detail)
 
     def _collect(self) -> None:
         """Orphans and old history: now, then every COLLECT_EVERY_SECONDS until close()."""

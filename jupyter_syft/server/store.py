@@ -277,6 +277,21 @@ def _sql_literal(value: Any) -> str:
     return ""
 
 
+def not_shareable(db_url: str | None) -> str | None:
+    """Why several processes cannot serve one Datasite from ``db_url`` (None: they can, on
+    a PostgreSQL database or a SQLite file: they tell each other their changes through
+    ``change_relay`` or ``group_relay``). None is the default SQLite file."""
+    if db_url is None:
+        return None
+    url = normalize_url(db_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        return "an in-memory SQLite database is each process's own: give it a file"
+    if backend not in ("sqlite", "postgresql"):
+        return f"processes share a Datasite on SQLite or PostgreSQL, not {backend}"
+    return None
+
+
 def _new_sqlite_file(db_url: str) -> Path | None:
     """The file of a SQLite URL that does not exist yet (None: another URL, or it exists)."""
     url = normalize_url(db_url)
@@ -441,7 +456,9 @@ class Store:
 
         On PostgreSQL this is a transaction-level advisory lock, for rules that other
         processes sharing the database must also respect (an in-process lock does not reach
-        them). On SQLite it does nothing: a Datasite's SQLite file has a single host process.
+        them). On SQLite it does nothing: one process serves the calls that take it (in a
+        ``serve --processes N`` group the primary: its fronts forward them), and its writes
+        queue on the file's write lock.
         """
         self._lock(session.connection(), name)
 
