@@ -9,12 +9,13 @@ several to a datagram. The receivers publish them on their own bus, marked ``rel
 ``ChangeRelay`` does.
 
 A Unix socket neither loses nor reorders datagrams: a receiver whose queue is full holds its
-sender back, for SEND_TIMEOUT_S at most; then those changes are not told to it, and that is
-logged. The sender has a socket per receiver (the kernel charges a datagram waiting in a
-receiver's queue to the socket that sent it), so one receiver that reads nothing holds back
-no other. A socket whose process is gone refuses at once and is skipped. The folder is listed
-for each batch, so a process that joins hears every change committed after it bound its
-socket (it reads the database only after that).
+sender back, for SEND_TIMEOUT_S at most; then those changes are not told to it, that is
+logged, and it is sent only what fits, without waiting, until it reads again. The sender has
+a socket per receiver (the kernel charges a datagram waiting in a receiver's queue to the
+socket that sent it), so one receiver that reads nothing holds back no other. A socket whose
+process is gone refuses at once and is skipped. The folder is listed for each batch, so a
+process that joins hears every change committed after it bound its socket
+(it reads the database only after that).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class FolderRelay:
             self._inbox.close()
             raise
         self._to: dict[Path, socket.socket] = {}  # the sender's sockets, one per peer
+        self._behind: set[Path] = set()  # peers whose queue stayed full (see _tell)
         self._outbox: queue.SimpleQueue[Change | None] = queue.SimpleQueue()
         self._closed = threading.Event()
         self.sent = 0  # changes told to the others so far
@@ -117,10 +119,12 @@ class FolderRelay:
 
     def _tell(self, peers: list[Path], datagrams: list[bytes], count: int) -> None:
         """Send ``datagrams`` to every peer at once: each has a socket of its own, so one
-        whose queue is full (a process that reads nothing) holds back no other, and the
-        round ends after SEND_TIMEOUT_S at most."""
+        whose queue is full (a process that reads nothing) holds back no other. A round
+        waits SEND_TIMEOUT_S at most for a full queue to drain; a peer whose did not is
+        *behind*: later rounds send it what fits without waiting, until all of one fits."""
         for gone in set(self._to) - set(peers):
             self._to.pop(gone).close()
+            self._behind.discard(gone)
         pending: dict[socket.socket, tuple[Path, int]] = {}
         for peer in peers:
             sock = self._socket_to(peer)
@@ -133,9 +137,11 @@ class FolderRelay:
                     while sent < len(datagrams):
                         sock.send(datagrams[sent])
                         sent += 1
-                except BlockingIOError:  # its queue is full: on when it has room again
-                    pending[sock] = (peer, sent)
-                    continue
+                    self._behind.discard(peer)
+                except BlockingIOError:  # its queue is full
+                    if peer not in self._behind:  # on when it has room again
+                        pending[sock] = (peer, sent)
+                        continue
                 except OSError:  # its process is gone (its file stays until the folder goes)
                     self._to.pop(peer, None)
                     sock.close()
@@ -143,7 +149,13 @@ class FolderRelay:
             left = deadline - time.monotonic()
             if pending and left <= 0:
                 for peer, _ in pending.values():
-                    log.warning("Could not tell %s of %d changes: it reads none", peer.name, count)
+                    self._behind.add(peer)
+                    log.warning(
+                        "Could not tell %s of %d changes: it reads none (told again without "
+                        "waiting, until it reads)",
+                        peer.name,
+                        count,
+                    )
                 return
             if pending:
                 select.select([], list(pending), [], left)
