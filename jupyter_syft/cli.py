@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument(
         "--processes",
-        type=int,
+        type=_processes,
         default=1,
-        help="serve from this many processes (default 1; a SQLite file or PostgreSQL): the "
-        "first runs code and jobs, the others answer plain calls and forward the rest to it",
+        help="serve from this many processes, or 'auto': one per core this process may use "
+        "(default 1; a SQLite file or PostgreSQL): the first runs code and jobs, the others "
+        "answer plain calls and forward the rest to it",
     )
     serve.add_argument(
         "--log-level",
@@ -104,6 +106,18 @@ def main(argv: list[str] | None = None) -> int:
             seed_demo=args.seed_demo,
         )
     )
+
+
+def _processes(text: str) -> int:
+    """``--processes``: a whole number, or "auto" (the cores this process may run on)."""
+    if text == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"takes a whole number of processes or 'auto', not {text[:40]!r}"
+        ) from None
 
 
 def verify_export(path: Path, since: str | None = None) -> int:

@@ -166,6 +166,7 @@ def test_a_process_that_dies_stops_the_group(group):
         (["--db-url", "not a url"], "is not a database URL"),
         (["--processes", "0"], "--processes takes 1 to"),
         (["--processes", "65"], "--processes takes 1 to 64"),
+        (["--processes", "many"], "takes a whole number of processes or 'auto', not 'many'"),
     ],
 )
 def test_a_group_that_cannot_share_its_store_is_refused_with_why(tmp_path, args, said):
@@ -198,3 +199,18 @@ def test_a_taken_port_is_a_clear_error(postgres_url, tmp_path):
             timeout=HANG,
         )
     assert proc.returncode == 2 and f"Cannot listen on 127.0.0.1:{port}" in proc.stderr
+
+
+def test_auto_serves_from_one_process_per_core_it_may_use(tmp_path):
+    cores = len(os.sched_getaffinity(0))
+    group = _start(tmp_path, "--processes", "auto")
+    try:
+        wait_for(lambda: "serving at" in group.output() or group.proc.poll() is not None, "start")
+        said = f"from {cores} processes" if cores > 1 else "(data in"
+        assert said in group.output(), group.output()
+        if cores > 1:  # (the group's processes; a single serve's children are its workers)
+            assert len(group.children()) == cores
+        assert requests.get(group.url + "/" + routes.API_PREFIX + routes.METADATA, timeout=HANG).ok
+    finally:
+        group.proc.send_signal(signal.SIGTERM)
+        assert group.proc.wait(HANG) == 0, group.output()[-3000:]
