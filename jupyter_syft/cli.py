@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         return verify_export(args.file, args.since)
     if args.command == "run-pysyft":
         return pysyft_notebooks.run(args)
-    pid = " [%(process)d]" if args.processes != 1 else ""  # which process wrote the line
+    auto = args.processes == "auto"
+    processes = _cores() if auto else args.processes
+    pid = " [%(process)d]" if processes != 1 else ""  # which process wrote the line
     logging.basicConfig(
         level=args.log_level.upper(),
         format=f"%(asctime)s %(levelname)s %(name)s{pid}: %(message)s",
@@ -81,18 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     from .hosts import standalone
     from .hosts.bootstrap import datasite_folder
 
-    if args.processes != 1:
+    if processes != 1:
         from .hosts.processes import serve_group
 
         return serve_group(
             args.name,
             args.data_dir or datasite_folder(args.name),
             args.port,
-            args.processes,
+            processes,
             host=args.host,
             db_url=args.db_url,
             dask_scheduler=args.dask_scheduler,
             seed_demo=args.seed_demo,
+            auto=auto,
         )
 
     return asyncio.run(
@@ -108,16 +111,22 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
-def _processes(text: str) -> int:
-    """``--processes``: a whole number, or "auto" (the cores this process may run on)."""
+def _processes(text: str) -> int | str:
+    """``--processes``: a whole number, or "auto" (``_cores``; fewer where PostgreSQL has no
+    room for them: ``connection_budget``)."""
     if text == "auto":
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        return text
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"takes a whole number of processes or 'auto', not {text[:40]!r}"
         ) from None
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def verify_export(path: Path, since: str | None = None) -> int:

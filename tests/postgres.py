@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,27 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
     name = postgres_cluster.create_database()
     yield postgres_cluster.url(name)
     postgres_cluster.drop_database(name)
+
+
+@pytest.fixture
+def limited_database(postgres_cluster: PostgresCluster) -> Iterator[Callable[[int], str]]:
+    """``make(limit)``: the URL of a new database owned by a new role (not a superuser) that
+    may hold ``limit`` connections at once (its CONNECTION LIMIT); both dropped after."""
+    made: list[str] = []
+
+    def make(limit: int) -> str:
+        name = f"limited_{uuid.uuid4().hex[:12]}"
+        with postgres_cluster._admin() as conn:
+            conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'pw-{name}' CONNECTION LIMIT {limit}")
+            conn.execute(f"CREATE DATABASE {name} OWNER {name}")
+        made.append(name)
+        return f"postgresql://{name}:pw-{name}@127.0.0.1:{postgres_cluster.port}/{name}"
+
+    yield make
+    with postgres_cluster._admin() as conn:
+        for name in made:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 @pytest.fixture

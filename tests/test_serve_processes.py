@@ -177,13 +177,22 @@ def test_a_group_that_cannot_share_its_store_is_refused_with_why(tmp_path, args,
     assert "serving at" not in group.output()
 
 
-def test_a_primary_that_cannot_start_stops_the_group_with_its_reason(tmp_path):
+def test_an_unreachable_database_is_refused_before_any_process_starts(tmp_path):
     port = free_port()  # nothing listens there: the database cannot be reached
     group = _start(tmp_path, "--processes", "2", "--db-url", f"postgresql://u@127.0.0.1:{port}/db")
     assert group.proc.wait(HANG) == 2
     group._reader.join(HANG)
     assert f"127.0.0.1:{port}" in group.output() and "serving at" not in group.output()
     assert "Traceback" not in group.output()
+
+
+def test_a_primary_that_cannot_start_stops_the_group_with_its_reason(tmp_path):
+    missing = tmp_path / "no such folder" / "datasite.db"
+    group = _start(tmp_path, "--processes", "2", "--db-url", f"sqlite:///{missing}")
+    assert group.proc.wait(HANG) == 2
+    group._reader.join(HANG)
+    assert "Cannot open the database" in group.output(), group.output()
+    assert "serving at" not in group.output() and "Traceback" not in group.output()
 
 
 def test_a_taken_port_is_a_clear_error(postgres_url, tmp_path):
@@ -210,6 +219,89 @@ def test_auto_serves_from_one_process_per_core_it_may_use(tmp_path):
         assert said in group.output(), group.output()
         if cores > 1:  # (the group's processes; a single serve's children are its workers)
             assert len(group.children()) == cores
+        assert requests.get(group.url + "/" + routes.API_PREFIX + routes.METADATA, timeout=HANG).ok
+    finally:
+        group.proc.send_signal(signal.SIGTERM)
+        assert group.proc.wait(HANG) == 0, group.output()[-3000:]
+
+
+def _role_connections(postgres_cluster, role: str) -> int:
+    with postgres_cluster._admin() as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", (role,))
+        return int(row.fetchone()[0])
+
+
+def test_a_group_shares_what_postgresql_allows_and_stays_within_it(
+    tmp_path, postgres_cluster, limited_database
+):
+    url = limited_database(40)  # two processes would hold up to 2 x 62 by default
+    role = url.split("://", 1)[1].split(":", 1)[0]
+    group = _start(tmp_path, "--processes", "2", "--db-url", url)
+    try:
+        wait_for(lambda: "serving at" in group.output() or group.proc.poll() is not None, "start")
+        said = group.output()
+        assert "from 2 processes" in said, said
+        assert "room for 40 more connections (the role's CONNECTION LIMIT is 40" in said
+        assert "each holding at most 20" in said
+        held = "holds at most 20 PostgreSQL connections: 12 for sessions, 6 for plain reads"
+        wait_for(lambda: group.output().count(held) == 2, "each process's pools")
+        root = sy.login(url=group.url, email=ROOT, password=PASSWORD, verbose=False)
+        headers = {"Authorization": f"Bearer {root.session.api.connection.token}"}
+        api = group.url + "/" + routes.API_PREFIX
+        failures: list[str] = []
+        most = [0]
+        done = threading.Event()
+
+        def call() -> None:  # new connections, so both processes get calls
+            for n in range(12):
+                route = routes.ME if n % 2 else routes.DATASETS
+                answer = requests.get(api + route, headers=headers, timeout=HANG)
+                if not answer.ok:
+                    failures.append(f"{answer.status_code} {answer.text[:200]}")
+
+        def watch() -> None:
+            while not done.is_set():
+                most[0] = max(most[0], _role_connections(postgres_cluster, role))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        callers = [threading.Thread(target=call) for _ in range(24)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(HANG)
+        done.set()
+        watcher.join(HANG)
+        assert failures == []
+        assert 0 < most[0] <= 40  # (the watcher's own connection is the admin's)
+    finally:
+        group.proc.send_signal(signal.SIGTERM)
+        assert group.proc.wait(HANG) == 0, group.output()[-3000:]
+
+
+def test_a_group_without_room_in_postgresql_is_refused_with_what_to_change(
+    tmp_path, limited_database
+):
+    group = _start(tmp_path, "--processes", "2", "--db-url", limited_database(20))
+    assert group.proc.wait(HANG) == 2
+    group._reader.join(HANG)
+    said = group.output()
+    assert "--processes 2 needs at least 32 PostgreSQL connections (16 per process)" in said
+    assert "the role's CONNECTION LIMIT is 20, 0 in use" in said
+    assert "use --processes 1 or fewer, or raise the limit" in said
+    assert "serving at" not in said and "Traceback" not in said
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="auto is one process here")
+def test_auto_takes_the_processes_postgresql_has_room_for(tmp_path, limited_database):
+    cores = len(os.sched_getaffinity(0))
+    group = _start(tmp_path, "--processes", "auto", "--db-url", limited_database(20))
+    try:
+        wait_for(lambda: "serving at" in group.output() or group.proc.poll() is not None, "start")
+        said = group.output()
+        assert f"1 process instead of {cores}, each holding at most 20" in said, said
+        assert "from 1 process " in said
+        assert len(group.children()) == 1
         assert requests.get(group.url + "/" + routes.API_PREFIX + routes.METADATA, timeout=HANG).ok
     finally:
         group.proc.send_signal(signal.SIGTERM)

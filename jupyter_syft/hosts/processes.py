@@ -40,7 +40,8 @@ from pathlib import Path
 
 from tornado.netutil import bind_unix_socket
 
-from ..server.store import StoreUnavailable, not_shareable
+from ..server import connection_budget
+from ..server.store import StoreUnavailable, normalize_url, not_shareable
 from .standalone import GroupMember, serve
 
 MAX_PROCESSES = 64
@@ -55,8 +56,11 @@ def serve_group(
     db_url: str | None = None,
     dask_scheduler: str | None = None,
     seed_demo: bool = False,
+    auto: bool = False,
 ) -> int:
-    """Serve with ``processes`` processes until SIGINT or SIGTERM; the exit status."""
+    """Serve with ``processes`` processes until SIGINT or SIGTERM; the exit status.
+    ``auto``: ``processes`` is what the machine gives; fewer if PostgreSQL has no room for
+    them (``connection_budget``)."""
     if not 1 <= processes <= MAX_PROCESSES:
         print(f"--processes takes 1 to {MAX_PROCESSES}, not {processes}.", file=sys.stderr)
         return 2
@@ -67,6 +71,16 @@ def serve_group(
     if why_not is not None:
         print(f"--processes {processes}: {why_not}.", file=sys.stderr)
         return 2
+    share = None  # each process's connections: the pools' defaults
+    if db_url is not None and normalize_url(db_url).get_backend_name() == "postgresql":
+        try:
+            plan = connection_budget.plan(connection_budget.room(db_url), processes, auto)
+        except (StoreUnavailable, connection_budget.NoRoom) as exc:
+            print(str(exc).rstrip(".") + ".", file=sys.stderr)
+            return 2
+        processes, share = plan.processes, plan.per_process
+        if plan.note is not None:
+            print(plan.note, file=sys.stderr, flush=True)
     try:
         reserved = _reserve(host, port)
     except OSError as exc:
@@ -89,15 +103,16 @@ def serve_group(
 
             return group.start(member, run)
 
-        sandbox = start(GroupMember(host, port, forwarded, None, -1, private))
+        sandbox = start(GroupMember(host, port, forwarded, None, -1, private, "", share))
         ok = sandbox is not None
         for _ in range(processes - 1):
-            front = GroupMember(host, port, None, path, -1, private, sandbox or "")
+            front = GroupMember(host, port, None, path, -1, private, sandbox or "", share)
             ok = ok and start(front) is not None
         if not ok:
             return group.stop_all(2)
         print(
-            f"Datasite {name!r} serving at http://{host}:{port} from {processes} processes "
+            f"Datasite {name!r} serving at http://{host}:{port} from {processes} process"
+            f"{'es' if processes > 1 else ''} "
             f"(data in {data_dir})",
             flush=True,
         )

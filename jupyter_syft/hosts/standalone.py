@@ -109,6 +109,7 @@ class GroupMember:
     ready_fd: int
     folder: str
     sandbox: str = ""  # fronts: the primary runner's sandbox, which requests show
+    connections: int | None = None  # PostgreSQL: this process's share (connection_budget)
 
     def ready(self, sandbox: str = "") -> None:
         """Tell the supervisor this process serves (its stop signals are handled); the
@@ -135,7 +136,9 @@ async def serve(
     primary_path = member.primary_path if member is not None else None
     front = primary_path is not None  # else the primary, or serving alone
     if member is not None:
-        config = replace(config, group_folder=Path(member.folder))
+        config = replace(
+            config, group_folder=Path(member.folder), db_connections=member.connections
+        )
         if front:
             config = replace(config, front=True, front_sandbox=member.sandbox)
     try:

@@ -61,6 +61,9 @@ class DatasiteConfig:
     # The private folder of a ``serve --processes N`` group (every process's, the primary's
     # too): on SQLite its processes tell each other their changes there (``group_relay``).
     group_folder: Path | None = None
+    # PostgreSQL: the most connections this process may hold (its group's share of what the
+    # database allows: ``connection_budget``). None: the pools' defaults.
+    db_connections: int | None = None
 
 
 class Datasite:
@@ -71,7 +74,9 @@ class Datasite:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)  # private data lives here: no other local user may read it
         self.store = Store(
-            config.db_url or sqlite_url(self.data_dir / "datasite.db"), config.schema_cache
+            config.db_url or sqlite_url(self.data_dir / "datasite.db"),
+            config.schema_cache,
+            config.db_connections,
         )
         self.blobs = BlobStore(self.data_dir / "blobs")
         self.work_dir = work_dir(self.data_dir)

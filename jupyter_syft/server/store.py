@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import select
 import shutil
@@ -22,6 +23,8 @@ from sqlmodel import Session, SQLModel, create_engine
 from ..errors import SyftException
 from . import models  # (importing it registers the tables on SQLModel.metadata)
 
+log = logging.getLogger(__name__)
+
 # Services run on the Datasite's thread pool (8 threads by default) and a request may hold
 # two sessions at once (its own and the audit log's): room for that, and for bursts.
 PG_POOL_SIZE = 10
@@ -35,6 +38,16 @@ SQLITE_POOL_SIZE = 16
 # backend started) and closed on each use: room for all of them.
 PG_PLAIN_READ_POOL_SIZE = 10
 PG_PLAIN_READ_MAX_OVERFLOW = 20
+# A process's change relay (change_relay.py): a listening and a sending connection of its own.
+PG_RELAY_CONNECTIONS = 2
+PG_CONNECTIONS_PER_PROCESS = (
+    PG_POOL_SIZE + PG_MAX_OVERFLOW + PG_PLAIN_READ_POOL_SIZE + PG_PLAIN_READ_MAX_OVERFLOW
+) + PG_RELAY_CONNECTIONS
+# The least a process can serve with: its 8 threads each holding two sessions at worst would
+# wait for one another past 12, and plain reads hold theirs for one statement.
+PG_MIN_SESSIONS = 12
+PG_MIN_PLAIN_READS = 2
+PG_MIN_CONNECTIONS_PER_PROCESS = PG_MIN_SESSIONS + PG_MIN_PLAIN_READS + PG_RELAY_CONNECTIONS
 
 
 class StoreUnavailable(SyftException, ValueError):
@@ -59,9 +72,32 @@ def normalize_url(db_url: str) -> URL:
     return url
 
 
-def make_engine(db_url: str, plain_reads: bool = False) -> Engine:
+def pool_limits(connections: int | None, plain_reads: bool) -> dict[str, int]:
+    """PostgreSQL: the pool of a process that may hold ``connections`` in all (None: the
+    defaults; see ``connection_budget``), the sessions' or (``plain_reads``) the plain reads'.
+    A smaller share is split evenly, past each pool's least."""
+    if connections is None or connections >= PG_CONNECTIONS_PER_PROCESS:
+        if plain_reads:
+            size, overflow = PG_PLAIN_READ_POOL_SIZE, PG_PLAIN_READ_MAX_OVERFLOW
+        else:
+            size, overflow = PG_POOL_SIZE, PG_MAX_OVERFLOW
+        return {"pool_size": size, "max_overflow": overflow}
+    pooled = max(connections, PG_MIN_CONNECTIONS_PER_PROCESS) - PG_RELAY_CONNECTIONS
+    reads = max(PG_MIN_PLAIN_READS, min(pooled // 2, pooled - PG_MIN_SESSIONS))
+    total = reads if plain_reads else pooled - reads
+    size = min(PG_PLAIN_READ_POOL_SIZE if plain_reads else PG_POOL_SIZE, total)
+    return {"pool_size": size, "max_overflow": total - size}
+
+
+def make_engine(
+    db_url: str,
+    plain_reads: bool = False,
+    connections: int | None = None,
+    poolclass: Any = None,
+) -> Engine:
     """The engine of ``db_url``. ``plain_reads`` (PostgreSQL): an engine whose connections
-    are in autocommit, for ``Store.plain_reads``."""
+    are in autocommit, for ``Store.plain_reads``. ``connections``: the most this process
+    may hold (``pool_limits``). ``poolclass``: SQLAlchemy's (NullPool: one-off reads)."""
     url = normalize_url(db_url)
     if url.get_backend_name() == "sqlite":
         pool: dict[str, Any] = {}
@@ -79,12 +115,14 @@ def make_engine(db_url: str, plain_reads: bool = False) -> Engine:
         return engine
     options: dict[str, Any] = {"pool_pre_ping": True}
     if url.get_backend_name() == "postgresql":
-        options.update(
-            pool_size=PG_POOL_SIZE,
-            max_overflow=PG_MAX_OVERFLOW,
-            pool_timeout=PG_POOL_TIMEOUT_S,
-            pool_recycle=PG_POOL_RECYCLE_S,
-        )
+        if poolclass is None:
+            options.update(
+                pool_limits(connections, plain_reads),
+                pool_timeout=PG_POOL_TIMEOUT_S,
+                pool_recycle=PG_POOL_RECYCLE_S,
+            )
+        else:
+            options.update(poolclass=poolclass)
         if "connect_timeout" not in url.query:
             options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         # Whatever the database's default: a read after a lock must see what the lock's
@@ -92,11 +130,7 @@ def make_engine(db_url: str, plain_reads: bool = False) -> Engine:
         # append relies on (services/audit.py).
         options["isolation_level"] = "READ COMMITTED"
         if plain_reads:
-            options.update(
-                isolation_level="AUTOCOMMIT",
-                pool_size=PG_PLAIN_READ_POOL_SIZE,
-                max_overflow=PG_PLAIN_READ_MAX_OVERFLOW,
-            )
+            options.update(isolation_level="AUTOCOMMIT")
     try:
         engine = create_engine(url, **options)
     except (ImportError, NoSuchModuleError) as exc:
@@ -195,7 +229,7 @@ def _first_line(exc: DBAPIError) -> str:
     return lines[0].rstrip(".") if lines else type(exc).__name__
 
 
-def _unreachable(url: URL, exc: DBAPIError) -> StoreUnavailable:
+def unreachable(url: URL, exc: DBAPIError) -> StoreUnavailable:
     detail = _first_line(exc)
     if url.get_backend_name() == "sqlite":
         checks = (
@@ -398,29 +432,45 @@ class Store:
     ``schema_cache``: a folder for empty databases of the current schema (``SchemaCache``): a
     new SQLite file starts as a copy of one instead of running every CREATE. ``created``
     says whether this open created the tables (a new database: nothing in it to recover).
+    ``connections`` (PostgreSQL): the most this process may hold (``pool_limits``).
     """
 
-    def __init__(self, db_url: str, schema_cache: Path | None = None):
+    def __init__(
+        self, db_url: str, schema_cache: Path | None = None, connections: int | None = None
+    ):
         self.db_url = db_url
         cache = SchemaCache(schema_cache) if schema_cache is not None else None
         new_file = _new_sqlite_file(db_url) if cache is not None else None
         self.created = cache is not None and new_file is not None and cache.copy_to(new_file)
-        self.engine = make_engine(db_url)
+        self.engine = make_engine(db_url, connections=connections)
         self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql" | ...
         # One-row reads on most calls (a token, a view's generation: view_cache.PlainRead).
         # On PostgreSQL a pooled connection would send BEGIN, the SELECT, and ROLLBACK when
         # it goes back to the pool: three round trips for one row. In autocommit, one.
         # (SQLite's reads cost no round trip: the same engine.)
         self.plain_reads = (
-            make_engine(db_url, plain_reads=True) if self.dialect == "postgresql" else self.engine
+            make_engine(db_url, plain_reads=True, connections=connections)
+            if self.dialect == "postgresql"
+            else self.engine
         )
+        if connections is not None and self.dialect == "postgresql":
+            sessions = sum(pool_limits(connections, False).values())
+            reads = sum(pool_limits(connections, True).values())
+            log.info(
+                "This process holds at most %d PostgreSQL connections: %d for sessions, %d for "
+                "plain reads, %d for the change relay",
+                sessions + reads + PG_RELAY_CONNECTIONS,
+                sessions,
+                reads,
+                PG_RELAY_CONNECTIONS,
+            )
         self._own_hooks = _statement_hooks(self.engine)
         self._compiled: dict[Any, tuple[str, dict[str, Any]]] = {}  # see _driver_sql
         try:
             connection = self.engine.connect()
         except DBAPIError as exc:
             self.engine.dispose()
-            raise _unreachable(self.engine.url, exc) from None
+            raise unreachable(self.engine.url, exc) from None
         if self.created:  # a copy of this schema's empty database: nothing to create
             connection.close()
             return
