@@ -33,7 +33,7 @@ from .errors import (
 from .paging import PageParams, preload
 from .retention import referenced_blobs
 from .settings import SettingsService
-from .view_cache import DATASETS, ViewCache, bump
+from .view_cache import DATASETS, PlainRead, ViewCache, bump
 from .views import iso, person
 
 NO_ACCESS = (
@@ -53,6 +53,8 @@ class DatasetService:
         self.audit = audit
         self.settings = settings
         self._pages: ViewCache[wire.Page[wire.Dataset]] = ViewCache(store, DATASETS)
+        # Every mock read of every scientist: the asset and its values' sizes in one row.
+        self._value_row = PlainRead(store, _VALUE_QUERY, "asset_id")
 
     # --- uploading ---------------------------------------------------------------------------
     def open_upload(self, actor: Actor, declared_size: int | None) -> BlobWriter:
@@ -314,22 +316,18 @@ class DatasetService:
         self._require_browsing(actor)
         if which not in ("mock", "data"):
             raise BadRequest("Ask for 'mock' or 'data'.")
-        # Every mock read of every scientist comes here: the asset and its value's size in
-        # one Core query, no ORM objects.
-        with self.store.engine.connect() as connection:
-            found = connection.execute(_VALUE_QUERY, {"asset_id": asset_id}).first()
+        found = self._value_row.row(asset_id)
         if found is None:
             raise NotFound(f"No asset with id {asset_id}.")
+        name, data_blob_id, mock_blob_id, data_size, mock_size = found
         if which == "data":
             if not actor.is_owner:
                 raise Forbidden(NO_ACCESS)
-            blob_id, size = found.data_blob_id, found.data_size
+            blob_id, size = data_blob_id, data_size
         else:
-            if found.mock_blob_id is None:
-                raise NotFound(
-                    f"Asset {found.name!r} has no mock: its owner uploaded it with no_mock()."
-                )
-            blob_id, size = found.mock_blob_id, found.mock_size
+            if mock_blob_id is None:
+                raise NotFound(f"Asset {name!r} has no mock: its owner uploaded it with no_mock().")
+            blob_id, size = mock_blob_id, mock_size
         if actor.is_owner and which == "data":
             self.audit.record(actor, "asset.read_private", "asset", asset_id)
         return self.blobs.path(blob_id), size
