@@ -665,3 +665,47 @@ def test_the_audit_append_in_one_round_trip_links_to_the_committed_head(backend,
         assert checked_in_piped == []
     finally:
         store.close()
+
+
+def _prepared_here(session) -> set[str]:
+    """The statements PostgreSQL holds prepared for ``session``'s connection."""
+    rows = session.connection().exec_driver_sql("SELECT statement FROM pg_prepared_statements")
+    return {row[0] for row in rows}
+
+
+def test_a_rollback_keeps_the_connections_prepared_statements(postgres_url):
+    store = Store(postgres_url)
+    try:
+        query = select(models.User).where(col(models.User.email) == "nobody@example.org")
+        with store.engine.connect() as connection:
+            pooled = connection.connection.dbapi_connection
+        for _ in range(6):  # psycopg prepares it at the fifth run on a connection
+            with store.session() as session:  # a read: the session ends with a ROLLBACK
+                assert session.connection().connection.dbapi_connection is pooled
+                session.exec(query).all()
+        with store.session() as session:
+            assert any("FROM users" in s for s in _prepared_here(session)), (
+                "the ROLLBACKs dropped the prepared statements"
+            )
+            session.exec(query).all()
+            session.rollback()
+            assert any("FROM users" in s for s in _prepared_here(session))
+    finally:
+        store.close()
+
+
+def test_a_rollback_still_undoes_the_transaction_and_ends_a_failed_one(postgres_url):
+    store = Store(postgres_url)
+    try:
+        email = f"{uuid.uuid4().hex}@example.org"
+        with store.session() as session:
+            session.add(models.User(email=email, name="Gone", password_hash="x", role=1))
+            session.flush()  # written in the transaction, never committed
+        with store.session() as session:
+            assert session.exec(select(models.User).where(models.User.email == email)).first() is None
+            with pytest.raises(Exception, match="division by zero"):
+                session.connection().exec_driver_sql("SELECT 1/0")
+            session.rollback()  # the failed transaction ended: the connection serves again
+            assert session.connection().exec_driver_sql("SELECT 2").scalar() == 2
+    finally:
+        store.close()
