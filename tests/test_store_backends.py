@@ -702,7 +702,9 @@ def test_a_rollback_still_undoes_the_transaction_and_ends_a_failed_one(postgres_
             session.add(models.User(email=email, name="Gone", password_hash="x", role=1))
             session.flush()  # written in the transaction, never committed
         with store.session() as session:
-            assert session.exec(select(models.User).where(models.User.email == email)).first() is None
+            assert (
+                session.exec(select(models.User).where(models.User.email == email)).first() is None
+            )
             with pytest.raises(Exception, match="division by zero"):
                 session.connection().exec_driver_sql("SELECT 1/0")
             session.rollback()  # the failed transaction ended: the connection serves again
