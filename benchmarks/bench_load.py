@@ -2,7 +2,7 @@
 
     cd <checkout> && .venv/bin/python benchmarks/bench_load.py [--db sqlite|postgresql] [--seconds 60]
         [--scientists 50] [--list-scientists 32] [--calls 10] [--client-procs 4]
-        [--processes N] [--py-spy FILE.svg|FILE.txt [--py-spy-gil]] [--server-log FILE]
+        [--processes N] [--pg-socket] [--py-spy FILE.svg|FILE.txt [--py-spy-gil]] [--server-log FILE]
 
 The Datasite runs as ``jupyter-syft serve`` in a process of its own on loopback; scientists are
 threads spread over ``--client-procs`` client processes (one Python process's GIL would be the
@@ -18,7 +18,8 @@ limit otherwise), each thread with its own login. Two rows:
   many of the machine's cores were busy: a machine whose cores are all busy is the limit,
   whatever the server does.
 
-``--db postgresql`` starts a throwaway PostgreSQL cluster (as the tests do, tests/postgres.py).
+``--db postgresql`` starts a throwaway PostgreSQL cluster (as the tests do, tests/postgres.py),
+reached over TCP on loopback, or with ``--pg-socket`` through its Unix socket.
 ``--processes N`` serves with ``jupyter-syft serve --processes N`` (SQLite or PostgreSQL).
 ``--py-spy`` samples the server process (all threads) during both rows with py-spy (path in
 $PY_SPY, default /tmp/pyspy/bin/py-spy); a ``.txt`` file gets py-spy's raw collapsed stacks.
@@ -241,6 +242,12 @@ def main() -> None:
     parser.add_argument("--py-spy", help="sample the server with py-spy into this file")
     parser.add_argument("--server-log", help="append the server's log to this file")
     parser.add_argument(
+        "--pg-socket",
+        action="store_true",
+        help="--db postgresql: the server connects through the cluster's Unix socket "
+        "instead of TCP on loopback (as a Datasite beside its database would)",
+    )
+    parser.add_argument(
         "--processes",
         type=int,
         default=1,
@@ -263,14 +270,17 @@ def main() -> None:
     db_url = None
     if args.db == "postgresql":
         sys.path.insert(0, str(ROOT / "tests"))
-        from postgres import PostgresCluster, find_bindir
+        from postgres import PG_USER, PostgresCluster, find_bindir
 
         bindir = find_bindir()
         if bindir is None:
             sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
         cluster = PostgresCluster(bindir)
         cluster.start()
-        db_url = cluster.url(cluster.create_database())
+        database = cluster.create_database()
+        db_url = cluster.url(database)
+        if args.pg_socket:  # (the cluster trusts its Unix socket's local users)
+            db_url = f"postgresql://{PG_USER}@/{database}?host={cluster.base}&port={cluster.port}"
 
     data_dir = tempfile.mkdtemp(prefix="bench-load-")
     procs: list[Any] = []
