@@ -104,3 +104,39 @@ def test_the_room_read_from_postgresql(limited_database):
 def test_a_superuser_is_held_to_the_servers_limit_only(postgres_url):
     found = connection_budget.room(postgres_url)
     assert "max_connections is" in found.why and found.free > 0
+
+
+def test_a_database_that_refuses_connections_is_a_503_that_says_so(
+    limited_database, postgres_cluster
+):
+    import requests
+
+    import jupyter_syft as sy
+    from jupyter_syft.wire import routes
+
+    url = limited_database(40)
+    role = url.split("://", 1)[1].split(":", 1)[0]
+    node = sy.orchestra.launch(
+        name="refusing-db", port="auto", reset=True, db_url=url, verbose=False
+    )
+    try:
+        root = sy.login(url=node.url, email="info@openmined.org", password="changethis")
+        headers = {"Authorization": f"Bearer {root.session.api.connection.token}"}
+        me = node.url + "/" + routes.API_PREFIX + routes.ME
+        assert requests.get(me, headers=headers, timeout=30).ok
+        with postgres_cluster._admin() as admin:  # every connection cut, and no new one
+            admin.execute(f"ALTER ROLE {role} CONNECTION LIMIT 0")
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (role,),
+            )
+        answer = requests.get(me, headers=headers, timeout=60)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"] == "unavailable"
+        assert "database did not answer" in answer.json()["detail"]
+        assert "try again in a moment" in answer.json()["detail"]
+        with postgres_cluster._admin() as admin:
+            admin.execute(f"ALTER ROLE {role} CONNECTION LIMIT -1")
+        assert requests.get(me, headers=headers, timeout=30).ok  # it recovers by itself
+    finally:
+        node.land()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import tornado.web
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from tornado.ioloop import IOLoop
 
 from ...roles import ServiceRole
@@ -39,6 +41,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("jupyter_syft.server")
 T = TypeVar("T")
 STREAM_CHUNK = 4 << 20
+# The database did not answer a call: no pooled connection came free in time, a new one was
+# refused (PostgreSQL's connection limits, a restart), or it gave up waiting for a lock. The
+# same call may work a moment later: a 503 that says so, not an internal error.
+STORE_UNAVAILABLE = (
+    "The Datasite's database did not answer (busy, or unreachable): try again in a moment. "
+    "If it keeps failing, tell the Datasite's owner; its log says why."
+)
 
 
 # The HTTP status of each service error class (services know no HTTP). A subclass takes its
@@ -227,7 +236,12 @@ class DatasiteHandlerMixin(JsonApiMixin):
         call = functools.partial(fn, *args, **kwargs)
         if getattr(self, "actor", None) is _PENDING:  # (not set yet while it is resolved)
             call = functools.partial(self._as_actor, call)
-        return await IOLoop.current().run_in_executor(self.datasite.executor, call)
+        try:
+            return await IOLoop.current().run_in_executor(self.datasite.executor, call)
+        except (PoolTimeout, OperationalError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.error_log.warning("The database did not answer a call: %s", first[:500])
+            raise Unavailable(STORE_UNAVAILABLE) from None
 
     def _as_actor(self, call: functools.partial[T]) -> T:
         actor = self.datasite.services.auth.actor_for(self.request.headers.get("Authorization"))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import models
 from ..store import Store, replace_nul
@@ -72,16 +72,20 @@ class PlainRead:
         if self.clean is not None:
             value = self.clean(value)
         params: Any = (value,) if self.positional else {self.param: value}
-        pooled = self.store.plain_reads.raw_connection()
+        driver_error = self.store.engine.dialect.loaded_dbapi.Error
         try:
-            cursor = pooled.cursor()
+            pooled = self.store.plain_reads.raw_connection()
             try:
-                cursor.execute(self.sql, params)
-                raw = cursor.fetchone()
+                cursor = pooled.cursor()
+                try:
+                    cursor.execute(self.sql, params)
+                    raw = cursor.fetchone()
+                finally:
+                    cursor.close()
             finally:
-                cursor.close()
-        finally:
-            pooled.close()  # back to the pool
+                pooled.close()  # back to the pool
+        except driver_error as exc:  # as SQLAlchemy raises it (callers catch one kind)
+            raise DBAPIError.instance(self.sql, params, exc, driver_error) from exc
         if raw is None:
             return None
         return tuple(v if f is None else f(v) for f, v in zip(self.convert, raw, strict=True))
