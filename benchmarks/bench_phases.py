@@ -447,6 +447,10 @@ def row_mixed(settings: Settings, db_url: str | None) -> dict[str, Any]:
         "server_ms_per_op": (
             server_cpu / (done * sampled / elapsed) * 1000 if done and sampled else None
         ),
+        # the client processes' CPU (building each function included), per op
+        "client_ms_per_op": (
+            sum(p.get("client_cpu_s", 0.0) for p in per_proc) / done * 1000 if done else None
+        ),
         "value": done / elapsed,
         "calls_per_s": sum(p.get("http_calls", 0) for p in per_proc) / elapsed,
         "errors": errors,
@@ -528,8 +532,10 @@ def _mixed_client(
     began = time.monotonic()
     deadline = began + seconds
     calls_before = next(calls)
+    cpu_before = time.process_time()
     _in_threads(scientist, clients)
     return {
+        "client_cpu_s": time.process_time() - cpu_before,
         "http_calls": next(calls) - calls_before - 1,
         "ops": ops,
         "latencies": latencies,
@@ -1016,9 +1022,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             cpu = ""
             if result.get("cores_busy") is not None:
+                clients = result.get("client_ms_per_op")
                 cpu = (
-                    f" Server CPU {result['server_ms_per_op']:.1f} ms/op; machine busy "
-                    f"{result['cores_busy']:.2f} of {os.cpu_count()} cores."
+                    f" Server CPU {result['server_ms_per_op']:.1f} ms/op"
+                    + (f", the clients' {clients:.1f}" if clients is not None else "")
+                    + f"; machine busy {result['cores_busy']:.2f} of {os.cpu_count()} cores."
                 )
             notes.append(f"{key}: {ops} in {result['elapsed_s']:.1f} s.{cpu}")
             for err in result.get("first_errors", []):
