@@ -330,8 +330,9 @@ def test_the_plain_read_gives_cores_row_and_is_seen_by_whoever_listens(node, roo
 # --- which routes may defer the caller -------------------------------------------------------
 def _deferral_problems(endpoint: type) -> list[str]:
     """Why ``endpoint``'s verbs could not resolve their caller inside their first service
-    call: ``self.actor`` used other than as an argument of ``self.run``, a first ``self.run``
-    without it, or the body read in the verb itself (on the event loop, before the caller)."""
+    call: ``self.actor`` used other than as an argument of ``self.run`` (or ``self.read``), a
+    first such call without it, or the body read in the verb itself (on the event loop,
+    before the caller)."""
     problems = []
     for verb in VERBS:
         function = getattr(endpoint, verb, None)
@@ -341,18 +342,18 @@ def _deferral_problems(endpoint: type) -> list[str]:
         runs = [
             node
             for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "self.run"
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("self.run", "self.read")
         ]
         run_args = {id(arg) for run in runs for arg in run.args}
         for node in ast.walk(tree):
             text = ast.unparse(node) if isinstance(node, ast.Attribute | ast.Call) else ""
             if text == "self.actor" and id(node) not in run_args:
-                problems.append(f"{verb}: self.actor outside self.run")
+                problems.append(f"{verb}: self.actor outside self.run/read")
             if text in ("self.body()", "self.json_body()"):
                 problems.append(f"{verb}: reads the body on the event loop")
         first = min(runs, key=lambda run: (run.lineno, run.col_offset), default=None)
         if first is None or "self.actor" not in [ast.unparse(a) for a in first.args]:
-            problems.append(f"{verb}: its first self.run does not take self.actor")
+            problems.append(f"{verb}: its first self.run/read does not take self.actor")
     return problems
 
 

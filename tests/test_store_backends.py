@@ -711,3 +711,125 @@ def test_a_rollback_still_undoes_the_transaction_and_ends_a_failed_one(postgres_
             assert session.connection().exec_driver_sql("SELECT 2").scalar() == 2
     finally:
         store.close()
+
+
+# --- the busiest reads: on the event loop's thread where reads never wait ----------------------
+API = "/syft/api/v1/"
+
+
+def _hot_reads(site, asset, request_id: str) -> dict[str, str]:
+    """The busiest read routes (what the mixed load calls most), by name: their URLs."""
+    base = site.url.rstrip("/") + API
+    return {
+        "me": base + "users/me",
+        "datasets": base + "datasets",
+        "mock": base + f"assets/{asset.id}/mock",
+        "request": base + f"requests/{request_id}",
+    }
+
+
+def _handoffs(site, monkeypatch) -> list:
+    executor = site.datasite.executor
+    submitted: list = []
+    original = executor.submit
+
+    def counting(fn, *args, **kwargs):
+        submitted.append(fn)
+        return original(fn, *args, **kwargs)
+
+    monkeypatch.setattr(executor, "submit", counting)
+    return submitted
+
+
+def test_the_busiest_reads_skip_the_pool_only_where_reads_never_wait(
+    site, root, scientist, asset, backend, monkeypatch
+):
+    import requests
+
+    request_id = scientist.code.request_code_execution(_single_use(asset)).id
+    headers = {"Authorization": f"Bearer {root.connection.token}"}
+    store = site.datasite.store
+    assert store.reads_never_wait == (backend == "sqlite")
+    submitted = _handoffs(site, monkeypatch)
+    answers = {}
+    for name, url in _hot_reads(site, asset, request_id).items():
+        submitted.clear()
+        answer = requests.get(url, headers=headers, timeout=30)
+        assert answer.status_code == 200, (name, answer.text)
+        answers[name] = answer.content
+        # SQLite: answered on the loop's thread; PostgreSQL: one hand-off (a round trip)
+        assert len(submitted) == (0 if backend == "sqlite" else 1), name
+    # the same answers through the pool
+    monkeypatch.setattr(store, "reads_never_wait", False)
+    for name, url in _hot_reads(site, asset, request_id).items():
+        submitted.clear()
+        answer = requests.get(url, headers=headers, timeout=30)
+        assert answer.content == answers[name], name
+        assert len(submitted) == 1, name
+    # a write still goes to the pool on either store
+    monkeypatch.setattr(store, "reads_never_wait", backend == "sqlite")
+    submitted.clear()
+    root.requests.get_by_id(request_id).approve()
+    # get_by_id's read (on PostgreSQL only), then the approval
+    assert len(submitted) == (1 if backend == "sqlite" else 2)
+    assert "_approve" in repr(submitted[-1])
+
+
+def test_the_busiest_reads_write_nothing_and_keep_every_check(
+    site, root, scientist, asset, backend
+):
+    """What runs on the loop's thread must never wait for SQLite's write lock (so it writes
+    nothing), and refuses as it did on the pool: a forged token, another's request, a
+    database that does not answer."""
+    import requests
+    from sqlalchemy.exc import OperationalError
+    from statements import statements
+
+    request_id = scientist.code.request_code_execution(_single_use(asset)).id
+    hot = _hot_reads(site, asset, request_id)
+    as_root = {"Authorization": f"Bearer {root.connection.token}"}
+    loop_thread = site.server._thread  # the thread that serves HTTP
+
+    def on_loop_thread(_statement: str) -> bool:
+        return threading.current_thread() is loop_thread
+
+    with statements(site.datasite.store.engine, keep=on_loop_thread) as seen:
+        for url in hot.values():
+            assert requests.get(url, headers=as_root, timeout=30).status_code == 200
+    if backend == "sqlite":
+        assert seen and all(s.lstrip().upper().startswith("SELECT") for s in seen), seen
+    else:
+        assert seen == []  # every statement on the pool: a round trip never holds the loop
+    forged = {"Authorization": "Bearer forged-token"}
+    for name, url in hot.items():
+        answer = requests.get(url, headers=forged, timeout=30)
+        assert answer.status_code == 401 and answer.json()["error"] == "unauthorized", name
+    # a request of someone else's is not there for another scientist
+    root.users.create(
+        sy.UserCreate(
+            email="other@example.org",
+            name="O",
+            password="pw-other-1",
+            role=sy.ServiceRole.DATA_SCIENTIST,
+        )
+    )
+    other = site.login(email="other@example.org", password="pw-other-1", verbose=False)
+    answer = requests.get(
+        hot["request"], headers={"Authorization": f"Bearer {other.connection.token}"}, timeout=30
+    )
+    assert answer.status_code == 404 and "No request" in answer.json()["detail"]
+    # the database not answering, on the loop's thread too: a 503 that says to try again
+    services = site.datasite.services
+
+    def unanswered(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    original = services.users.me
+    services.users.me = unanswered
+    try:
+        answer = requests.get(hot["me"], headers=as_root, timeout=30)
+    finally:
+        services.users.me = original
+    assert answer.status_code == 503, answer.text
+    assert "try again in a moment" in answer.json()["detail"]
+    assert requests.get(hot["me"], headers=as_root, timeout=30).status_code == 200

@@ -468,6 +468,11 @@ class Store:
         self.created = cache is not None and new_file is not None and cache.copy_to(new_file)
         self.engine = make_engine(db_url, connections=connections)
         self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql" | ...
+        # A SQLite file (in WAL mode: _sqlite_pragmas): a read waits for no writer, of this
+        # process or another, and takes tens of microseconds. (An in-memory database has no
+        # WAL; a PostgreSQL read is a round trip.)
+        database = self.engine.url.database
+        self.reads_never_wait = self.dialect == "sqlite" and database not in (None, "", ":memory:")
         # One-row reads on most calls (a token, a view's generation: view_cache.PlainRead).
         # On PostgreSQL a pooled connection would send BEGIN, the SELECT, and ROLLBACK when
         # it goes back to the pool: three round trips for one row. In autocommit, one.

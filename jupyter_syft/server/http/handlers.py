@@ -172,7 +172,7 @@ class MeHandler(Endpoint):
     defer_actor = True
 
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.users.me, self.actor))
+        self.send_json(await self.read(self.services.users.me, self.actor))
 
 
 class UserHandler(Endpoint):
@@ -231,7 +231,7 @@ class DatasetsHandler(Endpoint):
     defer_actor = True
 
     async def get(self) -> None:
-        self.send_json(await self.run(self.services.datasets.list, self.actor, _page(self)))
+        self.send_json(await self.read(self.services.datasets.list, self.actor, _page(self)))
 
     async def post(self) -> None:
         self.send_json(await self.run(self._create, self.actor), 201)
@@ -344,7 +344,9 @@ class AssetValueHandler(Endpoint):
             self.set_header("Content-Type", VALUE_MEDIA_TYPE)
             self.finish(head)
             return
-        path, size = await self.run(self.services.datasets.open_value, self.actor, asset_id, which)
+        path, size = await self.read(
+            self.services.datasets.open_value, self.actor, asset_id, which
+        )
         await self.stream_file(path, size)
 
 
@@ -730,7 +732,7 @@ class RequestHandler(Endpoint):
     defer_actor = True
 
     async def get(self, request_id: str) -> None:
-        self.send_json(await self.run(self.services.requests.get, self.actor, request_id))
+        self.send_json(await self.read(self.services.requests.get, self.actor, request_id))
 
 
 class RequestApproveHandler(Endpoint):
