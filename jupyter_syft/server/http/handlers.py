@@ -344,9 +344,7 @@ class AssetValueHandler(Endpoint):
             self.set_header("Content-Type", VALUE_MEDIA_TYPE)
             self.finish(head)
             return
-        path, size = await self.read(
-            self.services.datasets.open_value, self.actor, asset_id, which
-        )
+        path, size = await self.read(self.services.datasets.open_value, self.actor, asset_id, which)
         await self.stream_file(path, size)
 
 
