@@ -350,6 +350,11 @@ def _groups(count: int, procs: int) -> list[list[int]]:
     return [g for g in groups if g]
 
 
+def _store(db_url: str | None) -> str:
+    """Which store a load row's Datasite ran on (recorded with its figures)."""
+    return "sqlite" if db_url is None else db_url.split(":", 1)[0].split("+", 1)[0]
+
+
 def row_list(settings: Settings, db_url: str | None) -> dict[str, Any]:
     return _many_calls(settings, db_url, "list")
 
@@ -368,6 +373,7 @@ def _many_calls(settings: Settings, db_url: str | None, row: str) -> dict[str, A
     ms = [s * 1000 for samples, _, _ in per_proc for s in samples]
     elapsed = max(end for _, _, end in per_proc) - min(begin for _, begin, _ in per_proc)
     return {
+        "store": _store(db_url),
         "value": percentile(ms, 50),
         "p99": percentile(ms, 99),
         "calls": len(ms),
@@ -441,6 +447,7 @@ def row_mixed(settings: Settings, db_url: str | None) -> dict[str, Any]:
     }
     done = sum(ops.values())
     return {
+        "store": _store(db_url),
         "latency_ms": latency_ms,
         "cores_busy": busy / sampled if sampled else None,
         # the server's CPU over the sampled part of the window, per op done in that part
@@ -880,8 +887,9 @@ def measure(settings: Settings, rows: list[str], dbs: list[str]) -> dict[str, An
                         results[key] = {"error": pg_error}
                         continue
                     fn = {"list": row_list, "floor": row_floor}.get(name, row_mixed)
+                    # (each PostgreSQL run gets a fresh database; SQLite runs get none)
                     runs = [
-                        _attempt(fn, settings, postgres.database() if postgres else None)
+                        _attempt(fn, settings, _database(db, postgres))
                         for _ in range(settings.repeat)
                     ]
                     results[key] = _median_of(runs)
@@ -907,6 +915,15 @@ def measure(settings: Settings, rows: list[str], dbs: list[str]) -> dict[str, An
         if postgres is not None:
             postgres.stop()
     return results
+
+
+def _database(db: str, postgres: Postgres | None) -> str | None:
+    """The database URL a load row's Datasite gets: None (its own SQLite file) for ``sqlite``,
+    even while the cluster for the ``postgresql`` rows is up."""
+    if db == "sqlite":
+        return None
+    assert postgres is not None
+    return postgres.database()
 
 
 def _attempt(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:

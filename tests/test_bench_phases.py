@@ -87,3 +87,15 @@ def test_floor_row_beside_the_list_row(tmp_path):
     results = json.loads(out.read_text())["results"]
     assert results["floor@sqlite"]["calls"] == results["list@sqlite"]["calls"] == 320
     assert results["floor@sqlite"]["calls_per_s"] > 0
+
+
+def test_with_both_stores_each_load_row_runs_on_its_own(tmp_path):
+    """``--db both``: the SQLite rows get their own SQLite file while the cluster for the
+    PostgreSQL rows is up (they once ran on PostgreSQL too), and each row records its store."""
+    out = tmp_path / "both.json"
+    done = _run("--quick", "--only", "floor", "--db", "both", "--json", str(out), home=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(out.read_text())["results"]
+    assert results["floor@sqlite"]["store"] == "sqlite"
+    assert results["floor@postgresql"]["store"] == "postgresql"
+    assert "(SQLite)" in done.stdout and "(PostgreSQL)" in done.stdout
