@@ -19,6 +19,7 @@ import pytest
 import requests
 import tornado.httputil
 import tornado.web
+from handoffs import counting_handoffs
 
 import jupyter_syft as sy
 from jupyter_syft.hosts.standalone import NotFoundHandler, make_app
@@ -64,26 +65,13 @@ def _bearer(client) -> dict[str, str]:
     return {"Authorization": f"Bearer {client.connection.token}"}
 
 
-def _counting_handoffs(node, monkeypatch) -> list:
-    executor = node.datasite.executor
-    submitted: list = []
-    original = executor.submit
-
-    def counting(fn, *args, **kwargs):
-        submitted.append(fn)
-        return original(fn, *args, **kwargs)
-
-    monkeypatch.setattr(executor, "submit", counting)
-    return submitted
-
-
 # --- write routes: caller and service call in one hand-off -----------------------------------
 def test_an_approval_is_one_hand_off_and_a_forged_token_approves_nothing(
     node, root, scientist, uploaded, monkeypatch
 ):
     request_id = _request_id(scientist)
     url = node.url.rstrip("/") + API + f"requests/{request_id}/approve"
-    submitted = _counting_handoffs(node, monkeypatch)
+    submitted = counting_handoffs(node.datasite, monkeypatch)
     # a valid body with a forged token: refused before the body is looked at
     answer = requests.post(url, headers=FORGED, json={"approve_nested": False}, timeout=30)
     assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
@@ -107,7 +95,7 @@ def test_a_body_over_the_anonymous_limit_is_read_only_for_a_known_caller(
     request_id = _request_id(scientist)
     url = node.url.rstrip("/") + API + f"requests/{request_id}/approve"
     padded = b"{}" + b" " * limits.ANONYMOUS_JSON_BODY  # valid JSON, over the anonymous limit
-    submitted = _counting_handoffs(node, monkeypatch)
+    submitted = counting_handoffs(node.datasite, monkeypatch)
     answer = requests.post(url, headers=FORGED, data=padded, timeout=30)
     assert answer.status_code == 401
     assert len(submitted) == 1  # only the caller: no service call
@@ -135,7 +123,7 @@ def test_a_declared_large_body_with_a_forged_token_is_refused_unread(
 
 
 def test_a_request_is_created_in_one_hand_off(node, scientist, uploaded, monkeypatch):
-    submitted = _counting_handoffs(node, monkeypatch)
+    submitted = counting_handoffs(node.datasite, monkeypatch)
     request_id = _request_id(scientist)
     creates = [fn for fn in submitted if "_create" in repr(fn)]
     assert len(creates) == 1 and "_as_actor" in repr(creates[0])

@@ -45,34 +45,25 @@ def test_a_deferred_route_refuses_a_forged_token(node, pattern, verb):
     assert answer.json()["error"] == "unauthorized"
 
 
-def test_a_deferred_call_hands_off_to_the_pool_once(node, root, scientist, uploaded):
-    executor = node.datasite.executor
-    submitted = []
-    original = executor.submit
+def test_a_deferred_call_hands_off_to_the_pool_once(node, root, scientist, uploaded, monkeypatch):
+    from handoffs import counting_handoffs
 
-    def counting(fn, *args, **kwargs):
-        submitted.append(fn)
-        return original(fn, *args, **kwargs)
-
-    executor.submit = counting
-    try:
-        headers = {"Authorization": f"Bearer {scientist.session.api.connection.token}"}
-        base = node.url.rstrip("/") + "/" + API_PREFIX
-        listed = requests.get(base + "requests", headers=headers, timeout=30)
-        assert listed.status_code == 200 and listed.json()["items"] == []
-        assert len(submitted) == 1  # the caller and the list in one hand-off
-        submitted.clear()
-        # one of the busiest reads: none on a SQLite file (run on the loop's thread)
-        listed = requests.get(base + "datasets", headers=headers, timeout=30)
-        assert listed.status_code == 200 and listed.json()["items"][0]["name"] == "Patients"
-        assert len(submitted) == (0 if node.datasite.store.reads_never_wait else 1)
-        submitted.clear()
-        # a route that does not defer: the caller first, then the call
-        mine = requests.get(base + "code", headers=headers, timeout=30)
-        assert mine.status_code == 200
-        assert len(submitted) == 2
-    finally:
-        executor.submit = original
+    submitted = counting_handoffs(node.datasite, monkeypatch)
+    headers = {"Authorization": f"Bearer {scientist.session.api.connection.token}"}
+    base = node.url.rstrip("/") + "/" + API_PREFIX
+    listed = requests.get(base + "requests", headers=headers, timeout=30)
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    assert len(submitted) == 1  # the caller and the list in one hand-off
+    submitted.clear()
+    # one of the busiest reads: none on a SQLite file (run on the loop's thread)
+    listed = requests.get(base + "datasets", headers=headers, timeout=30)
+    assert listed.status_code == 200 and listed.json()["items"][0]["name"] == "Patients"
+    assert len(submitted) == (0 if node.datasite.store.reads_never_wait else 1)
+    submitted.clear()
+    # a route that does not defer: the caller first, then the call
+    mine = requests.get(base + "code", headers=headers, timeout=30)
+    assert mine.status_code == 200
+    assert len(submitted) == 2
 
 
 def test_the_placeholder_caller_may_do_nothing():

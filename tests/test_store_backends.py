@@ -728,19 +728,6 @@ def _hot_reads(site, asset, request_id: str) -> dict[str, str]:
     }
 
 
-def _handoffs(site, monkeypatch) -> list:
-    executor = site.datasite.executor
-    submitted: list = []
-    original = executor.submit
-
-    def counting(fn, *args, **kwargs):
-        submitted.append(fn)
-        return original(fn, *args, **kwargs)
-
-    monkeypatch.setattr(executor, "submit", counting)
-    return submitted
-
-
 def test_the_busiest_reads_skip_the_pool_only_where_reads_never_wait(
     site, root, scientist, asset, backend, monkeypatch
 ):
@@ -750,7 +737,9 @@ def test_the_busiest_reads_skip_the_pool_only_where_reads_never_wait(
     headers = {"Authorization": f"Bearer {root.connection.token}"}
     store = site.datasite.store
     assert store.reads_never_wait == (backend == "sqlite")
-    submitted = _handoffs(site, monkeypatch)
+    from handoffs import counting_handoffs
+
+    submitted = counting_handoffs(site.datasite, monkeypatch)
     answers = {}
     for name, url in _hot_reads(site, asset, request_id).items():
         submitted.clear()
