@@ -101,7 +101,7 @@ def make_engine(
     url = normalize_url(db_url)
     if url.get_backend_name() == "sqlite":
         pool: dict[str, Any] = {}
-        if url.database not in (None, "", ":memory:"):  # a file: SQLAlchemy's QueuePool
+        if sqlite_file(url):  # SQLAlchemy's QueuePool
             # Room for every thread that opens sessions (the pool's, notifications, push, jobs):
             # a connection beyond the pool would be opened, set up and closed on each use.
             pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": PG_MAX_OVERFLOW}
@@ -335,6 +335,11 @@ def _sql_literal(value: Any) -> str:
     return ""
 
 
+def sqlite_file(url: URL) -> bool:
+    """Whether ``url`` is a SQLite database in a file (not in memory, not another backend)."""
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
 def not_shareable(db_url: str | None) -> str | None:
     """Why several processes cannot serve one Datasite from ``db_url`` (None: they can, on
     a PostgreSQL database or a SQLite file: they tell each other their changes through
@@ -343,7 +348,7 @@ def not_shareable(db_url: str | None) -> str | None:
         return None
     url = normalize_url(db_url)
     backend = url.get_backend_name()
-    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+    if backend == "sqlite" and not sqlite_file(url):
         return "an in-memory SQLite database is each process's own: give it a file"
     if backend not in ("sqlite", "postgresql"):
         return f"processes share a Datasite on SQLite or PostgreSQL, not {backend}"
@@ -353,9 +358,9 @@ def not_shareable(db_url: str | None) -> str | None:
 def _new_sqlite_file(db_url: str) -> Path | None:
     """The file of a SQLite URL that does not exist yet (None: another URL, or it exists)."""
     url = normalize_url(db_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    if not sqlite_file(url):
         return None
-    path = Path(url.database)
+    path = Path(str(url.database))
     return None if path.exists() else path
 
 
@@ -471,8 +476,7 @@ class Store:
         # A SQLite file (in WAL mode: _sqlite_pragmas): a read waits for no writer, of this
         # process or another, and takes tens of microseconds. (An in-memory database has no
         # WAL; a PostgreSQL read is a round trip.)
-        database = self.engine.url.database
-        self.reads_never_wait = self.dialect == "sqlite" and database not in (None, "", ":memory:")
+        self.reads_never_wait = sqlite_file(self.engine.url)
         # One-row reads on most calls (a token, a view's generation: view_cache.PlainRead).
         # On PostgreSQL a pooled connection would send BEGIN, the SELECT, and ROLLBACK when
         # it goes back to the pool: three round trips for one row. In autocommit, one.
