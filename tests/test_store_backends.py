@@ -667,6 +667,101 @@ def test_the_audit_append_in_one_round_trip_links_to_the_committed_head(backend,
         store.close()
 
 
+def test_writes_sent_with_the_audit_commit_keep_their_values_and_fail_as_one(
+    backend, db_url, tmp_path
+):
+    """``AuditLog.commit(writes=...)``: a change's last statements go in with its event (on
+    PostgreSQL in the commit's one round trip, ``Store.commit_under_lock``). Each value is
+    converted by its column's type as SQLAlchemy converts it (a JSON column's dict, a
+    datetime, NUL in text); a duplicate among them raises ``IntegrityError`` and keeps
+    nothing: not the other writes, not the event."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from jupyter_syft.server.rows import inserting, new_row
+    from jupyter_syft.server.services.actor import SYSTEM
+    from jupyter_syft.server.services.audit import AuditLog
+
+    store = Store(db_url or sqlite_url(tmp_path / "writes.db"))
+    audit = AuditLog(store)
+    assert store.one_trip_locked_writes() is (backend == "postgresql")
+    user = new_row(
+        models.User, email="w@example.org", name="Nul\x00name", password_hash="x", role=1
+    )
+    setting = {"key": "k1", "value": {"a": [1, "two"], "b": None}}
+    renamed = (
+        update(models.User.__table__)
+        .where(models.User.__table__.c.email == "w@example.org")
+        .values(institution="Uni")
+    )
+
+    def events() -> list[str]:
+        with store.session() as session:
+            return [e.action for e in session.exec(select(models.AuditEvent))]
+
+    try:
+        with store.session() as session:
+            audit.commit(
+                session,
+                SYSTEM,
+                [("test.write", "user", user["id"], {})],
+                writes=[(inserting(models.User), user), (inserting(models.Setting), setting)],
+            )
+        with store.session() as session:
+            audit.commit(session, SYSTEM, [("test.update", "", "", {})], writes=[(renamed, {})])
+        with store.session() as session:
+            kept = session.get(models.User, user["id"])
+            assert kept is not None and kept.name == "Nul\x00name".replace(
+                "\x00", "\ufffd" if backend == "postgresql" else "\x00"
+            )
+            assert kept.created_at == user["created_at"] and kept.institution == "Uni"
+            assert session.get(models.Setting, "k1").value == setting["value"]
+        assert events() == ["test.write", "test.update"]
+
+        again = {"key": "k2", "value": [2]}
+        with store.session() as session, pytest.raises(IntegrityError):
+            audit.commit(
+                session,
+                SYSTEM,
+                [("test.duplicate", "", "", {})],
+                writes=[(inserting(models.Setting), again), (inserting(models.User), user)],
+            )
+        with store.session() as session:
+            assert session.get(models.Setting, "k2") is None
+        assert events() == ["test.write", "test.update"]
+        assert AuditLog(store).verify()
+    finally:
+        store.close()
+
+
+def test_the_same_code_submitted_at_once_is_stored_once_and_the_others_told_why(
+    site, root, scientist, asset, backend
+):
+    """The same function sent by four calls at once: its rows go in with the audit event
+    (PostgreSQL: in the commit's one round trip), so the tables' unique keys decide. One
+    request is stored and audited; each other call is told the code exists (a 409, no
+    500), and the chain still verifies."""
+    fn = _single_use(asset)
+    barrier = threading.Barrier(4)
+
+    def submit() -> str:
+        barrier.wait(timeout=60)
+        try:
+            return scientist.code.request_code_execution(fn).id
+        except sy.SyftException as exc:
+            return str(exc)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: submit(), range(4)))
+    stored = [r.id for r in root.requests.get_all()]
+    assert len(stored) == 1 and answers.count(stored[0]) == 1, answers
+    refused = [a for a in answers if a != stored[0]]
+    assert len(refused) == 3 and all("already exists: 'mean_age'" in a for a in refused), refused
+    created = [e for e in root.audit.events() if e.action == "request.create"]
+    assert [e.object_id for e in created] == stored
+    assert root.audit.verify().ok
+
+
 def _prepared_here(session) -> set[str]:
     """The statements PostgreSQL holds prepared for ``session``'s connection."""
     rows = session.connection().exec_driver_sql("SELECT statement FROM pg_prepared_statements")

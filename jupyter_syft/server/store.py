@@ -11,7 +11,7 @@ import select
 import shutil
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -499,6 +499,7 @@ class Store:
             )
         self._own_hooks = _statement_hooks(self.engine)
         self._compiled: dict[Any, tuple[str, dict[str, Any]]] = {}  # see _driver_sql
+        self._converters: dict[Any, tuple[str, dict[str, Any], dict[str, Any]]] = {}
         try:
             connection = self.engine.connect()
         except DBAPIError as exc:
@@ -589,15 +590,26 @@ class Store:
         return self.dialect == "postgresql" and not self.statements_watched()
 
     def commit_under_lock(
-        self, session: Session, name: str, statement: Any, rows: list[dict[str, Any]]
+        self,
+        session: Session,
+        name: str,
+        statement: Any,
+        rows: list[dict[str, Any]],
+        writes: Sequence[tuple[Any, dict[str, Any]]] = (),
     ) -> list[Any]:
-        """PostgreSQL: take lock ``name`` (as ``lock_writes``), run ``statement`` once per
-        row, commit ``session``'s transaction, and give each run's first row (its RETURNING),
-        all in one round trip (psycopg's pipeline mode). The lock is held from its grant to
-        the COMMIT by the database's own work only. Each statement sees what the writers
-        before committed (its own snapshot, taken after the lock). Rows hold the driver's
-        values (text, numbers, datetimes: cast what else in the SQL). A failing statement
-        raises (as SQLAlchemy's error) and nothing of the transaction is kept."""
+        """PostgreSQL: run ``writes``, take lock ``name`` (as ``lock_writes``), run
+        ``statement`` once per row, commit ``session``'s transaction, and give each run's
+        first row (its RETURNING), all in one round trip (psycopg's pipeline mode). The lock
+        is held from its grant to the COMMIT by the database's own work only. Each statement
+        sees what the writers before committed (its own snapshot, taken after the lock).
+        Rows hold the driver's values (text, numbers, datetimes: cast what else in the SQL).
+
+        ``writes``: Core statements with their values as ``Connection.execute`` takes them
+        (a row from ``rows.new_row``: JSON as dicts), which need no answer: a code request's
+        INSERTs. Sent with the rest instead of one round trip each, before the lock: a write
+        that waits (for a concurrent insert of the same key) never waits while holding it.
+        A failing statement raises (as SQLAlchemy's error: ``IntegrityError`` for a
+        duplicate) and nothing of the transaction is kept."""
         if not self.one_trip_locked_writes():
             raise RuntimeError("commit_under_lock is PostgreSQL's; see one_trip_locked_writes")
         session.flush()  # the ORM's pending writes, before the lock: none waits while held
@@ -606,10 +618,13 @@ class Store:
         assert driver is not None
         lock_sql, _ = self._driver_sql(_ADVISORY_LOCK)
         sql, _ = self._driver_sql(statement)
+        sent = [self._driver_write(write, values) for write, values in writes]
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         cursors = []
         try:
             with driver.pipeline():
+                for write_sql, values in sent:
+                    driver.cursor().execute(write_sql, values)
                 driver.cursor().execute(lock_sql, {"key": _advisory_key(name)})
                 for row in rows:
                     cursor = driver.cursor()
@@ -618,7 +633,8 @@ class Store:
                 driver.commit()
             found = [cursor.fetchone() for cursor in cursors]  # (read at the pipeline's end)
         except dbapi_error as exc:  # a failing statement raises at the COMMIT
-            raise _wrapped(exc, sql, rows, dbapi_error) from exc
+            statements = ";\n".join([*(write_sql for write_sql, _ in sent), sql])
+            raise _wrapped(exc, statements, rows, dbapi_error) from exc
         # The driver's transaction is over; the session's commit ends its own and hands the
         # connection back to the pool, which must never get it in pipeline mode.
         session.commit()
@@ -634,6 +650,26 @@ class Store:
             compiled = statement.compile(dialect=self.engine.dialect)
             self._compiled[statement] = (str(compiled), dict(compiled.params))
         return self._compiled[statement]
+
+    def _driver_write(self, statement: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A Core statement and its Python values (with the values bound in the statement
+        itself) as the driver's SQL and values: each converted by its column's type as
+        SQLAlchemy converts it (a JSON column's dict to its text), NUL replaced as the
+        store's statement filter does. Compiled once."""
+        if statement not in self._converters:
+            dialect = self.engine.dialect
+            compiled = statement.compile(dialect=dialect)
+            converters = {
+                key: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                for key, bind in compiled.binds.items()
+            }
+            self._converters[statement] = (str(compiled), dict(compiled.params), converters)
+        sql, bound, converters = self._converters[statement]
+        driver_values = {}
+        for key, value in {**bound, **values}.items():
+            convert = converters[key]  # (a value the statement has no place for: KeyError)
+            driver_values[key] = self._clean(value if convert is None else convert(value))
+        return sql, driver_values
 
     def drop_all(self) -> None:
         """Remove every table of the Datasite (``reset=True`` on a database that outlives it)."""

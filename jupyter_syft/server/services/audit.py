@@ -85,11 +85,15 @@ class AuditLog:
         actor: Actor,
         events: Sequence[tuple[str, str, str, dict[str, Any]]],
         about: dict[str, str] | None = None,
+        writes: Sequence[tuple[Any, dict[str, Any]]] = (),
     ) -> None:
         """Commit ``session``'s transaction with ``events`` (as ``record_many`` takes them)
         appended to the log in it: the change and its record are kept together or not at
         all. Call it last: from the head read to the commit, other writers wait. ``about``:
-        the published changes' ``Change.about`` (not part of the events)."""
+        the published changes' ``Change.about`` (not part of the events). ``writes``: the
+        change's last statements, ``(statement, values)`` that need no answer, run first (on
+        PostgreSQL in the commit's one round trip: ``Store.commit_under_lock``); a duplicate
+        among them raises ``IntegrityError`` and nothing is kept."""
         # What is hashed must be exactly what the database gives back: JSON-safe detail, and
         # text without NUL (PostgreSQL stores U+FFFD for it, see store._without_nul).
         cleaned = [
@@ -114,9 +118,11 @@ class AuditLog:
         if self.store.one_trip_locked_writes():
             # the driver's values: detail as its JSON text (the statement casts it)
             sent = [{**row, "detail": json.dumps(row["detail"])} for row in rows]
-            appended = self.store.commit_under_lock(session, "audit", _APPEND, sent)
+            appended = self.store.commit_under_lock(session, "audit", _APPEND, sent, writes)
             seqs = [found[0] for found in appended]
         else:
+            for statement, values in writes:
+                session.connection().execute(statement, values)
             seqs = self._link_and_commit(session, rows)
         for seq, row in zip(seqs, rows, strict=True):
             self.changes.publish(

@@ -16,7 +16,7 @@ from sqlmodel import col, or_, select
 from ...wire import models as wire
 from ...wire.enums import Decision
 from .. import models
-from ..rows import insert_row, loaded, new_row, set_values
+from ..rows import inserting, loaded, new_row, set_values
 from ..store import Store
 from . import limits, paging
 from .actor import SYSTEM, Actor, visible_row
@@ -62,9 +62,14 @@ class RequestService:
                 project_id = project.id  # it may have been given by name
             requester, code = self.code.author_and_submitted(session, actor, code_payload)
             new_name = False  # (unknown for code submitted before)
+            # The new rows go in with the audit event (one round trip on PostgreSQL), the
+            # code's first: a duplicate (the same code, maybe submitted by a concurrent call
+            # just now) is refused by the tables' unique keys.
+            writes = []
             if code is None:
                 new = self.code.new_code(session, actor, code_payload)
-                code, new_name = self.code.add_code(session, new.row), new.new_name
+                writes.append((inserting(models.UserCode), new.row))
+                code, new_name = loaded(models.UserCode, new.row), new.new_name
             elif session.connection().execute(_request_of_code(), {"code_id": code.id}).first():
                 raise Conflict(duplicate(code.service_func_name))
             row = new_row(
@@ -74,10 +79,7 @@ class RequestService:
                 project_id=project_id,
                 reason=reason,
             )
-            try:
-                insert_row(session, models.Request, row)
-            except IntegrityError:
-                raise Conflict(duplicate(code.service_func_name)) from None
+            writes.append((inserting(models.Request), row))
             request = loaded(models.Request, row)
             event = ("request.create", "request", request.id, {"code": code.id})
             about = _about(request, code)
@@ -86,7 +88,10 @@ class RequestService:
                 about.update(first="1", name=requester.name, email=requester.email)
                 if project is not None:
                     about["project_name"] = project.name
-            self.audit.commit(session, actor, [event], about)
+            try:
+                self.audit.commit(session, actor, [event], about, writes=writes)
+            except IntegrityError:
+                raise Conflict(duplicate(code.service_func_name)) from None
             # The answer from the values in hand.
             view = self._answer(session, request, code, requester, None, project)
         if project_id:
@@ -399,10 +404,10 @@ class RequestService:
                     "Other decisions on this request were being taken at the same time; "
                     "load it again and decide again."
                 )
-            connection.execute(_decide_code(), {"code_id": code.id, "new_status": decision.value})
             action = "request.revoked" if revoked else f"request.{decision.value}"
             event = (action, "request", request_id, {"reason": reason})
-            self.audit.commit(session, actor, [event], _about(request, code))
+            code_decided = (_decide_code(), {"code_id": code.id, "new_status": decision.value})
+            self.audit.commit(session, actor, [event], _about(request, code), [code_decided])
             set_values(
                 request,
                 status=decision.value,
