@@ -762,6 +762,36 @@ def test_the_same_code_submitted_at_once_is_stored_once_and_the_others_told_why(
     assert root.audit.verify().ok
 
 
+def test_a_read_session_reads_what_was_committed_and_refuses_writes(backend, db_url, tmp_path):
+    """``Store.read_session``: on PostgreSQL a connection of the plain reads' pool, in
+    autocommit (no BEGIN before the reads, no transaction left to end after them), on which
+    the database refuses writes; NUL in a value is replaced as in every session. On SQLite
+    an ordinary session."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    store = Store(db_url or sqlite_url(tmp_path / "reads.db"))
+    try:
+        with store.session() as session:
+            session.add(models.Setting(key="committed", value={"a": 1}))
+            session.commit()
+        with store.read_session() as session:
+            assert session.get(models.Setting, "committed").value == {"a": 1}
+            assert session.get(models.Setting, "nul\x00key") is None
+            if backend == "postgresql":
+                driver = session.connection().connection.driver_connection
+                assert driver.autocommit
+                assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if backend == "postgresql":
+            with store.read_session() as session, pytest.raises(DBAPIError, match="read-only"):
+                session.add(models.Setting(key="written", value=[1]))
+                session.commit()
+        with store.session() as session:
+            assert {s.key for s in session.exec(select(models.Setting))} == {"committed"}
+    finally:
+        store.close()
+
+
 def _prepared_here(session) -> set[str]:
     """The statements PostgreSQL holds prepared for ``session``'s connection."""
     rows = session.connection().exec_driver_sql("SELECT statement FROM pg_prepared_statements")

@@ -131,6 +131,13 @@ def make_engine(
         options["isolation_level"] = "READ COMMITTED"
         if plain_reads:
             options.update(isolation_level="AUTOCOMMIT")
+            # Reads only, enforced by the database: a write sent by mistake through a read
+            # session (``Store.read_session``) fails instead of committing on its own.
+            given = url.query.get("options")
+            read_only = "-c default_transaction_read_only=on"
+            options.setdefault("connect_args", {})["options"] = (
+                f"{given} {read_only}" if isinstance(given, str) and given else read_only
+            )
     try:
         engine = create_engine(url, **options)
     except (ImportError, NoSuchModuleError) as exc:
@@ -144,8 +151,8 @@ def make_engine(
             f"Cannot use the database {_mask(url)}: its driver is missing ({exc}). {hint}."
         ) from None
     if engine.dialect.name == "postgresql":
-        if not plain_reads:  # (plain reads replace NUL in their one value themselves)
-            event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+        # (PlainRead replaces NUL in its one value itself: its raw path skips this)
+        event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
         if engine.dialect.driver == "psycopg":
             engine.dialect.do_ping = _local_ping(engine.dialect.do_ping)  # type: ignore[method-assign]
             engine.dialect.do_rollback = _rollback_keeping_prepared  # type: ignore[method-assign]
@@ -533,6 +540,18 @@ class Store:
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only (a service's GET). On PostgreSQL its connection comes
+        from the plain reads' pool, in autocommit: no BEGIN before the first read and no
+        ROLLBACK after the last, two round trips fewer, and each statement sees what was
+        committed when it began, as in the READ COMMITTED transaction of ``session``. The
+        database refuses a write sent through it. On SQLite (or while a test watches every
+        statement): ``session``."""
+        engine = self.engine if self.statements_watched() else self.plain_reads
+        with Session(engine, expire_on_commit=False, autoflush=False) as session:
             yield session
 
     def lock(self, session: Session, name: str) -> None:

@@ -149,7 +149,7 @@ class RequestService:
 
     def get(self, actor: Actor, request_id: str) -> wire.Request:
         actor.require_user("see requests")
-        with self.store.session() as session:
+        with self.store.read_session() as session:
             found = _read(session, request_id)
             # as visible_row: someone else's request does not exist for the caller
             if found is None or (found.request.user_id != actor.user_id and not actor.is_owner):
