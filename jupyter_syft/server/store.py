@@ -505,8 +505,7 @@ class Store:
                 PG_RELAY_CONNECTIONS,
             )
         self._own_hooks = _statement_hooks(self.engine)
-        self._compiled: dict[Any, tuple[str, dict[str, Any]]] = {}  # see _driver_sql
-        self._converters: dict[Any, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self._compiled: dict[Any, tuple[str, dict[str, Any], dict[str, Any]]] = {}
         try:
             connection = self.engine.connect()
         except DBAPIError as exc:
@@ -664,31 +663,34 @@ class Store:
         return replace_nul(value) if isinstance(value, str) else value
 
     def _driver_sql(self, statement: Any) -> tuple[str, dict[str, Any]]:
-        """``statement`` as the driver's SQL and parameters (compiled once)."""
-        if statement not in self._compiled:
-            compiled = statement.compile(dialect=self.engine.dialect)
-            self._compiled[statement] = (str(compiled), dict(compiled.params))
-        return self._compiled[statement]
+        """``statement`` as the driver's SQL and the values bound in it."""
+        sql, bound, _ = self._for_driver(statement)
+        return sql, bound
 
     def _driver_write(self, statement: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """A Core statement and its Python values (with the values bound in the statement
         itself) as the driver's SQL and values: each converted by its column's type as
         SQLAlchemy converts it (a JSON column's dict to its text), NUL replaced as the
-        store's statement filter does. Compiled once."""
-        if statement not in self._converters:
+        store's statement filter does."""
+        sql, bound, converters = self._for_driver(statement)
+        driver_values = {}
+        for key, value in {**bound, **values}.items():
+            convert = converters[key]  # (a value the statement has no place for: KeyError)
+            driver_values[key] = self._clean(value if convert is None else convert(value))
+        return sql, driver_values
+
+    def _for_driver(self, statement: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """``statement`` compiled once: its SQL, the values bound in it, and each bound
+        value's converter (None: the driver takes the value as it is)."""
+        if statement not in self._compiled:
             dialect = self.engine.dialect
             compiled = statement.compile(dialect=dialect)
             converters = {
                 key: bind.type.dialect_impl(dialect).bind_processor(dialect)
                 for key, bind in compiled.binds.items()
             }
-            self._converters[statement] = (str(compiled), dict(compiled.params), converters)
-        sql, bound, converters = self._converters[statement]
-        driver_values = {}
-        for key, value in {**bound, **values}.items():
-            convert = converters[key]  # (a value the statement has no place for: KeyError)
-            driver_values[key] = self._clean(value if convert is None else convert(value))
-        return sql, driver_values
+            self._compiled[statement] = (str(compiled), dict(compiled.params), converters)
+        return self._compiled[statement]
 
     def drop_all(self) -> None:
         """Remove every table of the Datasite (``reset=True`` on a database that outlives it)."""
