@@ -4,6 +4,8 @@ process sharing the database (here: another engine) is seen through the generati
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 from sqlalchemy import create_engine, text
 
@@ -85,3 +87,44 @@ def test_a_write_elsewhere_is_seen_through_the_generation(node, root, scientist)
         assert _names(scientist) == ["renamed elsewhere"]
     finally:
         other.dispose()
+
+
+def _slow_build(cache, key: str, built: str) -> tuple[threading.Thread, threading.Event, dict]:
+    """``cache.get(key)`` in a thread whose build waits for the returned event."""
+    started, release, out = threading.Event(), threading.Event(), {}
+
+    def build() -> str:
+        started.set()
+        assert release.wait(60), "the test never let the build finish"
+        return built
+
+    thread = threading.Thread(target=lambda: out.setdefault("got", cache.get(key, build)))
+    thread.start()
+    assert started.wait(60)
+    return thread, release, out
+
+
+def test_the_first_copy_built_at_a_generation_stands(node):
+    """Two callers build at once: the one that finished first is the copy of that generation,
+    and the slower one (which may have read rows a later write changed) gets it too."""
+    cache = view_cache.ViewCache(node.datasite.store, "test-concurrent")
+    thread, release, out = _slow_build(cache, "k", "slow")
+    assert cache.get("k", lambda: "fast") == "fast"
+    release.set()
+    thread.join(60)
+    assert out["got"] == "fast"
+    assert cache.get("k", lambda: "rebuilt") == "fast"
+
+
+def test_a_build_of_an_older_generation_is_not_kept_over_a_newer_one(node):
+    store = node.datasite.store
+    cache = view_cache.ViewCache(store, "test-older")
+    thread, release, out = _slow_build(cache, "k", "old")
+    with store.session() as session:
+        view_cache.bump(session, "test-older")
+        session.commit()
+    assert cache.get("k", lambda: "new") == "new"
+    release.set()
+    thread.join(60)
+    assert out["got"] == "old"  # what it built, for its own caller
+    assert cache.get("k", lambda: "rebuilt") == "new"

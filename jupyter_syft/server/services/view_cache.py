@@ -131,6 +131,12 @@ class ViewCache(Generic[T]):
             return kept[1]
         view = build()
         with self._lock:
+            kept = self._entries.get(key)
+            # A build of the same generation that finished first stands: every caller at a
+            # generation gets one copy (a slower build may have read rows a later write,
+            # bumped or not, changed). An older build is never kept over a newer one.
+            if kept is not None and kept[0] >= generation:
+                return kept[1] if kept[0] == generation else view
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
             self._entries[key] = (generation, view)
